@@ -1,0 +1,37 @@
+package bot
+
+// Delivered is one message fetched from the support mailbox, handed to
+// the desk for recording. Exactly one of Mail and ParseErr is set.
+type Delivered struct {
+	// UID is the message's IMAP UID in the mailbox being read.
+	UID uint32
+	// Mail is the parsed message (Received already set from INTERNALDATE).
+	Mail *Mail
+	// ParseErr says why the message could not be parsed; Raw then holds
+	// it whole for the dead-letter record, and DedupeKey still identifies it.
+	ParseErr  error
+	Raw       []byte
+	DedupeKey string
+}
+
+// Disposition says where intake should put a message once the desk has
+// committed its outcome.
+type Disposition int
+
+const (
+	// ToProcessed moves the message to the processed folder.
+	ToProcessed Disposition = iota
+	// ToFailed moves the message to the failed folder (dead letter).
+	ToFailed
+)
+
+// Outcome is what the desk did with one Delivered message.
+type Outcome struct {
+	UID uint32
+	// RFA is the number of the RFA created or appended to, 0 if none.
+	RFA uint64
+	// Action is one of "created", "appended", "duplicate", "dead-letter",
+	// "bounce", "ignored".
+	Action      string
+	Disposition Disposition
+}

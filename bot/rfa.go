@@ -1,0 +1,240 @@
+package bot
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Status is where an RFA is in its life.
+type Status string
+
+const (
+	StatusNew               Status = "new"                // logged, no staff action yet
+	StatusOpen              Status = "open"               // staff are working it
+	StatusAwaitingRequester Status = "awaiting-requester" // staff asked a question
+	StatusCleared           Status = "cleared"            // fix given, confirmation asked
+	StatusClosed            Status = "closed"             // confirmed or timed out
+)
+
+// Channel is how an RFA reached the desk.
+type Channel string
+
+const (
+	ChannelEmail  Channel = "email"
+	ChannelPortal Channel = "portal"
+	ChannelPhone  Channel = "phone"
+)
+
+// Replicate answers "can the school replicate the problem?".
+type Replicate string
+
+const (
+	ReplicateUnknown Replicate = "unknown"
+	ReplicateYes     Replicate = "yes"
+	ReplicateNo      Replicate = "no"
+)
+
+// Report holds the fields the SLA asks every report to carry.
+type Report struct {
+	Site         string    `json:"site"`
+	Components   []string  `json:"components"`
+	Level        string    `json:"level"`        // support level
+	ActionTaken  string    `json:"action_taken"` // action already taken
+	ErrorMessage string    `json:"error_message"`
+	CanReplicate Replicate `json:"can_replicate"`
+}
+
+// Report field names, as used in Missing and shown to requesters.
+const (
+	FieldSite         = "site"
+	FieldComponents   = "components"
+	FieldLevel        = "level"
+	FieldActionTaken  = "action_taken"
+	FieldErrorMessage = "error_message"
+	FieldCanReplicate = "can_replicate"
+)
+
+// ReportFields lists every report field in the order they are shown.
+var ReportFields = []string{FieldSite, FieldComponents, FieldLevel, FieldActionTaken, FieldErrorMessage, FieldCanReplicate}
+
+// FieldLabel is the human label of a report field.
+func FieldLabel(field string) string {
+	switch field {
+	case FieldSite:
+		return "Site location"
+	case FieldComponents:
+		return "Service component(s) affected"
+	case FieldLevel:
+		return "Support level"
+	case FieldActionTaken:
+		return "Action already taken"
+	case FieldErrorMessage:
+		return "Exact error message"
+	case FieldCanReplicate:
+		return "Can you replicate it?"
+	}
+	return field
+}
+
+// Missing lists the names of the fields that are still empty, in
+// ReportFields order.
+func (r Report) Missing() []string {
+	var m []string
+	if r.Site == "" {
+		m = append(m, FieldSite)
+	}
+	if len(r.Components) == 0 {
+		m = append(m, FieldComponents)
+	}
+	if r.Level == "" {
+		m = append(m, FieldLevel)
+	}
+	if r.ActionTaken == "" {
+		m = append(m, FieldActionTaken)
+	}
+	if r.ErrorMessage == "" {
+		m = append(m, FieldErrorMessage)
+	}
+	if r.CanReplicate == "" || r.CanReplicate == ReplicateUnknown {
+		m = append(m, FieldCanReplicate)
+	}
+	return m
+}
+
+// Merge fills the fields of r that are empty from o and returns the names
+// of the fields it filled. Fields already set are never overwritten.
+func (r *Report) Merge(o Report) []string {
+	var filled []string
+	set := func(dst *string, src, name string) {
+		if *dst == "" && src != "" {
+			*dst = src
+			filled = append(filled, name)
+		}
+	}
+	set(&r.Site, o.Site, FieldSite)
+	if len(r.Components) == 0 && len(o.Components) > 0 {
+		r.Components = append([]string(nil), o.Components...)
+		filled = append(filled, FieldComponents)
+	}
+	set(&r.Level, o.Level, FieldLevel)
+	set(&r.ActionTaken, o.ActionTaken, FieldActionTaken)
+	set(&r.ErrorMessage, o.ErrorMessage, FieldErrorMessage)
+	if (r.CanReplicate == "" || r.CanReplicate == ReplicateUnknown) && (o.CanReplicate == ReplicateYes || o.CanReplicate == ReplicateNo) {
+		r.CanReplicate = o.CanReplicate
+		filled = append(filled, FieldCanReplicate)
+	}
+	return filled
+}
+
+// Direction says which way a message went.
+type Direction string
+
+const (
+	Inbound  Direction = "in"
+	Outbound Direction = "out"
+)
+
+// Message is one email (or chat reply) on an RFA's conversation.
+type Message struct {
+	At        time.Time `json:"at"`
+	Direction Direction `json:"direction"`
+	From      Address   `json:"from"`
+	Subject   string    `json:"subject"`
+	// Text is the new text of the message: quoted history removed.
+	Text        string       `json:"text"`
+	MessageID   string       `json:"message_id,omitempty"`
+	Auto        AutoKind     `json:"auto,omitempty"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+}
+
+// Event is one entry in an RFA's history. Kinds are short lower-case
+// words with dashes (see the Event* constants).
+type Event struct {
+	At    time.Time `json:"at"`
+	Kind  string    `json:"kind"`
+	Text  string    `json:"text"`
+	Actor string    `json:"actor,omitempty"` // who did it: an email address, "staff:<name>", or "rfadesk"
+}
+
+// Event kinds recorded by intake and the outbox.
+const (
+	EventCreated        = "created"
+	EventMessage        = "message"
+	EventFieldsFilled   = "fields-filled"
+	EventAckQueued      = "ack-queued"
+	EventMailSent       = "mail-sent"
+	EventMailFailed     = "mail-failed"
+	EventAutoSuppressed = "auto-reply-suppressed"
+	EventAutoReply      = "auto-reply-received"
+	EventBounce         = "bounce"
+	EventFlagged        = "flagged"
+)
+
+// RFA is a Request For Assistance: the unit the desk tracks.
+type RFA struct {
+	Num     uint64    `json:"num"`
+	Status  Status    `json:"status"`
+	Channel Channel   `json:"channel"`
+	Subject string    `json:"subject"`
+	Created time.Time `json:"created"`
+
+	Requester Address `json:"requester"`
+	// Participants are the lower-cased addresses allowed to add to this
+	// RFA by email besides the requester (Cc'd colleagues).
+	Participants []string `json:"participants,omitempty"`
+	Organisation string   `json:"organisation"`
+	Trust        string   `json:"trust"`
+
+	Report Report `json:"report"`
+
+	// Token is the secret that opens the requester's status page:
+	// base64url of at least 16 random bytes. Never shown to other schools.
+	Token string `json:"token"`
+
+	// Flag, when set, says why staff should look at this RFA before
+	// trusting it (e.g. it named another school's RFA).
+	Flag string `json:"flag,omitempty"`
+
+	Messages []Message `json:"messages"`
+	Events   []Event   `json:"events"`
+}
+
+// Ref returns the RFA's reference, "RFA-N".
+func (r *RFA) Ref() string { return FormatRef(r.Num) }
+
+// FormatRef formats a reference number as "RFA-N".
+func FormatRef(n uint64) string { return "RFA-" + strconv.FormatUint(n, 10) }
+
+// ParseRef parses "RFA-N" (case-insensitive) and returns N.
+func ParseRef(s string) (uint64, error) {
+	if len(s) < 5 || !strings.EqualFold(s[:4], "RFA-") {
+		return 0, fmt.Errorf("bot: %q is not an RFA reference (want RFA-N)", s)
+	}
+	n, err := strconv.ParseUint(s[4:], 10, 64)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("bot: %q is not an RFA reference (want RFA-N)", s)
+	}
+	return n, nil
+}
+
+// IsParticipant reports whether addr (any case) may add to the RFA by
+// email: the requester or a listed participant.
+func (r *RFA) IsParticipant(addr string) bool {
+	addr = strings.ToLower(addr)
+	if strings.ToLower(r.Requester.Email) == addr {
+		return true
+	}
+	for _, p := range r.Participants {
+		if p == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// addEvent appends an event to the history.
+func (r *RFA) addEvent(at time.Time, kind, actor, text string) {
+	r.Events = append(r.Events, Event{At: at, Kind: kind, Actor: actor, Text: text})
+}

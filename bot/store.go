@@ -1,0 +1,102 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by Tx getters when the record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the persistence the domain needs. Every method of Tx runs
+// inside one bbolt transaction: either all writes of an Update commit, or
+// none do. The store package implements it.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits it when fn
+	// returns nil. Updates are serialised.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction; write methods fail.
+	View(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is one transaction over the desk's state.
+type Tx interface {
+	// NextRFANumber allocates the next reference number (1, 2, ...); a
+	// number is never handed out twice, even if the transaction that took
+	// it is later rolled back... within one process (bbolt sequences).
+	NextRFANumber() (uint64, error)
+	// RFA loads an RFA by number; ErrNotFound if there is none.
+	RFA(num uint64) (*RFA, error)
+	// PutRFA stores the RFA (insert or replace).
+	PutRFA(*RFA) error
+	// ForEachRFA calls fn for every RFA in number order until fn returns
+	// an error, which is returned.
+	ForEachRFA(fn func(*RFA) error) error
+
+	// Dedupe returns the RFA number an email (by Mail.DedupeKey) was
+	// recorded against, and whether it was seen at all. A seen email
+	// with number 0 was recorded without an RFA (dead letter, bounce).
+	Dedupe(key string) (num uint64, seen bool, err error)
+	// PutDedupe records that the email with key has been handled.
+	PutDedupe(key string, num uint64) error
+
+	// ThreadByMessageID returns the RFA a normalised Message-ID (ours or
+	// the requester's) belongs to; ok is false if unknown.
+	ThreadByMessageID(id string) (num uint64, ok bool, err error)
+	// PutThread records that message id belongs to RFA num.
+	PutThread(id string, num uint64) error
+
+	// Enqueue records an outgoing item; the store assigns item.ID
+	// (increasing) and returns it. The item is delivered after commit.
+	Enqueue(item *OutboxItem) (uint64, error)
+	// Outbox returns every pending item in ID order.
+	Outbox() ([]OutboxItem, error)
+	// UpdateOutbox replaces a pending item (attempt count, next try).
+	UpdateOutbox(item *OutboxItem) error
+	// DeleteOutbox removes a delivered or finally failed item.
+	DeleteOutbox(id uint64) error
+
+	// Cursor returns the intake position for a mailbox (zero if none).
+	Cursor(mailbox string) (Cursor, error)
+	// SetCursor stores the intake position for a mailbox.
+	SetCursor(mailbox string, c Cursor) error
+
+	// PutDeadLetter records a message that could not be turned into an
+	// RFA; the store assigns dl.ID.
+	PutDeadLetter(dl *DeadLetter) error
+	// DeadLetters returns every dead letter in ID order.
+	DeadLetters() ([]DeadLetter, error)
+
+	// AutoReplies returns the times automatic mail was sent to sender
+	// (lower-cased address), oldest first.
+	AutoReplies(sender string) ([]time.Time, error)
+	// PutAutoReplies replaces that list (the caller prunes old entries).
+	PutAutoReplies(sender string, times []time.Time) error
+
+	// PutAttachment stores attachment data for message index msg of RFA
+	// num, part index part. GetAttachment returns it or ErrNotFound.
+	PutAttachment(num uint64, msg, part int, data []byte) error
+	GetAttachment(num uint64, msg, part int) ([]byte, error)
+}
+
+// Cursor is how far intake has committed in one mailbox: every message
+// with UID <= LastUID under UIDValidity has been recorded.
+type Cursor struct {
+	UIDValidity uint32 `json:"uid_validity"`
+	LastUID     uint32 `json:"last_uid"`
+}
+
+// DeadLetter is a message that could not be parsed into an RFA. Raw holds
+// the message so that nothing is lost.
+type DeadLetter struct {
+	ID      uint64    `json:"id"`
+	At      time.Time `json:"at"`
+	Mailbox string    `json:"mailbox"`
+	UID     uint32    `json:"uid"`
+	Key     string    `json:"key"`
+	Reason  string    `json:"reason"`
+	From    string    `json:"from,omitempty"`
+	Subject string    `json:"subject,omitempty"`
+	Raw     []byte    `json:"raw"`
+}

@@ -1,0 +1,3 @@
+module rfadesk
+
+go 1.26.8
