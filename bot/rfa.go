@@ -128,6 +128,38 @@ func (r *Report) Merge(o Report) []string {
 	return filled
 }
 
+// Severity is the staff's judgement of an RFA's impact; it sets the
+// workaround target.
+type Severity string
+
+const (
+	SeverityCritical Severity = "critical"
+	SeveritySerious  Severity = "serious"
+	SeverityModerate Severity = "moderate"
+	SeverityMinor    Severity = "minor"
+)
+
+// Severities lists every severity, most severe first.
+var Severities = []Severity{SeverityCritical, SeveritySerious, SeverityModerate, SeverityMinor}
+
+// ParseSeverity reads a severity name in any case.
+func ParseSeverity(s string) (Severity, error) {
+	for _, v := range Severities {
+		if strings.EqualFold(s, string(v)) {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("bot: %q is not a severity (critical, serious, moderate, minor)", s)
+}
+
+// Title is the severity's display name ("Critical").
+func (s Severity) Title() string {
+	if s == "" {
+		return "Awaiting triage"
+	}
+	return strings.ToUpper(string(s[:1])) + string(s[1:])
+}
+
 // Direction says which way a message went.
 type Direction string
 
@@ -172,6 +204,24 @@ const (
 	EventFlagged        = "flagged"
 )
 
+// Event kinds recorded by staff and requester actions. The SLA clocks
+// are derived from these.
+const (
+	EventSeverity     = "severity"      // Text: the new severity
+	EventAssigned     = "assigned"      // Text: the assignee
+	EventStaffReply   = "staff-reply"   // meets the response clock
+	EventNote         = "note"          // internal, never mailed
+	EventStatusUpdate = "status-update" // meets the first-update clock
+	EventAsked        = "asked"         // pauses the workaround clock
+	EventResumed      = "resumed"       // the requester answered: resumes it
+	EventWorkaround   = "workaround"    // meets the workaround clock
+	EventCleared      = "cleared"
+	EventReopened     = "reopened"
+	EventEscalated    = "escalated" // by the requester
+	EventJeopardy     = "jeopardy"  // Text: "<clock> <percent>%"
+	EventBreach       = "breach"    // Text: the clock
+)
+
 // RFA is a Request For Assistance: the unit the desk tracks.
 type RFA struct {
 	Num     uint64    `json:"num"`
@@ -196,6 +246,14 @@ type RFA struct {
 	// Flag, when set, says why staff should look at this RFA before
 	// trusting it (e.g. it named another school's RFA).
 	Flag string `json:"flag,omitempty"`
+
+	// Severity is set by staff; "" means awaiting triage.
+	Severity Severity `json:"severity,omitempty"`
+	// SuggestedSeverity is the desk's guess from the report, shown to
+	// staff as a suggestion only.
+	SuggestedSeverity Severity `json:"suggested_severity,omitempty"`
+	// Assignee is the staff member who owns the RFA ("" if nobody).
+	Assignee string `json:"assignee,omitempty"`
 
 	Messages []Message `json:"messages"`
 	Events   []Event   `json:"events"`

@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// ErrNotFound is returned by Tx getters when the record does not exist.
+// ErrNotFound is wrapped by Tx getters when the record does not exist:
+// test with errors.Is.
 var ErrNotFound = errors.New("not found")
 
 // Store is the persistence the domain needs. Every method of Tx runs
@@ -14,7 +15,8 @@ var ErrNotFound = errors.New("not found")
 // none do. The store package implements it.
 type Store interface {
 	// Update runs fn in a read-write transaction and commits it when fn
-	// returns nil. Updates are serialised.
+	// returns nil. Updates are serialised. fn must not call Update or View
+	// (deadlock) and should do no network I/O.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction; write methods fail.
 	View(ctx context.Context, fn func(Tx) error) error
@@ -22,16 +24,19 @@ type Store interface {
 
 // Tx is one transaction over the desk's state.
 type Tx interface {
-	// NextRFANumber allocates the next reference number (1, 2, ...); a
-	// number is never handed out twice, even if the transaction that took
-	// it is later rolled back... within one process (bbolt sequences).
+	// NextRFANumber allocates the next reference number (1, 2, ...) from a
+	// persistent sequence. A number whose transaction committed is never
+	// handed out again, across restarts. The allocation is part of the
+	// transaction: if the Update rolls back, the number is handed out again
+	// later, which is correct because the RFA that held it never existed.
 	NextRFANumber() (uint64, error)
 	// RFA loads an RFA by number; ErrNotFound if there is none.
 	RFA(num uint64) (*RFA, error)
 	// PutRFA stores the RFA (insert or replace).
 	PutRFA(*RFA) error
 	// ForEachRFA calls fn for every RFA in number order until fn returns
-	// an error, which is returned.
+	// an error, which is returned. fn must not write RFAs (PutRFA and
+	// NextRFANumber fail inside it): collect, then write after.
 	ForEachRFA(fn func(*RFA) error) error
 
 	// Dedupe returns the RFA number an email (by Mail.DedupeKey) was

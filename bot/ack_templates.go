@@ -1,0 +1,51 @@
+package bot
+
+import (
+	htmltemplate "html/template"
+	texttemplate "text/template"
+)
+
+// The acknowledgement, as plain text. Values are the requester's own
+// words; plain text needs no escaping, the HTML twin escapes everything.
+var ackText = texttemplate.Must(texttemplate.New("ack.txt").Parse(
+	`{{if .Name}}Hello {{.Name}},{{else}}Hello,{{end}}
+
+Thank you for contacting the {{.Desk}}. Your request has been logged as {{.Ref}}:
+
+    {{.Subject}}
+{{if .Fields}}
+This is what we understood from your message:
+{{range .Fields}}
+    {{.Label}}: {{.Value}}{{end}}
+{{end}}{{if .Missing}}
+To help us resolve it quickly, please reply to this email with:
+{{range .Missing}}
+    - {{.}}{{end}}
+{{end}}
+We will respond within {{.Target}}. {{.Hours}}.
+
+Follow progress at:
+{{.Link}}
+
+Please keep [{{.Ref}}] in the subject when you reply.
+
+{{.Desk}}
+`))
+
+var ackHTML = htmltemplate.Must(htmltemplate.New("ack.html").Parse(
+	`<!DOCTYPE html>
+<html><body style="font-family: sans-serif; line-height: 1.4">
+<p>{{if .Name}}Hello {{.Name}},{{else}}Hello,{{end}}</p>
+<p>Thank you for contacting the {{.Desk}}. Your request has been logged as <strong>{{.Ref}}</strong>: {{.Subject}}</p>
+{{if .Fields}}<p>This is what we understood from your message:</p>
+<table cellpadding="4" style="border-collapse: collapse">{{range .Fields}}
+<tr><th align="left" valign="top">{{.Label}}</th><td>{{.Value}}</td></tr>{{end}}
+</table>{{end}}
+{{if .Missing}}<p>To help us resolve it quickly, please reply to this email with:</p>
+<ul>{{range .Missing}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<p>We will respond within {{.Target}}. {{.Hours}}.</p>
+<p><a href="{{.Link}}">Follow progress of {{.Ref}}</a></p>
+<p>Please keep [{{.Ref}}] in the subject when you reply.</p>
+<p>{{.Desk}}</p>
+</body></html>
+`))

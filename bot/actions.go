@@ -1,0 +1,267 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrNotAllowed is returned when an action does not apply to an RFA in
+// its current state (clearing a closed RFA, say). Its message says why.
+var ErrNotAllowed = errors.New("not allowed")
+
+// Actor names who did something, for the RFA's history: a staff member
+// ("Priya Shah (discord:1234)"), a requester's address, or "rfadesk".
+type Actor struct {
+	// Name is how the person is shown and signed ("Priya Shah").
+	Name string
+	// ID identifies them ("discord:1234", "s.okafor@oakprimary.sch.uk").
+	ID string
+}
+
+func (a Actor) String() string {
+	switch {
+	case a.Name == "":
+		return a.ID
+	case a.ID == "":
+		return a.Name
+	}
+	return a.Name + " (" + a.ID + ")"
+}
+
+type actionEvent struct {
+	num   uint64
+	fn    func(tx Tx, r *RFA) (enqueued bool, err error)
+	reply chan error
+}
+
+func (actionEvent) isEvent() {}
+
+// act runs fn on RFA num inside one transaction on the desk goroutine,
+// storing the RFA afterwards when fn succeeds.
+func (d *Desk) act(ctx context.Context, num uint64, fn func(tx Tx, r *RFA) (bool, error)) error {
+	reply := make(chan error, 1)
+	if err := d.send(ctx, actionEvent{num, fn, reply}); err != nil {
+		return err
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (d *Desk) runAction(ctx context.Context, ev actionEvent) error {
+	enqueued := false
+	err := d.store.Update(ctx, func(tx Tx) error {
+		r, err := tx.RFA(ev.num)
+		if err != nil {
+			return fmt.Errorf("bot: %s: %w", FormatRef(ev.num), err)
+		}
+		q, err := ev.fn(tx, r)
+		if err != nil {
+			return err
+		}
+		enqueued = q
+		return tx.PutRFA(r)
+	})
+	if err == nil && enqueued {
+		d.notify()
+	}
+	return err
+}
+
+func notAllowed(r *RFA, why string) error {
+	return fmt.Errorf("%s %s: %w", r.Ref(), why, ErrNotAllowed)
+}
+
+// SetSeverity records staff's severity for RFA num; the workaround clock
+// is recomputed from it. Setting the same severity again is a no-op.
+func (d *Desk) SetSeverity(ctx context.Context, num uint64, sev Severity, by Actor) error {
+	if _, err := ParseSeverity(string(sev)); err != nil {
+		return err
+	}
+	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+		if r.Severity == sev {
+			return false, nil
+		}
+		r.Severity = sev
+		if r.Status == StatusNew {
+			r.Status = StatusOpen
+		}
+		r.addEvent(d.now(), EventSeverity, by.String(), string(sev))
+		return false, nil
+	})
+}
+
+// Assign makes assignee (a staff member's display name) the RFA's owner.
+func (d *Desk) Assign(ctx context.Context, num uint64, assignee Actor, by Actor) error {
+	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+		r.Assignee = assignee.String()
+		if r.Status == StatusNew {
+			r.Status = StatusOpen
+		}
+		r.addEvent(d.now(), EventAssigned, by.String(), assignee.String())
+		return false, nil
+	})
+}
+
+// StaffMessage is what staff write to a requester (or, Internal, to
+// each other).
+type StaffMessage struct {
+	By          Actor
+	Text        string
+	Attachments []Attachment
+	// Internal notes stay in the history and are never mailed.
+	Internal bool
+}
+
+// Reply sends a staff member's message to the requester by email,
+// signed with their name and threaded to the conversation. It meets the
+// response clock. An internal message is recorded as a note only.
+func (d *Desk) Reply(ctx context.Context, num uint64, m StaffMessage) error {
+	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+		if m.Internal {
+			r.addEvent(d.now(), EventNote, m.By.String(), m.Text)
+			return false, nil
+		}
+		if err := d.mailRequester(tx, r, m, "reply", ""); err != nil {
+			return false, err
+		}
+		if r.Status == StatusNew {
+			r.Status = StatusOpen
+		}
+		r.addEvent(d.now(), EventStaffReply, m.By.String(), truncate(m.Text, 200))
+		return true, nil
+	})
+}
+
+// PostUpdate publishes a status update: on the status page and by email
+// to the requester. It meets the first-update clock.
+func (d *Desk) PostUpdate(ctx context.Context, num uint64, m StaffMessage) error {
+	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+		if err := d.mailRequester(tx, r, m, "status update", "Status update"); err != nil {
+			return false, err
+		}
+		if r.Status == StatusNew {
+			r.Status = StatusOpen
+		}
+		r.addEvent(d.now(), EventStatusUpdate, m.By.String(), m.Text)
+		return true, nil
+	})
+}
+
+// Ask sends the requester a question and pauses the workaround clock
+// until they reply.
+func (d *Desk) Ask(ctx context.Context, num uint64, m StaffMessage) error {
+	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+		if r.Status == StatusCleared || r.Status == StatusClosed {
+			return false, notAllowed(r, "is "+string(r.Status)+": reopen it first")
+		}
+		if err := d.mailRequester(tx, r, m, "question", "Question"); err != nil {
+			return false, err
+		}
+		r.Status = StatusAwaitingRequester
+		r.addEvent(d.now(), EventAsked, m.By.String(), m.Text)
+		return true, nil
+	})
+}
+
+// Workaround records and sends a workaround; it meets the workaround clock.
+func (d *Desk) Workaround(ctx context.Context, num uint64, m StaffMessage) error {
+	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+		if err := d.mailRequester(tx, r, m, "workaround", "Workaround"); err != nil {
+			return false, err
+		}
+		if r.Status == StatusNew || r.Status == StatusAwaitingRequester {
+			r.Status = StatusOpen
+		}
+		r.addEvent(d.now(), EventWorkaround, m.By.String(), m.Text)
+		return true, nil
+	})
+}
+
+// Clear marks the RFA cleared, tells the requester the resolution and
+// asks them to confirm (or reply "still broken" to reopen it).
+func (d *Desk) Clear(ctx context.Context, num uint64, m StaffMessage) error {
+	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+		if r.Status == StatusCleared || r.Status == StatusClosed {
+			return false, notAllowed(r, "is already "+string(r.Status))
+		}
+		m.Text = strings.TrimSpace(m.Text) + "\n\nPlease reply to confirm that this is resolved. If it is still broken, reply \"still broken\" and we will reopen it."
+		if err := d.mailRequester(tx, r, m, "clearance", "Cleared"); err != nil {
+			return false, err
+		}
+		r.Status = StatusCleared
+		r.addEvent(d.now(), EventCleared, m.By.String(), m.Text)
+		return true, nil
+	})
+}
+
+// Reopen puts a cleared or closed RFA back in progress; the clocks'
+// escalation points fire again.
+func (d *Desk) Reopen(ctx context.Context, num uint64, reason string, by Actor) error {
+	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+		if r.Status != StatusCleared && r.Status != StatusClosed {
+			return false, notAllowed(r, "is not cleared or closed")
+		}
+		r.Status = StatusOpen
+		r.addEvent(d.now(), EventReopened, by.String(), reason)
+		return false, nil
+	})
+}
+
+// mailRequester queues m as an email to the requester, threaded to the
+// conversation and signed with the staff member's name, and records it
+// as an outbound message.
+func (d *Desk) mailRequester(tx Tx, r *RFA, m StaffMessage, purpose, label string) error {
+	if strings.TrimSpace(m.Text) == "" {
+		return notAllowed(r, purpose+" has no text")
+	}
+	subject := "[" + r.Ref() + "] "
+	if label != "" {
+		subject += label + ": "
+	}
+	subject += "Re: " + r.Subject
+	body := strings.TrimSpace(m.Text) + "\n\n" + m.By.Name + "\n" + d.cfg.Name +
+		"\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n"
+	inReplyTo, refs := conversationHeaders(r)
+	om := &OutgoingMail{
+		To: []Address{r.Requester}, Subject: subject, Text: body,
+		InReplyTo: inReplyTo, References: refs, Attachments: m.Attachments, Purpose: purpose,
+	}
+	if _, err := d.enqueueMail(tx, r.Num, om); err != nil {
+		return err
+	}
+	atts := make([]Attachment, len(m.Attachments))
+	for i, a := range m.Attachments {
+		atts[i] = a
+		atts[i].Data = nil
+	}
+	r.Messages = append(r.Messages, Message{
+		At: d.now(), Direction: Outbound, From: Address{Name: m.By.Name, Email: d.cfg.Address.Email},
+		Subject: subject, Text: m.Text, MessageID: om.MessageID, Attachments: atts,
+	})
+	return nil
+}
+
+// conversationHeaders threads a new mail onto r's conversation: it
+// replies to the latest message with an id and references the first and
+// the latest few.
+func conversationHeaders(r *RFA) (string, []string) {
+	var ids []string
+	for _, m := range r.Messages {
+		if m.MessageID != "" {
+			ids = append(ids, m.MessageID)
+		}
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	if len(ids) > 10 {
+		ids = append(ids[:1:1], ids[len(ids)-9:]...)
+	}
+	return ids[len(ids)-1], ids
+}

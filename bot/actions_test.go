@@ -1,0 +1,94 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"rfadesk/bot"
+)
+
+var priya = bot.Actor{Name: "Priya Shah", ID: "discord:1001"}
+
+func TestStaffLifecycle(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.ingest(mail("l1@oakprimary.sch.uk", "Sarah|s@oakprimary.sch.uk", "Login broken", "It is broken."))
+	ack := f.outbox()[0].Mail
+
+	if err := f.desk.SetSeverity(ctx, 1, bot.SeverityCritical, priya); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.desk.SetSeverity(ctx, 1, "urgent", priya); err == nil {
+		t.Error("an unknown severity was accepted")
+	}
+	if err := f.desk.Reply(ctx, 1, bot.StaffMessage{By: priya, Text: "note: checking logs", Internal: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.outbox()); n != 1 {
+		t.Fatalf("an internal note was queued as mail (outbox %d)", n)
+	}
+	if err := f.desk.Reply(ctx, 1, bot.StaffMessage{By: priya, Text: "We are looking at it now."}); err != nil {
+		t.Fatal(err)
+	}
+	items := f.outbox()
+	reply := items[len(items)-1].Mail
+	if reply.Auto || reply.InReplyTo != ack.MessageID || !strings.Contains(reply.Subject, "[RFA-1]") ||
+		!strings.Contains(reply.Text, "Priya Shah") || reply.To[0].Email != "s@oakprimary.sch.uk" {
+		t.Errorf("staff reply mail = %+v", reply)
+	}
+
+	if err := f.desk.Ask(ctx, 1, bot.StaffMessage{By: priya, Text: "Which browser?"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.rfa(1); r.Status != bot.StatusAwaitingRequester {
+		t.Fatalf("status after ask = %s", r.Status)
+	}
+	answer := mail("l2@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Re: [RFA-1] Question", "Edge")
+	f.ingest(answer)
+	if r := f.rfa(1); r.Status != bot.StatusOpen || !hasEvent(r, bot.EventResumed) {
+		t.Fatalf("the requester's answer did not resume: %s", r.Status)
+	}
+
+	if err := f.desk.Clear(ctx, 1, bot.StaffMessage{By: priya, Text: "Fixed the session store."}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.desk.Clear(ctx, 1, bot.StaffMessage{By: priya, Text: "again"}); !errors.Is(err, bot.ErrNotAllowed) {
+		t.Errorf("clearing twice: %v", err)
+	}
+	f.ingest(mail("l3@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Re: [RFA-1] Cleared", "Sorry, it is still broken here."))
+	if r := f.rfa(1); r.Status != bot.StatusOpen || !hasEvent(r, bot.EventReopened) {
+		t.Fatalf("still broken did not reopen: %s", r.Status)
+	}
+}
+
+func TestCustomerEscalationIsRateLimited(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(mail("e1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
+	base := len(f.outbox())
+	f.ingest(mail("e2@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Re: [RFA-1] Received", "escalate\n\nWe still cannot take registers."))
+	after := f.outbox()
+	if len(after) != base+1 { // no managers configured in the fixture: the requester's confirmation only
+		t.Fatalf("outbox grew by %d, want 1 (the requester's confirmation)", len(after)-base)
+	}
+	if !strings.Contains(after[len(after)-1].Mail.Text, "now owned by") {
+		t.Errorf("confirmation does not say who owns it: %s", after[len(after)-1].Mail.Text)
+	}
+	f.now = f.now.Add(10 * time.Minute)
+	f.ingest(mail("e3@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Re: [RFA-1] ESCALATE please", "hello?"))
+	if n := len(f.outbox()); n != base+1 {
+		t.Errorf("second escalation within the hour sent mail (outbox %d)", n)
+	}
+	f.ingest(mail("e4@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Re: [RFA-1]", "We will escalate this internally if needed."))
+	var escalations int
+	for _, e := range f.rfa(1).Events {
+		if e.Kind == bot.EventEscalated {
+			escalations++
+		}
+	}
+	if escalations != 2 {
+		t.Errorf("escalation events = %d, want 2 (a sentence mentioning escalate is not a request)", escalations)
+	}
+}

@@ -1,0 +1,143 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	netmail "net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"rfadesk/bot"
+	"rfadesk/demo"
+	"rfadesk/mailbox"
+)
+
+// delivery runs a real Deliverer against a real loopback SMTP server.
+type delivery struct {
+	smtp   *demo.SMTPCapture
+	mu     sync.Mutex
+	health []string
+}
+
+func (f *fixture) startDelivery(t *testing.T, capOpts *demo.SMTPCaptureOptions, user, pass string) *delivery {
+	t.Helper()
+	srv, err := demo.StartSMTPCapture(capOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	sender, err := mailbox.NewSender(mailbox.SMTPConfig{Address: srv.Addr(), Security: "none", Username: user, Password: pass, Timeout: 5 * time.Second},
+		mailbox.SenderOptions{From: bot.Address{Name: "Example Service Desk", Email: "support@example.org"}, LoopValue: "support@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &delivery{smtp: srv}
+	later := f.now.Add(48 * time.Hour) // every item is due from the deliverer's point of view
+	l := bot.NewDeliverer(f.desk, sender, &bot.DelivererOptions{
+		Now:       func() time.Time { return later },
+		AuthPause: time.Hour,
+		Health: func(ok bool, reason string) {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			if !ok {
+				d.health = append(d.health, reason)
+			}
+		},
+	})
+	f.kick = l.Kick
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return d
+}
+
+// waitFor polls cond (state lives in bbolt, read through the desk) until
+// it holds or the test's deadline nears.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestDeliveredOnceWithThreadingHeaders(t *testing.T) {
+	f := newFixture(t)
+	d := f.startDelivery(t, nil, "", "")
+	f.ingest(mail("d1@oakprimary.sch.uk", "Sarah|s@oakprimary.sch.uk", "Login broken", fullReport))
+	msgs, err := d.smtp.Wait(t.Context(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "outbox to empty", func() bool { return len(f.outbox()) == 0 })
+	if n := len(d.smtp.Messages()); n != 1 {
+		t.Fatalf("server accepted %d mails, want 1", n)
+	}
+	m, err := netmail.ReadMessage(bytes.NewReader(msgs[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Header
+	if !strings.Contains(h.Get("Subject"), "[RFA-1]") || h.Get("In-Reply-To") != "<d1@oakprimary.sch.uk>" ||
+		h.Get("Auto-Submitted") != "auto-replied" || h.Get("X-Auto-Response-Suppress") != "All" {
+		t.Errorf("headers = %v", h)
+	}
+	if msgs[0].To[0] != "s@oakprimary.sch.uk" {
+		t.Errorf("rcpt = %v", msgs[0].To)
+	}
+	if !hasEvent(f.rfa(1), bot.EventMailSent) {
+		t.Errorf("RFA-1 history lacks mail-sent: %+v", f.rfa(1).Events)
+	}
+}
+
+func TestTemporaryFailureRetriesThenDelivers(t *testing.T) {
+	f := newFixture(t)
+	d := f.startDelivery(t, nil, "", "")
+	d.smtp.FailNext(demo.FaultRcpt, 451, 1)
+	f.ingest(mail("d2@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
+	if _, err := d.smtp.Wait(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "outbox to empty", func() bool { return len(f.outbox()) == 0 })
+	if n := len(d.smtp.Messages()); n != 1 {
+		t.Errorf("accepted %d, want exactly 1", n)
+	}
+}
+
+func TestPermanentFailureIsRecordedNotRetried(t *testing.T) {
+	f := newFixture(t)
+	d := f.startDelivery(t, nil, "", "")
+	d.smtp.FailNext(demo.FaultRcpt, 550, 1)
+	f.ingest(mail("d3@oakprimary.sch.uk", "gone@oakprimary.sch.uk", "Login", "broken"))
+	waitFor(t, "the failure on the RFA", func() bool { return hasEvent(f.rfa(1), bot.EventMailFailed) })
+	if len(f.outbox()) != 0 || len(d.smtp.Messages()) != 0 {
+		t.Errorf("outbox %d, accepted %d: a 5xx must not be retried", len(f.outbox()), len(d.smtp.Messages()))
+	}
+}
+
+func TestAuthFailurePausesAndKeepsMail(t *testing.T) {
+	f := newFixture(t)
+	d := f.startDelivery(t, &demo.SMTPCaptureOptions{Username: "desk", Password: "right"}, "desk", "wrong")
+	f.ingest(mail("d4@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
+	waitFor(t, "an unhealthy report", func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return len(d.health) > 0
+	})
+	d.mu.Lock()
+	reason := d.health[0]
+	d.mu.Unlock()
+	if !strings.Contains(reason, "smtp.password") {
+		t.Errorf("health reason %q does not name the setting", reason)
+	}
+	items := f.outbox()
+	if len(items) != 1 || items[0].Attempts != 0 {
+		t.Errorf("auth failure must keep the mail untouched: %+v", items)
+	}
+}

@@ -1,0 +1,320 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+)
+
+// DeskConfig is the validated configuration the desk works with.
+type DeskConfig struct {
+	// Name is the desk's display name ("Example Service Desk").
+	Name string
+	// Address is the From: of every outgoing mail; mail from it is ours.
+	Address Address
+	// BaseURL is where status-page links point (no trailing slash).
+	BaseURL string
+	// LoopValue is the value of our X-Rfadesk-Loop header.
+	LoopValue string
+	// Organisations map sender domains to schools and trusts.
+	Organisations []Organisation
+	// ResponseTarget is the promised response time for email, as written
+	// ("72 hours").
+	ResponseTarget string
+	// Hours describes the desk's opening hours for people.
+	Hours string
+	// RateTiers limit automatic mail per sender; nil means DefaultRateTiers.
+	RateTiers []RateTier
+	// AlertTo receive staff alerts by email (dead letters); may be empty.
+	AlertTo []Address
+	// Managers are told by email of escalations; ManagerName is how the
+	// requester is told who owns an escalated RFA.
+	Managers    []Address
+	ManagerName string
+}
+
+// DeskOptions carry the desk's collaborators; nil fields get defaults.
+type DeskOptions struct {
+	Now    func() time.Time // default time.Now
+	Rand   io.Reader        // default crypto/rand.Reader; tokens and ids
+	Logger *slog.Logger     // default slog.Default()
+	// OnOutbox is called (without blocking for long) after a commit that
+	// enqueued outgoing items, to wake the deliverer.
+	OnOutbox func()
+}
+
+// Desk is the domain engine. One goroutine (Run) owns every change to
+// RFA state; other goroutines send it typed events through its methods
+// and wait for the committed result. Reads go straight to the store.
+type Desk struct {
+	store  Store
+	cfg    DeskConfig
+	dir    *Directory
+	now    func() time.Time
+	rand   io.Reader
+	log    *slog.Logger
+	notify func()
+	events chan event
+}
+
+// event is a request handled by the Run goroutine.
+type event interface{ isEvent() }
+
+type ingestEvent struct {
+	mailbox     string
+	uidValidity uint32
+	batch       []Delivered
+	reply       chan ingestReply
+}
+
+type ingestReply struct {
+	outcomes []Outcome
+	err      error
+}
+
+type deliveryEvent struct {
+	item  OutboxItem
+	err   error // nil: delivered
+	reply chan error
+}
+
+func (ingestEvent) isEvent()   {}
+func (deliveryEvent) isEvent() {}
+
+// NewDesk returns a desk over st. Call Run to start it.
+func NewDesk(st Store, cfg DeskConfig, opts *DeskOptions) *Desk {
+	var o DeskOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.OnOutbox == nil {
+		o.OnOutbox = func() {}
+	}
+	if cfg.RateTiers == nil {
+		cfg.RateTiers = DefaultRateTiers
+	}
+	if cfg.ResponseTarget == "" {
+		cfg.ResponseTarget = "72 hours"
+	}
+	return &Desk{
+		store:  st,
+		cfg:    cfg,
+		dir:    NewDirectory(cfg.Organisations),
+		now:    o.Now,
+		rand:   o.Rand,
+		log:    o.Logger,
+		notify: o.OnOutbox,
+		events: make(chan event),
+	}
+}
+
+// Run handles events until ctx is done and returns ctx.Err().
+func (d *Desk) Run(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case ev := <-d.events:
+			d.handle(ctx, ev)
+		}
+	}
+}
+
+func (d *Desk) handle(ctx context.Context, ev event) {
+	switch ev := ev.(type) {
+	case ingestEvent:
+		out, err := d.ingest(ctx, ev.mailbox, ev.uidValidity, ev.batch)
+		ev.reply <- ingestReply{out, err}
+	case deliveryEvent:
+		ev.reply <- d.recordDelivery(ctx, ev.item, ev.err)
+	case actionEvent:
+		ev.reply <- d.runAction(ctx, ev)
+	}
+}
+
+// send hands ev to the Run goroutine.
+func (d *Desk) send(ctx context.Context, ev event) error {
+	select {
+	case d.events <- ev:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Ingest records a batch of delivered messages in one transaction and
+// returns one Outcome per message, in batch order. The batch must hold
+// messages of one mailbox under one UIDVALIDITY; messages already
+// recorded (same DedupeKey) are answered "duplicate" and change nothing.
+// The mailbox's cursor advances to the highest UID in the batch and
+// never moves backwards. On error nothing was recorded.
+func (d *Desk) Ingest(ctx context.Context, mailbox string, uidValidity uint32, batch []Delivered) ([]Outcome, error) {
+	reply := make(chan ingestReply, 1)
+	if err := d.send(ctx, ingestEvent{mailbox, uidValidity, batch, reply}); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-reply:
+		return r.outcomes, r.err
+	case <-ctx.Done():
+		// The event is being handled; its transaction either commits or
+		// not, and a later catch-up resolves it through dedupe.
+		return nil, ctx.Err()
+	}
+}
+
+// Cursor returns the committed intake position of a mailbox.
+func (d *Desk) Cursor(ctx context.Context, mailbox string) (Cursor, error) {
+	var c Cursor
+	err := d.store.View(ctx, func(tx Tx) error {
+		var err error
+		c, err = tx.Cursor(mailbox)
+		return err
+	})
+	return c, err
+}
+
+// RFA returns the RFA numbered num, or an error wrapping ErrNotFound.
+func (d *Desk) RFA(ctx context.Context, num uint64) (*RFA, error) {
+	var r *RFA
+	err := d.store.View(ctx, func(tx Tx) error {
+		var err error
+		r, err = tx.RFA(num)
+		return err
+	})
+	return r, err
+}
+
+// RFAs returns every RFA in number order.
+func (d *Desk) RFAs(ctx context.Context) ([]*RFA, error) {
+	var all []*RFA
+	err := d.store.View(ctx, func(tx Tx) error {
+		return tx.ForEachRFA(func(r *RFA) error {
+			all = append(all, r)
+			return nil
+		})
+	})
+	return all, err
+}
+
+// Outbox returns the pending outgoing items in ID order.
+func (d *Desk) Outbox(ctx context.Context) ([]OutboxItem, error) {
+	var items []OutboxItem
+	err := d.store.View(ctx, func(tx Tx) error {
+		var err error
+		items, err = tx.Outbox()
+		return err
+	})
+	return items, err
+}
+
+// RecordDelivery records the result of one delivery attempt of item:
+// delivered (err nil), retry later (temporary), or given up (permanent).
+// An authentication failure changes nothing: the item stays pending.
+func (d *Desk) RecordDelivery(ctx context.Context, item OutboxItem, err error) error {
+	reply := make(chan error, 1)
+	if e := d.send(ctx, deliveryEvent{item, err, reply}); e != nil {
+		return e
+	}
+	select {
+	case e := <-reply:
+		return e
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, sendErr error) error {
+	now := d.now()
+	return d.store.Update(ctx, func(tx Tx) error {
+		var de *DeliveryError
+		failure := DeliveryTemporary
+		if sendErr != nil && errors.As(sendErr, &de) {
+			failure = de.Failure
+		}
+		switch {
+		case sendErr == nil:
+			if err := tx.DeleteOutbox(item.ID); err != nil {
+				return err
+			}
+			return d.noteOnRFA(tx, item, EventMailSent, describeItem(item)+" accepted by the mail server")
+		case failure == DeliveryPermanent:
+			if err := tx.DeleteOutbox(item.ID); err != nil {
+				return err
+			}
+			return d.noteOnRFA(tx, item, EventMailFailed, describeItem(item)+" refused for good: "+sendErr.Error())
+		case failure == DeliveryAuth:
+			return nil
+		default:
+			item.Attempts++
+			item.LastError = sendErr.Error()
+			item.NextAttempt = now.Add(RetryDelay(item.Attempts, d.rand))
+			return tx.UpdateOutbox(&item)
+		}
+	})
+}
+
+func describeItem(item OutboxItem) string {
+	if item.Mail != nil {
+		return item.Mail.Purpose + " to " + joinAddrs(item.Mail.To)
+	}
+	return "chat post"
+}
+
+// noteOnRFA appends an event to the item's RFA, if it has one.
+func (d *Desk) noteOnRFA(tx Tx, item OutboxItem, kind, text string) error {
+	if item.RFA == 0 {
+		return nil
+	}
+	r, err := tx.RFA(item.RFA)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.addEvent(d.now(), kind, "rfadesk", text)
+	return tx.PutRFA(r)
+}
+
+// RetryDelay is the wait before delivery attempt n+1 after n failures:
+// 30s doubling to a cap of 30 minutes, with up to 20% random jitter
+// drawn from rnd.
+func RetryDelay(attempts int, rnd io.Reader) time.Duration {
+	delay := 30 * time.Second
+	for i := 1; i < attempts && delay < 30*time.Minute; i++ {
+		delay *= 2
+	}
+	delay = min(delay, 30*time.Minute)
+	var b [1]byte
+	if _, err := io.ReadFull(rnd, b[:]); err == nil {
+		delay += delay * time.Duration(b[0]) / 255 / 5
+	}
+	return delay
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func joinAddrs(as []Address) string {
+	s := ""
+	for i, a := range as {
+		if i > 0 {
+			s += ", "
+		}
+		s += a.Email
+	}
+	return s
+}

@@ -1,0 +1,479 @@
+package bot
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Ingest outcomes (Outcome.Action).
+const (
+	ActionCreated    = "created"
+	ActionAppended   = "appended"
+	ActionDuplicate  = "duplicate"
+	ActionDeadLetter = "dead-letter"
+	ActionBounce     = "bounce"
+	ActionIgnored    = "ignored"
+)
+
+// ingest records a batch in one transaction. Each message is decided on
+// its own; the transaction makes the whole batch, its outbox items and
+// the cursor commit together or not at all.
+func (d *Desk) ingest(ctx context.Context, mailbox string, uidValidity uint32, batch []Delivered) ([]Outcome, error) {
+	var outcomes []Outcome
+	enqueued := false
+	err := d.store.Update(ctx, func(tx Tx) error {
+		outcomes = outcomes[:0]
+		enqueued = false
+		var maxUID uint32
+		for i := range batch {
+			m := &batch[i]
+			maxUID = max(maxUID, m.UID)
+			out, q, err := d.recordOne(tx, mailbox, m)
+			if err != nil {
+				return fmt.Errorf("bot: recording UID %d: %w", m.UID, err)
+			}
+			out.UID = m.UID
+			outcomes = append(outcomes, out)
+			enqueued = enqueued || q
+		}
+		cur, err := tx.Cursor(mailbox)
+		if err != nil {
+			return err
+		}
+		if cur.UIDValidity != uidValidity {
+			cur = Cursor{UIDValidity: uidValidity}
+		}
+		if maxUID > cur.LastUID {
+			cur.LastUID = maxUID
+			return tx.SetCursor(mailbox, cur)
+		}
+		if cur.UIDValidity == uidValidity && cur.LastUID == 0 && maxUID == 0 {
+			return tx.SetCursor(mailbox, cur)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if enqueued {
+		d.notify()
+	}
+	for _, o := range outcomes {
+		d.log.Info("mail recorded", "mailbox", mailbox, "uid", o.UID, "action", o.Action, "rfa", o.RFA)
+	}
+	return outcomes, nil
+}
+
+// recordOne decides and records one message. It reports whether it
+// enqueued outgoing items.
+func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered) (Outcome, bool, error) {
+	key := m.DedupeKey
+	if m.Mail != nil && m.Mail.DedupeKey != "" {
+		key = m.Mail.DedupeKey
+	}
+	if key == "" {
+		return Outcome{}, false, errors.New("message has no dedupe key")
+	}
+	num, seen, err := tx.Dedupe(key)
+	if err != nil {
+		return Outcome{}, false, err
+	}
+	if seen {
+		disp := ToProcessed
+		if m.Mail == nil {
+			disp = ToFailed
+		}
+		return Outcome{RFA: num, Action: ActionDuplicate, Disposition: disp}, false, nil
+	}
+	if m.Mail == nil {
+		q, err := d.deadLetter(tx, mailbox, m, key)
+		return Outcome{Action: ActionDeadLetter, Disposition: ToFailed}, q, err
+	}
+	mail := m.Mail
+	now := d.now()
+	if mail.Received.IsZero() {
+		mail.Received = now
+	}
+
+	switch {
+	case mail.Auto == AutoBounce:
+		num, err := d.recordBounce(tx, mail)
+		if err != nil {
+			return Outcome{}, false, err
+		}
+		action := ActionBounce
+		if num == 0 {
+			action = ActionIgnored
+		}
+		return Outcome{RFA: num, Action: action}, false, tx.PutDedupe(key, num)
+	case mail.LoopHeader || strings.EqualFold(mail.From.Email, d.cfg.Address.Email):
+		d.log.Info("ignoring our own mail come back", "message_id", mail.MessageID)
+		return Outcome{Action: ActionIgnored}, false, tx.PutDedupe(key, 0)
+	}
+
+	target, named, err := d.thread(tx, mail)
+	if err != nil {
+		return Outcome{}, false, err
+	}
+	if target != nil && target.IsParticipant(mail.From.Email) {
+		q, err := d.appendMail(tx, target, mail)
+		if err != nil {
+			return Outcome{}, false, err
+		}
+		return Outcome{RFA: target.Num, Action: ActionAppended}, q, tx.PutDedupe(key, target.Num)
+	}
+	if target == nil && mail.Auto == AutoReplied {
+		// An automatic reply that belongs to no RFA: nothing to record it on.
+		return Outcome{Action: ActionIgnored}, false, tx.PutDedupe(key, 0)
+	}
+	flag := ""
+	if target != nil {
+		flag = fmt.Sprintf("names %s but %s is not its requester or a participant", named, mail.From.Email)
+	}
+	r, q, err := d.createRFA(tx, mail, flag)
+	if err != nil {
+		return Outcome{}, false, err
+	}
+	return Outcome{RFA: r.Num, Action: ActionCreated}, q, tx.PutDedupe(key, r.Num)
+}
+
+var refTag = regexp.MustCompile(`(?i)\[\s*RFA-(\d+)\s*\]`)
+
+// thread finds the RFA a mail belongs to: first by our (or earlier)
+// Message-IDs in In-Reply-To and References, then by an [RFA-N] tag in
+// the subject. It returns the RFA and the reference that named it.
+func (d *Desk) thread(tx Tx, m *Mail) (*RFA, string, error) {
+	ids := append(slices.Clone(m.InReplyTo), m.References...)
+	for i := len(ids) - 1; i >= 0; i-- {
+		id := ids[i]
+		if id == "" {
+			continue
+		}
+		num, ok, err := tx.ThreadByMessageID(id)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok {
+			r, err := tx.RFA(num)
+			if err != nil {
+				return nil, "", err
+			}
+			return r, r.Ref(), nil
+		}
+	}
+	if sm := refTag.FindStringSubmatch(m.Subject); sm != nil {
+		num, err := ParseRef("RFA-" + sm[1])
+		if err != nil {
+			return nil, "", nil
+		}
+		r, err := tx.RFA(num)
+		if errors.Is(err, ErrNotFound) {
+			return nil, "", nil
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		return r, r.Ref(), nil
+	}
+	return nil, "", nil
+}
+
+// createRFA records a new RFA from m and queues its acknowledgement.
+func (d *Desk) createRFA(tx Tx, m *Mail, flag string) (*RFA, bool, error) {
+	num, err := tx.NextRFANumber()
+	if err != nil {
+		return nil, false, err
+	}
+	token, err := newToken(d.rand)
+	if err != nil {
+		return nil, false, err
+	}
+	now := d.now()
+	r := &RFA{
+		Num:       num,
+		Status:    StatusNew,
+		Channel:   ChannelEmail,
+		Subject:   cleanSubject(m.Subject),
+		Created:   m.Received,
+		Requester: m.From,
+		Token:     token,
+		Flag:      flag,
+		Report:    ParseReport(m.Subject, m.Reply),
+	}
+	if r.Report.CanReplicate == "" {
+		r.Report.CanReplicate = ReplicateUnknown
+	}
+	if org := d.dir.Lookup(m.From.Domain()); org != nil {
+		r.Organisation, r.Trust = org.Name, org.Trust
+	}
+	r.Participants = d.participants(m, r.Requester)
+	r.addEvent(m.Received, EventCreated, m.From.Email, "RFA logged from email")
+	if flag != "" {
+		r.addEvent(now, EventFlagged, "rfadesk", flag)
+	}
+	if err := d.addMessage(tx, r, m); err != nil {
+		return nil, false, err
+	}
+	q, err := d.maybeAck(tx, r, m)
+	if err != nil {
+		return nil, false, err
+	}
+	return r, q, tx.PutRFA(r)
+}
+
+// appendMail adds a reply from a participant to its RFA.
+func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) (bool, error) {
+	if m.Auto == AutoReplied {
+		r.addEvent(m.Received, EventAutoReply, m.From.Email, "automatic reply received: "+truncate(m.Subject, 120))
+		r.Messages = append(r.Messages, Message{At: m.Received, Direction: Inbound, From: m.From, Subject: m.Subject, Text: m.Reply, MessageID: m.MessageID, Auto: m.Auto})
+		if m.MessageID != "" {
+			if err := tx.PutThread(m.MessageID, r.Num); err != nil {
+				return false, err
+			}
+		}
+		return false, tx.PutRFA(r)
+	}
+	if err := d.addMessage(tx, r, m); err != nil {
+		return false, err
+	}
+	r.addEvent(m.Received, EventMessage, m.From.Email, "reply received: "+truncate(m.Subject, 120))
+	enqueued := false
+	switch {
+	case r.Status == StatusAwaitingRequester:
+		r.Status = StatusOpen
+		r.addEvent(m.Received, EventResumed, m.From.Email, "the requester replied: clock resumed")
+	case (r.Status == StatusCleared || r.Status == StatusClosed) && saysStillBroken(m.Reply):
+		r.Status = StatusOpen
+		r.addEvent(m.Received, EventReopened, m.From.Email, "the requester says it is still broken")
+	}
+	if asksToEscalate(m.Subject, m.Reply) {
+		q, err := d.escalate(tx, r, Actor{Name: m.From.Name, ID: m.From.Email}, "by email")
+		if err != nil {
+			return false, err
+		}
+		enqueued = q
+	}
+	if filled := r.Report.Merge(ParseReport("", m.Reply)); len(filled) > 0 {
+		labels := make([]string, len(filled))
+		for i, f := range filled {
+			labels[i] = FieldLabel(f)
+		}
+		r.addEvent(m.Received, EventFieldsFilled, m.From.Email, "filled in: "+strings.Join(labels, ", "))
+	}
+	return enqueued, tx.PutRFA(r)
+}
+
+// addMessage appends m to r's conversation, stores its attachments and
+// indexes its Message-ID for threading.
+func (d *Desk) addMessage(tx Tx, r *RFA, m *Mail) error {
+	idx := len(r.Messages)
+	atts := make([]Attachment, len(m.Attachments))
+	for i, a := range m.Attachments {
+		atts[i] = a
+		atts[i].Data = nil
+		if a.Stored && a.Data != nil {
+			if err := tx.PutAttachment(r.Num, idx, i, a.Data); err != nil {
+				return err
+			}
+		}
+	}
+	r.Messages = append(r.Messages, Message{
+		At: m.Received, Direction: Inbound, From: m.From, Subject: m.Subject,
+		Text: m.Reply, MessageID: m.MessageID, Auto: m.Auto, Attachments: atts,
+	})
+	if m.MessageID != "" {
+		return tx.PutThread(m.MessageID, r.Num)
+	}
+	return nil
+}
+
+// participants are the Cc'd and To'd colleagues of the requester: other
+// addresses in the same organisation (or the same domain when the
+// organisation is unknown), never the desk itself.
+func (d *Desk) participants(m *Mail, requester Address) []string {
+	reqOrg := d.dir.Lookup(requester.Domain())
+	var out []string
+	for _, a := range append(slices.Clone(m.To), m.Cc...) {
+		e := strings.ToLower(a.Email)
+		if e == "" || strings.EqualFold(e, d.cfg.Address.Email) || strings.EqualFold(e, requester.Email) || slices.Contains(out, e) {
+			continue
+		}
+		same := a.Domain() == requester.Domain()
+		if reqOrg != nil {
+			same = d.dir.Lookup(a.Domain()) == reqOrg
+		}
+		if same {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// recordBounce records a delivery status notification against the RFA
+// whose mail bounced. It returns that RFA's number, or 0.
+func (d *Desk) recordBounce(tx Tx, m *Mail) (uint64, error) {
+	if m.Bounce == nil || m.Bounce.OriginalMessageID == "" {
+		return 0, nil
+	}
+	num, ok, err := tx.ThreadByMessageID(m.Bounce.OriginalMessageID)
+	if err != nil || !ok {
+		return 0, err
+	}
+	r, err := tx.RFA(num)
+	if err != nil {
+		return 0, err
+	}
+	text := "our mail to " + m.Bounce.Recipient + " bounced"
+	if m.Bounce.Status != "" {
+		text += " (" + m.Bounce.Status + ")"
+	}
+	if m.Bounce.Diagnostic != "" {
+		text += ": " + truncate(m.Bounce.Diagnostic, 200)
+	}
+	r.addEvent(m.Received, EventBounce, "rfadesk", text)
+	return num, tx.PutRFA(r)
+}
+
+// deadLetter records an unparsable message and tells staff.
+func (d *Desk) deadLetter(tx Tx, mailbox string, m *Delivered, key string) (bool, error) {
+	dl := &DeadLetter{At: d.now(), Mailbox: mailbox, UID: m.UID, Key: key, Raw: m.Raw}
+	if m.ParseErr != nil {
+		dl.Reason = m.ParseErr.Error()
+	}
+	dl.From, dl.Subject = sniffHeaders(m.Raw)
+	if err := tx.PutDeadLetter(dl); err != nil {
+		return false, err
+	}
+	if err := tx.PutDedupe(key, 0); err != nil {
+		return false, err
+	}
+	if len(d.cfg.AlertTo) == 0 {
+		return false, nil
+	}
+	text := fmt.Sprintf("A message in %s could not be turned into an RFA and was moved to the failed folder.\n\nDead letter: %d\nFrom: %s\nSubject: %s\nReason: %s\n\nThe original is kept in the store and in the failed folder.\n",
+		mailbox, dl.ID, dl.From, dl.Subject, dl.Reason)
+	_, err := d.enqueueMail(tx, 0, &OutgoingMail{
+		To: d.cfg.AlertTo, Subject: "rfadesk: a message could not be processed", Text: text,
+		Auto: true, Purpose: "dead-letter alert",
+	})
+	return true, err
+}
+
+// enqueueMail gives out a Message-ID (recorded for threading when the
+// mail belongs to an RFA) and writes the mail to the outbox.
+func (d *Desk) enqueueMail(tx Tx, num uint64, om *OutgoingMail) (uint64, error) {
+	if om.MessageID == "" {
+		id, err := d.newMessageID(num)
+		if err != nil {
+			return 0, err
+		}
+		om.MessageID = id
+	}
+	if num != 0 {
+		if err := tx.PutThread(om.MessageID, num); err != nil {
+			return 0, err
+		}
+	}
+	now := d.now()
+	return tx.Enqueue(&OutboxItem{Kind: OutboxMail, RFA: num, Created: now, NextAttempt: now, Mail: om})
+}
+
+func (d *Desk) newMessageID(num uint64) (string, error) {
+	var b [10]byte
+	if _, err := io.ReadFull(d.rand, b[:]); err != nil {
+		return "", fmt.Errorf("bot: message id: %w", err)
+	}
+	prefix := "rfadesk"
+	if num != 0 {
+		prefix = strings.ToLower(FormatRef(num))
+	}
+	domain := d.cfg.Address.Domain()
+	if domain == "" {
+		domain = "rfadesk.invalid"
+	}
+	return prefix + "." + hex.EncodeToString(b[:]) + "@" + domain, nil
+}
+
+// newToken returns 128 random bits, base64url without padding.
+func newToken(rnd io.Reader) (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(rnd, b[:]); err != nil {
+		return "", fmt.Errorf("bot: token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// cleanSubject removes reply/forward prefixes and our tags for display.
+func cleanSubject(s string) string {
+	s = strings.TrimSpace(refTag.ReplaceAllString(s, ""))
+	for {
+		l := strings.ToLower(s)
+		trimmed := false
+		for _, p := range []string{"re:", "fw:", "fwd:", "aw:", "sv:"} {
+			if strings.HasPrefix(l, p) {
+				s = strings.TrimSpace(s[len(p):])
+				trimmed = true
+				break
+			}
+		}
+		if !trimmed {
+			break
+		}
+	}
+	if s == "" {
+		return "(no subject)"
+	}
+	return s
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// sniffHeaders reads From and Subject leniently from raw bytes that did
+// not parse, for the dead-letter record. It never fails.
+func sniffHeaders(raw []byte) (from, subject string) {
+	head := string(raw)
+	if i := strings.Index(head, "\r\n\r\n"); i >= 0 {
+		head = head[:i]
+	} else if i := strings.Index(head, "\n\n"); i >= 0 {
+		head = head[:i]
+	}
+	for _, line := range strings.Split(head, "\n") {
+		line = strings.TrimRight(line, "\r")
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "from":
+			if from == "" {
+				from = truncate(strings.TrimSpace(value), 200)
+			}
+		case "subject":
+			if subject == "" {
+				subject = truncate(strings.TrimSpace(value), 200)
+			}
+		}
+	}
+	return from, subject
+}
+
+var _ = time.Second

@@ -1,0 +1,341 @@
+package bot
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Prose fallbacks for ParseReport: used only for fields no label gave.
+// Each one would rather find nothing than guess.
+
+// rpSiteRe matches "at our Northgate site", "in the Science building": one
+// to four capitalised words (or numbers) before a site noun.
+var rpSiteRe = regexp.MustCompile(`\b(?:[Aa]t|[Ii]n|[Oo]n|[Ff]rom)\s+(?:our|the)\s+((?:[A-Z0-9][\w'&.-]*\s+){1,4}(?:[Ss]ite|[Cc]ampus|[Bb]uilding|[Bb]lock))\b`)
+
+// rpProseSite finds a site named in prose, keeping its noun ("Northgate site").
+func rpProseSite(text string) string {
+	m := rpSiteRe.FindStringSubmatch(text)
+	if m == nil {
+		return ""
+	}
+	return strings.Join(strings.Fields(m[1]), " ")
+}
+
+// rpComponent is one built-in component and the whole-word phrases that
+// name it in prose; caseSensitive phrases must match exactly (Reports,
+// HR, Email are everyday words in lower case).
+type rpComponent struct {
+	name          string
+	phrases       []string
+	caseSensitive bool
+}
+
+var rpComponents = []rpComponent{
+	{name: "Attendance", phrases: []string{"attendance"}},
+	{name: "Assessment", phrases: []string{"assessment", "assessments"}},
+	{name: "Behaviour", phrases: []string{"behaviour", "behavior"}},
+	{name: "Timetable", phrases: []string{"timetable", "timetables", "timetabling"}},
+	{name: "Admissions", phrases: []string{"admissions"}},
+	{name: "Parent App", phrases: []string{"parent app"}},
+	{name: "Parent Portal", phrases: []string{"parent portal"}},
+	{name: "Payments", phrases: []string{"payments", "online payment", "payment system"}},
+	{name: "Reports", phrases: []string{"Reports", "Reporting", "report cards", "reports module"}, caseSensitive: true},
+	{name: "Login/Sign-in", phrases: []string{"login", "log-in", "logon", "sign-in", "signin", "single sign-on", "SSO"}},
+	{name: "SIMS sync", phrases: []string{"sims sync", "sims synchronisation", "sims synchronization", "sync with sims", "sims integration"}},
+	{name: "Census", phrases: []string{"census"}},
+	{name: "Exams", phrases: []string{"exams", "exam entries", "exam results"}},
+	{name: "Homework", phrases: []string{"homework"}},
+	{name: "Email", phrases: []string{"Email module", "email module", "Email system", "email system", "emails to parents", "parent emails", "email sending"}, caseSensitive: true},
+	{name: "Finance", phrases: []string{"finance module", "Finance", "finance system"}, caseSensitive: true},
+	{name: "HR", phrases: []string{"HR"}, caseSensitive: true},
+}
+
+// rpJobWords after a component name make it a job title or team, not a
+// component ("Exams Officer", "attendance team").
+var rpJobWords = []string{"officer", "manager", "lead", "team", "department", "dept", "office", "administrator", "admin", "coordinator", "co-ordinator", "assistant", "director", "clerk", "staff"}
+
+// rpProseComponents lists the built-in components named in text, in the
+// order of the built-in list.
+func rpProseComponents(text string) []string {
+	lower := rpLowerASCII(text)
+	var out []string
+	for _, c := range rpComponents {
+		for _, p := range c.phrases {
+			hay, needle := text, p
+			if !c.caseSensitive {
+				hay, needle = lower, rpLowerASCII(p)
+			}
+			if rpFindWord(hay, needle) {
+				out = append(out, c.name)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// rpFindWord reports whether needle occurs in hay as a whole word that is
+// not followed by a job word.
+func rpFindWord(hay, needle string) bool {
+	for off := 0; off < len(hay); {
+		i := strings.Index(hay[off:], needle)
+		if i < 0 {
+			return false
+		}
+		i += off
+		j := i + len(needle)
+		off = j
+		if !rpWholeWord(hay, i, j) {
+			continue
+		}
+		next := strings.Fields(strings.ToLower(hay[j:min(len(hay), j+30)]))
+		job := false
+		for _, w := range rpJobWords {
+			if len(next) > 0 && strings.TrimRight(next[0], ".,;") == w {
+				job = true
+			}
+		}
+		if !job {
+			return true
+		}
+	}
+	return false
+}
+
+// rpErrorTriggers are words after which a quoted string is the error text.
+var rpErrorTriggers = []string{"error", "errors", "says", "said", "saying", "message", "messages", "shows", "showing", "shown", "displays", "displayed", "displaying", "reads", "reading", "popup", "pop-up", "warning"}
+
+// rpGapWords may stand between a trigger and the opening quote.
+var rpGapWords = map[string]bool{
+	"that": true, "which": true, "saying": true, "says": true, "said": true, "reading": true, "reads": true,
+	"of": true, "with": true, "the": true, "a": true, "an": true, "message": true, "box": true, "popup": true,
+	"pop-up": true, "window": true, "dialog": true, "up": true, "on": true, "screen": true, "shows": true,
+	"showing": true, "shown": true, "displays": true, "displayed": true, "appears": true, "appeared": true,
+	"comes": true, "came": true, "is": true, "was": true, "as": true, "follows": true, "following": true,
+	"it": true, "error": true, "code": true, "text": true, "just": true, "now": true, "always": true,
+	"still": true, "get": true, "got": true, "getting": true, "we": true, "i": true, "see": true, "seeing": true,
+	"users": true, "staff": true, "simply": true, "this": true,
+}
+
+// rpProseError finds a quoted message that follows an error word
+// ("it says 'Invalid session token (E1042)'"). Only the words in
+// rpGapWords may stand between the trigger and the quote.
+func rpProseError(text string) string {
+	lower := rpLowerASCII(text)
+	for _, t := range rpErrorTriggers {
+		for off := 0; off < len(lower); {
+			i := strings.Index(lower[off:], t)
+			if i < 0 {
+				break
+			}
+			i += off
+			j := i + len(t)
+			off = j
+			if !rpWholeWordPlain(lower, i, j) {
+				continue
+			}
+			if q := rpQuotedAfter(text, j); q != "" {
+				return q
+			}
+		}
+	}
+	return ""
+}
+
+func rpWholeWordPlain(s string, i, j int) bool {
+	if i > 0 {
+		if r, _ := utf8.DecodeLastRuneInString(s[:i]); unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return false
+		}
+	}
+	if j < len(s) {
+		if r, _ := utf8.DecodeRuneInString(s[j:]); unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// rpQuotedAfter returns the quoted text that opens within a few gap words
+// after text[:at], with whitespace collapsed, or "".
+func rpQuotedAfter(text string, at int) string {
+	gap := 0
+	for i := at; i < len(text) && gap < 60; {
+		r, n := utf8.DecodeRuneInString(text[i:])
+		closer, isQuote := rpCloser(r)
+		if isQuote {
+			return rpQuotedBody(text[i+n:], closer)
+		}
+		if unicode.IsLetter(r) {
+			end := i
+			for end < len(text) {
+				r2, n2 := utf8.DecodeRuneInString(text[end:])
+				if !unicode.IsLetter(r2) && r2 != '-' {
+					break
+				}
+				end += n2
+			}
+			if !rpGapWords[strings.ToLower(text[i:end])] {
+				return ""
+			}
+			gap += end - i
+			i = end
+			continue
+		}
+		if !strings.ContainsRune(" \t\n:,-–—", r) || strings.HasPrefix(text[i:], "\n\n") {
+			return ""
+		}
+		gap += n
+		i += n
+	}
+	return ""
+}
+
+// rpCloser returns the closing quote for an opening quote rune.
+func rpCloser(r rune) (rune, bool) {
+	switch r {
+	case '"':
+		return '"', true
+	case '\'':
+		return '\'', true
+	case '“':
+		return '”', true
+	case '‘':
+		return '’', true
+	case '«':
+		return '»', true
+	}
+	return 0, false
+}
+
+// rpQuotedBody reads up to the closing quote; a single quote only closes
+// when not followed by a letter (so "can't" stays inside).
+func rpQuotedBody(s string, closer rune) string {
+	for i := 0; i < len(s) && i < 400; {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if strings.HasPrefix(s[i:], "\n\n") {
+			return ""
+		}
+		if r == closer || (closer == '"' && r == '”') {
+			next, _ := utf8.DecodeRuneInString(s[i+n:])
+			if i+n >= len(s) || !unicode.IsLetter(next) {
+				body := strings.Join(strings.Fields(s[:i]), " ")
+				if utf8.RuneCountInString(body) < 3 {
+					return ""
+				}
+				return body
+			}
+		}
+		i += n
+	}
+	return ""
+}
+
+var (
+	rpReplicateVerb = regexp.MustCompile(`(?i)\b(?:reproduc|replicat|recreat)\w*`)
+	rpHappensYes    = regexp.MustCompile(`(?i)\b(?:it|this|the (?:problem|issue|error|fault)) (?:happens|occurs|appears|fails) (?:every time|each time|consistently|always|intermittently|sometimes)\b|\b(?:it|this)(?: is|'s|’s) (?:reproducible|replicable|repeatable)\b|\bhappens every (?:single )?time\b`)
+	rpHappensNo     = regexp.MustCompile(`(?i)\b(?:only (?:happened|occurred|appeared) once|tried to (?:reproduce|replicate|recreate)\b[^.!?]{0,60}\bbut (?:could not|couldn't|couldn’t|can't|can’t|cannot|failed|was unable|were unable|no luck)|happened only once|(?:it|this)(?: is|'s|’s) not (?:reproducible|replicable|repeatable))\b`)
+)
+
+// rpSentenceWindow is how far around a verb rpProseReplicate looks.
+const rpSentenceWindow = 200
+
+// rpProseReplicate reads first-person statements such as "we can
+// reproduce it every time" or "I couldn't replicate it". Questions and
+// conditionals ("let us know if you can reproduce it") are ignored.
+func rpProseReplicate(text string) Replicate {
+	if rpHappensNo.MatchString(text) {
+		return ReplicateNo
+	}
+	for _, loc := range rpReplicateVerb.FindAllStringIndex(text, -1) {
+		from := max(0, loc[0]-rpSentenceWindow) // windows keep many verbs linear
+		start := from + strings.LastIndexAny(text[from:loc[0]], ".!?")
+		if p := from + strings.LastIndex(text[from:loc[0]], "\n\n"); p > start {
+			start = p + 1
+		}
+		after := text[loc[1]:min(len(text), loc[1]+rpSentenceWindow)]
+		if end := strings.IndexAny(after, ".!?"); end >= 0 && after[end] == '?' {
+			continue
+		}
+		if v := rpModal(text[max(start+1, from):loc[0]]); v != ReplicateUnknown {
+			return v
+		}
+	}
+	if rpHappensYes.MatchString(text) {
+		return ReplicateYes
+	}
+	return ReplicateUnknown
+}
+
+// rpModal reads the words just before a replicate verb: an optional
+// subject, auxiliaries and a modal ("we have not been able to").
+func rpModal(pre string) Replicate {
+	words := strings.Fields(strings.ToLower(strings.ReplaceAll(pre, "’", "'")))
+	for _, w := range words {
+		if w == "if" || w == "whether" || w == "please" || w == "you" || w == "try" || w == "trying" {
+			return ReplicateUnknown
+		}
+	}
+	pop := func(set ...string) (string, bool) {
+		if len(words) == 0 {
+			return "", false
+		}
+		last := strings.Trim(words[len(words)-1], ",;:")
+		for _, s := range set {
+			if last == s {
+				words = words[:len(words)-1]
+				return last, true
+			}
+		}
+		return "", false
+	}
+	for {
+		if _, ok := pop("easily", "always", "consistently", "reliably", "also", "still", "now", "actually"); !ok {
+			break
+		}
+	}
+	neg, found := false, false
+	if w, ok := pop("can", "could", "can't", "cannot", "couldn't"); ok {
+		found, neg = true, w != "can" && w != "could"
+	} else if _, ok := pop("to"); ok {
+		w, ok := pop("able", "unable", "managed", "failed")
+		if !ok {
+			return ReplicateUnknown
+		}
+		found, neg = true, w == "unable" || w == "failed"
+	} else if _, ok := pop("not"); ok {
+		return ReplicateUnknown
+	}
+	if !found {
+		return ReplicateUnknown
+	}
+	for {
+		w, ok := pop("not", "have", "has", "been", "are", "am", "is", "were", "was", "haven't", "hasn't", "aren't",
+			"weren't", "wasn't", "never", "also", "still", "so", "far", "now", "we've", "i've", "we're", "i'm", "they've")
+		if !ok {
+			break
+		}
+		if w == "not" || w == "never" || strings.HasSuffix(w, "n't") {
+			neg = !neg
+		}
+		if strings.Contains(w, "'") { // a contracted subject ends the phrase
+			return rpVerdict(neg)
+		}
+	}
+	if len(words) == 0 {
+		return rpVerdict(neg)
+	}
+	if _, ok := pop("we", "i", "staff", "users", "teachers", "they", "colleagues", "everyone", "both", "teacher", "user"); ok {
+		return rpVerdict(neg)
+	}
+	return ReplicateUnknown
+}
+
+func rpVerdict(neg bool) Replicate {
+	if neg {
+		return ReplicateNo
+	}
+	return ReplicateYes
+}

@@ -1,0 +1,191 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// This file is the one place that declares the on-disk layout: every
+// bucket, how its keys and values are encoded, the schema version and the
+// migrations that reach it. Nothing else in the package names a bucket or
+// encodes a key by hand.
+//
+// Integers in keys and values are 8-byte big-endian unsigned, so a bbolt
+// cursor walks numeric keys in numeric order. JSON values are the
+// encoding/json form of the named Go type.
+
+// schemaVersion is the layout this binary reads and writes. Raise it by
+// one and append to migrations() whenever the layout changes; Open refuses
+// a file whose version is higher.
+const schemaVersion = 1
+
+// Bucket names. Each is a top-level bucket.
+const (
+	// bucketMeta holds database-wide settings.
+	//   key "schema_version" -> 8-byte uint64: the layout version.
+	bucketMeta = "meta"
+
+	// bucketRFAs holds every RFA.
+	//   key   RFA number, 8 bytes
+	//   value JSON bot.RFA
+	// The bucket's sequence (NextSequence) is the RFA number allocator: it
+	// is never used for anything else.
+	bucketRFAs = "rfas"
+
+	// bucketDedupe records every email intake has handled.
+	//   key   bot.Mail.DedupeKey ("mid:..." or "sha256:...")
+	//   value RFA number, 8 bytes; 0 when the email made no RFA
+	bucketDedupe = "dedupe"
+
+	// bucketThreads maps a message to the RFA whose conversation it is on.
+	//   key   normalised Message-ID (bot.NormalizeMessageID)
+	//   value RFA number, 8 bytes
+	bucketThreads = "threads"
+
+	// bucketOutbox holds side effects waiting for delivery.
+	//   key   outbox item id, 8 bytes (from the bucket's NextSequence)
+	//   value JSON bot.OutboxItem
+	bucketOutbox = "outbox"
+
+	// bucketCursors holds the intake position of each mailbox.
+	//   key   mailbox name as given by the intake (e.g. "INBOX")
+	//   value JSON bot.Cursor
+	bucketCursors = "cursors"
+
+	// bucketDeadLetters holds messages that could not become RFAs.
+	//   key   dead letter id, 8 bytes (from the bucket's NextSequence)
+	//   value JSON bot.DeadLetter (Raw included)
+	bucketDeadLetters = "dead_letters"
+
+	// bucketAutoReplies rate-limits automatic mail per recipient.
+	//   key   recipient address, lower-cased
+	//   value JSON []time.Time, oldest first
+	bucketAutoReplies = "auto_replies"
+
+	// bucketAttachments holds stored attachment content.
+	//   key   attachmentKey: RFA number (8) | message index (4) | part index (4)
+	//   value the decoded attachment bytes
+	bucketAttachments = "attachments"
+)
+
+// keySchemaVersion is the key of the version in bucketMeta.
+const keySchemaVersion = "schema_version"
+
+// allBuckets lists every bucket the current schema has.
+func allBuckets() []string {
+	return []string{
+		bucketMeta, bucketRFAs, bucketDedupe, bucketThreads, bucketOutbox,
+		bucketCursors, bucketDeadLetters, bucketAutoReplies, bucketAttachments,
+	}
+}
+
+// migration moves the layout from version to-1 to version to. It runs
+// inside the Update that Open uses for all pending migrations, so a
+// failing migration leaves the file as it was.
+type migration struct {
+	to   uint64
+	name string
+	fn   func(*bolt.Tx) error
+}
+
+// migrations returns every migration in order; the last one's "to" is
+// schemaVersion.
+func migrations() []migration {
+	return []migration{
+		{to: 1, name: "create buckets", fn: func(tx *bolt.Tx) error {
+			for _, name := range allBuckets() {
+				if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+					return fmt.Errorf("create bucket %q: %w", name, err)
+				}
+			}
+			return nil
+		}},
+	}
+}
+
+// SchemaError is returned by Open for a file written by a newer rfadesk.
+type SchemaError struct {
+	Path     string
+	Version  uint64 // version found in the file
+	Supports uint64 // highest version this binary understands
+}
+
+func (e *SchemaError) Error() string {
+	return fmt.Sprintf("store: %s has schema version %d, this binary understands up to %d: upgrade rfadesk",
+		e.Path, e.Version, e.Supports)
+}
+
+// migrate brings the file to schemaVersion within tx: it reads the stored
+// version (0 for a fresh file), refuses a newer one, runs the pending
+// migrations in order, writes the new version and checks that every
+// bucket exists.
+func migrate(tx *bolt.Tx, path string) error {
+	var have uint64
+	if meta := tx.Bucket([]byte(bucketMeta)); meta != nil {
+		if v := meta.Get([]byte(keySchemaVersion)); v != nil {
+			n, err := decodeU64(v)
+			if err != nil {
+				return fmt.Errorf("store: %s: bad schema version: %w", path, err)
+			}
+			have = n
+		}
+	}
+	if have > schemaVersion {
+		return &SchemaError{Path: path, Version: have, Supports: schemaVersion}
+	}
+	for _, m := range migrations() {
+		if m.to <= have {
+			continue
+		}
+		if err := m.fn(tx); err != nil {
+			return fmt.Errorf("store: %s: migration to version %d (%s): %w", path, m.to, m.name, err)
+		}
+		have = m.to
+	}
+	if have != schemaVersion {
+		return fmt.Errorf("store: %s: migrations end at version %d, want %d", path, have, schemaVersion)
+	}
+	meta := tx.Bucket([]byte(bucketMeta))
+	if meta == nil {
+		return fmt.Errorf("store: %s: bucket %q missing after migration", path, bucketMeta)
+	}
+	if err := meta.Put([]byte(keySchemaVersion), encodeU64(schemaVersion)); err != nil {
+		return fmt.Errorf("store: %s: write schema version: %w", path, err)
+	}
+	for _, name := range allBuckets() {
+		if tx.Bucket([]byte(name)) == nil {
+			return fmt.Errorf("store: %s: bucket %q missing at schema version %d", path, name, have)
+		}
+	}
+	return nil
+}
+
+// encodeU64 is the 8-byte big-endian form of n, used for RFA numbers,
+// outbox and dead letter ids, and numeric values.
+func encodeU64(n uint64) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n)
+}
+
+// decodeU64 reverses encodeU64.
+func decodeU64(b []byte) (uint64, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("want 8 bytes, got %d", len(b))
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// attachmentKey is num(8) | msg(4) | part(4), all big-endian, so the
+// attachments of one RFA are adjacent and ordered by message and part.
+func attachmentKey(num uint64, msg, part int) ([]byte, error) {
+	if msg < 0 || msg > math.MaxUint32 || part < 0 || part > math.MaxUint32 {
+		return nil, fmt.Errorf("store: attachment index out of range (message %d, part %d)", msg, part)
+	}
+	k := make([]byte, 0, 16)
+	k = binary.BigEndian.AppendUint64(k, num)
+	k = binary.BigEndian.AppendUint32(k, uint32(msg))
+	k = binary.BigEndian.AppendUint32(k, uint32(part))
+	return k, nil
+}
