@@ -1,0 +1,88 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"rfadesk/bot"
+)
+
+// requireAdmin lets a request through only with
+// "Authorization: Bearer <AdminToken>"; otherwise it answers 401 with
+// WWW-Authenticate: Bearer.
+func (h *handler) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || !secretEqual(strings.TrimSpace(tok), h.adminToken) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="rfadesk"`)
+			writeJSON(w, http.StatusUnauthorized, apiError{Error: "unauthorized"})
+			return
+		}
+		next(w, r)
+	}
+}
+
+// apiError is the body of every API error response.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+// apiNotFound answers every /api/ path no route claims, and every /api/
+// path when the admin API is disabled.
+func (h *handler) apiNotFound(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusNotFound, apiError{Error: "not found"})
+}
+
+// apiList answers GET /api/rfas.
+func (h *handler) apiList(w http.ResponseWriter, r *http.Request) {
+	rfas, err := h.desk.RFAs(r.Context())
+	if err != nil {
+		h.log.Error("web: listing RFAs", "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error"})
+		return
+	}
+	out := RFAListJSON{RFAs: make([]RFAJSON, 0, len(rfas))}
+	for _, rfa := range rfas {
+		out.RFAs = append(out.RFAs, rfaJSON(rfa, false))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// apiOne answers GET /api/rfas/{ref}.
+func (h *handler) apiOne(w http.ResponseWriter, r *http.Request) {
+	num, err := bot.ParseRef(r.PathValue("ref"))
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, apiError{Error: "not found"})
+		return
+	}
+	rfa, err := h.desk.RFA(r.Context(), num)
+	if errors.Is(err, bot.ErrNotFound) {
+		writeJSON(w, http.StatusNotFound, apiError{Error: "not found"})
+		return
+	}
+	if err != nil {
+		h.log.Error("web: loading RFA", "ref", bot.FormatRef(num), "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error"})
+		return
+	}
+	writeJSON(w, http.StatusOK, rfaJSON(rfa, true))
+}
+
+// writeJSON encodes v before writing anything, so an encoding failure
+// still gives a clean 500.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	w.Write(buf.Bytes())
+}

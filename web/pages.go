@@ -1,0 +1,252 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"rfadesk/bot"
+)
+
+// pages holds one parsed template set per page, each the layout plus the
+// page's own "content" block.
+type pages struct {
+	landing, status, notFound, demoMail *template.Template
+}
+
+// parsePages parses the embedded templates; times are shown in loc. The
+// templates are part of the binary, so a parse error is a build bug and
+// panics (every page is rendered by the tests).
+func parsePages(loc *time.Location) pages {
+	funcs := template.FuncMap{
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
+		},
+		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	}
+	parse := func(page string) *template.Template {
+		return template.Must(template.New("layout.html").Funcs(funcs).
+			ParseFS(templateFS, "templates/layout.html", "templates/"+page))
+	}
+	return pages{
+		landing:  parse("landing.html"),
+		status:   parse("status.html"),
+		notFound: parse("notfound.html"),
+		demoMail: parse("demomail.html"),
+	}
+}
+
+// page is what the layout needs; every page's data embeds it.
+type page struct {
+	DeskName string
+	Title    string
+}
+
+// render executes t into a buffer and writes it with code, so a template
+// error gives a clean 500 rather than half a page.
+func (h *handler) render(w http.ResponseWriter, code int, t *template.Template, data any) {
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		h.log.Error("web: rendering page", "template", t.Name(), "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write(buf.Bytes())
+}
+
+// landingView is the data of the landing page.
+type landingView struct {
+	page
+	SupportEmail string
+	Fields       []string // labels of the report fields the SLA asks for
+}
+
+// landing answers GET /.
+func (h *handler) landing(w http.ResponseWriter, r *http.Request) {
+	v := landingView{page: page{DeskName: h.deskName, Title: h.deskName}, SupportEmail: h.support}
+	for _, f := range bot.ReportFields {
+		v.Fields = append(v.Fields, bot.FieldLabel(f))
+	}
+	h.render(w, http.StatusOK, h.pages.landing, v)
+}
+
+// statusView is the data of the requester's status page.
+type statusView struct {
+	page
+	Ref          string
+	Status       string
+	StatusClass  string
+	Subject      string
+	Organisation string
+	Trust        string
+	Created      time.Time
+	Now          time.Time
+	Fields       []fieldView
+	Missing      []string // labels of the fields still missing
+	Messages     []messageView
+	Events       []eventView
+}
+
+type fieldView struct {
+	Label   string
+	Value   string
+	Missing bool
+}
+
+type messageView struct {
+	Inbound     bool
+	From        string
+	At          time.Time
+	Text        string
+	Attachments []string
+}
+
+type eventView struct {
+	At   time.Time
+	Text string
+}
+
+// status answers GET /rfa/{ref}?t=TOKEN. An unparsable ref, an unknown
+// RFA and a wrong or missing token all give the very same 404 page, so
+// the page tells nobody without the token whether an RFA exists.
+func (h *handler) status(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	num, err := bot.ParseRef(r.PathValue("ref"))
+	if err != nil {
+		h.notFound(w)
+		return
+	}
+	rfa, err := h.desk.RFA(r.Context(), num)
+	if errors.Is(err, bot.ErrNotFound) {
+		h.notFound(w)
+		return
+	}
+	if err != nil {
+		h.log.Error("web: loading RFA", "ref", bot.FormatRef(num), "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if !secretEqual(r.URL.Query().Get("t"), rfa.Token) {
+		h.notFound(w)
+		return
+	}
+	h.render(w, http.StatusOK, h.pages.status, h.statusView(rfa))
+}
+
+// notFound writes the status page's 404: it never depends on the request.
+func (h *handler) notFound(w http.ResponseWriter) {
+	h.render(w, http.StatusNotFound, h.pages.notFound, page{DeskName: h.deskName, Title: "Not found"})
+}
+
+// statusView builds the status page's data from rfa.
+func (h *handler) statusView(rfa *bot.RFA) statusView {
+	v := statusView{
+		page:         page{DeskName: h.deskName, Title: rfa.Ref() + " · " + h.deskName},
+		Ref:          rfa.Ref(),
+		Status:       statusLabel(rfa.Status),
+		StatusClass:  "st-" + string(rfa.Status),
+		Subject:      rfa.Subject,
+		Organisation: rfa.Organisation,
+		Trust:        rfa.Trust,
+		Created:      rfa.Created,
+		Now:          h.now(),
+	}
+	missing := map[string]bool{}
+	for _, f := range rfa.Report.Missing() {
+		missing[f] = true
+		v.Missing = append(v.Missing, bot.FieldLabel(f))
+	}
+	for _, f := range bot.ReportFields {
+		v.Fields = append(v.Fields, fieldView{Label: bot.FieldLabel(f), Value: fieldValue(rfa.Report, f), Missing: missing[f]})
+	}
+	for _, m := range rfa.Messages {
+		mv := messageView{Inbound: m.Direction == bot.Inbound, From: m.From.Name, At: m.At, Text: m.Text}
+		if mv.From == "" {
+			mv.From = m.From.Email
+		}
+		if mv.From == "" && !mv.Inbound {
+			mv.From = h.deskName
+		}
+		for _, a := range m.Attachments {
+			mv.Attachments = append(mv.Attachments, a.Name)
+		}
+		v.Messages = append(v.Messages, mv)
+	}
+	for _, e := range rfa.Events {
+		if !publicEvent(e.Kind) {
+			continue
+		}
+		text := e.Text
+		if text == "" {
+			text = e.Kind
+		}
+		v.Events = append(v.Events, eventView{At: e.At, Text: text})
+	}
+	return v
+}
+
+// publicEvent reports whether the requester sees events of kind on the
+// status page. It is an allow-list: kinds added later (staff notes,
+// flags, internal mail handling) stay hidden until listed here.
+func publicEvent(kind string) bool {
+	switch kind {
+	case bot.EventCreated, bot.EventMessage, bot.EventFieldsFilled, bot.EventMailSent:
+		return true
+	}
+	return false
+}
+
+// fieldValue returns the display value of report field f, "" if empty.
+func fieldValue(r bot.Report, f string) string {
+	switch f {
+	case bot.FieldSite:
+		return r.Site
+	case bot.FieldComponents:
+		return strings.Join(r.Components, ", ")
+	case bot.FieldLevel:
+		return r.Level
+	case bot.FieldActionTaken:
+		return r.ActionTaken
+	case bot.FieldErrorMessage:
+		return r.ErrorMessage
+	case bot.FieldCanReplicate:
+		switch r.CanReplicate {
+		case bot.ReplicateYes:
+			return "Yes"
+		case bot.ReplicateNo:
+			return "No"
+		}
+	}
+	return ""
+}
+
+// statusLabel words a status for the requester.
+func statusLabel(s bot.Status) string {
+	switch s {
+	case bot.StatusNew:
+		return "Received"
+	case bot.StatusOpen:
+		return "In progress"
+	case bot.StatusAwaitingRequester:
+		return "Waiting for your reply"
+	case bot.StatusCleared:
+		return "Fix sent: please confirm"
+	case bot.StatusClosed:
+		return "Closed"
+	}
+	return string(s)
+}
+
+// statusPath is the path of rfa's status page, token included.
+func statusPath(rfa *bot.RFA) string {
+	return "/rfa/" + rfa.Ref() + "?t=" + url.QueryEscape(rfa.Token)
+}

@@ -1,0 +1,242 @@
+// Package web is rfadesk's HTTP side: the requester's status page, a
+// landing page, the health check, a bearer-token admin JSON API and, in
+// the demo, a page listing the outgoing mail the demo captured.
+//
+// Everything is served by the handler NewHandler returns; Listen and
+// Serve run it. The package reads the desk through the small Desk
+// interface and never writes to it.
+//
+// Security: every response carries a strict Content-Security-Policy
+// (default-src 'none'; style-src 'self'; no script at all), nosniff,
+// no-referrer and frame-ancestors 'none'. Pages that show an RFA are
+// served with Cache-Control: no-store. Secrets (the admin token, an RFA's
+// status token) are compared in constant time, and request logs carry the
+// path only, never the query string that holds a status token.
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"rfadesk/bot"
+)
+
+// Desk is what the web needs from the desk: read-only access to RFAs.
+// Implementations must be safe for concurrent use; every request calls
+// them from its own goroutine. bot.Desk implements it.
+type Desk interface {
+	// RFA returns the RFA numbered num, or an error wrapping
+	// bot.ErrNotFound if there is none.
+	RFA(ctx context.Context, num uint64) (*bot.RFA, error)
+	// RFAs returns every RFA in number order.
+	RFAs(ctx context.Context) ([]*bot.RFA, error)
+}
+
+// HealthFunc reports whether the daemon is healthy and, if not, why (one
+// line of text). It is called on every GET /healthz and must be cheap and
+// safe for concurrent use.
+type HealthFunc func() (ok bool, reason string)
+
+// SentMail is one outgoing mail captured by the demo's SMTP server, shown
+// on GET /demo/mail.
+type SentMail struct {
+	From string    // envelope sender
+	To   []string  // envelope recipients
+	At   time.Time // when it was captured
+	Raw  []byte    // the whole message as sent (RFC 5322)
+}
+
+// Options configures NewHandler. Desk is required; every other field is
+// optional.
+type Options struct {
+	// Desk is where RFAs are read from.
+	Desk Desk
+	// Health answers GET /healthz; nil means always healthy.
+	Health HealthFunc
+	// AdminToken is the bearer token for /api/*; "" disables the admin
+	// API (every /api/ path answers 404).
+	AdminToken string
+	// DeskName is shown in every page's header ("Service Desk" if empty).
+	DeskName string
+	// SupportEmail is the address the landing page tells schools to
+	// write to; "" leaves the address out.
+	SupportEmail string
+	// Sent, when set, enables GET /demo/mail, which lists what it
+	// returns. It is called once per request and must be safe for
+	// concurrent use. Nil makes /demo/mail answer 404.
+	Sent func() []SentMail
+	// Logger receives request and error logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Location is the zone times are shown in; nil means Europe/London
+	// (UTC, with a warning logged, if the zone database is missing).
+	Location *time.Location
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/style.css
+var styleCSS []byte
+
+// handler holds the validated options and the parsed templates. It is
+// immutable after NewHandler and so safe for concurrent use.
+type handler struct {
+	desk       Desk
+	health     HealthFunc
+	adminToken string
+	deskName   string
+	support    string
+	sent       func() []SentMail
+	log        *slog.Logger
+	now        func() time.Time
+	loc        *time.Location
+	pages      pages
+}
+
+// NewHandler returns the handler for every route of the web side:
+//
+//	GET /                     landing page
+//	GET /healthz              "ok" (200) or the reason (503)
+//	GET /rfa/{ref}?t=TOKEN    the requester's status page
+//	GET /api/rfas             admin: every RFA as JSON
+//	GET /api/rfas/{ref}       admin: one RFA as JSON
+//	GET /demo/mail            demo only: captured outgoing mail
+//	GET /static/style.css     the stylesheet
+//
+// It panics if opts.Desk is nil (a wiring bug). The handler is safe for
+// concurrent use.
+func NewHandler(opts Options) http.Handler {
+	if opts.Desk == nil {
+		panic("web: Options.Desk is nil")
+	}
+	h := &handler{
+		desk:       opts.Desk,
+		health:     opts.Health,
+		adminToken: opts.AdminToken,
+		deskName:   opts.DeskName,
+		support:    opts.SupportEmail,
+		sent:       opts.Sent,
+		log:        opts.Logger,
+		now:        opts.Now,
+		loc:        opts.Location,
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.deskName == "" {
+		h.deskName = "Service Desk"
+	}
+	if h.loc == nil {
+		loc, err := time.LoadLocation("Europe/London")
+		if err != nil {
+			h.log.Warn("web: no Europe/London zone, showing times in UTC", "err", err)
+			loc = time.UTC
+		}
+		h.loc = loc
+	}
+	h.pages = parsePages(h.loc)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", h.landing)
+	mux.HandleFunc("GET /healthz", h.healthz)
+	mux.HandleFunc("GET /rfa/{ref}", h.status)
+	mux.HandleFunc("GET /static/style.css", h.style)
+	mux.HandleFunc("/api/", h.apiNotFound)
+	if h.adminToken != "" {
+		mux.HandleFunc("GET /api/rfas", h.requireAdmin(h.apiList))
+		mux.HandleFunc("GET /api/rfas/{ref}", h.requireAdmin(h.apiOne))
+	}
+	if h.sent != nil {
+		mux.HandleFunc("GET /demo/mail", h.demoMail)
+	}
+	return h.secure(mux)
+}
+
+// csp allows the embedded stylesheet and nothing else: no script, no
+// frames, no forms, no plug-ins.
+const csp = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// secure sets the security headers every response carries and logs the
+// request (path only: the query may hold a status token).
+func (h *handler) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", csp)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Frame-Options", "DENY")
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(sw, r)
+		lvl := slog.LevelDebug
+		if sw.code >= 500 {
+			lvl = slog.LevelWarn
+		}
+		h.log.Log(r.Context(), lvl, "web: request", "method", r.Method, "path", r.URL.Path,
+			"status", sw.code, "dur", time.Since(start))
+	})
+}
+
+// statusWriter records the status code for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// healthz answers "ok" or 503 with the reason.
+func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	ok, reason := true, ""
+	if h.health != nil {
+		ok, reason = h.health()
+	}
+	if ok {
+		w.Write([]byte("ok"))
+		return
+	}
+	reason = strings.Join(strings.Fields(reason), " ")
+	if reason == "" {
+		reason = "unhealthy"
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	w.Write([]byte(reason))
+}
+
+// style serves the embedded stylesheet.
+func (h *handler) style(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write(styleCSS)
+}
+
+// secretEqual compares a presented secret with the expected one in time
+// that depends on neither (both are hashed first, so not even the length
+// leaks). An empty expected secret never matches.
+func secretEqual(got, want string) bool {
+	if want == "" {
+		return false
+	}
+	g := sha256.Sum256([]byte(got))
+	x := sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(g[:], x[:]) == 1
+}

@@ -1,0 +1,378 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"rfadesk/bot"
+)
+
+// fakeDesk is an in-memory Desk: a map of RFAs, and an error to inject.
+type fakeDesk struct {
+	rfas map[uint64]*bot.RFA
+	err  error
+}
+
+var _ Desk = (*fakeDesk)(nil)
+
+func (d *fakeDesk) RFA(ctx context.Context, num uint64) (*bot.RFA, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	r, ok := d.rfas[num]
+	if !ok {
+		return nil, fmt.Errorf("fake: RFA %d: %w", num, bot.ErrNotFound)
+	}
+	return r, nil
+}
+
+func (d *fakeDesk) RFAs(ctx context.Context) ([]*bot.RFA, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	var out []*bot.RFA
+	for _, r := range d.rfas {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *bot.RFA) int { return int(a.Num) - int(b.Num) })
+	return out, nil
+}
+
+const (
+	adminToken = "admin-secret-token"
+	token1     = "s3cr3t-token-of-rfa-1_AAAAAAAAAA"
+)
+
+// fixedNow is the test clock: a winter time, so Europe/London shows GMT.
+var fixedNow = time.Date(2026, 1, 14, 10, 30, 0, 0, time.UTC)
+
+// fullRFA returns an RFA with every report field set and some hostile text.
+func fullRFA() *bot.RFA {
+	t0 := time.Date(2026, 1, 12, 8, 5, 0, 0, time.UTC)
+	return &bot.RFA{
+		Num: 1, Status: bot.StatusOpen, Channel: bot.ChannelEmail,
+		Subject:      `<script>alert(1)</script> "quoted" & 'single'`,
+		Created:      t0,
+		Requester:    bot.Address{Name: "Ann Head", Email: "ann@oak.sch.uk"},
+		Organisation: "Oak Primary", Trust: "Acorn Trust",
+		Report: bot.Report{
+			Site: "Main building", Components: []string{"MIS", "Email"}, Level: "Gold",
+			ActionTaken:  "Restarted the server",
+			ErrorMessage: `"'><img src=x onerror=alert(1)>`,
+			CanReplicate: bot.ReplicateYes,
+		},
+		Token: token1,
+		Flag:  "named another school's RFA",
+		Messages: []bot.Message{
+			{At: t0, Direction: bot.Inbound, From: bot.Address{Name: "Ann Head", Email: "ann@oak.sch.uk"},
+				Text: "The MIS is down.\n<b>not bold</b>", Attachments: []bot.Attachment{{Name: "screen.png"}}},
+			{At: t0.Add(time.Minute), Direction: bot.Outbound, From: bot.Address{Name: "Service Desk", Email: "support@desk.test"},
+				Text: "Thanks, logged as RFA-1."},
+		},
+		Events: []bot.Event{
+			{At: t0, Kind: bot.EventCreated, Text: "Logged from email", Actor: "ann@oak.sch.uk"},
+			{At: t0, Kind: bot.EventFlagged, Text: "INTERNAL-FLAG-TEXT", Actor: "rfadesk"},
+			{At: t0.Add(time.Minute), Kind: bot.EventMailSent, Text: "Acknowledgement sent", Actor: "rfadesk"},
+		},
+	}
+}
+
+// bareRFA has no report fields at all.
+func bareRFA() *bot.RFA {
+	return &bot.RFA{Num: 2, Status: bot.StatusNew, Subject: "Printer", Created: fixedNow,
+		Requester: bot.Address{Email: "bob@elm.sch.uk"}, Token: "token-of-rfa-2-BBBBBBBBBBBBBBBB"}
+}
+
+func newDesk() *fakeDesk {
+	return &fakeDesk{rfas: map[uint64]*bot.RFA{1: fullRFA(), 2: bareRFA()}}
+}
+
+// testLogger sends the handler's logs to t.Log.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func newTestHandler(t *testing.T, mod func(*Options)) http.Handler {
+	t.Helper()
+	opts := Options{
+		Desk: newDesk(), AdminToken: adminToken, DeskName: "Acme Service Desk",
+		SupportEmail: "support@desk.test", Logger: testLogger(t),
+		Now: func() time.Time { return fixedNow },
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	return NewHandler(opts)
+}
+
+// do performs one request and returns the response with its body read.
+func do(t *testing.T, h http.Handler, method, target string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, target, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res := rec.Result()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(b)
+}
+
+func TestHealthz(t *testing.T) {
+	healthy, reason := true, ""
+	h := newTestHandler(t, func(o *Options) {
+		o.Health = func() (bool, string) { return healthy, reason }
+	})
+	res, body := do(t, h, "GET", "/healthz", nil)
+	if res.StatusCode != 200 || body != "ok" {
+		t.Errorf("healthy: got %d %q, want 200 \"ok\"", res.StatusCode, body)
+	}
+	healthy, reason = false, "imap: login refused\nsecond line"
+	res, body = do(t, h, "GET", "/healthz", nil)
+	if res.StatusCode != 503 || body != "imap: login refused second line" {
+		t.Errorf("unhealthy: got %d %q", res.StatusCode, body)
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	// Nil Health means healthy.
+	res, body = do(t, newTestHandler(t, nil), "GET", "/healthz", nil)
+	if res.StatusCode != 200 || body != "ok" {
+		t.Errorf("nil Health: got %d %q", res.StatusCode, body)
+	}
+}
+
+func TestAPIAuth(t *testing.T) {
+	h := newTestHandler(t, nil)
+	for _, path := range []string{"/api/rfas", "/api/rfas/RFA-1", "/api/rfas/RFA-999"} {
+		for name, auth := range map[string]string{
+			"missing":   "",
+			"wrong":     "Bearer wrong-token",
+			"prefix":    "Bearer " + adminToken[:5],
+			"longer":    "Bearer " + adminToken + "x",
+			"basic":     "Basic " + adminToken,
+			"no scheme": adminToken,
+		} {
+			res, body := do(t, h, "GET", path, map[string]string{"Authorization": auth})
+			if res.StatusCode != 401 {
+				t.Errorf("%s with %s token: got %d, want 401", path, name, res.StatusCode)
+			}
+			if !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("%s with %s token: WWW-Authenticate %q", path, name, res.Header.Get("WWW-Authenticate"))
+			}
+			if strings.Contains(body, "ann@oak.sch.uk") {
+				t.Errorf("%s with %s token leaked data: %s", path, name, body)
+			}
+		}
+	}
+	res, _ := do(t, h, "GET", "/api/rfas", map[string]string{"Authorization": "bearer " + adminToken})
+	if res.StatusCode != 200 {
+		t.Errorf("lower-case scheme: got %d, want 200", res.StatusCode)
+	}
+}
+
+func TestAPIDisabled(t *testing.T) {
+	h := newTestHandler(t, func(o *Options) { o.AdminToken = "" })
+	for _, auth := range []string{"", "Bearer ", "Bearer " + adminToken} {
+		for _, path := range []string{"/api/rfas", "/api/rfas/RFA-1"} {
+			res, body := do(t, h, "GET", path, map[string]string{"Authorization": auth})
+			if res.StatusCode != 404 {
+				t.Errorf("%s auth %q: got %d, want 404", path, auth, res.StatusCode)
+			}
+			if strings.Contains(body, "ann@oak.sch.uk") {
+				t.Errorf("%s leaked data with API disabled", path)
+			}
+		}
+	}
+}
+
+func apiGet(t *testing.T, h http.Handler, path string) (*http.Response, map[string]any) {
+	t.Helper()
+	res, body := do(t, h, "GET", path, map[string]string{"Authorization": "Bearer " + adminToken})
+	if ct := res.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("%s: Content-Type %q", path, ct)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("%s: %v in %s", path, err, body)
+	}
+	return res, m
+}
+
+// checkRFAObject asserts the keys and JSON types of one RFA object.
+func checkRFAObject(t *testing.T, o map[string]any) {
+	t.Helper()
+	strs := []string{"ref", "status", "subject", "requester", "organisation", "trust", "site",
+		"level", "action_taken", "error_message", "can_replicate", "created"}
+	for _, k := range strs {
+		if _, ok := o[k].(string); !ok {
+			t.Errorf("%v: %q is %T, want string", o["ref"], k, o[k])
+		}
+	}
+	for _, k := range []string{"components", "missing", "events"} {
+		if _, ok := o[k].([]any); !ok {
+			t.Errorf("%v: %q is %T, want array", o["ref"], k, o[k])
+		}
+	}
+	if _, ok := o["messages"].(float64); !ok {
+		t.Errorf("%v: messages is %T, want number", o["ref"], o["messages"])
+	}
+	if c, _ := o["created"].(string); c != "" {
+		if _, err := time.Parse(time.RFC3339, c); err != nil {
+			t.Errorf("created %q: %v", c, err)
+		}
+	}
+	if _, ok := o["token"]; ok {
+		t.Errorf("%v: the raw token is in the API", o["ref"])
+	}
+	switch o["can_replicate"] {
+	case "yes", "no", "unknown":
+	default:
+		t.Errorf("can_replicate %v", o["can_replicate"])
+	}
+}
+
+func TestAPIList(t *testing.T) {
+	h := newTestHandler(t, nil)
+	res, m := apiGet(t, h, "/api/rfas")
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	list, ok := m["rfas"].([]any)
+	if !ok || len(list) != 2 {
+		t.Fatalf("rfas: %#v", m["rfas"])
+	}
+	full, bare := list[0].(map[string]any), list[1].(map[string]any)
+	checkRFAObject(t, full)
+	checkRFAObject(t, bare)
+	if full["ref"] != "RFA-1" || bare["ref"] != "RFA-2" {
+		t.Errorf("order: %v, %v", full["ref"], bare["ref"])
+	}
+	for _, o := range list {
+		if _, ok := o.(map[string]any)["status_url_path"]; ok {
+			t.Error("status_url_path (the token) is in the list view")
+		}
+	}
+	// The RFA with nothing: empty arrays, not null, and every field missing.
+	if c := bare["components"].([]any); len(c) != 0 {
+		t.Errorf("bare components %v", c)
+	}
+	if miss := bare["missing"].([]any); len(miss) != len(bot.ReportFields) {
+		t.Errorf("bare missing %v, want all of %v", miss, bot.ReportFields)
+	}
+	if bare["can_replicate"] != "unknown" || bare["messages"] != 0.0 {
+		t.Errorf("bare: can_replicate %v messages %v", bare["can_replicate"], bare["messages"])
+	}
+	if _, ok := bare["flag"]; ok {
+		t.Error("flag present although unset")
+	}
+	// The full RFA: values carried through.
+	if miss := full["missing"].([]any); len(miss) != 0 {
+		t.Errorf("full missing %v", miss)
+	}
+	want := map[string]any{
+		"status": "open", "requester": "ann@oak.sch.uk", "organisation": "Oak Primary", "trust": "Acorn Trust",
+		"site": "Main building", "level": "Gold", "can_replicate": "yes", "messages": 2.0,
+		"channel": "email", "flag": "named another school's RFA", "created": "2026-01-12T08:05:00Z",
+		"error_message": `"'><img src=x onerror=alert(1)>`,
+	}
+	for k, v := range want {
+		if full[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, full[k], v)
+		}
+	}
+	if c := full["components"].([]any); len(c) != 2 || c[0] != "MIS" {
+		t.Errorf("components %v", c)
+	}
+	ev := full["events"].([]any)
+	if len(ev) != 3 {
+		t.Fatalf("events %v", ev)
+	}
+	e0 := ev[0].(map[string]any)
+	if e0["kind"] != "created" || e0["text"] != "Logged from email" || e0["at"] != "2026-01-12T08:05:00Z" {
+		t.Errorf("event 0: %v", e0)
+	}
+}
+
+func TestAPIOne(t *testing.T) {
+	h := newTestHandler(t, nil)
+	res, m := apiGet(t, h, "/api/rfas/rfa-1")
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	checkRFAObject(t, m)
+	if m["status_url_path"] != "/rfa/RFA-1?t="+token1 {
+		t.Errorf("status_url_path %v", m["status_url_path"])
+	}
+	// The path it gives opens the status page.
+	if res, _ := do(t, h, "GET", m["status_url_path"].(string), nil); res.StatusCode != 200 {
+		t.Errorf("status_url_path gives %d", res.StatusCode)
+	}
+	for _, ref := range []string{"RFA-999", "RFA-0", "garbage", "RFA-x", "1"} {
+		res, m := apiGet(t, h, "/api/rfas/"+ref)
+		if res.StatusCode != 404 || m["error"] == nil {
+			t.Errorf("%s: got %d %v, want 404 with error", ref, res.StatusCode, m)
+		}
+	}
+}
+
+func TestAPIDeskError(t *testing.T) {
+	d := newDesk()
+	d.err = errors.New("store: disk on fire")
+	h := newTestHandler(t, func(o *Options) { o.Desk = d })
+	for _, path := range []string{"/api/rfas", "/api/rfas/RFA-1"} {
+		res, body := do(t, h, "GET", path, map[string]string{"Authorization": "Bearer " + adminToken})
+		if res.StatusCode != 500 || strings.Contains(body, "fire") {
+			t.Errorf("%s: got %d %q, want 500 without the internal error", path, res.StatusCode, body)
+		}
+	}
+}
+
+func TestLandingAndStatic(t *testing.T) {
+	h := newTestHandler(t, nil)
+	res, body := do(t, h, "GET", "/", nil)
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("landing: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{"Acme Service Desk", "08:00–17:00", "Monday to Friday", "bank holidays",
+		`href="mailto:support@desk.test"`, "Exact error message", `name="viewport"`, `href="/static/style.css"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("landing lacks %q", want)
+		}
+	}
+	if res, _ := do(t, h, "GET", "/nope", nil); res.StatusCode != 404 {
+		t.Errorf("/nope: %d", res.StatusCode)
+	}
+	res, body = do(t, h, "GET", "/static/style.css", nil)
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") || !strings.Contains(body, "max-width") {
+		t.Errorf("style.css: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if res, _ := do(t, h, "POST", "/", nil); res.StatusCode != 405 {
+		t.Errorf("POST /: %d, want 405", res.StatusCode)
+	}
+	// The demo mail page exists only when Sent is set.
+	if res, _ := do(t, h, "GET", "/demo/mail", nil); res.StatusCode != 404 {
+		t.Errorf("/demo/mail without Sent: %d", res.StatusCode)
+	}
+}
