@@ -69,6 +69,11 @@ const (
 	//   key   attachmentKey: RFA number (8) | message index (4) | part index (4)
 	//   value the decoded attachment bytes
 	bucketAttachments = "attachments"
+
+	// bucketChatThreads maps a staff-chat thread to its RFA.
+	//   key   chat thread id (Discord channel snowflake, decimal text)
+	//   value RFA number, 8 bytes
+	bucketChatThreads = "chat_threads"
 )
 
 // keySchemaVersion is the key of the version in bucketMeta.
@@ -79,6 +84,7 @@ func allBuckets() []string {
 	return []string{
 		bucketMeta, bucketRFAs, bucketDedupe, bucketThreads, bucketOutbox,
 		bucketCursors, bucketDeadLetters, bucketAutoReplies, bucketAttachments,
+		bucketChatThreads,
 	}
 }
 

@@ -216,6 +216,14 @@ func (t *tx) PutThread(id string, num uint64) error {
 	return t.putNum(bucketThreads, id, num)
 }
 
+func (t *tx) RFAByChatThread(id string) (uint64, bool, error) {
+	return t.getNum(bucketChatThreads, id)
+}
+
+func (t *tx) PutChatThread(id string, num uint64) error {
+	return t.putNum(bucketChatThreads, id, num)
+}
+
 // Enqueue sets item.ID from the outbox bucket's sequence (rolled back
 // with the transaction, like RFA numbers) and stores the item.
 func (t *tx) Enqueue(item *bot.OutboxItem) (uint64, error) {

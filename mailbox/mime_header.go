@@ -1,0 +1,373 @@
+package mailbox
+
+import (
+	"bytes"
+	"io"
+	"mime"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message"
+	"golang.org/x/text/encoding/charmap"
+
+	"rfadesk/bot"
+)
+
+// field is one header field as found in the raw message: the key as
+// written and the unfolded value, still encoded (encoded-words, 8-bit).
+type field struct {
+	key   string
+	value string
+}
+
+// header is a lenient view of a header block. Lookups are
+// case-insensitive and Get returns the first occurrence, so a duplicated
+// field keeps its first value (go-message's Header returns the last).
+type header []field
+
+// Get returns the first value of key, or "".
+func (h header) Get(key string) string {
+	for _, f := range h {
+		if strings.EqualFold(f.key, key) {
+			return f.value
+		}
+	}
+	return ""
+}
+
+// Has reports whether key occurs at all.
+func (h header) Has(key string) bool {
+	for _, f := range h {
+		if strings.EqualFold(f.key, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// Values returns every value of key in order.
+func (h header) Values(key string) []string {
+	var vs []string
+	for _, f := range h {
+		if strings.EqualFold(f.key, key) {
+			vs = append(vs, f.value)
+		}
+	}
+	return vs
+}
+
+// splitMessage separates the header block from the body and parses the
+// header leniently: lines without a colon or with an invalid key are
+// skipped, continuation lines are unfolded, an mbox "From " line is
+// ignored when mbox is set. A message without a blank line is all header.
+// It never fails; a message with no usable field yields an empty header.
+func splitMessage(raw []byte, mbox bool) (header, []byte) {
+	var h header
+	rest := raw
+	if mbox && bytes.HasPrefix(rest, []byte("From ")) {
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			rest = rest[i+1:]
+		} else {
+			rest = nil
+		}
+	}
+	last := -1 // index in h of the field a continuation line extends
+	for len(rest) > 0 {
+		line := rest
+		next := []byte(nil)
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, next = rest[:i], rest[i+1:]
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			return trimFields(h), next
+		}
+		rest = next
+		if line[0] == ' ' || line[0] == '\t' {
+			if last >= 0 {
+				h[last].value += string(line)
+			}
+			continue
+		}
+		last = -1
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			continue
+		}
+		key := string(bytes.TrimRight(line[:colon], " \t"))
+		if !validKey(key) {
+			continue
+		}
+		h = append(h, field{key: key, value: string(line[colon+1:])})
+		last = len(h) - 1
+	}
+	return trimFields(h), nil
+}
+
+func validKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// trimFields trims the space left around unfolded values.
+func trimFields(h header) header {
+	for i := range h {
+		h[i].value = strings.TrimSpace(h[i].value)
+	}
+	return h
+}
+
+// newWordDecoder returns a decoder of RFC 2047 encoded-words for which an
+// unknown charset leaves the word's raw bytes in place (made valid UTF-8
+// later) instead of failing.
+func newWordDecoder() *mime.WordDecoder {
+	return &mime.WordDecoder{CharsetReader: lenientCharsetReader}
+}
+
+func lenientCharsetReader(cs string, r io.Reader) (io.Reader, error) {
+	cs = webCharset(cs)
+	switch strings.ToLower(cs) {
+	case "utf-8", "us-ascii", "utf8":
+		return r, nil
+	}
+	if message.CharsetReader != nil {
+		if cr, err := message.CharsetReader(strings.ToLower(cs), r); err == nil && cr != nil {
+			return cr, nil
+		}
+	}
+	return r, nil
+}
+
+// decodeText decodes encoded-words in an unstructured header value and
+// returns valid, single-line UTF-8.
+func decodeText(v string) string {
+	if strings.Contains(v, "=?") {
+		// Go's decoder reads ISO-8859-1 itself; send it through webCharset.
+		v = latin1Word.ReplaceAllString(v, "=?windows-1252?")
+		if d, err := newWordDecoder().DecodeHeader(v); err == nil {
+			v = d
+		}
+	}
+	v = validUTF8(v)
+	v = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return ' '
+		case r < ' ' || r >= 0x7f && r < 0xa0:
+			return -1
+		}
+		return r
+	}, v)
+	return strings.Join(strings.Fields(v), " ")
+}
+
+// validUTF8 returns s unchanged when it is valid UTF-8, and otherwise
+// reads it as Windows-1252 (the usual charset of unlabelled 8-bit mail).
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	d, err := charmap.Windows1252.NewDecoder().String(s)
+	if err != nil {
+		return strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return d
+}
+
+// parseAddressList parses an address header value; when the strict RFC
+// 5322 parser refuses it, addresses are picked out leniently. Emails are
+// lower-cased; names are decoded.
+func parseAddressList(v string) []bot.Address {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	p := mail.AddressParser{WordDecoder: newWordDecoder()}
+	list, err := p.ParseList(v)
+	if err != nil {
+		return lenientAddresses(v)
+	}
+	var out []bot.Address
+	for _, a := range list {
+		if ad, ok := makeAddress(a.Name, a.Address); ok {
+			out = append(out, ad)
+		}
+	}
+	return out
+}
+
+func makeAddress(name, email string) (bot.Address, bool) {
+	email = strings.ToLower(strings.TrimSpace(validUTF8(email)))
+	email = strings.Trim(email, "<>\"' ")
+	if email == "" || strings.ContainsAny(email, " \t<>") {
+		return bot.Address{}, false
+	}
+	name = decodeText(strings.TrimSpace(name))
+	name = strings.TrimSpace(strings.Trim(name, "\"'"))
+	if strings.EqualFold(name, email) {
+		name = ""
+	}
+	return bot.Address{Name: name, Email: email}, true
+}
+
+var latin1Word = regexp.MustCompile(`(?i)=\?(iso-8859-1|latin1)(\*[a-z-]*)?\?`)
+
+var bareEmail = regexp.MustCompile(`[^\s<>()",;:]+@[^\s<>()",;:]+`)
+
+// lenientAddresses splits v on commas outside quotes and angle brackets
+// and takes from each piece the <angle-addr> or the first bare
+// local@domain token.
+func lenientAddresses(v string) []bot.Address {
+	var out []bot.Address
+	for _, piece := range splitOutsideQuotes(v) {
+		if lt := strings.IndexByte(piece, '<'); lt >= 0 {
+			gt := strings.IndexByte(piece[lt:], '>')
+			if gt > 1 {
+				if a, ok := makeAddress(piece[:lt], piece[lt+1:lt+gt]); ok {
+					out = append(out, a)
+				}
+				continue
+			}
+		}
+		if m := bareEmail.FindStringIndex(piece); m != nil {
+			name := strings.TrimSpace(piece[:m[0]] + " " + piece[m[1]:])
+			name = strings.Trim(name, "()<>\" ")
+			if a, ok := makeAddress(name, piece[m[0]:m[1]]); ok {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+func splitOutsideQuotes(v string) []string {
+	var parts []string
+	inQuote, inAngle, start := false, false, 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '\\' && inQuote:
+			i++
+		case c == '"':
+			inQuote = !inQuote
+		case c == '<' && !inQuote:
+			inAngle = true
+		case c == '>' && !inQuote:
+			inAngle = false
+		case c == ',' && !inQuote && !inAngle:
+			parts = append(parts, v[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, v[start:])
+}
+
+var angleID = regexp.MustCompile(`<[^<>]*>`)
+
+// parseIDList returns the normalised message ids in a Message-ID,
+// In-Reply-To or References value: every <...> token, or when there are
+// no angle brackets, every whitespace-separated word. Empty ids are
+// dropped.
+func parseIDList(v string) []string {
+	v = validUTF8(v)
+	var raw []string
+	if strings.Contains(v, "<") {
+		raw = angleID.FindAllString(v, -1)
+	} else {
+		raw = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	}
+	var out []string
+	for _, id := range raw {
+		if n := bot.NormalizeMessageID(id); n != "" && !strings.ContainsAny(n, " \t") {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// messageID returns the normalised Message-ID of h, or "".
+func messageID(h header) string {
+	for _, v := range h.Values("Message-Id") {
+		if ids := parseIDList(v); len(ids) > 0 {
+			return ids[0]
+		}
+	}
+	return ""
+}
+
+var dateLayouts = []string{
+	"Mon, 2 Jan 2006 15:04:05 -0700",
+	"Mon, 2 Jan 2006 15:04 -0700",
+	"2 Jan 2006 15:04:05 -0700",
+	"Mon, 2 Jan 2006 15:04:05 MST",
+	"Mon, 2 January 2006 15:04:05 -0700",
+	"Monday, 2 January 2006 15:04:05 -0700",
+	"Monday, 2 Jan 2006 15:04:05 -0700",
+	"Mon, 2 Jan 06 15:04:05 -0700",
+	"Mon Jan 2 15:04:05 2006",
+	"Mon Jan 2 15:04:05 MST 2006",
+	"2006-01-02 15:04:05 -0700",
+	time.RFC3339,
+}
+
+// parseDate parses a Date: value, tolerating the usual deviations; it
+// returns the zero time when nothing fits.
+func parseDate(v string) time.Time {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}
+	}
+	if t, err := mail.ParseDate(v); err == nil {
+		return t
+	}
+	if i := strings.IndexByte(v, '('); i > 0 {
+		v = strings.TrimSpace(v[:i])
+	}
+	v = strings.Join(strings.Fields(v), " ")
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, v); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// mediaType parses a Content-Type or Content-Disposition value. The
+// type is lower-cased; parameter names are lower-cased and values have
+// RFC 2231 and encoded-word encodings resolved. Parameters the standard
+// parser refuses are picked out one by one.
+func mediaType(v string) (string, map[string]string) {
+	mt, params, err := mime.ParseMediaType(v)
+	if err == nil {
+		for k, pv := range params {
+			params[k] = decodeText(pv)
+		}
+		return strings.ToLower(mt), params
+	}
+	parts := strings.Split(v, ";")
+	mt = strings.ToLower(strings.TrimSpace(parts[0]))
+	params = map[string]string{}
+	for _, p := range parts[1:] {
+		k, pv, ok := strings.Cut(p, "=")
+		if !ok {
+			continue
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		pv = strings.Trim(strings.TrimSpace(pv), "\"'")
+		if k == "" {
+			continue
+		}
+		if _, dup := params[k]; !dup {
+			params[k] = decodeText(pv)
+		}
+	}
+	return mt, params
+}
