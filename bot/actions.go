@@ -116,6 +116,9 @@ type StaffMessage struct {
 	Attachments []Attachment
 	// Internal notes stay in the history and are never mailed.
 	Internal bool
+	// Origin is the chat message the staff member wrote, if any: it gets
+	// a reaction once the mail is accepted by the mail server.
+	Origin *ChatOrigin
 }
 
 // Reply sends a staff member's message to the requester by email,
@@ -231,6 +234,7 @@ func (d *Desk) mailRequester(tx Tx, r *RFA, m StaffMessage, purpose, label strin
 	om := &OutgoingMail{
 		To: []Address{r.Requester}, Subject: subject, Text: body,
 		InReplyTo: inReplyTo, References: refs, Attachments: m.Attachments, Purpose: purpose,
+		Origin: m.Origin,
 	}
 	if _, err := d.enqueueMail(tx, r.Num, om); err != nil {
 		return err

@@ -14,10 +14,40 @@ type MailSender interface {
 	Send(ctx context.Context, m *OutgoingMail) error
 }
 
+// Transport performs outbox items of one kind. Deliver returns nil once
+// the far side has accepted the item, or an error classified like
+// MailSender's. The Receipt carries what the far side created (a chat
+// post and thread) so the desk can record it with the result.
+type Transport interface {
+	Kind() OutboxKind
+	Deliver(ctx context.Context, item OutboxItem) (Receipt, error)
+}
+
+// Receipt is what a delivery created at the far side.
+type Receipt struct {
+	// ChatPostID and ChatThreadID are set by the chat transport when it
+	// posted an RFA and opened its thread.
+	ChatPostID, ChatThreadID string
+}
+
+// MailTransport adapts a MailSender to a Transport for OutboxMail items.
+func MailTransport(s MailSender) Transport { return mailTransport{s} }
+
+type mailTransport struct{ s MailSender }
+
+func (mailTransport) Kind() OutboxKind { return OutboxMail }
+
+func (t mailTransport) Deliver(ctx context.Context, item OutboxItem) (Receipt, error) {
+	if item.Mail == nil {
+		return Receipt{}, &DeliveryError{Failure: DeliveryPermanent, Err: errors.New("mail item without a mail")}
+	}
+	return Receipt{}, t.s.Send(ctx, item.Mail)
+}
+
 // deliveryRecorder is what the deliverer needs from the desk.
 type deliveryRecorder interface {
 	Outbox(ctx context.Context) ([]OutboxItem, error)
-	RecordDelivery(ctx context.Context, item OutboxItem, err error) error
+	RecordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt, err error) error
 }
 
 var _ deliveryRecorder = (*Desk)(nil)
@@ -28,6 +58,9 @@ type DelivererOptions struct {
 	Logger *slog.Logger
 	// Health is told when sending is paused (auth failure) or resumes.
 	Health func(ok bool, reason string)
+	// AuthHint names the settings to check when the far side refuses our
+	// credentials (default "check smtp.username and smtp.password").
+	AuthHint string
 	// AuthPause is how long sending pauses after an authentication
 	// failure before trying again (default 5 minutes).
 	AuthPause time.Duration
@@ -36,20 +69,21 @@ type DelivererOptions struct {
 	Idle time.Duration
 }
 
-// Deliverer performs the outbox: it sends each due item once, in ID
-// order, one at a time, and records the result through the desk before
+// Deliverer performs the outbox items of one kind (mail, or chat: each
+// kind has its own deliverer so a chat outage never holds up mail): it
+// sends each due item once, in ID order, one at a time, and records the result through the desk before
 // sending the next. A crash between the server accepting a mail and the
 // record being committed is the only way a mail goes out twice, and then
 // only that one mail.
 type Deliverer struct {
 	desk deliveryRecorder
-	mail MailSender
+	t    Transport
 	opts DelivererOptions
 	kick chan struct{}
 }
 
-// NewDeliverer returns a deliverer for desk's outbox sending mail with mail.
-func NewDeliverer(desk *Desk, mail MailSender, opts *DelivererOptions) *Deliverer {
+// NewDeliverer returns a deliverer for the items of t's kind in desk's outbox.
+func NewDeliverer(desk *Desk, t Transport, opts *DelivererOptions) *Deliverer {
 	var o DelivererOptions
 	if opts != nil {
 		o = *opts
@@ -69,7 +103,10 @@ func NewDeliverer(desk *Desk, mail MailSender, opts *DelivererOptions) *Delivere
 	if o.Idle == 0 {
 		o.Idle = time.Minute
 	}
-	return &Deliverer{desk: desk, mail: mail, opts: o, kick: make(chan struct{}, 1)}
+	if o.AuthHint == "" {
+		o.AuthHint = "check smtp.username and smtp.password"
+	}
+	return &Deliverer{desk: desk, t: t, opts: o, kick: make(chan struct{}, 1)}
 }
 
 // Kick wakes the deliverer to look at the outbox now. It never blocks.
@@ -121,28 +158,29 @@ func (l *Deliverer) pass(ctx context.Context) (time.Duration, error) {
 			next = min(next, item.NextAttempt.Sub(now))
 			continue
 		}
-		if item.Kind != OutboxMail || item.Mail == nil {
-			continue // chat items belong to the chat poster
+		if item.Kind != l.t.Kind() {
+			continue // another deliverer's
 		}
-		sendErr := l.mail.Send(context.WithoutCancel(ctx), item.Mail)
-		if err := l.desk.RecordDelivery(context.WithoutCancel(ctx), item, sendErr); err != nil {
+		rcpt, sendErr := l.t.Deliver(context.WithoutCancel(ctx), item)
+		if err := l.desk.RecordDelivery(context.WithoutCancel(ctx), item, rcpt, sendErr); err != nil {
 			return next, err
 		}
 		var de *DeliveryError
 		switch {
 		case sendErr == nil:
 			l.opts.Health(true, "")
-			l.opts.Logger.Info("mail delivered", "item", item.ID, "rfa", item.RFA, "purpose", item.Mail.Purpose)
+			l.opts.Logger.Info("delivered", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "what", describeItem(item))
 		case errors.As(sendErr, &de) && de.Failure == DeliveryAuth:
-			l.opts.Health(false, "smtp: authentication refused: check smtp.username and smtp.password ("+sendErr.Error()+")")
-			l.opts.Logger.Error("mail sending paused: SMTP authentication failed", "err", sendErr, "pause", l.opts.AuthPause)
+			l.opts.Health(false, string(item.Kind)+": credentials refused: "+l.opts.AuthHint+" ("+sendErr.Error()+")")
+			l.opts.Logger.Error("delivery paused: credentials refused", "kind", item.Kind, "err", sendErr, "pause", l.opts.AuthPause)
 			return l.opts.AuthPause, nil
 		case errors.As(sendErr, &de) && de.Failure == DeliveryPermanent:
-			l.opts.Logger.Warn("mail refused for good", "item", item.ID, "rfa", item.RFA, "err", sendErr)
+			l.opts.Logger.Warn("refused for good", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "err", sendErr)
 		default:
-			// The server is likely down or busy: stop this pass rather than
-			// try every item against it; the next pass honours NextAttempt.
-			l.opts.Logger.Warn("mail delivery failed, will retry", "item", item.ID, "rfa", item.RFA, "attempt", item.Attempts+1, "err", sendErr)
+			// The far side is likely down or busy: stop this pass rather
+			// than try every item against it; the next pass honours
+			// NextAttempt.
+			l.opts.Logger.Warn("delivery failed, will retry", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "attempt", item.Attempts+1, "err", sendErr)
 			return time.Second, nil
 		}
 	}

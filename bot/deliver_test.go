@@ -35,7 +35,7 @@ func (f *fixture) startDelivery(t *testing.T, capOpts *demo.SMTPCaptureOptions, 
 	}
 	d := &delivery{smtp: srv}
 	later := f.now.Add(48 * time.Hour) // every item is due from the deliverer's point of view
-	l := bot.NewDeliverer(f.desk, sender, &bot.DelivererOptions{
+	l := bot.NewDeliverer(f.desk, bot.MailTransport(sender), &bot.DelivererOptions{
 		Now:       func() time.Time { return later },
 		AuthPause: time.Hour,
 		Health: func(ok bool, reason string) {

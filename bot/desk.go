@@ -35,6 +35,12 @@ type DeskConfig struct {
 	// requester is told who owns an escalated RFA.
 	Managers    []Address
 	ManagerName string
+	// Chat enables staff-chat posts in the outbox (a [discord] section
+	// is configured). Without it the desk runs email-only.
+	Chat bool
+	// SLA is the service level agreement; nil means DefaultSLAPolicy on
+	// the default calendar.
+	SLA *SLAPolicy
 }
 
 // DeskOptions carry the desk's collaborators; nil fields get defaults.
@@ -59,6 +65,7 @@ type Desk struct {
 	log    *slog.Logger
 	notify func()
 	events chan event
+	jeop   *jeopardy // SLA escalation schedule (jeopardy.go)
 }
 
 // event is a request handled by the Run goroutine.
@@ -78,6 +85,7 @@ type ingestReply struct {
 
 type deliveryEvent struct {
 	item  OutboxItem
+	rcpt  Receipt
 	err   error // nil: delivered
 	reply chan error
 }
@@ -109,8 +117,10 @@ func NewDesk(st Store, cfg DeskConfig, opts *DeskOptions) *Desk {
 	if cfg.ResponseTarget == "" {
 		cfg.ResponseTarget = "72 hours"
 	}
+	jeop := newJeopardy(cfg.SLA)
 	return &Desk{
-		store:  st,
+		jeop:   jeop,
+		store:  jeop.observe(st),
 		cfg:    cfg,
 		dir:    NewDirectory(cfg.Organisations),
 		now:    o.Now,
@@ -139,9 +149,14 @@ func (d *Desk) handle(ctx context.Context, ev event) {
 		out, err := d.ingest(ctx, ev.mailbox, ev.uidValidity, ev.batch)
 		ev.reply <- ingestReply{out, err}
 	case deliveryEvent:
-		ev.reply <- d.recordDelivery(ctx, ev.item, ev.err)
+		ev.reply <- d.recordDelivery(ctx, ev.item, ev.rcpt, ev.err)
 	case actionEvent:
 		ev.reply <- d.runAction(ctx, ev)
+	case phoneEvent:
+		r, err := d.logCall(ctx, ev.call)
+		ev.reply <- phoneReply{r, err}
+	case jeopardyEvent:
+		d.handleJeopardy(ctx, ev)
 	}
 }
 
@@ -224,9 +239,9 @@ func (d *Desk) Outbox(ctx context.Context) ([]OutboxItem, error) {
 // RecordDelivery records the result of one delivery attempt of item:
 // delivered (err nil), retry later (temporary), or given up (permanent).
 // An authentication failure changes nothing: the item stays pending.
-func (d *Desk) RecordDelivery(ctx context.Context, item OutboxItem, err error) error {
+func (d *Desk) RecordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt, err error) error {
 	reply := make(chan error, 1)
-	if e := d.send(ctx, deliveryEvent{item, err, reply}); e != nil {
+	if e := d.send(ctx, deliveryEvent{item, rcpt, err, reply}); e != nil {
 		return e
 	}
 	select {
@@ -237,7 +252,7 @@ func (d *Desk) RecordDelivery(ctx context.Context, item OutboxItem, err error) e
 	}
 }
 
-func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, sendErr error) error {
+func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt, sendErr error) error {
 	now := d.now()
 	return d.store.Update(ctx, func(tx Tx) error {
 		var de *DeliveryError
@@ -250,10 +265,23 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, sendErr erro
 			if err := tx.DeleteOutbox(item.ID); err != nil {
 				return err
 			}
+			if item.Kind == OutboxChat {
+				return d.recordChatReceipt(tx, item, rcpt)
+			}
+			if o := item.Mail.Origin; o != nil && d.cfg.Chat {
+				if err := d.enqueueChat(tx, item.RFA, &ChatPost{Channel: ChatReact, Emoji: "✅", Origin: o}); err != nil {
+					return err
+				}
+			}
 			return d.noteOnRFA(tx, item, EventMailSent, describeItem(item)+" accepted by the mail server")
 		case failure == DeliveryPermanent:
 			if err := tx.DeleteOutbox(item.ID); err != nil {
 				return err
+			}
+			if item.Kind == OutboxMail && d.cfg.Chat && item.RFA != 0 {
+				if err := d.enqueueChat(tx, item.RFA, &ChatPost{Channel: ChatThread, Text: "⚠️ " + describeItem(item) + " failed for good: " + sendErr.Error()}); err != nil {
+					return err
+				}
 			}
 			return d.noteOnRFA(tx, item, EventMailFailed, describeItem(item)+" refused for good: "+sendErr.Error())
 		case failure == DeliveryAuth:
@@ -271,7 +299,34 @@ func describeItem(item OutboxItem) string {
 	if item.Mail != nil {
 		return item.Mail.Purpose + " to " + joinAddrs(item.Mail.To)
 	}
-	return "chat post"
+	if item.Chat != nil {
+		return "chat post to " + item.Chat.Channel
+	}
+	return string(item.Kind)
+}
+
+// recordChatReceipt remembers where a delivered chat post put the RFA.
+func (d *Desk) recordChatReceipt(tx Tx, item OutboxItem, rcpt Receipt) error {
+	if item.RFA == 0 || (rcpt.ChatPostID == "" && rcpt.ChatThreadID == "") {
+		return nil
+	}
+	r, err := tx.RFA(item.RFA)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if rcpt.ChatPostID != "" {
+		r.Chat.PostID = rcpt.ChatPostID
+	}
+	if rcpt.ChatThreadID != "" {
+		r.Chat.ThreadID = rcpt.ChatThreadID
+		if err := tx.PutChatThread(rcpt.ChatThreadID, r.Num); err != nil {
+			return err
+		}
+	}
+	return tx.PutRFA(r)
 }
 
 // noteOnRFA appends an event to the item's RFA, if it has one.

@@ -46,14 +46,44 @@ type OutgoingMail struct {
 	Attachments []Attachment `json:"attachments,omitempty"`
 	// Purpose says why it was sent, for the RFA history ("acknowledgement", ...).
 	Purpose string `json:"purpose"`
+	// Origin, when set, is the chat message that caused this mail: it
+	// gets a reaction once the mail server accepts the mail, or a note in
+	// the thread if the mail finally fails.
+	Origin *ChatOrigin `json:"origin,omitempty"`
 }
 
-// ChatPost is a message for the staff chat.
+// Chat destinations (ChatPost.Channel).
+const (
+	// ChatNewRFA posts the RFA's card (rendered from its current state
+	// at delivery) to the new-RFA channel and opens its thread.
+	ChatNewRFA = "new-rfa"
+	// ChatThread posts Text in the RFA's thread (or, without a thread
+	// yet, is retried until the thread exists).
+	ChatThread = "rfa"
+	// ChatOps posts Text to the ops channel (alarms, dead letters).
+	ChatOps = "ops"
+	// ChatReact adds Emoji to the chat message Origin.
+	ChatReact = "react"
+)
+
+// ChatPost is an item for the staff chat.
 type ChatPost struct {
-	// Channel is "rfa" (the RFA's thread, or the new-RFA channel when it
-	// has no thread yet) or "ops" (alarms, dead letters).
 	Channel string `json:"channel"`
-	Text    string `json:"text"`
+	// Text is plain text; the chat transport escapes it for the chat's
+	// markup and never lets it ping anyone.
+	Text string `json:"text,omitempty"`
+	// Mention, when set, is a role id the post deliberately pings (the
+	// on-duty role at a jeopardy point).
+	Mention string `json:"mention,omitempty"`
+	// Emoji and Origin are for ChatReact.
+	Emoji  string      `json:"emoji,omitempty"`
+	Origin *ChatOrigin `json:"origin,omitempty"`
+}
+
+// ChatOrigin is the chat message a staff action came from.
+type ChatOrigin struct {
+	ChannelID string `json:"channel_id"`
+	MessageID string `json:"message_id"`
 }
 
 // DeliveryFailure classifies why a delivery attempt failed.

@@ -66,9 +66,6 @@ func (d *Desk) ingest(ctx context.Context, mailbox string, uidValidity uint32, b
 	if enqueued {
 		d.notify()
 	}
-	for _, o := range outcomes {
-		d.log.Info("mail recorded", "mailbox", mailbox, "uid", o.UID, "action", o.Action, "rfa", o.RFA)
-	}
 	return outcomes, nil
 }
 
@@ -211,6 +208,7 @@ func (d *Desk) createRFA(tx Tx, m *Mail, flag string) (*RFA, bool, error) {
 	if r.Report.CanReplicate == "" {
 		r.Report.CanReplicate = ReplicateUnknown
 	}
+	r.SuggestedSeverity = SuggestSeverity(m.Subject, r.Report, m.Reply)
 	if org := d.dir.Lookup(m.From.Domain()); org != nil {
 		r.Organisation, r.Trust = org.Name, org.Trust
 	}
@@ -226,7 +224,10 @@ func (d *Desk) createRFA(tx Tx, m *Mail, flag string) (*RFA, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	return r, q, tx.PutRFA(r)
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatNewRFA}); err != nil {
+		return nil, false, err
+	}
+	return r, q || d.cfg.Chat, tx.PutRFA(r)
 }
 
 // appendMail adds a reply from a participant to its RFA.
@@ -245,7 +246,10 @@ func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) (bool, error) {
 		return false, err
 	}
 	r.addEvent(m.Received, EventMessage, m.From.Email, "reply received: "+truncate(m.Subject, 120))
-	enqueued := false
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatThread, Text: inboundChatText(m)}); err != nil {
+		return false, err
+	}
+	enqueued := d.cfg.Chat
 	switch {
 	case r.Status == StatusAwaitingRequester:
 		r.Status = StatusOpen
@@ -355,16 +359,30 @@ func (d *Desk) deadLetter(tx Tx, mailbox string, m *Delivered, key string) (bool
 	if err := tx.PutDedupe(key, 0); err != nil {
 		return false, err
 	}
-	if len(d.cfg.AlertTo) == 0 {
-		return false, nil
-	}
 	text := fmt.Sprintf("A message in %s could not be turned into an RFA and was moved to the failed folder.\n\nDead letter: %d\nFrom: %s\nSubject: %s\nReason: %s\n\nThe original is kept in the store and in the failed folder.\n",
 		mailbox, dl.ID, dl.From, dl.Subject, dl.Reason)
+	if err := d.enqueueChat(tx, 0, &ChatPost{Channel: ChatOps, Text: text}); err != nil {
+		return false, err
+	}
+	if len(d.cfg.AlertTo) == 0 {
+		return d.cfg.Chat, nil
+	}
 	_, err := d.enqueueMail(tx, 0, &OutgoingMail{
 		To: d.cfg.AlertTo, Subject: "rfadesk: a message could not be processed", Text: text,
 		Auto: true, Purpose: "dead-letter alert",
 	})
 	return true, err
+}
+
+// enqueueChat writes a staff-chat item to the outbox when chat is on
+// (DeskConfig.Chat); without chat it does nothing.
+func (d *Desk) enqueueChat(tx Tx, num uint64, post *ChatPost) error {
+	if !d.cfg.Chat {
+		return nil
+	}
+	now := d.now()
+	_, err := tx.Enqueue(&OutboxItem{Kind: OutboxChat, RFA: num, Created: now, NextAttempt: now, Chat: post})
+	return err
 }
 
 // enqueueMail gives out a Message-ID (recorded for threading when the
@@ -477,3 +495,24 @@ func sniffHeaders(raw []byte) (from, subject string) {
 }
 
 var _ = time.Second
+
+// ChatTextLimit is how much of a message's text goes into a chat post;
+// the rest is on the status page.
+const ChatTextLimit = 1500
+
+// inboundChatText is the readable form of an inbound mail for the RFA's
+// chat thread: who, the new text (quoted history already stripped), cut
+// to ChatTextLimit, and the attachments by name.
+func inboundChatText(m *Mail) string {
+	var b strings.Builder
+	b.WriteString("📨 " + m.From.String() + " wrote:\n")
+	text := strings.TrimSpace(m.Reply)
+	if len(text) > ChatTextLimit {
+		text = truncate(text, ChatTextLimit) + "\n(cut: the whole message is on the status page)"
+	}
+	b.WriteString(text)
+	for _, a := range m.Attachments {
+		b.WriteString("\n📎 " + a.Name + " (" + a.ContentType + ", " + itoa(int(a.Size)) + " bytes)")
+	}
+	return b.String()
+}

@@ -99,6 +99,9 @@ func ParseReplicate(s string) Replicate {
 		}
 		return false
 	}
+	if has("no idea", "no clue") {
+		return ReplicateUnknown
+	}
 	first := strings.Fields(s)
 	if len(first) == 0 {
 		return ReplicateUnknown
@@ -301,7 +304,7 @@ func rpCollect(lines []string, start int, field, val string) ([]string, int) {
 			}
 			i++
 		}
-		if i >= len(lines) || rpStops(lines[i]) {
+		if i >= len(lines) || rpStops(lines[i]) || rpLooksLikeField(lines[i]) {
 			return nil, i
 		}
 		vals = append(vals, rpValueLine(lines[i], field))
@@ -473,33 +476,4 @@ func rpLowerASCII(s string) string {
 		}
 	}
 	return string(b)
-}
-
-// rpIsWordByte reports whether the rune ending or starting at a boundary
-// continues a word (so a match there is not a whole word).
-func rpIsWordRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '@'
-}
-
-// rpWholeWord reports whether text[i:j] is bounded as a whole word, not
-// part of an address, host name or label ("Email:").
-func rpWholeWord(text string, i, j int) bool {
-	if i > 0 {
-		r, _ := utf8.DecodeLastRuneInString(text[:i])
-		if rpIsWordRune(r) || r == '.' || r == '/' || r == '-' {
-			return false
-		}
-	}
-	if j < len(text) {
-		r, n := utf8.DecodeRuneInString(text[j:])
-		if rpIsWordRune(r) || r == ':' || r == '-' {
-			return false
-		}
-		if r == '.' && j+n < len(text) {
-			if r2, _ := utf8.DecodeRuneInString(text[j+n:]); unicode.IsLetter(r2) {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -12,15 +12,24 @@ import (
 
 // rpSiteRe matches "at our Northgate site", "in the Science building": one
 // to four capitalised words (or numbers) before a site noun.
-var rpSiteRe = regexp.MustCompile(`\b(?:[Aa]t|[Ii]n|[Oo]n|[Ff]rom)\s+(?:our|the)\s+((?:[A-Z0-9][\w'&.-]*\s+){1,4}(?:[Ss]ite|[Cc]ampus|[Bb]uilding|[Bb]lock))\b`)
+var rpSiteRe = regexp.MustCompile(`\b(?:[Aa]t|[Ii]n|[Ff]rom)\s+(?:our|the)\s+((?:[A-Z0-9][\w'&.-]*\s+){1,4}(?:[Ss]ite|[Cc]ampus|[Bb]uilding|[Bb]lock))\b`)
 
-// rpProseSite finds a site named in prose, keeping its noun ("Northgate site").
+// rpProseSite finds a site named in prose, keeping its noun ("Northgate
+// site"). Web sites ("the Parent Portal site") are not school sites.
 func rpProseSite(text string) string {
-	m := rpSiteRe.FindStringSubmatch(text)
-	if m == nil {
-		return ""
+	for _, m := range rpSiteRe.FindAllStringSubmatch(text, 8) {
+		web := false
+		for _, w := range strings.Fields(rpLowerASCII(m[1])) {
+			switch w {
+			case "portal", "app", "web", "website", "internet", "login", "support", "help", "microsoft", "google":
+				web = true
+			}
+		}
+		if !web {
+			return strings.Join(strings.Fields(m[1]), " ")
+		}
 	}
-	return strings.Join(strings.Fields(m[1]), " ")
+	return ""
 }
 
 // rpComponent is one built-in component and the whole-word phrases that
@@ -107,16 +116,18 @@ func rpFindWord(hay, needle string) bool {
 // rpErrorTriggers are words after which a quoted string is the error text.
 var rpErrorTriggers = []string{"error", "errors", "says", "said", "saying", "message", "messages", "shows", "showing", "shown", "displays", "displayed", "displaying", "reads", "reading", "popup", "pop-up", "warning"}
 
-// rpGapWords may stand between a trigger and the opening quote.
-var rpGapWords = map[string]bool{
-	"that": true, "which": true, "saying": true, "says": true, "said": true, "reading": true, "reads": true,
-	"of": true, "with": true, "the": true, "a": true, "an": true, "message": true, "box": true, "popup": true,
-	"pop-up": true, "window": true, "dialog": true, "up": true, "on": true, "screen": true, "shows": true,
-	"showing": true, "shown": true, "displays": true, "displayed": true, "appears": true, "appeared": true,
-	"comes": true, "came": true, "is": true, "was": true, "as": true, "follows": true, "following": true,
-	"it": true, "error": true, "code": true, "text": true, "just": true, "now": true, "always": true,
-	"still": true, "get": true, "got": true, "getting": true, "we": true, "i": true, "see": true, "seeing": true,
-	"users": true, "staff": true, "simply": true, "this": true,
+// rpGapWord reports whether w may stand between a trigger and the
+// opening quote of an error message.
+func rpGapWord(w string) bool {
+	switch w {
+	case "that", "which", "saying", "says", "said", "reading", "reads", "of", "with", "the", "a", "an",
+		"message", "box", "popup", "pop-up", "window", "dialog", "up", "on", "screen", "shows", "showing", "shown",
+		"displays", "displayed", "appears", "appeared", "comes", "came", "is", "was", "as", "follows", "following",
+		"it", "error", "code", "text", "just", "now", "always", "still", "get", "got", "getting", "we", "i", "see",
+		"seeing", "users", "staff", "simply", "this":
+		return true
+	}
+	return false
 }
 
 // rpProseError finds a quoted message that follows an error word
@@ -177,7 +188,7 @@ func rpQuotedAfter(text string, at int) string {
 				}
 				end += n2
 			}
-			if !rpGapWords[strings.ToLower(text[i:end])] {
+			if !rpGapWord(strings.ToLower(text[i:end])) {
 				return ""
 			}
 			gap += end - i
@@ -338,4 +349,33 @@ func rpVerdict(neg bool) Replicate {
 		return ReplicateNo
 	}
 	return ReplicateYes
+}
+
+// rpIsWordRune reports whether r next to a match continues a word, so
+// the match is not a whole word.
+func rpIsWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '@'
+}
+
+// rpWholeWord reports whether text[i:j] is bounded as a whole word, not
+// part of an address, host name or label ("Email:").
+func rpWholeWord(text string, i, j int) bool {
+	if i > 0 {
+		r, _ := utf8.DecodeLastRuneInString(text[:i])
+		if rpIsWordRune(r) || r == '.' || r == '/' || r == '-' {
+			return false
+		}
+	}
+	if j < len(text) {
+		r, n := utf8.DecodeRuneInString(text[j:])
+		if rpIsWordRune(r) || r == ':' || r == '-' {
+			return false
+		}
+		if r == '.' && j+n < len(text) {
+			if r2, _ := utf8.DecodeRuneInString(text[j+n:]); unicode.IsLetter(r2) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -255,8 +255,22 @@ type RFA struct {
 	// Assignee is the staff member who owns the RFA ("" if nobody).
 	Assignee string `json:"assignee,omitempty"`
 
+	// Chat is where the RFA lives in the staff chat, once posted.
+	Chat ChatRef `json:"chat,omitempty"`
+
 	Messages []Message `json:"messages"`
 	Events   []Event   `json:"events"`
+}
+
+// ChatRef locates an RFA in the staff chat (Discord snowflakes as text).
+type ChatRef struct {
+	// PostID is the RFA's message in the new-RFA channel.
+	PostID string `json:"post_id,omitempty"`
+	// ThreadID is the thread opened on that message.
+	ThreadID string `json:"thread_id,omitempty"`
+	// LastSeen is the newest thread message the desk has read, so a
+	// restart catches up on replies made while it was down.
+	LastSeen string `json:"last_seen,omitempty"`
 }
 
 // Ref returns the RFA's reference, "RFA-N".

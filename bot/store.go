@@ -52,6 +52,11 @@ type Tx interface {
 	// PutThread records that message id belongs to RFA num.
 	PutThread(id string, num uint64) error
 
+	// RFAByChatThread returns the RFA whose staff-chat thread is id.
+	RFAByChatThread(id string) (num uint64, ok bool, err error)
+	// PutChatThread records that chat thread id belongs to RFA num.
+	PutChatThread(id string, num uint64) error
+
 	// Enqueue records an outgoing item; the store assigns item.ID
 	// (increasing) and returns it. The item is delivered after commit.
 	Enqueue(item *OutboxItem) (uint64, error)

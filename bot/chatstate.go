@@ -1,0 +1,136 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// RFAByChatThread returns the RFA whose staff-chat thread is threadID, or
+// an error wrapping ErrNotFound.
+func (d *Desk) RFAByChatThread(ctx context.Context, threadID string) (*RFA, error) {
+	var r *RFA
+	err := d.store.View(ctx, func(tx Tx) error {
+		num, ok, err := tx.RFAByChatThread(threadID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("bot: chat thread %s: %w", threadID, ErrNotFound)
+		}
+		r, err = tx.RFA(num)
+		return err
+	})
+	return r, err
+}
+
+// MarkChatSeen records that the desk has read the RFA's thread up to
+// messageID (a Discord snowflake). It never moves backwards.
+func (d *Desk) MarkChatSeen(ctx context.Context, num uint64, messageID string) error {
+	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+		if snowflakeLess(r.Chat.LastSeen, messageID) {
+			r.Chat.LastSeen = messageID
+		}
+		return false, nil
+	})
+}
+
+// snowflakeLess compares decimal snowflakes numerically ("" is least).
+func snowflakeLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+// PhoneCall is an RFA taken by telephone and logged by staff.
+type PhoneCall struct {
+	By      Actor
+	Caller  Address
+	Subject string
+	// Description is what the caller said, in the staff member's words.
+	Description string
+	Report      Report
+}
+
+// LogCall records an RFA taken by telephone. It then behaves like any
+// other RFA: the caller is acknowledged by email (if an address was
+// given), it is posted to the staff chat, and its clocks run from now.
+func (d *Desk) LogCall(ctx context.Context, c PhoneCall) (*RFA, error) {
+	if strings.TrimSpace(c.Subject) == "" {
+		return nil, fmt.Errorf("bot: a phone RFA needs a subject: %w", ErrNotAllowed)
+	}
+	c.Caller.Email = strings.ToLower(strings.TrimSpace(c.Caller.Email))
+	reply := make(chan phoneReply, 1)
+	if err := d.send(ctx, phoneEvent{c, reply}); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-reply:
+		return r.rfa, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type phoneEvent struct {
+	call  PhoneCall
+	reply chan phoneReply
+}
+
+type phoneReply struct {
+	rfa *RFA
+	err error
+}
+
+func (phoneEvent) isEvent() {}
+
+func (d *Desk) logCall(ctx context.Context, c PhoneCall) (*RFA, error) {
+	var r *RFA
+	enqueued := false
+	err := d.store.Update(ctx, func(tx Tx) error {
+		now := d.now()
+		num, err := tx.NextRFANumber()
+		if err != nil {
+			return err
+		}
+		token, err := newToken(d.rand)
+		if err != nil {
+			return err
+		}
+		r = &RFA{
+			Num: num, Status: StatusNew, Channel: ChannelPhone, Subject: cleanSubject(c.Subject),
+			Created: now, Requester: c.Caller, Token: token, Report: c.Report,
+		}
+		if r.Report.CanReplicate == "" {
+			r.Report.CanReplicate = ReplicateUnknown
+		}
+		parsed := ParseReport(c.Subject, c.Description)
+		r.Report.Merge(parsed)
+		if org := d.dir.Lookup(c.Caller.Domain()); org != nil {
+			r.Organisation, r.Trust = org.Name, org.Trust
+		}
+		r.addEvent(now, EventCreated, c.By.String(), "RFA logged from a telephone call")
+		r.Messages = append(r.Messages, Message{At: now, Direction: Inbound, From: c.Caller, Subject: r.Subject, Text: c.Description})
+		if c.Caller.Email != "" {
+			m := &Mail{From: c.Caller, Subject: r.Subject, Received: now}
+			q, err := d.maybeAck(tx, r, m)
+			if err != nil {
+				return err
+			}
+			enqueued = q
+		}
+		if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatNewRFA}); err != nil {
+			return err
+		}
+		enqueued = enqueued || d.cfg.Chat
+		return tx.PutRFA(r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if enqueued {
+		d.notify()
+	}
+	return r, nil
+}
