@@ -1,5 +1,144 @@
 // Command rfadesk runs a school-software supplier's service desk from its
-// support mailbox and its staff chat.
+// support mailbox: every email becomes an RFA (Request For Assistance),
+// acknowledged by email, tracked in a bbolt store and shown to requesters
+// on a status page.
+//
+// Usage:
+//
+//	rfadesk run -config FILE           the daemon
+//	rfadesk check-config -config FILE  validate a configuration file
+//	rfadesk demo [-listen ADDR]        the whole flow on embedded servers
+//	rfadesk sla due|between|calendar   SLA arithmetic on the desk calendar
+//	rfadesk version
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintln(os.Stderr, "rfadesk:", err)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rfadesk:", err)
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake on the command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `rfadesk runs a service desk from its support mailbox.
+
+Usage:
+  rfadesk run -config FILE           run the daemon
+  rfadesk check-config -config FILE  validate a configuration file and print every problem
+  rfadesk demo [-listen ADDR]        run the whole flow on embedded servers (no setup)
+  rfadesk sla due|between|calendar   due times and working time on the desk calendar ("rfadesk sla -h")
+  rfadesk version                    print the version
+
+Run "rfadesk COMMAND -h" for a command's flags.
+`
+
+// run dispatches a command line. It is main without the process exit,
+// so tests can call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command given"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return cmdRun(ctx, rest, stderr)
+	case "check-config":
+		return cmdCheckConfig(rest, stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, rest, stdout, stderr)
+	case "sla":
+		return cmdSLA(ctx, rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "rfadesk", version)
+		return nil
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: rfadesk %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("check-config", "check-config -config FILE", stderr)
+	path := fs.String("config", "", "configuration `file` to check")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *path == "" {
+		fs.Usage()
+		return usageError{"check-config: -config FILE is required"}
+	}
+	cfg, err := loadConfig(*path, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return errors.New("check-config: the configuration has problems (listed above)")
+	}
+	for _, w := range cfg.SLAWarnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	fmt.Fprintf(stdout, "%s: ok: desk %s <%s>, %d organisations, store %s, IMAP %s, SMTP %s, web %s\n",
+		*path, cfg.Desk.Name, cfg.Desk.Address.Email, len(cfg.Desk.Organisations), cfg.StorePath, cfg.IMAP.Address, cfg.SMTP.Address, cfg.Listen)
+	return nil
+}
+
+func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlagSet("run", "run -config FILE", stderr)
+	path := fs.String("config", "", "configuration `file`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *path == "" {
+		fs.Usage()
+		return usageError{"run: -config FILE is required"}
+	}
+	cfg, err := loadConfig(*path, os.Getenv)
+	if err != nil {
+		return fmt.Errorf("%w\nrun \"rfadesk check-config -config %s\" after fixing it", err, *path)
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	for _, w := range cfg.SLAWarnings {
+		logger.Warn(w)
+	}
+	return runDaemon(ctx, cfg, daemonOptions{Logger: logger})
+}

@@ -1,0 +1,311 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"rfadesk/bot"
+)
+
+// rawConfig is the TOML file as written. It is only ever read by
+// loadConfig, which turns it into a validated Config.
+type rawConfig struct {
+	Desk struct {
+		Name               string   `toml:"name"`
+		Address            string   `toml:"address"`
+		Store              string   `toml:"store"`
+		BaseURL            string   `toml:"base_url"`
+		AlertTo            []string `toml:"alert_to"`
+		ResponseTarget     string   `toml:"response_target"`
+		Hours              string   `toml:"hours"`
+		MaxAttachmentBytes *int64   `toml:"max_attachment_bytes"`
+	} `toml:"desk"`
+	IMAP struct {
+		Address      string `toml:"address"`
+		Security     string `toml:"security"`
+		Username     string `toml:"username"`
+		Password     string `toml:"password"`
+		PasswordFile string `toml:"password_file"`
+		Mailbox      string `toml:"mailbox"`
+		Processed    string `toml:"processed"`
+		Failed       string `toml:"failed"`
+		PollInterval string `toml:"poll_interval"`
+	} `toml:"imap"`
+	SMTP struct {
+		Address      string `toml:"address"`
+		Security     string `toml:"security"`
+		Username     string `toml:"username"`
+		Password     string `toml:"password"`
+		PasswordFile string `toml:"password_file"`
+		HeloName     string `toml:"helo_name"`
+	} `toml:"smtp"`
+	Web struct {
+		Listen     string `toml:"listen"`
+		AdminToken string `toml:"admin_token"`
+	} `toml:"web"`
+	Log struct {
+		Level string `toml:"level"`
+	} `toml:"log"`
+	Organisation []struct {
+		Name    string   `toml:"name"`
+		Domains []string `toml:"domains"`
+		Trust   string   `toml:"trust"`
+	} `toml:"organisation"`
+	Calendar   rawCalendar   `toml:"calendar"`
+	SLA        rawSLA        `toml:"sla"`
+	Escalation rawEscalation `toml:"escalation"`
+}
+
+// Config is the validated runtime configuration.
+type Config struct {
+	Desk       bot.DeskConfig
+	StorePath  string
+	MaxAttach  int64
+	IMAP       ServerConfig
+	Mailbox    string
+	Processed  string
+	Failed     string
+	Poll       time.Duration
+	SMTP       ServerConfig
+	HeloName   string
+	Listen     string
+	AdminToken string
+	LogLevel   string
+	// SLAWarnings are calendar/escalation problems to log at start-up
+	// that do not stop the desk (e.g. a year without holiday data).
+	SLAWarnings []string
+}
+
+// ServerConfig is how to reach and log in to one mail server.
+type ServerConfig struct {
+	Address  string
+	Security string
+	Username string
+	Password string
+}
+
+// loadConfig reads and validates the file at path. The environment
+// (RFADESK_IMAP_PASSWORD, RFADESK_SMTP_PASSWORD) fills passwords left
+// empty in the file. Every problem is reported at once, joined, each as
+// "section.key: what is wrong, what to do".
+func loadConfig(path string, getenv func(string) string) (*Config, error) {
+	var raw rawConfig
+	md, err := toml.DecodeFile(path, &raw)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return nil, fmt.Errorf("%s: %s", path, perr.ErrorWithPosition())
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var errs []error
+	var unknown []string
+	for _, k := range md.Undecoded() {
+		key := k.String()
+		// Report a misspelt section once, not again for each key in it.
+		if len(unknown) > 0 && strings.HasPrefix(key, unknown[len(unknown)-1]+".") {
+			continue
+		}
+		unknown = append(unknown, key)
+		errs = append(errs, fmt.Errorf("%s: unknown key: remove it or check its spelling against config.example.toml", key))
+	}
+	cfg, verrs := validate(&raw, getenv)
+	errs = append(errs, verrs...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return cfg, nil
+}
+
+func validate(raw *rawConfig, getenv func(string) string) (*Config, []error) {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	c := &Config{
+		StorePath:  raw.Desk.Store,
+		Mailbox:    or(raw.IMAP.Mailbox, "INBOX"),
+		Processed:  or(raw.IMAP.Processed, "Processed"),
+		Failed:     or(raw.IMAP.Failed, "Failed"),
+		HeloName:   raw.SMTP.HeloName,
+		Listen:     or(raw.Web.Listen, "127.0.0.1:8080"),
+		AdminToken: raw.Web.AdminToken,
+		LogLevel:   or(raw.Log.Level, "info"),
+		MaxAttach:  10 << 20,
+	}
+	d := &c.Desk
+	d.Name = or(raw.Desk.Name, "Service Desk")
+	d.ResponseTarget = or(raw.Desk.ResponseTarget, "72 hours")
+	d.Hours = or(raw.Desk.Hours, "The desk is open Monday to Friday, 08:00 to 17:00 UK time, except bank holidays")
+	if raw.Desk.Address == "" {
+		bad("desk.address", "missing: set it to the support mailbox's address, e.g. \"support@example.org\"")
+	} else if a, err := mail.ParseAddress(raw.Desk.Address); err != nil {
+		bad("desk.address", "%q is not an email address: write it as \"support@example.org\"", raw.Desk.Address)
+	} else {
+		d.Address = bot.Address{Name: d.Name, Email: strings.ToLower(a.Address)}
+		d.LoopValue = d.Address.Email
+	}
+	if c.StorePath == "" {
+		bad("desk.store", "missing: set it to the path of the bbolt file, e.g. \"/var/lib/rfadesk/rfadesk.db\"")
+	}
+	if u, err := url.Parse(raw.Desk.BaseURL); raw.Desk.BaseURL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("desk.base_url", "%q is not an http(s) URL: set it to where requesters reach the status page, e.g. \"https://support.example.org\"", raw.Desk.BaseURL)
+	} else {
+		d.BaseURL = strings.TrimRight(raw.Desk.BaseURL, "/")
+	}
+	for i, s := range raw.Desk.AlertTo {
+		a, err := mail.ParseAddress(s)
+		if err != nil {
+			bad(fmt.Sprintf("desk.alert_to[%d]", i), "%q is not an email address", s)
+			continue
+		}
+		d.AlertTo = append(d.AlertTo, bot.Address{Name: a.Name, Email: strings.ToLower(a.Address)})
+	}
+	if raw.Desk.MaxAttachmentBytes != nil {
+		if *raw.Desk.MaxAttachmentBytes < 0 {
+			bad("desk.max_attachment_bytes", "must not be negative (0 keeps no attachment data; default 10485760)")
+		} else {
+			c.MaxAttach = *raw.Desk.MaxAttachmentBytes
+		}
+	}
+
+	c.IMAP, errs = validateServer("imap", raw.IMAP.Address, raw.IMAP.Security, "tls", raw.IMAP.Username, raw.IMAP.Password, raw.IMAP.PasswordFile, getenv("RFADESK_IMAP_PASSWORD"), true, errs)
+	c.SMTP, errs = validateServer("smtp", raw.SMTP.Address, raw.SMTP.Security, "starttls", raw.SMTP.Username, raw.SMTP.Password, raw.SMTP.PasswordFile, getenv("RFADESK_SMTP_PASSWORD"), false, errs)
+	c.Poll = 60 * time.Second
+	if raw.IMAP.PollInterval != "" {
+		p, err := time.ParseDuration(raw.IMAP.PollInterval)
+		switch {
+		case err != nil:
+			bad("imap.poll_interval", "%q is not a duration: write it like \"60s\" or \"5m\"", raw.IMAP.PollInterval)
+		case p < time.Second || p > time.Hour:
+			bad("imap.poll_interval", "%s is out of range: use between 1s and 1h", p)
+		default:
+			c.Poll = p
+		}
+	}
+	if c.Processed == c.Mailbox || c.Failed == c.Mailbox {
+		bad("imap.processed", "the processed and failed folders must differ from imap.mailbox (%q)", c.Mailbox)
+	}
+
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("web.listen", "%q is not host:port: e.g. \"127.0.0.1:8080\"", c.Listen)
+	}
+	if t := c.AdminToken; t != "" && len(t) < 16 {
+		bad("web.admin_token", "too short (%d characters): use at least 16 random characters, e.g. from `openssl rand -hex 16`, or leave it empty to disable the admin API", len(t))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not a level: use debug, info, warn or error", c.LogLevel)
+	}
+
+	seen := map[string]string{}
+	for i, o := range raw.Organisation {
+		key := fmt.Sprintf("organisation[%d]", i)
+		if o.Name == "" {
+			bad(key+".name", "missing: every [[organisation]] needs the school's name")
+		}
+		if len(o.Domains) == 0 {
+			bad(key+".domains", "missing: list the school's mail domains, e.g. [\"oakprimary.sch.uk\"]")
+		}
+		var doms []string
+		for _, dom := range o.Domains {
+			dom = strings.ToLower(strings.TrimSpace(dom))
+			if dom == "" || strings.ContainsAny(dom, "@ /") || !strings.Contains(dom, ".") {
+				bad(key+".domains", "%q is not a mail domain: write the part after @, e.g. \"oakprimary.sch.uk\"", dom)
+				continue
+			}
+			if prev, dup := seen[dom]; dup {
+				bad(key+".domains", "%q is already claimed by %q: a domain belongs to one organisation", dom, prev)
+				continue
+			}
+			seen[dom] = o.Name
+			doms = append(doms, dom)
+		}
+		d.Organisations = append(d.Organisations, bot.Organisation{Name: o.Name, Trust: o.Trust, Domains: doms})
+	}
+	sla, errs := validateSLA(raw, time.Now(), errs)
+	d.SLA, d.Managers, d.ManagerName, c.SLAWarnings = sla.Policy, sla.Managers, sla.ManagerName, sla.Warnings
+	if sla.Policy != nil {
+		// The acknowledgement promises exactly what the response clock measures.
+		d.ResponseTarget = sla.Policy.Response.String()
+	}
+	return c, errs
+}
+
+// validateServer checks one [imap] or [smtp] section.
+func validateServer(section, addr, security, defSecurity, user, pass, passFile, envPass string, needAuth bool, errs []error) (ServerConfig, []error) {
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s.%s: "+format, append([]any{section, key}, args...)...))
+	}
+	s := ServerConfig{Address: addr, Security: or(security, defSecurity), Username: user}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr // still judge whether it is loopback
+	}
+	if addr == "" {
+		bad("address", "missing: set it to host:port of the %s server", strings.ToUpper(section))
+	} else if err != nil || host == "" || port == "" {
+		bad("address", "%q is not host:port: e.g. \"mail.example.org:%s\"", addr, map[string]string{"imap": "993", "smtp": "587"}[section])
+	}
+	switch s.Security {
+	case "tls", "starttls":
+	case "none":
+		if host != "" && !isLoopback(host) {
+			bad("security", "\"none\" sends the password in clear and is allowed only for a loopback address; use \"tls\" or \"starttls\"")
+		}
+	default:
+		bad("security", "%q is not one of tls, starttls, none", s.Security)
+	}
+	sources := 0
+	for _, v := range []string{pass, passFile} {
+		if v != "" {
+			sources++
+		}
+	}
+	if sources > 1 {
+		bad("password", "set either password or password_file, not both")
+	}
+	switch {
+	case passFile != "":
+		b, err := os.ReadFile(passFile)
+		if err != nil {
+			bad("password_file", "cannot read it: %v", err)
+		}
+		s.Password = strings.TrimRight(string(b), "\r\n")
+	case pass != "":
+		s.Password = pass
+	default:
+		s.Password = envPass
+	}
+	if needAuth && user == "" {
+		bad("username", "missing: set it to the mailbox's login, e.g. \"support@example.org\"")
+	}
+	if user != "" && s.Password == "" {
+		bad("password", "missing for %s: set password, password_file, or the environment variable RFADESK_%s_PASSWORD", user, strings.ToUpper(section))
+	}
+	return s, errs
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func noEnv(string) string { return "" }
+
+func TestExampleConfigLoads(t *testing.T) {
+	env := func(k string) string {
+		return map[string]string{"RFADESK_IMAP_PASSWORD": "imap-secret"}[k]
+	}
+	cfg, err := loadConfig("config.example.toml", env)
+	if err != nil {
+		t.Fatalf("config.example.toml does not load: %v", err)
+	}
+	if cfg.Desk.Address.Email != "support@example.org" || cfg.IMAP.Password != "imap-secret" || cfg.Mailbox != "INBOX" {
+		t.Errorf("unexpected values: %+v", cfg)
+	}
+	if len(cfg.Desk.Organisations) != 2 || cfg.Desk.Organisations[1].Domains[1] != "elmpark-academy.org.uk" {
+		t.Errorf("organisations = %+v", cfg.Desk.Organisations)
+	}
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "rfadesk.toml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
+	p := writeConfig(t, `
+[desk]
+address = "not an address"
+base_url = "ftp://x"
+[imap]
+address = "imap.example.org"
+security = "none"
+poll_interval = "soon"
+[smtp]
+address = "smtp.example.org:587"
+security = "ssl"
+username = "desk"
+[web]
+admin_token = "short"
+[log]
+level = "loud"
+[[organisation]]
+name = "A"
+domains = ["a.sch.uk"]
+[[organisation]]
+domains = ["A.sch.uk", "bad domain"]
+[typo]
+x = 1
+`)
+	_, err := loadConfig(p, noEnv)
+	if err == nil {
+		t.Fatal("bad config accepted")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"desk.address:", "desk.store: missing", "desk.base_url:",
+		"imap.address:", "imap.security: \"none\"", "imap.username: missing", "imap.poll_interval:",
+		"smtp.security: \"ssl\"", "smtp.password: missing for desk", "RFADESK_SMTP_PASSWORD",
+		"web.admin_token: too short", "log.level:",
+		"organisation[1].name: missing", `organisation[1].domains: "a.sch.uk" is already claimed by "A"`,
+		`"bad domain" is not a mail domain`, "typo: unknown key",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not mention %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "typo.x") {
+		t.Errorf("a misspelt section should be reported once, not per key:\n%s", msg)
+	}
+	if lines := strings.Count(msg, "\n") + 1; lines != 15 {
+		t.Errorf("want every problem on its own line, got %d lines:\n%s", lines, msg)
+	}
+}
+
+func TestConfigPasswordSources(t *testing.T) {
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte("from-file\n"), 0o600)
+	base := `
+[desk]
+address = "support@example.org"
+store = "x.db"
+base_url = "https://support.example.org"
+[smtp]
+address = "127.0.0.1:25"
+security = "none"
+[imap]
+address = "127.0.0.1:143"
+security = "none"
+username = "support@example.org"
+`
+	cfg, err := loadConfig(writeConfig(t, base+"password_file = \""+pw+"\"\n"), noEnv)
+	if err != nil || cfg.IMAP.Password != "from-file" {
+		t.Fatalf("password_file: %v %q", err, cfg.IMAP.Password)
+	}
+	_, err = loadConfig(writeConfig(t, base+"password_file = \""+pw+"\"\npassword = \"x\"\n"), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "imap.password: set either password or password_file") {
+		t.Fatalf("both sources: %v", err)
+	}
+	_, err = loadConfig(writeConfig(t, base+"password_file = \"/nonexistent/pw\"\n"), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "imap.password_file: cannot read it") {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
+func TestConfigSyntaxErrorNamesLine(t *testing.T) {
+	_, err := loadConfig(writeConfig(t, "[desk]\nname = \"unterminated\n"), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("want the line of the syntax error, got %v", err)
+	}
+}

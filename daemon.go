@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+
+	"golang.org/x/sync/errgroup"
+
+	"rfadesk/bot"
+	"rfadesk/mailbox"
+	"rfadesk/store"
+	"rfadesk/web"
+)
+
+// daemonOptions carry what differs between the real daemon, the demo and
+// tests. The zero value is the real daemon.
+type daemonOptions struct {
+	Logger *slog.Logger
+	// Listener, when set, is used for the web server instead of
+	// listening on Config.Listen.
+	Listener net.Listener
+	// Sent enables the demo's outgoing-mail page.
+	Sent func() []web.SentMail
+	// TLSConfig overrides TLS settings for IMAP and SMTP (tests).
+	TLSConfig *tls.Config
+	// StoreNoSync skips fsync (tests only).
+	StoreNoSync bool
+	// Ready is called once every loop has started, with the web address.
+	Ready func(webAddr string)
+
+	// Crash-test seams (tests only): wrapParse wraps the MIME parser, so
+	// a test can stop the process after a fetch; afterCommit runs after
+	// every desk commit that queued outgoing items.
+	wrapParse   func(parse func([]byte) (*bot.Mail, error)) func([]byte) (*bot.Mail, error)
+	afterCommit func()
+}
+
+// runDaemon wires the daemon and runs it until ctx is done. Shutdown is in
+// two phases: first intake, the web server and the deliverer stop (a mail
+// being sent is finished and recorded), then the desk goroutine stops and
+// the store closes.
+func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	st, err := store.Open(cfg.StorePath, &store.Options{NoSync: o.StoreNoSync})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	h := newHealth()
+	var deliverer *bot.Deliverer
+	desk := bot.NewDesk(st, cfg.Desk, &bot.DeskOptions{
+		Logger: log.With("component", "desk"),
+		OnOutbox: func() {
+			if o.afterCommit != nil {
+				o.afterCommit()
+			}
+			deliverer.Kick()
+		},
+	})
+	sender, err := mailbox.NewSender(mailbox.SMTPConfig{
+		Address: cfg.SMTP.Address, Security: cfg.SMTP.Security,
+		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
+		HeloName: cfg.HeloName, TLSConfig: o.TLSConfig,
+	}, mailbox.SenderOptions{From: cfg.Desk.Address, LoopValue: cfg.Desk.LoopValue, Logger: log.With("component", "smtp")})
+	if err != nil {
+		return err
+	}
+	deliverer = bot.NewDeliverer(desk, bot.MailTransport(sender), &bot.DelivererOptions{
+		Logger: log.With("component", "outbox"),
+		Health: h.reporter("smtp", ""),
+	})
+	parseOpts := mailbox.ParseOptions{MaxAttachmentSize: cfg.MaxAttach, LoopValue: cfg.Desk.LoopValue}
+	parse := func(raw []byte) (*bot.Mail, error) { return mailbox.Parse(raw, parseOpts) }
+	if o.wrapParse != nil {
+		parse = o.wrapParse(parse)
+	}
+	intake, err := mailbox.NewIntake(mailbox.IMAPConfig{
+		Address: cfg.IMAP.Address, Security: cfg.IMAP.Security,
+		Username: cfg.IMAP.Username, Password: cfg.IMAP.Password,
+		Mailbox: cfg.Mailbox, Processed: cfg.Processed, Failed: cfg.Failed,
+		PollInterval: cfg.Poll, TLSConfig: o.TLSConfig,
+	}, desk, mailbox.IntakeOptions{
+		Parse:     parse,
+		DedupeKey: mailbox.DedupeKey,
+		Logger:    log.With("component", "imap"),
+		Health:    h.reporter("imap", "imap: connecting to "+cfg.IMAP.Address),
+	})
+	if err != nil {
+		return err
+	}
+	handler := web.NewHandler(web.Options{
+		Desk: desk, Health: h.check, AdminToken: cfg.AdminToken,
+		DeskName: cfg.Desk.Name, SupportEmail: cfg.Desk.Address.Email,
+		Sent: o.Sent, Logger: log.With("component", "web"),
+	})
+	ln := o.Listener
+	if ln == nil {
+		ln, err = net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("web.listen: cannot listen on %s: %w", cfg.Listen, err)
+		}
+	}
+
+	// The desk outlives the loops that send it events.
+	deskCtx, stopDesk := context.WithCancel(context.WithoutCancel(ctx))
+	deskDone := make(chan error, 1)
+	go func() { deskDone <- desk.Run(deskCtx) }()
+	defer func() { stopDesk(); <-deskDone }()
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return intake.Run(gctx) })
+	g.Go(func() error { return deliverer.Run(gctx) })
+	g.Go(func() error {
+		if err := web.Serve(gctx, ln, handler, log.With("component", "web")); err != nil {
+			return err
+		}
+		return gctx.Err()
+	})
+	deliverer.Kick()
+	log.Info("rfadesk running", "desk", cfg.Desk.Address.Email, "web", ln.Addr().String(), "store", cfg.StorePath)
+	if o.Ready != nil {
+		o.Ready(ln.Addr().String())
+	}
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		log.Info("rfadesk stopped")
+		return nil
+	}
+	return err
+}
+
+// newLogger returns a text logger at level writing to w.
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}

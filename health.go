@@ -1,0 +1,53 @@
+package main
+
+import (
+	"sort"
+	"strings"
+	"sync"
+)
+
+// health collects the state of the daemon's loops for /healthz. Each
+// component reports through the func returned by reporter; the daemon
+// is healthy when every component is.
+type health struct {
+	mu       sync.Mutex
+	problems map[string]string // component -> reason; absent when healthy
+}
+
+func newHealth() *health { return &health{problems: make(map[string]string)} }
+
+// reporter returns the callback a component uses to report; the
+// component starts unhealthy with initial as its reason ("" for healthy).
+func (h *health) reporter(component, initial string) func(ok bool, reason string) {
+	h.set(component, initial == "", initial)
+	return func(ok bool, reason string) { h.set(component, ok, reason) }
+}
+
+func (h *health) set(component string, ok bool, reason string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ok {
+		delete(h.problems, component)
+		return
+	}
+	if reason == "" {
+		reason = component + ": unhealthy"
+	}
+	h.problems[component] = reason
+}
+
+// check reports whether every component is healthy and otherwise every
+// reason, sorted, joined by "; ".
+func (h *health) check() (bool, string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.problems) == 0 {
+		return true, ""
+	}
+	reasons := make([]string, 0, len(h.problems))
+	for _, r := range h.problems {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	return false, strings.Join(reasons, "; ")
+}
