@@ -405,3 +405,20 @@ func TestBatchIsAllOrNothing(t *testing.T) {
 		t.Errorf("RFA number after a rolled-back batch = %d, want 1", out[0].RFA)
 	}
 }
+
+func TestBareAnswerFillsTheOneMissingField(t *testing.T) {
+	f := newFixture(t)
+	body := strings.Replace(fullReport, "Can you replicate it: Yes\n", "", 1)
+	f.ingest(mail("b1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", body))
+	if m := f.rfa(1).Report.Missing(); len(m) != 1 || m[0] != bot.FieldCanReplicate {
+		t.Fatalf("missing = %v", m)
+	}
+	f.ingest(mail("b2@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Re: [RFA-1] Received: Login", "Thanks for asking, we can't tell yet.\n\nSarah"))
+	if got := f.rfa(1).Report.CanReplicate; got != bot.ReplicateUnknown {
+		t.Errorf("an unclear answer set can_replicate to %q", got)
+	}
+	f.ingest(mail("b3@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Re: [RFA-1] Received: Login", "Yes, every time\n\nSarah"))
+	if got := f.rfa(1).Report.CanReplicate; got != bot.ReplicateYes {
+		t.Errorf("a bare yes did not fill can_replicate: %q", got)
+	}
+}

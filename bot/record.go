@@ -265,7 +265,11 @@ func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) (bool, error) {
 		}
 		enqueued = q
 	}
-	if filled := r.Report.Merge(ParseReport("", m.Reply)); len(filled) > 0 {
+	filled := r.Report.Merge(ParseReport("", m.Reply))
+	if len(filled) == 0 {
+		filled = answerReplicate(&r.Report, m.Reply)
+	}
+	if len(filled) > 0 {
 		labels := make([]string, len(filled))
 		for i, f := range filled {
 			labels[i] = FieldLabel(f)
@@ -495,6 +499,40 @@ func sniffHeaders(raw []byte) (from, subject string) {
 }
 
 var _ = time.Second
+
+// answerReplicate reads a bare answer ("Yes, every time") to the one
+// question the acknowledgement still asked, whether the school can
+// replicate the problem: the quoted question was stripped from the reply,
+// so no label is left to find. Only a short first line that reads
+// unambiguously as yes or no counts.
+func answerReplicate(rep *Report, reply string) []string {
+	missing := rep.Missing()
+	if len(missing) != 1 || missing[0] != FieldCanReplicate {
+		return nil
+	}
+	for _, line := range strings.Split(reply, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		first, _, _ := strings.Cut(strings.ToLower(line), " ")
+		first = strings.Trim(first, ".,!;:-")
+		switch first {
+		case "yes", "y", "yep", "yeah", "no", "n", "nope", "always", "sometimes", "intermittently", "never":
+		default:
+			return nil // a sentence, not an answer
+		}
+		if len(line) > 80 {
+			return nil
+		}
+		if v := ParseReplicate(line); v != ReplicateUnknown {
+			rep.CanReplicate = v
+			return []string{FieldCanReplicate}
+		}
+		return nil
+	}
+	return nil
+}
 
 // ChatTextLimit is how much of a message's text goes into a chat post;
 // the rest is on the status page.
