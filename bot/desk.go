@@ -307,30 +307,32 @@ func describeItem(item OutboxItem) string {
 
 // recordChatReceipt remembers where a delivered chat post put the RFA.
 func (d *Desk) recordChatReceipt(tx Tx, item OutboxItem, rcpt Receipt) error {
-	if item.RFA == 0 || (rcpt.ChatPostID == "" && rcpt.ChatThreadID == "") {
+	if rcpt.ChatPostID == "" && rcpt.ChatThreadID == "" {
 		return nil
 	}
-	r, err := tx.RFA(item.RFA)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if rcpt.ChatPostID != "" {
-		r.Chat.PostID = rcpt.ChatPostID
-	}
-	if rcpt.ChatThreadID != "" {
-		r.Chat.ThreadID = rcpt.ChatThreadID
-		if err := tx.PutChatThread(rcpt.ChatThreadID, r.Num); err != nil {
-			return err
+	return updateItemRFA(tx, item, func(r *RFA) error {
+		if rcpt.ChatPostID != "" {
+			r.Chat.PostID = rcpt.ChatPostID
 		}
-	}
-	return tx.PutRFA(r)
+		if rcpt.ChatThreadID != "" {
+			r.Chat.ThreadID = rcpt.ChatThreadID
+			return tx.PutChatThread(rcpt.ChatThreadID, r.Num)
+		}
+		return nil
+	})
 }
 
 // noteOnRFA appends an event to the item's RFA, if it has one.
 func (d *Desk) noteOnRFA(tx Tx, item OutboxItem, kind, text string) error {
+	return updateItemRFA(tx, item, func(r *RFA) error {
+		r.addEvent(d.now(), kind, "rfadesk", text)
+		return nil
+	})
+}
+
+// updateItemRFA applies fn to the RFA an outbox item belongs to and
+// stores it. Desk-wide items, and items whose RFA is gone, are skipped.
+func updateItemRFA(tx Tx, item OutboxItem, fn func(r *RFA) error) error {
 	if item.RFA == 0 {
 		return nil
 	}
@@ -341,7 +343,9 @@ func (d *Desk) noteOnRFA(tx Tx, item OutboxItem, kind, text string) error {
 	if err != nil {
 		return err
 	}
-	r.addEvent(d.now(), kind, "rfadesk", text)
+	if err := fn(r); err != nil {
+		return err
+	}
 	return tx.PutRFA(r)
 }
 
