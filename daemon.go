@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -97,10 +98,14 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 	if err != nil {
 		return err
 	}
+	sla := desk.SLA()
 	handler := web.NewHandler(web.Options{
 		Desk: desk, Health: h.check, AdminToken: cfg.AdminToken,
 		DeskName: cfg.Desk.Name, SupportEmail: cfg.Desk.Address.Email,
 		Sent: o.Sent, Logger: log.With("component", "web"),
+		Location: sla.Calendar.Location(),
+		Clocks:   func(r *bot.RFA) []bot.ClockState { return sla.Clocks(r, time.Now()) },
+		Escalate: desk.Escalate,
 	})
 	ln := o.Listener
 	if ln == nil {

@@ -46,7 +46,7 @@ func (h *handler) apiList(w http.ResponseWriter, r *http.Request) {
 	}
 	out := RFAListJSON{RFAs: make([]RFAJSON, 0, len(rfas))}
 	for _, rfa := range rfas {
-		out.RFAs = append(out.RFAs, rfaJSON(rfa, false))
+		out.RFAs = append(out.RFAs, rfaJSON(rfa, h.clocksOf(rfa), false))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -68,7 +68,7 @@ func (h *handler) apiOne(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error"})
 		return
 	}
-	writeJSON(w, http.StatusOK, rfaJSON(rfa, true))
+	writeJSON(w, http.StatusOK, rfaJSON(rfa, h.clocksOf(rfa), true))
 }
 
 // writeJSON encodes v before writing anything, so an encoding failure

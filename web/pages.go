@@ -94,6 +94,21 @@ type statusView struct {
 	Missing      []string // labels of the fields still missing
 	Messages     []messageView
 	Events       []eventView
+	Severity     string      // "Critical", ..., "Awaiting triage"
+	Clocks       []clockView // empty when no clock source is configured
+	// Escalate is set while the requester may escalate from this page.
+	Escalate *escalateForm
+	// Escalated is the outcome of an escalation just posted: "done",
+	// "refused" or "" (none).
+	Escalated string
+}
+
+// escalateForm is what the escalation form needs: where it posts and
+// the status token it carries as its CSRF secret.
+type escalateForm struct {
+	Action    string
+	Token     string
+	MaxReason int
 }
 
 type fieldView struct {
@@ -139,7 +154,14 @@ func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w)
 		return
 	}
-	h.render(w, http.StatusOK, h.pages.status, h.statusView(rfa))
+	v := h.statusView(rfa)
+	switch r.URL.Query().Get("escalated") {
+	case "1":
+		v.Escalated = "done"
+	case "0":
+		v.Escalated = "refused"
+	}
+	h.render(w, http.StatusOK, h.pages.status, v)
 }
 
 // notFound writes the status page's 404: it never depends on the request.
@@ -159,6 +181,13 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 		Trust:        rfa.Trust,
 		Created:      rfa.Created,
 		Now:          h.now(),
+		Severity:     rfa.Severity.Title(),
+	}
+	for _, c := range h.clocksOf(rfa) {
+		v.Clocks = append(v.Clocks, h.clockView(c, v.Now))
+	}
+	if h.escalateFn != nil && rfa.Status != bot.StatusClosed {
+		v.Escalate = &escalateForm{Action: "/rfa/" + rfa.Ref() + "/escalate", Token: rfa.Token, MaxReason: maxReason}
 	}
 	missing := map[string]bool{}
 	for _, f := range rfa.Report.Missing() {
@@ -182,27 +211,11 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 		v.Messages = append(v.Messages, mv)
 	}
 	for _, e := range rfa.Events {
-		if !publicEvent(e.Kind) {
-			continue
+		if text, ok := publicEventText(e); ok {
+			v.Events = append(v.Events, eventView{At: e.At, Text: text})
 		}
-		text := e.Text
-		if text == "" {
-			text = e.Kind
-		}
-		v.Events = append(v.Events, eventView{At: e.At, Text: text})
 	}
 	return v
-}
-
-// publicEvent reports whether the requester sees events of kind on the
-// status page. It is an allow-list: kinds added later (staff notes,
-// flags, internal mail handling) stay hidden until listed here.
-func publicEvent(kind string) bool {
-	switch kind {
-	case bot.EventCreated, bot.EventMessage, bot.EventFieldsFilled, bot.EventMailSent:
-		return true
-	}
-	return false
 }
 
 // fieldValue returns the display value of report field f, "" if empty.

@@ -7,12 +7,15 @@ import (
 )
 
 // RFAJSON is the admin API's view of an RFA. It is the one place that
-// decides what the API shows: add SLA fields (severity, clocks) here.
+// decides what the API shows.
 //
-// Lists (components, missing, events) are never null. Times are RFC 3339
-// in UTC. The status token is never in the list view; the single-RFA view
-// carries status_url_path, the path (with token) of the requester's status
-// page, so that staff can send the link again.
+// Lists (components, missing, events) and the clocks object are never
+// null. Times are RFC 3339 in UTC. The status token is never in the list
+// view; the single-RFA view carries status_url_path, the path (with
+// token) of the requester's status page, so that staff can send the link
+// again. severity, suggested_severity and assignee are always present,
+// "" when unset; severity_label is the display name ("Awaiting triage"
+// while severity is "").
 type RFAJSON struct {
 	Ref           string      `json:"ref"`
 	Status        string      `json:"status"`
@@ -34,6 +37,44 @@ type RFAJSON struct {
 	Events        []EventJSON `json:"events"`
 	Flag          string      `json:"flag,omitempty"`
 	StatusURLPath string      `json:"status_url_path,omitempty"`
+
+	Severity          string `json:"severity"`           // critical, serious, moderate, minor or ""
+	SeverityLabel     string `json:"severity_label"`     // "Critical", ..., "Awaiting triage"
+	SuggestedSeverity string `json:"suggested_severity"` // the desk's guess, or ""
+	Assignee          string `json:"assignee"`
+	// Clocks maps each SLA clock's name (bot.ClockResponse "response",
+	// bot.ClockFirstUpdate "first_update", bot.ClockWorkaround
+	// "workaround") to its state. A clock the RFA does not have (no
+	// response clock for a phone RFA) has no key; with no clock source
+	// configured the object is empty.
+	Clocks map[string]ClockJSON `json:"clocks"`
+}
+
+// ClockJSON is one SLA clock of an RFA as it stands when the request is
+// answered.
+//
+// target is the target as configured ("4 working hours"), "" while none
+// applies (workaround awaiting triage); due is when it runs out, omitted
+// while there is no target (while paused it is the due if the clock
+// resumed now). met_at is set once met; breached_at (= due) once the due
+// passed unmet, or when met late (then both are set). used and left are
+// the clock's time (working time for working targets, elapsed time for
+// wall-clock ones) as Go duration strings truncated to the second, with
+// the same values as whole seconds in used_seconds and left_seconds;
+// left is never negative. cycle counts reopens before the current
+// workaround cycle, whose start is start.
+type ClockJSON struct {
+	Target      string `json:"target"`
+	Start       string `json:"start"`
+	Cycle       int    `json:"cycle"`
+	Due         string `json:"due,omitempty"`
+	MetAt       string `json:"met_at,omitempty"`
+	BreachedAt  string `json:"breached_at,omitempty"`
+	Paused      bool   `json:"paused"`
+	Used        string `json:"used"`
+	Left        string `json:"left"`
+	UsedSeconds int64  `json:"used_seconds"`
+	LeftSeconds int64  `json:"left_seconds"`
 }
 
 // EventJSON is one entry of an RFA's history in the admin API.
@@ -49,8 +90,9 @@ type RFAListJSON struct {
 	RFAs []RFAJSON `json:"rfas"`
 }
 
-// rfaJSON builds the API view of r. withLink adds status_url_path.
-func rfaJSON(r *bot.RFA, withLink bool) RFAJSON {
+// rfaJSON builds the API view of r with its clocks. withLink adds
+// status_url_path.
+func rfaJSON(r *bot.RFA, clocks []bot.ClockState, withLink bool) RFAJSON {
 	rep := r.Report
 	v := RFAJSON{
 		Ref:           r.Ref(),
@@ -72,6 +114,15 @@ func rfaJSON(r *bot.RFA, withLink bool) RFAJSON {
 		Messages:      len(r.Messages),
 		Events:        make([]EventJSON, 0, len(r.Events)),
 		Flag:          r.Flag,
+
+		Severity:          string(r.Severity),
+		SeverityLabel:     r.Severity.Title(),
+		SuggestedSeverity: string(r.SuggestedSeverity),
+		Assignee:          r.Assignee,
+		Clocks:            make(map[string]ClockJSON, len(clocks)),
+	}
+	for _, c := range clocks {
+		v.Clocks[c.Name] = clockJSON(c)
 	}
 	if v.CanReplicate == "" {
 		v.CanReplicate = string(bot.ReplicateUnknown)
@@ -83,6 +134,38 @@ func rfaJSON(r *bot.RFA, withLink bool) RFAJSON {
 		v.StatusURLPath = statusPath(r)
 	}
 	return v
+}
+
+// clockJSON builds the API view of one clock.
+func clockJSON(c bot.ClockState) ClockJSON {
+	used, left := c.Used.Truncate(time.Second), c.Left.Truncate(time.Second)
+	v := ClockJSON{
+		Target:      targetText(c),
+		Start:       rfc3339(c.Start),
+		Cycle:       c.Cycle,
+		Due:         rfc3339(c.Due),
+		Paused:      c.Paused,
+		Used:        used.String(),
+		Left:        left.String(),
+		UsedSeconds: int64(used / time.Second),
+		LeftSeconds: int64(left / time.Second),
+	}
+	if c.MetAt != nil {
+		v.MetAt = rfc3339(*c.MetAt)
+	}
+	if c.BreachedAt != nil {
+		v.BreachedAt = rfc3339(*c.BreachedAt)
+	}
+	return v
+}
+
+// targetText is the clock's target as written, or "" when it has none
+// (the zero workcal.Target, whose String is not meaningful).
+func targetText(c bot.ClockState) string {
+	if c.Target.N == 0 {
+		return ""
+	}
+	return c.Target.String()
 }
 
 // rfc3339 formats t in UTC, or "" for the zero time.

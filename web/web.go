@@ -1,17 +1,21 @@
 // Package web is rfadesk's HTTP side: the requester's status page, a
 // landing page, the health check, a bearer-token admin JSON API and, in
-// the demo, a page listing the outgoing mail the demo captured.
+// the demo, a page listing the outgoing mail the demo captured. RFAs are
+// shown with their severity and SLA clocks when Options.Clocks is set.
 //
 // Everything is served by the handler NewHandler returns; Listen and
 // Serve run it. The package reads the desk through the small Desk
-// interface and never writes to it.
+// interface; its one write is the requester's escalation from the status
+// page, through Options.Escalate.
 //
 // Security: every response carries a strict Content-Security-Policy
-// (default-src 'none'; style-src 'self'; no script at all), nosniff,
-// no-referrer and frame-ancestors 'none'. Pages that show an RFA are
-// served with Cache-Control: no-store. Secrets (the admin token, an RFA's
-// status token) are compared in constant time, and request logs carry the
-// path only, never the query string that holds a status token.
+// (default-src 'none'; style-src 'self'; form-action 'self'; no script at
+// all), nosniff, no-referrer and frame-ancestors 'none'. Pages that show
+// an RFA are served with Cache-Control: no-store. Secrets (the admin
+// token, an RFA's status token) are compared in constant time, and
+// request logs carry the path only, never the query string that holds a
+// status token. The escalation form carries the status token in its body:
+// the token is the form's CSRF secret, since only its holder can post.
 package web
 
 import (
@@ -78,6 +82,19 @@ type Options struct {
 	// Location is the zone times are shown in; nil means Europe/London
 	// (UTC, with a warning logged, if the zone database is missing).
 	Location *time.Location
+	// Clocks returns an RFA's SLA clocks as they stand now (typically
+	// the desk's SLAPolicy.Clocks at time.Now). It is called once per
+	// RFA shown, from request goroutines, so it must be safe for
+	// concurrent use and must not modify r. Nil shows no clocks (the
+	// JSON "clocks" object is then empty).
+	Clocks func(r *bot.RFA) []bot.ClockState
+	// Escalate records a customer escalation of RFA num (bot.Desk's
+	// Escalate). It is called at most once per accepted POST
+	// /rfa/{ref}/escalate, with the request's context; an error wrapping
+	// bot.ErrNotAllowed is shown to the requester as "cannot escalate
+	// now", any other error is a 500. Nil removes the escalation form
+	// and its route.
+	Escalate func(ctx context.Context, num uint64, by bot.Actor, via string) error
 }
 
 //go:embed templates/*.html
@@ -98,6 +115,8 @@ type handler struct {
 	log        *slog.Logger
 	now        func() time.Time
 	loc        *time.Location
+	clocks     func(r *bot.RFA) []bot.ClockState
+	escalateFn func(ctx context.Context, num uint64, by bot.Actor, via string) error
 	pages      pages
 }
 
@@ -106,6 +125,8 @@ type handler struct {
 //	GET /                     landing page
 //	GET /healthz              "ok" (200) or the reason (503)
 //	GET /rfa/{ref}?t=TOKEN    the requester's status page
+//	POST /rfa/{ref}/escalate  the requester escalates (form field t=TOKEN);
+//	                          only when Options.Escalate is set
 //	GET /api/rfas             admin: every RFA as JSON
 //	GET /api/rfas/{ref}       admin: one RFA as JSON
 //	GET /demo/mail            demo only: captured outgoing mail
@@ -127,6 +148,8 @@ func NewHandler(opts Options) http.Handler {
 		log:        opts.Logger,
 		now:        opts.Now,
 		loc:        opts.Location,
+		clocks:     opts.Clocks,
+		escalateFn: opts.Escalate,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -152,6 +175,9 @@ func NewHandler(opts Options) http.Handler {
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /rfa/{ref}", h.status)
 	mux.HandleFunc("GET /static/style.css", h.style)
+	if h.escalateFn != nil {
+		mux.HandleFunc("POST /rfa/{ref}/escalate", h.escalate)
+	}
 	mux.HandleFunc("/api/", h.apiNotFound)
 	if h.adminToken != "" {
 		mux.HandleFunc("GET /api/rfas", h.requireAdmin(h.apiList))
@@ -163,9 +189,9 @@ func NewHandler(opts Options) http.Handler {
 	return h.secure(mux)
 }
 
-// csp allows the embedded stylesheet and nothing else: no script, no
-// frames, no forms, no plug-ins.
-const csp = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+// csp allows the embedded stylesheet and forms posting to this site, and
+// nothing else: no script, no frames, no plug-ins.
+const csp = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // secure sets the security headers every response carries and logs the
 // request (path only: the query may hold a status token).

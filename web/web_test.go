@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"rfadesk/bot"
+	"rfadesk/bot/workcal"
 )
 
 // fakeDesk is an in-memory Desk: a map of RFAs, and an error to inject.
@@ -73,6 +74,9 @@ func fullRFA() *bot.RFA {
 		},
 		Token: token1,
 		Flag:  "named another school's RFA",
+		// Moderate: 3 working days from Mon 08:05, so due Thu 15 Jan 08:05.
+		Severity: bot.SeverityModerate, SuggestedSeverity: bot.SeveritySerious,
+		Assignee: "Priya Shah (discord:1234)",
 		Messages: []bot.Message{
 			{At: t0, Direction: bot.Inbound, From: bot.Address{Name: "Ann Head", Email: "ann@oak.sch.uk"},
 				Text: "The MIS is down.\n<b>not bold</b>", Attachments: []bot.Attachment{{Name: "screen.png"}}},
@@ -83,6 +87,12 @@ func fullRFA() *bot.RFA {
 			{At: t0, Kind: bot.EventCreated, Text: "Logged from email", Actor: "ann@oak.sch.uk"},
 			{At: t0, Kind: bot.EventFlagged, Text: "INTERNAL-FLAG-TEXT", Actor: "rfadesk"},
 			{At: t0.Add(time.Minute), Kind: bot.EventMailSent, Text: "Acknowledgement sent", Actor: "rfadesk"},
+			{At: t0.Add(10 * time.Minute), Kind: bot.EventSeverity, Text: "moderate", Actor: "Priya Shah (discord:1234)"},
+			{At: t0.Add(10 * time.Minute), Kind: bot.EventAssigned, Text: "INTERNAL-ASSIGNEE-TEXT", Actor: "Priya Shah (discord:1234)"},
+			{At: t0.Add(20 * time.Minute), Kind: bot.EventNote, Text: "INTERNAL-NOTE-TEXT", Actor: "Priya Shah (discord:1234)"},
+			// Meets the response and first-update clocks (09:00 GMT).
+			{At: t0.Add(55 * time.Minute), Kind: bot.EventStatusUpdate, Text: "We are restoring the MIS.", Actor: "Priya Shah (discord:1234)"},
+			{At: t0.Add(30 * time.Hour), Kind: bot.EventJeopardy, Text: "workaround 50%", Actor: "rfadesk"},
 		},
 	}
 }
@@ -109,12 +119,20 @@ func (w tWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// testPolicy is the real default SLA on the real default calendar.
+var testPolicy = bot.DefaultSLAPolicy(workcal.Default())
+
+// newTestHandler returns a handler over newDesk with the real default
+// SLA's clocks at fixedNow and an Escalate that does nothing; mod may
+// change any option.
 func newTestHandler(t *testing.T, mod func(*Options)) http.Handler {
 	t.Helper()
 	opts := Options{
 		Desk: newDesk(), AdminToken: adminToken, DeskName: "Acme Service Desk",
 		SupportEmail: "support@desk.test", Logger: testLogger(t),
-		Now: func() time.Time { return fixedNow },
+		Now:      func() time.Time { return fixedNow },
+		Clocks:   func(r *bot.RFA) []bot.ClockState { return testPolicy.Clocks(r, fixedNow) },
+		Escalate: func(context.Context, uint64, bot.Actor, string) error { return nil },
 	}
 	if mod != nil {
 		mod(&opts)
@@ -306,7 +324,7 @@ func TestAPIList(t *testing.T) {
 		t.Errorf("components %v", c)
 	}
 	ev := full["events"].([]any)
-	if len(ev) != 3 {
+	if len(ev) != 8 { // the API shows every event, internal ones included
 		t.Fatalf("events %v", ev)
 	}
 	e0 := ev[0].(map[string]any)

@@ -1,0 +1,115 @@
+package web
+
+import (
+	"strings"
+	"time"
+
+	"rfadesk/bot"
+)
+
+// clocksOf returns r's SLA clocks from Options.Clocks, or nil when no
+// clock source is configured.
+func (h *handler) clocksOf(r *bot.RFA) []bot.ClockState {
+	if h.clocks == nil {
+		return nil
+	}
+	return h.clocks(r)
+}
+
+// clockView is one SLA clock worded for the requester.
+type clockView struct {
+	Label  string // "Response"
+	State  string // "due Tue 1 Dec 14:00 GMT", "met ...", "paused while ..."
+	Target string // "4 working hours", "" when none applies yet
+	Class  string // ck-due, ck-met, ck-late, ck-paused or ck-pending
+}
+
+// clockLabel is the requester's name for a clock.
+func clockLabel(name string) string {
+	switch name {
+	case bot.ClockResponse:
+		return "Response"
+	case bot.ClockFirstUpdate:
+		return "First update"
+	case bot.ClockWorkaround:
+		return "Workaround"
+	}
+	return name
+}
+
+// clockView words c for the requester as it stands at now. A met clock
+// says when (and that it was late, if it was); a paused one that it
+// waits for the requester; a clock without a target (workaround awaiting
+// triage) that the target comes with the assessment; an unmet one its
+// due, or that it is overdue.
+func (h *handler) clockView(c bot.ClockState, now time.Time) clockView {
+	v := clockView{Label: clockLabel(c.Name), Target: targetText(c)}
+	switch {
+	case c.MetAt != nil && c.BreachedAt != nil:
+		v.State, v.Class = "met "+h.shortTime(*c.MetAt, now)+", after the target time of "+h.shortTime(*c.BreachedAt, now), "ck-late"
+	case c.MetAt != nil:
+		v.State, v.Class = "met "+h.shortTime(*c.MetAt, now), "ck-met"
+	case c.Paused:
+		v.State, v.Class = "paused while we wait for your reply", "ck-paused"
+	case c.Due.IsZero():
+		v.State, v.Class = "the target is set once we have assessed how severe the problem is", "ck-pending"
+	case c.BreachedAt != nil:
+		v.State, v.Class = "overdue: it was due "+h.shortTime(c.Due, now), "ck-late"
+	default:
+		v.State, v.Class = "due "+h.shortTime(c.Due, now), "ck-due"
+	}
+	return v
+}
+
+// shortTime formats t in the desk's zone as "Tue 1 Dec 14:00 GMT", with
+// the year added when it is not now's year.
+func (h *handler) shortTime(t, now time.Time) string {
+	t = t.In(h.loc)
+	if t.Year() != now.In(h.loc).Year() {
+		return t.Format("Mon 2 Jan 2006 15:04 MST")
+	}
+	return t.Format("Mon 2 Jan 15:04 MST")
+}
+
+// publicEventText returns how the requester sees event e on the status
+// page, and false if they do not see it at all. It is an allow-list:
+// kinds not listed here (staff notes, flags, assignment, jeopardy and
+// breach records, internal mail handling, kinds added later) stay hidden.
+// Kinds whose text is written for staff (a reopen's reason, the
+// escalation's bookkeeping) are shown in fixed words instead.
+func publicEventText(e bot.Event) (string, bool) {
+	switch e.Kind {
+	case bot.EventCreated, bot.EventMessage, bot.EventFieldsFilled, bot.EventMailSent:
+		if e.Text == "" {
+			return e.Kind, true
+		}
+		return e.Text, true
+	case bot.EventStatusUpdate:
+		if t := strings.TrimSpace(e.Text); t != "" {
+			return "Status update: " + t, true
+		}
+		return "Status update", true
+	case bot.EventWorkaround:
+		return "We sent you a workaround", true
+	case bot.EventCleared:
+		return "We sent you the fix and asked you to confirm that it is resolved", true
+	case bot.EventReopened:
+		return "Reopened: we are working on it again", true
+	case bot.EventAsked:
+		return "We asked you a question; the workaround clock is paused until you reply", true
+	case bot.EventResumed:
+		return "You replied; the workaround clock is running again", true
+	case bot.EventEscalated:
+		// bot's escalate records a repeat within the rate limit as
+		// "escalation repeated ...", and a first one ending in
+		// "; now owned by <owner>".
+		if strings.HasPrefix(e.Text, "escalation repeated") {
+			return "You asked again to escalate; the manager had already been told", true
+		}
+		if _, owner, ok := strings.Cut(e.Text, "; now owned by "); ok && strings.TrimSpace(owner) != "" {
+			return "Escalated at your request; now owned by " + strings.TrimSpace(owner), true
+		}
+		return "Escalated at your request", true
+	}
+	return "", false
+}
