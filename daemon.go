@@ -124,6 +124,7 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return intake.Run(gctx) })
 	g.Go(func() error { return deliverer.Run(gctx) })
+	g.Go(func() error { return desk.RunJeopardy(gctx) })
 	g.Go(func() error {
 		if err := web.Serve(gctx, ln, handler, log.With("component", "web")); err != nil {
 			return err

@@ -74,9 +74,9 @@ func benchStore(b *testing.B) *store.DB {
 	return db
 }
 
-// benchDesk runs a desk over db until the benchmark ends.
-func benchDesk(b *testing.B, db *store.DB) *bot.Desk {
-	d := bot.NewDesk(db, bot.DeskConfig{
+// benchDesk runs a desk over db until stop is called.
+func benchDesk(db *store.DB) (d *bot.Desk, stop func()) {
+	d = bot.NewDesk(db, bot.DeskConfig{
 		Name: "Bench Desk", Address: bot.Address{Email: "support@example.org"},
 		SLA: bot.DefaultSLAPolicy(workcal.Default()),
 	}, &bot.DeskOptions{
@@ -86,8 +86,7 @@ func benchDesk(b *testing.B, db *store.DB) *bot.Desk {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
-	b.Cleanup(func() { cancel(); <-done })
-	return d
+	return d, func() { cancel(); <-done }
 }
 
 // BenchmarkJeopardyLoad measures loading the schedule at start-up: every
@@ -96,8 +95,9 @@ func BenchmarkJeopardyLoad(b *testing.B) {
 	db := benchStore(b)
 	ctx := context.Background()
 	for b.Loop() {
-		d := benchDesk(b, db)
+		d, stop := benchDesk(db)
 		st, err := d.LoadSchedule(ctx)
+		stop()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -150,7 +150,8 @@ func BenchmarkJeopardyReschedule(b *testing.B) {
 			name = "scheduled"
 		}
 		b.Run(name, func(b *testing.B) {
-			d := benchDesk(b, db)
+			d, stop := benchDesk(db)
+			defer stop()
 			if loaded {
 				if _, err := d.LoadSchedule(ctx); err != nil {
 					b.Fatal(err)

@@ -331,3 +331,31 @@ func TestJeopardyNeedsTheScheduler(t *testing.T) {
 		t.Errorf("jeopardy recorded without the scheduler")
 	}
 }
+
+// TestLoadScheduleFiresWhatIsDue: loading reports the earliest point and
+// fires those already due, once, with the desk's clock.
+func TestLoadScheduleFiresWhatIsDue(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.ingest(mail("ls1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken")) // received 08:59 UTC
+	st, err := f.desk.LoadSchedule(ctx)
+	must(t, err)
+	if want := time.Date(2026, 11, 26, 9, 29, 0, 0, time.UTC); st.RFAs != 1 || !st.Next.Equal(want) {
+		t.Fatalf("schedule = %+v, want 1 RFA next at %v (first_update 50%%)", st, want)
+	}
+	f.now = time.Date(2026, 11, 26, 9, 50, 0, 0, time.UTC) // past 50% and 75%
+	for range 2 {
+		st, err = f.desk.LoadSchedule(ctx)
+		must(t, err)
+	}
+	var got []string
+	for _, e := range f.rfa(1).Events {
+		if e.Kind == bot.EventJeopardy {
+			got = append(got, e.Text+" @ "+e.At.Format("15:04"))
+		}
+	}
+	sameList(t, "fired", got, []string{"first_update 50% @ 09:50", "first_update 75% @ 09:50"})
+	if want := time.Date(2026, 11, 26, 9, 53, 0, 0, time.UTC); !st.Next.Equal(want) {
+		t.Errorf("next = %v, want %v (first_update 90%%)", st.Next, want)
+	}
+}
