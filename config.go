@@ -79,6 +79,9 @@ type Config struct {
 	Listen     string
 	AdminToken string
 	LogLevel   string
+	// Calendar is the validated [calendar] section (hours, holidays, school
+	// holidays), as the calendar API and "rfadesk sla calendar" show it.
+	Calendar calendarSettings
 	// SLAWarnings are calendar/escalation problems to log at start-up
 	// that do not stop the desk (e.g. a year without holiday data).
 	SLAWarnings []string
@@ -234,6 +237,7 @@ func validate(raw *rawConfig, getenv func(string) string) (*Config, []error) {
 	}
 	sla, errs := validateSLA(raw, time.Now(), errs)
 	d.SLA, d.Managers, d.ManagerName, c.SLAWarnings = sla.Policy, sla.Managers, sla.ManagerName, sla.Warnings
+	c.Calendar = sla.Calendar
 	if sla.Policy != nil {
 		// The acknowledgement promises exactly what the response clock measures.
 		d.ResponseTarget = sla.Policy.Response.String()

@@ -84,6 +84,7 @@ type calendarSettings struct {
 // sections, ready for Config.
 type slaSettings struct {
 	Policy      *bot.SLAPolicy
+	Calendar    calendarSettings
 	Managers    []bot.Address
 	ManagerName string
 	// Warnings are problems worth logging at start-up that do not stop
@@ -102,7 +103,7 @@ func validateSLA(raw *rawConfig, now time.Time, errs []error) (slaSettings, []er
 		orgs = append(orgs, o.Name)
 	}
 	cal, errs := validateCalendar(&raw.Calendar, orgs, errs)
-	var s slaSettings
+	s := slaSettings{Calendar: cal}
 	if cal.Calendar != nil {
 		s.Warnings = calendarWarnings(cal, now)
 	}

@@ -99,6 +99,10 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 		return err
 	}
 	sla := desk.SLA()
+	var calendar func(int) web.CalendarJSON
+	if cfg.Calendar.Calendar != nil {
+		calendar = func(year int) web.CalendarJSON { return calendarYear(cfg.Calendar, year) }
+	}
 	handler := web.NewHandler(web.Options{
 		Desk: desk, Health: h.check, AdminToken: cfg.AdminToken,
 		DeskName: cfg.Desk.Name, SupportEmail: cfg.Desk.Address.Email,
@@ -106,6 +110,7 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 		Location: sla.Calendar.Location(),
 		Clocks:   func(r *bot.RFA) []bot.ClockState { return sla.Clocks(r, time.Now()) },
 		Escalate: desk.Escalate,
+		Calendar: calendar,
 	})
 	ln := o.Listener
 	if ln == nil {

@@ -130,6 +130,9 @@ func startDemo(listen, storePath string) (*demoEnv, error) {
 		AdminToken: demoAdminToken,
 		LogLevel:   "info",
 	}
+	if env.cfg.Calendar, err = loadCalendarConfig(""); err != nil {
+		return nil, err
+	}
 	seeds := demo.Seeds()
 	// The first four are a backlog waiting before rfadesk starts; the rest
 	// arrive while it is idling.

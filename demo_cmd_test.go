@@ -145,3 +145,33 @@ func apiGet(t *testing.T, url string) map[string]any {
 	}
 	return v
 }
+
+func TestCalendarAPI(t *testing.T) {
+	env, err := startDemo("127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	ready := make(chan struct{})
+	go func() {
+		done <- runDaemon(ctx, env.cfg, daemonOptions{Listener: env.ln, StoreNoSync: true, Ready: func(string) { close(ready) }})
+	}()
+	defer func() { cancel(); <-done }()
+	<-ready
+	cal := apiGet(t, "http://"+env.ln.Addr().String()+"/api/calendar?year=2022")
+	closed := cal["closed"].([]any)
+	var names []string
+	for _, c := range closed {
+		names = append(names, c.(map[string]any)["date"].(string))
+	}
+	for _, want := range []string{"2022-06-02", "2022-06-03", "2022-09-19", "2022-12-27"} {
+		if !strings.Contains(strings.Join(names, " "), want) {
+			t.Errorf("2022 closures %v lack %s", names, want)
+		}
+	}
+	if cal["open"] != "08:00" || cal["timezone"] != "Europe/London" || cal["covered"] != true {
+		t.Errorf("calendar = %v", cal)
+	}
+}

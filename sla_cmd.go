@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,24 +149,18 @@ func cmdSLACalendar(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cal, h := cs.Calendar, cs.Hours
 	y := *year
 	if y == 0 {
-		y = time.Now().In(cal.Location()).Year()
+		y = time.Now().In(cs.Calendar.Location()).Year()
 	}
 	if y < 1000 || y > 9999 {
 		return usageError{fmt.Sprintf("sla calendar: -year %d is not a four-digit year", y)}
 	}
-	var days []string
-	for i := range 7 {
-		if wd := time.Weekday((i + 1) % 7); h.Days[wd] { // Monday first
-			days = append(days, wd.String()[:3])
-		}
-	}
-	fmt.Fprintf(stdout, "Desk hours: %s, %s-%s %s (a working day is %s)\n", strings.Join(days, " "),
-		clockString(h.Open), clockString(h.Close), cal.Location(), shortDuration(cal.WorkingDay()))
-	fmt.Fprintf(stdout, "Holidays: %s\n", cs.Source)
-	if len(cal.Uncovered(y)) > 0 {
+	v := calendarYear(cs, y)
+	fmt.Fprintf(stdout, "Desk hours: %s, %s-%s %s (a working day is %s)\n", strings.Join(v.Days, " "),
+		v.Open, v.Close, v.Timezone, shortDuration(cs.Calendar.WorkingDay()))
+	fmt.Fprintf(stdout, "Holidays: %s\n", v.HolidaySource)
+	if !v.Covered {
 		if cs.Replaced {
 			fmt.Fprintf(stdout, "Note: the holidays file has no holidays for %d; only closures are listed\n", y)
 		} else {
@@ -175,39 +168,22 @@ func cmdSLACalendar(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "\nClosed in %d:\n", y)
-	n := 0
-	for d := time.Date(y, time.January, 1, 12, 0, 0, 0, time.UTC); d.Year() == y; d = d.AddDate(0, 0, 1) {
-		if name, ok := cal.IsHoliday(workcal.DateOf(d)); ok {
-			fmt.Fprintf(stdout, "  %s %s  %s\n", d.Format(time.DateOnly), d.Format("Mon"), name)
-			n++
-		}
+	for _, c := range v.Closed {
+		d, _ := time.Parse(time.DateOnly, c.Date)
+		fmt.Fprintf(stdout, "  %s %s  %s\n", c.Date, d.Format("Mon"), c.Name)
 	}
-	if n == 0 {
+	if len(v.Closed) == 0 {
 		fmt.Fprintln(stdout, "  (none)")
 	}
-
 	fmt.Fprintf(stdout, "\nSchool holidays in %d (clocks keep running; clearance confirmation waits):\n", y)
-	orgs := make([]string, 0, len(cs.SchoolHolidays))
-	for org := range cs.SchoolHolidays {
-		orgs = append(orgs, org)
-	}
-	slices.Sort(orgs) // "" (the default) first
-	first, last := workcal.Date{Year: y, Month: time.January, Day: 1}, workcal.Date{Year: y, Month: time.December, Day: 31}
-	n = 0
-	for _, org := range orgs {
-		who := org
+	for _, s := range v.SchoolHolidays {
+		who := s.Organisation
 		if who == "" {
 			who = "default"
 		}
-		for _, r := range cs.SchoolHolidays[org] {
-			if dateBefore(r.To, first) || dateBefore(last, r.From) {
-				continue
-			}
-			fmt.Fprintf(stdout, "  %s to %s  %s (%s)\n", r.From, r.To, r.Name, who)
-			n++
-		}
+		fmt.Fprintf(stdout, "  %s to %s  %s (%s)\n", s.From, s.To, s.Name, who)
 	}
-	if n == 0 {
+	if len(v.SchoolHolidays) == 0 {
 		fmt.Fprintln(stdout, "  (none)")
 	}
 	return nil

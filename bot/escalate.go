@@ -73,6 +73,9 @@ func (d *Desk) escalate(tx Tx, r *RFA, by Actor, via string) (bool, error) {
 			return false, err
 		}
 	}
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatOps, Text: "Escalated by the requester " + via + ": " + r.Ref() + " (" + r.Organisation + ") " + r.Subject}); err != nil {
+		return false, err
+	}
 	inReplyTo, refs := conversationHeaders(r)
 	om := &OutgoingMail{
 		To:      []Address{r.Requester},

@@ -95,6 +95,9 @@ type Options struct {
 	// now", any other error is a 500. Nil removes the escalation form
 	// and its route.
 	Escalate func(ctx context.Context, num uint64, by bot.Actor, via string) error
+	// Calendar returns one year of the desk's calendar for
+	// GET /api/calendar (admin); nil leaves that route out.
+	Calendar func(year int) CalendarJSON
 }
 
 //go:embed templates/*.html
@@ -117,6 +120,7 @@ type handler struct {
 	loc        *time.Location
 	clocks     func(r *bot.RFA) []bot.ClockState
 	escalateFn func(ctx context.Context, num uint64, by bot.Actor, via string) error
+	calendar   func(year int) CalendarJSON
 	pages      pages
 }
 
@@ -150,6 +154,7 @@ func NewHandler(opts Options) http.Handler {
 		loc:        opts.Location,
 		clocks:     opts.Clocks,
 		escalateFn: opts.Escalate,
+		calendar:   opts.Calendar,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -182,6 +187,9 @@ func NewHandler(opts Options) http.Handler {
 	if h.adminToken != "" {
 		mux.HandleFunc("GET /api/rfas", h.requireAdmin(h.apiList))
 		mux.HandleFunc("GET /api/rfas/{ref}", h.requireAdmin(h.apiOne))
+		if h.calendar != nil {
+			mux.HandleFunc("GET /api/calendar", h.requireAdmin(h.apiCalendar))
+		}
 	}
 	if h.sent != nil {
 		mux.HandleFunc("GET /demo/mail", h.demoMail)

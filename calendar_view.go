@@ -1,0 +1,47 @@
+package main
+
+import (
+	"slices"
+	"time"
+
+	"rfadesk/bot/workcal"
+	"rfadesk/web"
+)
+
+// calendarYear lists one year of the desk's calendar: hours, the days it
+// is closed and the school holidays overlapping the year. It is what both
+// "rfadesk sla calendar" and GET /api/calendar show.
+func calendarYear(cs calendarSettings, y int) web.CalendarJSON {
+	cal, h := cs.Calendar, cs.Hours
+	v := web.CalendarJSON{
+		Year: y, Timezone: cal.Location().String(),
+		Open: clockString(h.Open), Close: clockString(h.Close),
+		HolidaySource: cs.Source, Covered: len(cal.Uncovered(y)) == 0,
+		Days: []string{}, Closed: []web.ClosedDayJSON{}, SchoolHolidays: []web.SchoolHolidayJSON{},
+	}
+	for i := range 7 {
+		if wd := time.Weekday((i + 1) % 7); h.Days[wd] { // Monday first
+			v.Days = append(v.Days, wd.String()[:3])
+		}
+	}
+	for d := time.Date(y, time.January, 1, 12, 0, 0, 0, time.UTC); d.Year() == y; d = d.AddDate(0, 0, 1) {
+		if name, ok := cal.IsHoliday(workcal.DateOf(d)); ok {
+			v.Closed = append(v.Closed, web.ClosedDayJSON{Date: d.Format(time.DateOnly), Name: name})
+		}
+	}
+	orgs := make([]string, 0, len(cs.SchoolHolidays))
+	for org := range cs.SchoolHolidays {
+		orgs = append(orgs, org)
+	}
+	slices.Sort(orgs) // "" (the default) first
+	first, last := workcal.Date{Year: y, Month: time.January, Day: 1}, workcal.Date{Year: y, Month: time.December, Day: 31}
+	for _, org := range orgs {
+		for _, r := range cs.SchoolHolidays[org] {
+			if dateBefore(r.To, first) || dateBefore(last, r.From) {
+				continue
+			}
+			v.SchoolHolidays = append(v.SchoolHolidays, web.SchoolHolidayJSON{From: r.From.String(), To: r.To.String(), Name: r.Name, Organisation: org})
+		}
+	}
+	return v
+}
