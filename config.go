@@ -54,6 +54,7 @@ type rawConfig struct {
 	Log struct {
 		Level string `toml:"level"`
 	} `toml:"log"`
+	Discord      rawDiscord `toml:"discord"`
 	Organisation []struct {
 		Name    string   `toml:"name"`
 		Domains []string `toml:"domains"`
@@ -79,6 +80,9 @@ type Config struct {
 	Listen     string
 	AdminToken string
 	LogLevel   string
+	// Discord is the validated [discord] section; Discord.Enabled is
+	// false when no token is configured (email-only).
+	Discord DiscordConfig
 	// Calendar is the validated [calendar] section (hours, holidays, school
 	// holidays), as the calendar API and "rfadesk sla calendar" show it.
 	Calendar calendarSettings
@@ -238,6 +242,11 @@ func validate(raw *rawConfig, getenv func(string) string) (*Config, []error) {
 	sla, errs := validateSLA(raw, time.Now(), errs)
 	d.SLA, d.Managers, d.ManagerName, c.SLAWarnings = sla.Policy, sla.Managers, sla.ManagerName, sla.Warnings
 	c.Calendar = sla.Calendar
+	c.Discord, errs = validateDiscord(raw.Discord, getenv("RFADESK_DISCORD_TOKEN"), errs)
+	d.Chat = c.Discord.Enabled
+	if d.SLA != nil && d.SLA.OnDutyRole == "" {
+		d.SLA.OnDutyRole = c.Discord.OnDutyRoleID
+	}
 	if sla.Policy != nil {
 		// The acknowledgement promises exactly what the response clock measures.
 		d.ResponseTarget = sla.Policy.Response.String()

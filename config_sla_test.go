@@ -32,7 +32,9 @@ domains = ["oakprimary.sch.uk"]
 `
 
 func TestExampleConfigSLA(t *testing.T) {
-	cfg, err := loadConfig("config.example.toml", func(string) string { return "pw" })
+	cfg, err := loadConfig("config.example.toml", func(k string) string {
+		return map[string]string{"RFADESK_IMAP_PASSWORD": "pw"}[k]
+	})
 	if err != nil {
 		t.Fatalf("config.example.toml does not load: %v", err)
 	}

@@ -120,3 +120,57 @@ func TestConfigSyntaxErrorNamesLine(t *testing.T) {
 		t.Fatalf("want the line of the syntax error, got %v", err)
 	}
 }
+
+func TestConfigDiscord(t *testing.T) {
+	base := `
+[desk]
+address = "support@example.org"
+store = "x.db"
+base_url = "https://support.example.org"
+[imap]
+address = "127.0.0.1:143"
+security = "none"
+username = "support@example.org"
+password = "pw"
+[smtp]
+address = "127.0.0.1:25"
+security = "none"
+`
+	cfg, err := loadConfig(writeConfig(t, base), noEnv)
+	if err != nil || cfg.Discord.Enabled || cfg.Desk.Chat {
+		t.Fatalf("no [discord]: enabled=%v chat=%v err=%v", cfg.Discord.Enabled, cfg.Desk.Chat, err)
+	}
+	_, err = loadConfig(writeConfig(t, base+`
+[discord]
+guild_id = "123"
+channel_id = "x"
+`), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "discord.token: missing") {
+		t.Fatalf("ids without a token: %v", err)
+	}
+	env := func(k string) string { return map[string]string{"RFADESK_DISCORD_TOKEN": "Bot abc.def"}[k] }
+	_, err = loadConfig(writeConfig(t, base+`
+[discord]
+guild_id = "123"
+channel_id = "general"
+api_base = "http://proxy.example.org/api/v9"
+`), env)
+	for _, want := range []string{`discord.channel_id: "general" is not a Discord id`, "discord.staff_role_id: missing", "discord.api_base: plain http"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
+	}
+	cfg, err = loadConfig(writeConfig(t, base+`
+[discord]
+guild_id = "123"
+channel_id = "456"
+staff_role_id = "789"
+on_duty_role_id = "1011"
+`), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Discord.Enabled || !cfg.Desk.Chat || cfg.Discord.Token != "abc.def" || cfg.Desk.SLA.OnDutyRole != "1011" {
+		t.Errorf("discord = %+v, chat %v, on duty %q", cfg.Discord, cfg.Desk.Chat, cfg.Desk.SLA.OnDutyRole)
+	}
+}
