@@ -555,9 +555,15 @@ func TestSendConcurrent(t *testing.T) {
 	}
 }
 
-// BenchmarkSend measures one mail per connection over loopback.
-func BenchmarkSend(b *testing.B) {
-	capture, s := smtpSetup(b, nil, nil)
+// BenchmarkSend measures Send over loopback on a kept connection
+// (MaxMailsPerConn 100); BenchmarkSendNewConnection dials for every mail.
+func BenchmarkSend(b *testing.B) { benchmarkSend(b, 0) }
+
+func BenchmarkSendNewConnection(b *testing.B) { benchmarkSend(b, 1) }
+
+func benchmarkSend(b *testing.B, perConn int) {
+	capture, s := smtpSetup(b, nil, func(c *mailbox.SMTPConfig) { c.MaxMailsPerConn = perConn })
+	defer s.Close()
 	m := smtpMail("bench@desk.example.test")
 	m.HTML = "<p>We have your request.</p>"
 	for b.Loop() {
