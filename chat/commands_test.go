@@ -1,0 +1,204 @@
+package chat_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"rfadesk/bot"
+	"rfadesk/chat/discordtest"
+)
+
+// slash runs a command and returns its answer.
+func (e *env) slash(channel, user, cmd, sub string, opts ...discordtest.Option) discordtest.Callback {
+	e.t.Helper()
+	return e.callback(e.fake.Slash(channel, user, cmd, sub, opts...))
+}
+
+func testSlashCommands(t *testing.T, e *env, thread string) {
+	str := discordtest.Str
+	public := func(t *testing.T, cb discordtest.Callback, want string) {
+		t.Helper()
+		d := cb.Decode()
+		if cb.Type != 4 || cb.Ephemeral() || !strings.Contains(d.Content, want) {
+			t.Errorf("answer = type %d ephemeral %v %q, want a public answer containing %q", cb.Type, cb.Ephemeral(), d.Content, want)
+		}
+	}
+	refused := func(t *testing.T, cb discordtest.Callback) {
+		t.Helper()
+		if cb.Type != 4 || !cb.Ephemeral() {
+			t.Errorf("answer = type %d ephemeral %v %q, want an ephemeral refusal", cb.Type, cb.Ephemeral(), cb.Decode().Content)
+		}
+	}
+
+	t.Run("registered", func(t *testing.T) {
+		e := e.with(t)
+		var cmds []struct {
+			Name    string
+			Options []struct{ Name string }
+		}
+		if err := json.Unmarshal(e.fake.Commands(), &cmds); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, c := range cmds {
+			for _, o := range c.Options {
+				names = append(names, c.Name+" "+o.Name)
+			}
+		}
+		got := strings.Join(names, ",")
+		if got != "rfa severity,rfa assign,rfa update,rfa ask,rfa workaround,rfa clear,rfa reopen,rfa new,desk queue" {
+			t.Errorf("commands = %s", got)
+		}
+	})
+
+	t.Run("unauthorised member is refused", func(t *testing.T) {
+		e := e.with(t)
+		before := e.rfa(1)
+		refused(t, e.slash(thread, mallory, "rfa", "severity", str("level", "critical")))
+		refused(t, e.callback(e.fake.Click(channelID, thread, mallory, "take:1")))
+		refused(t, e.callback(e.fake.SlashDM("999", priya, "rfa", "severity")))
+		after := e.rfa(1)
+		if after.Severity != before.Severity || after.Assignee != before.Assignee || len(after.Events) != len(before.Events) {
+			t.Errorf("state changed: %+v", after)
+		}
+	})
+
+	t.Run("severity", func(t *testing.T) {
+		e := e.with(t)
+		public(t, e.slash(thread, priya, "rfa", "severity", str("level", "serious")), "Workaround: due <t:")
+		r := e.rfa(1)
+		if r.Severity != bot.SeveritySerious || !hasEvent(r, bot.EventSeverity, "Priya Shah (discord:"+priya+")") {
+			t.Errorf("severity %q events %+v", r.Severity, r.Events)
+		}
+	})
+
+	t.Run("assign", func(t *testing.T) {
+		e := e.with(t)
+		public(t, e.slash(thread, priya, "rfa", "assign", discordtest.User("member", tom)), "to Tom Reed")
+		if r := e.rfa(1); r.Assignee != "Tom Reed (discord:"+tom+")" {
+			t.Errorf("assignee = %q", r.Assignee)
+		}
+		public(t, e.slash(thread, priya, "rfa", "assign"), "to Priya Shah")
+		if r := e.rfa(1); r.Assignee != "Priya Shah (discord:"+priya+")" {
+			t.Errorf("assignee = %q", r.Assignee)
+		}
+	})
+
+	t.Run("take it button", func(t *testing.T) {
+		e := e.with(t)
+		public(t, e.callback(e.fake.Click(channelID, thread, tom, "take:1")), "Tom Reed took RFA-1")
+		if r := e.rfa(1); r.Assignee != "Tom Reed (discord:"+tom+")" {
+			t.Errorf("assignee = %q", r.Assignee)
+		}
+	})
+
+	mailed := func(t *testing.T, text string) {
+		t.Helper()
+		e.with(t).wait("the mail with "+text, func() bool { return len(e.mails(text)) == 1 })
+	}
+	t.Run("update", func(t *testing.T) {
+		e := e.with(t)
+		public(t, e.slash(thread, priya, "rfa", "update", str("text", "We are looking at the token service.")), "status update")
+		mailed(t, "We are looking at the token service.")
+		if !hasEvent(e.rfa(1), bot.EventStatusUpdate, "discord:"+priya) {
+			t.Error("no status-update event")
+		}
+	})
+	t.Run("ask", func(t *testing.T) {
+		e := e.with(t)
+		public(t, e.slash(thread, priya, "rfa", "ask", str("text", "Which browser do you use?")), "asked")
+		mailed(t, "Which browser do you use?")
+		if r := e.rfa(1); r.Status != bot.StatusAwaitingRequester {
+			t.Errorf("status = %s", r.Status)
+		}
+	})
+	t.Run("workaround", func(t *testing.T) {
+		e := e.with(t)
+		public(t, e.slash(thread, priya, "rfa", "workaround", str("text", "Use the backup login page.")), "workaround")
+		mailed(t, "Use the backup login page.")
+		if r := e.rfa(1); r.Status != bot.StatusOpen || !hasEvent(r, bot.EventWorkaround, "discord:"+priya) {
+			t.Errorf("status = %s", r.Status)
+		}
+	})
+	t.Run("clear", func(t *testing.T) {
+		e := e.with(t)
+		public(t, e.slash(thread, priya, "rfa", "clear", str("resolution", "Token service restarted.")), "cleared")
+		mailed(t, "Token service restarted.")
+		if r := e.rfa(1); r.Status != bot.StatusCleared {
+			t.Errorf("status = %s", r.Status)
+		}
+		cb := e.slash(thread, priya, "rfa", "clear", str("resolution", "again"))
+		refused(t, cb)
+		if !strings.Contains(cb.Decode().Content, "already cleared") {
+			t.Errorf("answer = %q", cb.Decode().Content)
+		}
+	})
+	t.Run("reopen with an explicit ref", func(t *testing.T) {
+		e := e.with(t)
+		public(t, e.slash(channelID, priya, "rfa", "reopen", str("reason", "It came back"), str("ref", "RFA-1")), "reopened RFA-1")
+		if r := e.rfa(1); r.Status != bot.StatusOpen || !hasEvent(r, bot.EventReopened, "discord:"+priya) {
+			t.Errorf("status = %s", r.Status)
+		}
+		refused(t, e.slash(channelID, priya, "rfa", "reopen", str("reason", "x")))
+		refused(t, e.slash(channelID, priya, "rfa", "reopen", str("reason", "x"), str("ref", "RFA-99")))
+	})
+	t.Run("new from a phone call", func(t *testing.T) {
+		e := e.with(t)
+		cb := e.slash(channelID, priya, "rfa", "new")
+		if cb.Type != 9 || cb.Decode().CustomID != "rfa-new" {
+			t.Fatalf("answer = %+v, want the modal", cb)
+		}
+		id := e.fake.SubmitModal(channelID, priya, "rfa-new", map[string]string{
+			"email": "head@oakprimary.sch.uk", "name": "Pat Head", "subject": "Printer queue stuck",
+			"description": "Nothing prints since this morning.", "report": "Site location: Annexe\nSupport level: Gold\n",
+		})
+		public(t, e.callback(id), "logged RFA-3")
+		e.wait("RFA-3's thread", func() bool { r, err := e.desk.RFA(t0, 3); return err == nil && r.Chat.ThreadID != "" })
+		r := e.rfa(3)
+		if r.Channel != bot.ChannelPhone || r.Requester.Email != "head@oakprimary.sch.uk" || r.Report.Site != "Annexe" || r.Organisation != "Oak Primary School" {
+			t.Errorf("RFA-3 = %+v", r)
+		}
+		e.wait("the caller's acknowledgement", func() bool {
+			return len(e.mails("To: \"Pat Head\" <head@oakprimary.sch.uk>"))+len(e.mails("To: Pat Head <head@oakprimary.sch.uk>")) == 1
+		})
+	})
+	t.Run("queue", func(t *testing.T) {
+		e := e.with(t)
+		cb := e.slash(channelID, priya, "desk", "queue")
+		d := cb.Decode()
+		if cb.Type != 4 || !cb.Ephemeral() {
+			t.Errorf("answer = %+v", cb)
+		}
+		i1, i2 := strings.Index(d.Content, "RFA-1"), strings.Index(d.Content, "RFA-3")
+		if i1 < 0 || i2 < 0 || i2 > i1 || !strings.Contains(d.Content, "first update due") {
+			// RFA-3's first update (1 working hour from now) is due before
+			// RFA-1's reopened workaround (2 working days).
+			t.Errorf("queue = %q", d.Content)
+		}
+		if strings.Contains(d.Content, "at risk") {
+			t.Errorf("at risk too early: %q", d.Content)
+		}
+		e.clock.advance(50 * time.Minute) // 83% of RFA-3's first-update hour
+		d = e.slash(channelID, priya, "desk", "queue").Decode()
+		if line := lineWith(d.Content, "RFA-3"); !strings.Contains(line, "at risk") {
+			t.Errorf("RFA-3 line = %q, want at risk", line)
+		}
+	})
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func lineWith(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return l
+		}
+	}
+	return ""
+}

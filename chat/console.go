@@ -1,0 +1,323 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rfadesk/bot"
+)
+
+// Desk is what the console needs from the desk engine (*bot.Desk). Every
+// method is safe for concurrent use and returns once the change is
+// committed.
+type Desk interface {
+	RFA(ctx context.Context, num uint64) (*bot.RFA, error)
+	RFAs(ctx context.Context) ([]*bot.RFA, error)
+	RFAByChatThread(ctx context.Context, threadID string) (*bot.RFA, error)
+	MarkChatSeen(ctx context.Context, num uint64, messageID string) error
+
+	SetSeverity(ctx context.Context, num uint64, sev bot.Severity, by bot.Actor) error
+	Assign(ctx context.Context, num uint64, assignee, by bot.Actor) error
+	Reply(ctx context.Context, num uint64, m bot.StaffMessage) error
+	PostUpdate(ctx context.Context, num uint64, m bot.StaffMessage) error
+	Ask(ctx context.Context, num uint64, m bot.StaffMessage) error
+	Workaround(ctx context.Context, num uint64, m bot.StaffMessage) error
+	Clear(ctx context.Context, num uint64, m bot.StaffMessage) error
+	Reopen(ctx context.Context, num uint64, reason string, by bot.Actor) error
+	LogCall(ctx context.Context, c bot.PhoneCall) (*bot.RFA, error)
+}
+
+// Options carry the console's collaborators; nil fields get defaults.
+type Options struct {
+	Logger *slog.Logger     // default slog.Default()
+	Now    func() time.Time // default time.Now
+	// Clocks computes SLA clocks for cards and /desk queue (the desk's
+	// SLA()); nil shows none.
+	Clocks Clocker
+	// MaxAttachment caps each file downloaded from a staff message
+	// (default 10 MiB); larger files are not attached and staff are told.
+	MaxAttachment int64
+	// Timeout bounds each REST call and download (default 30s).
+	Timeout time.Duration
+}
+
+// Console is the Discord staff console. Run owns the gateway session
+// and handles its events one at a time, in order; Transport may be used
+// concurrently from a bot.Deliverer.
+type Console struct {
+	cfg    Config
+	desk   Desk
+	opts   Options
+	log    *slog.Logger
+	s      *discordgo.Session
+	http   *http.Client
+	events chan any
+	done   chan struct{} // closed when Run returns
+	cmds   *commandSet
+
+	mu    sync.Mutex
+	me    string // our user id, from READY
+	appID string
+}
+
+// New validates cfg and builds a console over desk. It does not connect:
+// Run does.
+func New(cfg Config, desk Desk, opts *Options) (*Console, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxAttachment == 0 {
+		o.MaxAttachment = 10 << 20
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 30 * time.Second
+	}
+	client, err := newHTTPClient(cfg.APIBase, o.Timeout)
+	if err != nil {
+		return nil, fmt.Errorf("chat: discord.api_base: %w", err)
+	}
+	token := strings.TrimSpace(cfg.Token)
+	if !strings.HasPrefix(token, "Bot ") {
+		token = "Bot " + token
+	}
+	s, err := discordgo.New(token)
+	if err != nil {
+		return nil, fmt.Errorf("chat: %w", err)
+	}
+	s.Client = client
+	// Our outbox owns retries: one attempt per Deliver.
+	s.ShouldRetryOnRateLimit = false
+	s.MaxRestRetries = 0
+	s.ShouldReconnectOnError = true
+	s.StateEnabled = false
+	s.SyncEvents = true // handlers only queue events; Run handles them in order
+	s.LogLevel = discordgo.LogError
+	s.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentMessageContent
+	c := &Console{cfg: cfg, desk: desk, opts: o, log: o.Logger, s: s, http: client,
+		events: make(chan any, 256), done: make(chan struct{}), cmds: newCommandSet()}
+	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Ready) { c.queue(e) })
+	s.AddHandler(func(_ *discordgo.Session, e *discordgo.MessageCreate) { c.queue(e) })
+	s.AddHandler(func(_ *discordgo.Session, e *discordgo.InteractionCreate) { c.queue(e) })
+	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Resumed) { c.log.Info("chat: gateway session resumed") })
+	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Disconnect) { c.log.Info("chat: gateway disconnected") })
+	return c, nil
+}
+
+// queue hands an event to Run; it blocks while Run's queue is full and
+// drops the event once Run has returned.
+func (c *Console) queue(e any) {
+	select {
+	case c.events <- e:
+	case <-c.done:
+	}
+}
+
+func (c *Console) botID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.me
+}
+
+// Run connects to the gateway (retrying with backoff while Discord is
+// unreachable), registers the slash commands on the guild, catches up on
+// thread messages sent while rfadesk was down, and handles events until
+// ctx is done; then it closes the session (which takes about a second)
+// and returns ctx.Err(). discordgo reconnects and resumes the session
+// after a gateway drop. Call Run once.
+func (c *Console) Run(ctx context.Context) error {
+	defer close(c.done)
+	wait := time.Second
+	for {
+		err := c.s.Open()
+		if err == nil {
+			break
+		}
+		c.log.Warn("chat: cannot open the Discord gateway; retrying", "err", err, "in", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 5*time.Minute)
+	}
+	defer c.s.Close()
+	registered := false
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case e := <-c.events:
+			switch e := e.(type) {
+			case *discordgo.Ready:
+				c.onReady(ctx, e, &registered)
+			case *discordgo.MessageCreate:
+				c.onMessage(ctx, e)
+			case *discordgo.InteractionCreate:
+				c.onInteraction(ctx, e.Interaction)
+			}
+		}
+	}
+}
+
+func (c *Console) onReady(ctx context.Context, e *discordgo.Ready, registered *bool) {
+	c.mu.Lock()
+	if e.User != nil {
+		c.me = e.User.ID
+	}
+	c.appID = c.me
+	if e.Application != nil && e.Application.ID != "" {
+		c.appID = e.Application.ID
+	}
+	appID := c.appID
+	c.mu.Unlock()
+	if !*registered {
+		_, err := c.s.ApplicationCommandBulkOverwrite(appID, c.cfg.GuildID, c.cmds.definitions(), discordgo.WithContext(ctx))
+		if err != nil {
+			c.log.Error("chat: registering slash commands failed; will retry at the next session", "err", err)
+		} else {
+			*registered = true
+		}
+	}
+	if err := c.catchUp(ctx); err != nil {
+		c.log.Error("chat: catching up on thread messages", "err", err)
+	}
+}
+
+// onMessage handles a live MESSAGE_CREATE: only guild messages of our
+// guild in an RFA's thread matter.
+func (c *Console) onMessage(ctx context.Context, e *discordgo.MessageCreate) {
+	if e.GuildID != c.cfg.GuildID {
+		return // direct messages and other guilds
+	}
+	if err := c.threadMessage(ctx, e.Message, e.Member); err != nil {
+		c.log.Error("chat: handling a thread message", "channel", e.ChannelID, "message", e.ID, "err", err)
+	}
+}
+
+// catchUp handles, in order, the thread messages of every RFA not
+// closed that arrived after the last one the desk saw.
+func (c *Console) catchUp(ctx context.Context) error {
+	rfas, err := c.desk.RFAs(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range rfas {
+		if r.Chat.ThreadID == "" || r.Status == bot.StatusClosed {
+			continue
+		}
+		if err := c.catchUpThread(ctx, r); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.Ref(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Console) catchUpThread(ctx context.Context, r *bot.RFA) error {
+	after := r.Chat.LastSeen
+	if after == "" {
+		after = r.Chat.ThreadID // thread messages come after its starter
+	}
+	members := map[string]*discordgo.Member{}
+	for {
+		msgs, err := c.s.ChannelMessages(r.Chat.ThreadID, 100, "", after, "", discordgo.WithContext(ctx))
+		if err != nil {
+			return err
+		}
+		sortMessages(msgs)
+		for _, m := range msgs {
+			var mem *discordgo.Member
+			if m.Author != nil && !m.Author.Bot {
+				mem = members[m.Author.ID]
+				if mem == nil {
+					mem, err = c.s.GuildMember(c.cfg.GuildID, m.Author.ID, discordgo.WithContext(ctx))
+					if restCode(err) == 10007 { // unknown member: left the guild
+						mem, err = &discordgo.Member{}, nil
+					}
+					if err != nil {
+						return err
+					}
+					members[m.Author.ID] = mem
+				}
+			}
+			if err := c.threadMessage(ctx, m, mem); err != nil {
+				return err
+			}
+			after = m.ID
+		}
+		if len(msgs) < 100 {
+			break
+		}
+	}
+	if snowflakeLess(r.Chat.LastSeen, after) && after != r.Chat.ThreadID {
+		// Every message up to after is handled (bots' posts included):
+		// the next catch-up starts there.
+		return c.desk.MarkChatSeen(ctx, r.Num, after)
+	}
+	return nil
+}
+
+func sortMessages(msgs []*discordgo.Message) {
+	for i := 1; i < len(msgs); i++ {
+		for j := i; j > 0 && snowflakeLess(msgs[j].ID, msgs[j-1].ID); j-- {
+			msgs[j], msgs[j-1] = msgs[j-1], msgs[j]
+		}
+	}
+}
+
+func snowflakeLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func hasRole(m *discordgo.Member, role string) bool {
+	if m == nil {
+		return false
+	}
+	for _, r := range m.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// actor names a Discord member for the RFA history.
+func actor(m *discordgo.Member, u *discordgo.User) bot.Actor {
+	if u == nil && m != nil {
+		u = m.User
+	}
+	name := ""
+	if m != nil && m.Nick != "" {
+		name = m.Nick
+	} else if u != nil {
+		name = u.DisplayName()
+	}
+	id := ""
+	if u != nil {
+		id = "discord:" + u.ID
+	}
+	return bot.Actor{Name: name, ID: id}
+}

@@ -1,0 +1,280 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rfadesk/bot"
+)
+
+const (
+	newRFAModal = "rfa-new"
+	ephemeral   = discordgo.MessageFlagsEphemeral
+)
+
+// onInteraction answers every interaction: staff only, in our guild.
+// Errors go back to the caller as an ephemeral message.
+func (c *Console) onInteraction(ctx context.Context, i *discordgo.Interaction) {
+	a, err := c.interaction(ctx, i)
+	if err != nil {
+		a = answer{text: userError(err), ephemeral: true}
+	}
+	if err := c.respond(ctx, i, a); err != nil {
+		c.log.Error("chat: answering an interaction", "interaction", i.ID, "err", err)
+	}
+}
+
+func (c *Console) interaction(ctx context.Context, i *discordgo.Interaction) (answer, error) {
+	if i.GuildID != c.cfg.GuildID || i.Member == nil || i.Member.User == nil {
+		return answer{text: "rfadesk works only in the service desk's server.", ephemeral: true}, nil
+	}
+	if !hasRole(i.Member, c.cfg.StaffRoleID) {
+		return answer{text: "Only members with the staff role can do that; nothing was changed.", ephemeral: true}, nil
+	}
+	by := actor(i.Member, nil)
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		return c.slash(ctx, i, by)
+	case discordgo.InteractionMessageComponent:
+		num, ok := parseTakeButton(i.MessageComponentData().CustomID)
+		if !ok {
+			return answer{}, errors.New("that button is not one of rfadesk's")
+		}
+		if err := c.desk.Assign(ctx, num, by, by); err != nil {
+			return answer{}, err
+		}
+		return answer{text: fmt.Sprintf("%s took %s.", by.Name, bot.FormatRef(num))}, nil
+	case discordgo.InteractionModalSubmit:
+		d := i.ModalSubmitData()
+		if d.CustomID != newRFAModal {
+			return answer{}, errors.New("that form is not one of rfadesk's")
+		}
+		return c.logCall(ctx, by, modalValues(d.Components))
+	}
+	return answer{}, fmt.Errorf("unsupported interaction type %d", i.Type)
+}
+
+func (c *Console) slash(ctx context.Context, i *discordgo.Interaction, by bot.Actor) (answer, error) {
+	d := i.ApplicationCommandData()
+	if len(d.Options) != 1 || d.Options[0].Type != discordgo.ApplicationCommandOptionSubCommand {
+		return answer{}, fmt.Errorf("/%s needs a subcommand", d.Name)
+	}
+	sub := d.Options[0]
+	cmd := c.cmds.byKey[d.Name+" "+sub.Name]
+	if cmd == nil {
+		return answer{}, fmt.Errorf("/%s %s is not a command (yet)", d.Name, sub.Name)
+	}
+	in := &invocation{i: i, by: by, opts: map[string]*discordgo.ApplicationCommandInteractionDataOption{}, res: d.Resolved}
+	for _, o := range sub.Options {
+		in.opts[o.Name] = o
+	}
+	if cmd.rfa {
+		r, err := c.resolveRFA(ctx, in.str("ref"), i.ChannelID)
+		if err != nil {
+			return answer{}, err
+		}
+		in.rfa = r
+	}
+	return cmd.run(ctx, c, in)
+}
+
+// resolveRFA finds the RFA named by ref, or else the one whose thread
+// channelID is.
+func (c *Console) resolveRFA(ctx context.Context, ref, channelID string) (*bot.RFA, error) {
+	if ref != "" {
+		num, err := bot.ParseRef(ref)
+		if err != nil {
+			return nil, err
+		}
+		return c.desk.RFA(ctx, num)
+	}
+	r, err := c.desk.RFAByChatThread(ctx, channelID)
+	if errors.Is(err, bot.ErrNotFound) {
+		return nil, errors.New("use this in an RFA's thread, or give its ref (RFA-N)")
+	}
+	return r, err
+}
+
+// userError is what staff are told about a failed action.
+func userError(err error) string {
+	switch {
+	case errors.Is(err, bot.ErrNotFound):
+		return "⚠️ No such RFA. Nothing was changed."
+	case errors.Is(err, bot.ErrNotAllowed):
+		return "⚠️ " + strings.TrimSuffix(err.Error(), ": "+bot.ErrNotAllowed.Error()) + ". Nothing was changed."
+	}
+	return describeErr(err)
+}
+
+func (c *Console) respond(ctx context.Context, i *discordgo.Interaction, a answer) error {
+	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource}
+	if a.modal != nil {
+		resp.Type = discordgo.InteractionResponseModal
+		resp.Data = a.modal
+	} else {
+		resp.Data = &discordgo.InteractionResponseData{Content: cut(a.text, maxContent), AllowedMentions: noMentions()}
+		if a.ephemeral {
+			resp.Data.Flags = ephemeral
+		}
+	}
+	return c.s.InteractionRespond(i, resp, discordgo.WithContext(ctx))
+}
+
+// Modal fields of /rfa new.
+const (
+	fieldEmail   = "email"
+	fieldName    = "name"
+	fieldSubject = "subject"
+	fieldDesc    = "description"
+	fieldReport  = "report"
+)
+
+func runNew(_ context.Context, _ *Console, _ *invocation) (answer, error) {
+	var tmpl []string
+	for _, f := range bot.ReportFields {
+		tmpl = append(tmpl, bot.FieldLabel(f)+": ")
+	}
+	row := func(t discordgo.TextInput) discordgo.MessageComponent {
+		return discordgo.ActionsRow{Components: []discordgo.MessageComponent{t}}
+	}
+	return answer{modal: &discordgo.InteractionResponseData{
+		CustomID: newRFAModal, Title: "Log a telephone RFA",
+		Components: []discordgo.MessageComponent{
+			row(discordgo.TextInput{CustomID: fieldEmail, Label: "Caller's email (for the acknowledgement)", Style: discordgo.TextInputShort, MaxLength: 254}),
+			row(discordgo.TextInput{CustomID: fieldName, Label: "Caller's name", Style: discordgo.TextInputShort, MaxLength: 100}),
+			row(discordgo.TextInput{CustomID: fieldSubject, Label: "Subject", Style: discordgo.TextInputShort, Required: true, MaxLength: 200}),
+			row(discordgo.TextInput{CustomID: fieldDesc, Label: "What the caller said", Style: discordgo.TextInputParagraph, Required: true, MaxLength: 4000}),
+			row(discordgo.TextInput{CustomID: fieldReport, Label: "Report fields", Style: discordgo.TextInputParagraph, Value: strings.Join(tmpl, "\n"), MaxLength: 2000}),
+		},
+	}}, nil
+}
+
+// modalValues maps a modal's text inputs by custom id.
+func modalValues(comps []discordgo.MessageComponent) map[string]string {
+	out := map[string]string{}
+	var walk func([]discordgo.MessageComponent)
+	walk = func(cs []discordgo.MessageComponent) {
+		for _, x := range cs {
+			switch x := x.(type) {
+			case *discordgo.ActionsRow:
+				walk(x.Components)
+			case discordgo.ActionsRow:
+				walk(x.Components)
+			case *discordgo.TextInput:
+				out[x.CustomID] = strings.TrimSpace(x.Value)
+			case discordgo.TextInput:
+				out[x.CustomID] = strings.TrimSpace(x.Value)
+			}
+		}
+	}
+	walk(comps)
+	return out
+}
+
+func (c *Console) logCall(ctx context.Context, by bot.Actor, v map[string]string) (answer, error) {
+	caller := bot.Address{Name: v[fieldName]}
+	if e := v[fieldEmail]; e != "" {
+		a, err := mail.ParseAddress(e)
+		if err != nil {
+			return answer{}, fmt.Errorf("%q is not an email address", e)
+		}
+		caller.Email = a.Address
+	}
+	r, err := c.desk.LogCall(ctx, bot.PhoneCall{
+		By: by, Caller: caller, Subject: v[fieldSubject], Description: v[fieldDesc],
+		Report: bot.ParseReport("", v[fieldReport]),
+	})
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{text: fmt.Sprintf("%s logged %s from a telephone call: %s", by.Name, r.Ref(), Neutralise(r.Subject))}, nil
+}
+
+// queueEntry is one open RFA in /desk queue.
+type queueEntry struct {
+	r     *bot.RFA
+	clock *bot.ClockState // the next unmet clock with a due, if any
+}
+
+func runQueue(ctx context.Context, c *Console, _ *invocation) (answer, error) {
+	rfas, err := c.desk.RFAs(ctx)
+	if err != nil {
+		return answer{}, err
+	}
+	var q []queueEntry
+	for _, r := range rfas {
+		if r.Status == bot.StatusCleared || r.Status == bot.StatusClosed {
+			continue
+		}
+		e := queueEntry{r: r}
+		for _, cl := range c.clocks(r) {
+			if cl.MetAt != nil || cl.Due.IsZero() {
+				continue
+			}
+			if e.clock == nil || cl.Due.Before(e.clock.Due) {
+				cl := cl
+				e.clock = &cl
+			}
+		}
+		q = append(q, e)
+	}
+	slices.SortStableFunc(q, func(a, b queueEntry) int {
+		switch {
+		case a.clock == nil && b.clock == nil:
+			return 0
+		case a.clock == nil:
+			return 1
+		case b.clock == nil:
+			return -1
+		}
+		return a.clock.Due.Compare(b.clock.Due)
+	})
+	if len(q) == 0 {
+		return answer{text: "No open RFAs.", ephemeral: true}, nil
+	}
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf("**Open RFAs (%d)**, by next SLA point:\n", len(q)))
+	for n, e := range q {
+		line := queueLine(e)
+		if b.Len()+len(line) > maxContent-40 {
+			b.WriteString(fmt.Sprintf("… and %d more", len(q)-n))
+			break
+		}
+		b.WriteString(line)
+	}
+	return answer{text: b.String(), ephemeral: true}, nil
+}
+
+// atRisk is the share of a clock's time used from which it is shown at risk.
+const atRisk = 0.75
+
+func queueLine(e queueEntry) string {
+	r := e.r
+	line := "• **" + r.Ref() + "** " + cut(Neutralise(r.Subject), 80) + " — " + r.Severity.Title()
+	if e.clock == nil {
+		return line + " — no SLA point due\n"
+	}
+	cl := e.clock
+	used := 1.0
+	if total := cl.Used + cl.Left; total > 0 {
+		used = float64(cl.Used) / float64(total)
+	}
+	label := clockLabel(cl.Name)
+	line += fmt.Sprintf(" — %s due <t:%d:R> (%d%% used)", strings.ToLower(label), cl.Due.Unix(), int(used*100))
+	switch {
+	case cl.BreachedAt != nil:
+		line += " 🔥 **breached**"
+	case used >= atRisk:
+		line += " ⚠️ **at risk**"
+	}
+	if cl.Paused {
+		line += " (paused)"
+	}
+	return line + "\n"
+}

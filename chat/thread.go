@@ -1,0 +1,152 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rfadesk/bot"
+)
+
+// notePrefix marks a thread message as an internal note.
+const notePrefix = "note:"
+
+// threadMessage handles one message posted in an RFA's thread (live or
+// caught up): a staff member's plain message is a reply to the requester,
+// "note:" an internal note; messages from bots and non-staff are only
+// marked seen. It returns an error, leaving the message unseen, only
+// when the desk could not be reached (so a catch-up tries it again).
+func (c *Console) threadMessage(ctx context.Context, m *discordgo.Message, mem *discordgo.Member) error {
+	if m.Author == nil || m.Author.Bot {
+		return nil
+	}
+	if m.Type != discordgo.MessageTypeDefault && m.Type != discordgo.MessageTypeReply {
+		return nil
+	}
+	r, err := c.desk.RFAByChatThread(ctx, m.ChannelID)
+	if errors.Is(err, bot.ErrNotFound) {
+		return nil // not an RFA's thread
+	}
+	if err != nil {
+		return err
+	}
+	if !snowflakeLess(r.Chat.LastSeen, m.ID) {
+		return nil // already handled
+	}
+	if hasRole(mem, c.cfg.StaffRoleID) {
+		if err := c.staffMessage(ctx, r, m, mem); err != nil {
+			return err
+		}
+	}
+	return c.desk.MarkChatSeen(ctx, r.Num, m.ID)
+}
+
+func (c *Console) staffMessage(ctx context.Context, r *bot.RFA, m *discordgo.Message, mem *discordgo.Member) error {
+	text := strings.TrimSpace(m.Content)
+	internal := len(text) >= len(notePrefix) && strings.EqualFold(text[:len(notePrefix)], notePrefix)
+	if internal {
+		text = strings.TrimSpace(text[len(notePrefix):])
+	}
+	var atts []bot.Attachment
+	if !internal {
+		var skipped []string
+		atts, skipped = c.downloads(ctx, m.Attachments)
+		if len(skipped) > 0 {
+			c.say(ctx, m.ChannelID, "⚠️ Not attached to the email: "+strings.Join(skipped, "; "))
+		}
+	}
+	if text == "" && len(atts) == 0 {
+		return nil
+	}
+	if text == "" {
+		text = "Please see the attached file(s)."
+	}
+	err := c.desk.Reply(ctx, r.Num, bot.StaffMessage{
+		By: actor(mem, m.Author), Text: text, Attachments: atts, Internal: internal,
+		Origin: &bot.ChatOrigin{ChannelID: m.ChannelID, MessageID: m.ID},
+	})
+	switch {
+	case errors.Is(err, bot.ErrNotAllowed):
+		c.say(ctx, m.ChannelID, describeErr(err))
+		return nil
+	case err != nil:
+		return err
+	}
+	if internal {
+		// Best effort: shows the note was recorded (and not emailed).
+		if err := c.s.MessageReactionAdd(m.ChannelID, m.ID, "📝", discordgo.WithContext(ctx)); err != nil {
+			c.log.Warn("chat: reacting to a note", "err", err)
+		}
+	}
+	return nil
+}
+
+// downloads fetches a message's files within the size cap; it returns
+// the files and a description of each one it could not attach.
+func (c *Console) downloads(ctx context.Context, in []*discordgo.MessageAttachment) ([]bot.Attachment, []string) {
+	var out []bot.Attachment
+	var skipped []string
+	for _, a := range in {
+		if int64(a.Size) > c.opts.MaxAttachment {
+			skipped = append(skipped, fmt.Sprintf("%s is %d bytes, over the %d-byte limit", a.Filename, a.Size, c.opts.MaxAttachment))
+			continue
+		}
+		data, err := c.download(ctx, a.URL)
+		if err != nil {
+			c.log.Warn("chat: downloading an attachment", "file", a.Filename, "err", err)
+			skipped = append(skipped, a.Filename+" could not be downloaded")
+			continue
+		}
+		ct := a.ContentType
+		if ct == "" {
+			ct = http.DetectContentType(data)
+		}
+		out = append(out, bot.Attachment{Name: a.Filename, ContentType: ct, Size: int64(len(data)), Data: data, Stored: true})
+	}
+	return out, skipped
+}
+
+func (c *Console) download(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("chat: %w", err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("chat: download: %s", resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxAttachment+1))
+	if err != nil {
+		return nil, fmt.Errorf("chat: download: %w", err)
+	}
+	if int64(len(data)) > c.opts.MaxAttachment {
+		return nil, fmt.Errorf("chat: download: over %d bytes", c.opts.MaxAttachment)
+	}
+	return data, nil
+}
+
+// say posts a notice from the console itself (best effort, no outbox:
+// it reports on something happening now).
+func (c *Console) say(ctx context.Context, channelID, text string) {
+	_, err := c.post(ctx, channelID, outMessage{Content: cut(text, maxContent), AllowedMentions: noMentions()}, "")
+	if err != nil {
+		c.log.Warn("chat: posting a notice", "channel", channelID, "err", err)
+	}
+}
+
+// clocks returns r's SLA clocks now, or none without a Clocker.
+func (c *Console) clocks(r *bot.RFA) []bot.ClockState {
+	if c.opts.Clocks == nil {
+		return nil
+	}
+	return c.opts.Clocks.Clocks(r, c.opts.Now())
+}

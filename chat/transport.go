@@ -1,0 +1,265 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rfadesk/bot"
+)
+
+// Discord JSON error codes we act on.
+const codeThreadExists = 160004
+
+// ChatCard is a ChatPost.Channel this transport understands beyond the
+// ones bot declares: re-render the RFA's card from its current state
+// (severity, assignee, clocks) and edit the posted card in place. Edits
+// are idempotent, so a retry is harmless.
+const ChatCard = "card"
+
+// transport delivers chat outbox items; see Console.Transport.
+type transport struct{ c *Console }
+
+// Transport returns the bot.Transport for chat outbox items. Run it with
+// a bot.Deliverer. It needs no gateway connection (REST only), so the
+// backlog drains whenever Discord answers. Deliver makes one attempt per
+// call: discordgo's own retries are off, so a 429 or 5xx comes back as a
+// temporary DeliveryError and the outbox schedules the retry. A retried
+// post is not posted twice: messages carry a nonce derived from the
+// outbox item with enforce_nonce, and an RFA's card is looked for before
+// it is posted again.
+func (c *Console) Transport() bot.Transport { return transport{c} }
+
+func (transport) Kind() bot.OutboxKind { return bot.OutboxChat }
+
+// Deliver implements bot.Transport.
+func (t transport) Deliver(ctx context.Context, item bot.OutboxItem) (bot.Receipt, error) {
+	c := t.c
+	p := item.Chat
+	if p == nil {
+		return bot.Receipt{}, permanent(errors.New("chat item without a post"))
+	}
+	switch p.Channel {
+	case bot.ChatNewRFA:
+		return c.deliverCard(ctx, item)
+	case bot.ChatThread:
+		r, err := c.loadRFA(ctx, item.RFA)
+		if err != nil {
+			return bot.Receipt{}, err
+		}
+		if r.Chat.ThreadID == "" {
+			return bot.Receipt{}, &bot.DeliveryError{Failure: bot.DeliveryTemporary,
+				Err: fmt.Errorf("chat: %s has no thread yet", r.Ref())}
+		}
+		_, err = c.post(ctx, r.Chat.ThreadID, textMessage(p), nonce(item))
+		return bot.Receipt{}, classify(err)
+	case bot.ChatOps:
+		ch := c.cfg.OpsChannelID
+		if ch == "" {
+			ch = c.cfg.ChannelID
+		}
+		_, err := c.post(ctx, ch, textMessage(p), nonce(item))
+		return bot.Receipt{}, classify(err)
+	case ChatCard:
+		r, err := c.loadRFA(ctx, item.RFA)
+		if err != nil {
+			return bot.Receipt{}, err
+		}
+		if r.Chat.PostID == "" {
+			return bot.Receipt{}, &bot.DeliveryError{Failure: bot.DeliveryTemporary,
+				Err: fmt.Errorf("chat: %s has no card yet", r.Ref())}
+		}
+		embed, buttons := card(r, c.clocks(r))
+		embeds := []*discordgo.MessageEmbed{embed}
+		_, err = c.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
+			Channel: c.cfg.ChannelID, ID: r.Chat.PostID, Embeds: &embeds, Components: &buttons,
+			AllowedMentions: noMentions(),
+		}, discordgo.WithContext(ctx))
+		return bot.Receipt{}, classify(err)
+	case bot.ChatReact:
+		if p.Origin == nil || p.Emoji == "" {
+			return bot.Receipt{}, permanent(errors.New("chat: reaction without an origin or emoji"))
+		}
+		err := c.s.MessageReactionAdd(p.Origin.ChannelID, p.Origin.MessageID, p.Emoji, discordgo.WithContext(ctx))
+		return bot.Receipt{}, classify(err)
+	}
+	return bot.Receipt{}, permanent(fmt.Errorf("chat: unknown destination %q", p.Channel))
+}
+
+// deliverCard posts the RFA's card (unless it is already posted) and
+// opens its thread (unless it is already open).
+func (c *Console) deliverCard(ctx context.Context, item bot.OutboxItem) (bot.Receipt, error) {
+	r, err := c.loadRFA(ctx, item.RFA)
+	if err != nil {
+		return bot.Receipt{}, err
+	}
+	if r.Chat.ThreadID != "" {
+		return bot.Receipt{ChatPostID: r.Chat.PostID, ChatThreadID: r.Chat.ThreadID}, nil
+	}
+	postID := r.Chat.PostID
+	if postID == "" && item.Attempts > 0 {
+		// An earlier attempt may have posted and then failed: find it
+		// rather than post a second card after the nonce has expired.
+		postID, err = c.findCard(ctx, r)
+		if err != nil {
+			return bot.Receipt{}, classify(err)
+		}
+	}
+	if postID == "" {
+		embed, buttons := card(r, c.clocks(r))
+		m, err := c.post(ctx, c.cfg.ChannelID, outMessage{Embeds: []*discordgo.MessageEmbed{embed}, Components: buttons,
+			AllowedMentions: noMentions()}, nonce(item))
+		if err != nil {
+			return bot.Receipt{}, classify(err)
+		}
+		postID = m.ID
+	}
+	th, err := c.s.MessageThreadStartComplex(c.cfg.ChannelID, postID, &discordgo.ThreadStart{
+		Name: threadName(r), AutoArchiveDuration: 10080,
+	}, discordgo.WithContext(ctx))
+	threadID := ""
+	switch {
+	case err == nil:
+		threadID = th.ID
+	case restCode(err) == codeThreadExists:
+		threadID = postID // a thread started on a message has its id
+	default:
+		return bot.Receipt{ChatPostID: postID}, classify(err)
+	}
+	return bot.Receipt{ChatPostID: postID, ChatThreadID: threadID}, nil
+}
+
+// findCard looks for r's card among the channel's recent messages by us.
+func (c *Console) findCard(ctx context.Context, r *bot.RFA) (string, error) {
+	msgs, err := c.s.ChannelMessages(c.cfg.ChannelID, 100, "", "", "", discordgo.WithContext(ctx))
+	if err != nil {
+		return "", err
+	}
+	prefix := r.Ref() + " · "
+	me := c.botID()
+	for _, m := range msgs {
+		if m.Author == nil || !m.Author.Bot || (me != "" && m.Author.ID != me) {
+			continue
+		}
+		for _, e := range m.Embeds {
+			if strings.HasPrefix(e.Title, prefix) {
+				return m.ID, nil
+			}
+		}
+	}
+	return "", nil
+}
+
+func (c *Console) loadRFA(ctx context.Context, num uint64) (*bot.RFA, error) {
+	r, err := c.desk.RFA(ctx, num)
+	if errors.Is(err, bot.ErrNotFound) {
+		return nil, permanent(err)
+	}
+	if err != nil {
+		return nil, &bot.DeliveryError{Failure: bot.DeliveryTemporary, Err: err}
+	}
+	return r, nil
+}
+
+// outMessage is a message create body; discordgo's MessageSend has no
+// nonce fields.
+type outMessage struct {
+	Content         string                            `json:"content,omitempty"`
+	Embeds          []*discordgo.MessageEmbed         `json:"embeds,omitempty"`
+	Components      []discordgo.MessageComponent      `json:"components,omitempty"`
+	AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
+	Nonce           string                            `json:"nonce,omitempty"`
+	EnforceNonce    bool                              `json:"enforce_nonce,omitempty"`
+}
+
+func noMentions() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+}
+
+// textMessage renders a text post: the text neutralised, and the one
+// deliberate role mention if the post has one.
+func textMessage(p *bot.ChatPost) outMessage {
+	text := Neutralise(p.Text)
+	am := noMentions()
+	if p.Mention != "" && isSnowflake(p.Mention) {
+		text = "<@&" + p.Mention + "> " + text
+		am.Roles = []string{p.Mention}
+	}
+	return outMessage{Content: cut(text, maxContent), AllowedMentions: am}
+}
+
+// nonce is stable across every attempt of one outbox item (at most 25
+// characters, as Discord requires).
+func nonce(item bot.OutboxItem) string {
+	n := "rd" + strconv.FormatUint(item.ID, 36) + "." + strconv.FormatInt(item.Created.Unix(), 36)
+	if len(n) > 25 {
+		n = n[:25]
+	}
+	return n
+}
+
+// post creates a message in channelID with the nonce enforced.
+func (c *Console) post(ctx context.Context, channelID string, m outMessage, nonce string) (*discordgo.Message, error) {
+	m.Nonce, m.EnforceNonce = nonce, nonce != ""
+	ep := discordgo.EndpointChannelMessages(channelID)
+	body, err := c.s.RequestWithBucketID("POST", ep, m, ep, discordgo.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	var out discordgo.Message
+	if err := discordgo.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("chat: decoding the created message: %w", err)
+	}
+	return &out, nil
+}
+
+func permanent(err error) error {
+	return &bot.DeliveryError{Failure: bot.DeliveryPermanent, Err: err}
+}
+
+// restCode returns the Discord JSON error code of a REST error, or 0.
+func restCode(err error) int {
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Message != nil {
+		return re.Message.Code
+	}
+	return 0
+}
+
+// classify turns a discordgo error into a *bot.DeliveryError: 429 and
+// 5xx and network errors are temporary, 401 is auth, other 4xx are
+// permanent. nil stays nil.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *bot.DeliveryError
+	if errors.As(err, &de) {
+		return err
+	}
+	var rl *discordgo.RateLimitError
+	if errors.As(err, &rl) {
+		return &bot.DeliveryError{Failure: bot.DeliveryTemporary, Code: http.StatusTooManyRequests, Err: fmt.Errorf("chat: %w", err)}
+	}
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil {
+		code := re.Response.StatusCode
+		f := bot.DeliveryPermanent
+		switch {
+		case code == http.StatusUnauthorized:
+			f = bot.DeliveryAuth
+		case code == http.StatusTooManyRequests || code >= 500 || code == http.StatusRequestTimeout:
+			f = bot.DeliveryTemporary
+		}
+		return &bot.DeliveryError{Failure: f, Code: code, Err: fmt.Errorf("chat: %w", err)}
+	}
+	if errors.Is(err, discordgo.ErrUnauthorized) {
+		return &bot.DeliveryError{Failure: bot.DeliveryAuth, Code: http.StatusUnauthorized, Err: fmt.Errorf("chat: %w", err)}
+	}
+	return &bot.DeliveryError{Failure: bot.DeliveryTemporary, Err: fmt.Errorf("chat: %w", err)}
+}
