@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"rfadesk/bot"
+	"rfadesk/chat"
 	"rfadesk/mailbox"
 	"rfadesk/store"
 	"rfadesk/web"
@@ -57,7 +58,7 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 	defer st.Close()
 
 	h := newHealth()
-	var deliverer *bot.Deliverer
+	var deliverer, chatDeliverer *bot.Deliverer
 	desk := bot.NewDesk(st, cfg.Desk, &bot.DeskOptions{
 		Logger: log.With("component", "desk"),
 		OnOutbox: func() {
@@ -65,6 +66,9 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 				o.afterCommit()
 			}
 			deliverer.Kick()
+			if chatDeliverer != nil {
+				chatDeliverer.Kick()
+			}
 		},
 	})
 	sender, err := mailbox.NewSender(mailbox.SMTPConfig{
@@ -75,10 +79,27 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 	if err != nil {
 		return err
 	}
+	defer sender.Close()
 	deliverer = bot.NewDeliverer(desk, bot.MailTransport(sender), &bot.DelivererOptions{
 		Logger: log.With("component", "outbox"),
 		Health: h.reporter("smtp", ""),
 	})
+	var console *chat.Console
+	if cfg.Discord.Enabled {
+		d := cfg.Discord
+		console, err = chat.New(chat.Config{
+			Token: d.Token, GuildID: d.GuildID, ChannelID: d.ChannelID, StaffRoleID: d.StaffRoleID,
+			OnDutyRoleID: d.OnDutyRoleID, OpsChannelID: d.OpsChannelID, APIBase: d.APIBase,
+		}, desk, &chat.Options{Logger: log.With("component", "discord"), Clocks: desk.SLA(), MaxAttachment: cfg.MaxAttach})
+		if err != nil {
+			return err
+		}
+		chatDeliverer = bot.NewDeliverer(desk, console.Transport(), &bot.DelivererOptions{
+			Logger:   log.With("component", "chat-outbox"),
+			Health:   h.reporter("discord", ""),
+			AuthHint: "check discord.token",
+		})
+	}
 	parseOpts := mailbox.ParseOptions{MaxAttachmentSize: cfg.MaxAttach, LoopValue: cfg.Desk.LoopValue}
 	parse := func(raw []byte) (*bot.Mail, error) { return mailbox.Parse(raw, parseOpts) }
 	if o.wrapParse != nil {
@@ -130,6 +151,11 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 	g.Go(func() error { return intake.Run(gctx) })
 	g.Go(func() error { return deliverer.Run(gctx) })
 	g.Go(func() error { return desk.RunJeopardy(gctx) })
+	if console != nil {
+		g.Go(func() error { return console.Run(gctx) })
+		g.Go(func() error { return chatDeliverer.Run(gctx) })
+		chatDeliverer.Kick()
+	}
 	g.Go(func() error {
 		if err := web.Serve(gctx, ln, handler, log.With("component", "web")); err != nil {
 			return err

@@ -45,12 +45,11 @@ func (d *Desk) act(ctx context.Context, num uint64, fn func(tx Tx, r *RFA) (bool
 	if err := d.send(ctx, actionEvent{num, fn, reply}); err != nil {
 		return err
 	}
-	select {
-	case err := <-reply:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
+	err, werr := await(ctx, d, reply)
+	if werr != nil {
+		return werr
 	}
+	return err
 }
 
 func (d *Desk) runAction(ctx context.Context, ev actionEvent) error {
@@ -92,7 +91,7 @@ func (d *Desk) SetSeverity(ctx context.Context, num uint64, sev Severity, by Act
 			r.Status = StatusOpen
 		}
 		r.addEvent(d.now(), EventSeverity, by.String(), string(sev))
-		return false, nil
+		return d.cfg.Chat, d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatCard})
 	})
 }
 
@@ -104,7 +103,7 @@ func (d *Desk) Assign(ctx context.Context, num uint64, assignee Actor, by Actor)
 			r.Status = StatusOpen
 		}
 		r.addEvent(d.now(), EventAssigned, by.String(), assignee.String())
-		return false, nil
+		return d.cfg.Chat, d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatCard})
 	})
 }
 
@@ -126,6 +125,11 @@ type StaffMessage struct {
 // response clock. An internal message is recorded as a note only.
 func (d *Desk) Reply(ctx context.Context, num uint64, m StaffMessage) error {
 	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+		if o := m.Origin; o != nil && o.ChannelID != "" && o.ChannelID == r.Chat.ThreadID && snowflakeLess(r.Chat.LastSeen, o.MessageID) {
+			// Read and acted on in one transaction: a crash cannot make
+			// the start-up catch-up send this reply again.
+			r.Chat.LastSeen = o.MessageID
+		}
 		if m.Internal {
 			r.addEvent(d.now(), EventNote, m.By.String(), m.Text)
 			return false, nil

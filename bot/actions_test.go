@@ -92,3 +92,23 @@ func TestCustomerEscalationIsRateLimited(t *testing.T) {
 		t.Errorf("escalation events = %d, want 2 (a sentence mentioning escalate is not a request)", escalations)
 	}
 }
+
+func TestReplyFromThreadMarksItReadInTheSameTransaction(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.ingest(mail("rs1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
+	if err := f.desk.RecordDelivery(ctx, bot.OutboxItem{ID: 999, Kind: bot.OutboxChat, RFA: 1, Chat: &bot.ChatPost{Channel: bot.ChatNewRFA}},
+		bot.Receipt{ChatPostID: "500", ChatThreadID: "500"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := f.desk.Reply(ctx, 1, bot.StaffMessage{By: priya, Text: "On it.", Origin: &bot.ChatOrigin{ChannelID: "500", MessageID: "1234"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.rfa(1).Chat.LastSeen; got != "1234" {
+		t.Errorf("LastSeen = %q, want the reply's message id", got)
+	}
+	if r, err := f.desk.RFAByChatThread(ctx, "500"); err != nil || r.Num != 1 {
+		t.Errorf("thread index: %v %v", r, err)
+	}
+}

@@ -65,12 +65,11 @@ func (d *Desk) LogCall(ctx context.Context, c PhoneCall) (*RFA, error) {
 	if err := d.send(ctx, phoneEvent{c, reply}); err != nil {
 		return nil, err
 	}
-	select {
-	case r := <-reply:
-		return r.rfa, r.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	r, err := await(ctx, d, reply)
+	if err != nil {
+		return nil, err
 	}
+	return r.rfa, r.err
 }
 
 type phoneEvent struct {

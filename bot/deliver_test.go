@@ -3,7 +3,9 @@ package bot_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	netmail "net/mail"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"rfadesk/bot"
 	"rfadesk/demo"
 	"rfadesk/mailbox"
+	"rfadesk/store"
 )
 
 // delivery runs a real Deliverer against a real loopback SMTP server.
@@ -139,5 +142,52 @@ func TestAuthFailurePausesAndKeepsMail(t *testing.T) {
 	items := f.outbox()
 	if len(items) != 1 || items[0].Attempts != 0 {
 		t.Errorf("auth failure must keep the mail untouched: %+v", items)
+	}
+}
+
+func TestStaffAttachmentSurvivesTheOutbox(t *testing.T) {
+	f := newFixture(t)
+	d := f.startDelivery(t, nil, "", "")
+	f.ingest(mail("att1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
+	if _, err := d.smtp.Wait(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	pdf := []byte("%PDF-1.4 the release notes")
+	err := f.desk.Reply(t.Context(), 1, bot.StaffMessage{By: priya, Text: "Notes attached.",
+		Attachments: []bot.Attachment{{Name: "notes.pdf", ContentType: "application/pdf", Size: int64(len(pdf)), Data: pdf, Stored: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := d.smtp.Wait(t.Context(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(msgs[1].Data, []byte("notes.pdf")) {
+		t.Errorf("the attachment did not reach the requester:\n%s", msgs[1].Data)
+	}
+	for _, m := range f.rfa(1).Messages {
+		for _, a := range m.Attachments {
+			if a.Data != nil {
+				t.Errorf("RFA history keeps attachment bytes for %s", a.Name)
+			}
+		}
+	}
+}
+
+func TestStoppedDeskAnswersInsteadOfHanging(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "d.db"), &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	desk := bot.NewDesk(db, bot.DeskConfig{Address: bot.Address{Email: "support@example.org"}}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { desk.Run(ctx); close(done) }()
+	cancel()
+	<-done
+	err = desk.RecordDelivery(context.Background(), bot.OutboxItem{ID: 1}, bot.Receipt{}, nil)
+	if !errors.Is(err, bot.ErrStopped) {
+		t.Errorf("RecordDelivery after Run returned: %v, want ErrStopped", err)
 	}
 }

@@ -66,6 +66,9 @@ type Desk struct {
 	notify func()
 	events chan event
 	jeop   *jeopardy // SLA escalation schedule (jeopardy.go)
+	// stopped is closed when Run returns, so that senders never wait
+	// for a goroutine that is gone.
+	stopped chan struct{}
 }
 
 // event is a request handled by the Run goroutine.
@@ -75,6 +78,7 @@ type ingestEvent struct {
 	mailbox     string
 	uidValidity uint32
 	batch       []Delivered
+	pre         []readMail // readMails(batch), computed by the caller
 	reply       chan ingestReply
 }
 
@@ -119,20 +123,27 @@ func NewDesk(st Store, cfg DeskConfig, opts *DeskOptions) *Desk {
 	}
 	jeop := newJeopardy(cfg.SLA)
 	return &Desk{
-		jeop:   jeop,
-		store:  jeop.observe(st),
-		cfg:    cfg,
-		dir:    NewDirectory(cfg.Organisations),
-		now:    o.Now,
-		rand:   o.Rand,
-		log:    o.Logger,
-		notify: o.OnOutbox,
-		events: make(chan event),
+		jeop:    jeop,
+		store:   jeop.observe(st),
+		cfg:     cfg,
+		dir:     NewDirectory(cfg.Organisations),
+		now:     o.Now,
+		rand:    o.Rand,
+		log:     o.Logger,
+		notify:  o.OnOutbox,
+		events:  make(chan event),
+		stopped: make(chan struct{}),
 	}
 }
 
-// Run handles events until ctx is done and returns ctx.Err().
+// ErrStopped is returned by the desk's methods once Run has returned.
+var ErrStopped = errors.New("bot: the desk has stopped")
+
+// Run handles events until ctx is done and returns ctx.Err(). It must
+// be called once; afterwards every method that changes state returns
+// ErrStopped.
 func (d *Desk) Run(ctx context.Context) error {
+	defer close(d.stopped)
 	for {
 		select {
 		case <-ctx.Done():
@@ -146,7 +157,7 @@ func (d *Desk) Run(ctx context.Context) error {
 func (d *Desk) handle(ctx context.Context, ev event) {
 	switch ev := ev.(type) {
 	case ingestEvent:
-		out, err := d.ingest(ctx, ev.mailbox, ev.uidValidity, ev.batch)
+		out, err := d.ingest(ctx, ev.mailbox, ev.uidValidity, ev.batch, ev.pre)
 		ev.reply <- ingestReply{out, err}
 	case deliveryEvent:
 		ev.reply <- d.recordDelivery(ctx, ev.item, ev.rcpt, ev.err)
@@ -167,6 +178,20 @@ func (d *Desk) send(ctx context.Context, ev event) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-d.stopped:
+		return ErrStopped
+	}
+}
+
+// await waits for the Run goroutine's reply to an event it accepted. The
+// reply channels are buffered, so Run never blocks on an abandoned one.
+func await[T any](ctx context.Context, d *Desk, reply chan T) (T, error) {
+	select {
+	case v := <-reply:
+		return v, nil
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
 	}
 }
 
@@ -178,17 +203,16 @@ func (d *Desk) send(ctx context.Context, ev event) error {
 // never moves backwards. On error nothing was recorded.
 func (d *Desk) Ingest(ctx context.Context, mailbox string, uidValidity uint32, batch []Delivered) ([]Outcome, error) {
 	reply := make(chan ingestReply, 1)
-	if err := d.send(ctx, ingestEvent{mailbox, uidValidity, batch, reply}); err != nil {
+	if err := d.send(ctx, ingestEvent{mailbox, uidValidity, batch, readMails(batch), reply}); err != nil {
 		return nil, err
 	}
-	select {
-	case r := <-reply:
-		return r.outcomes, r.err
-	case <-ctx.Done():
-		// The event is being handled; its transaction either commits or
-		// not, and a later catch-up resolves it through dedupe.
-		return nil, ctx.Err()
+	// If ctx ends first, the event is still handled: its transaction
+	// either commits or not, and a later catch-up resolves it by dedupe.
+	r, err := await(ctx, d, reply)
+	if err != nil {
+		return nil, err
 	}
+	return r.outcomes, r.err
 }
 
 // Cursor returns the committed intake position of a mailbox.
@@ -244,17 +268,18 @@ func (d *Desk) RecordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 	if e := d.send(ctx, deliveryEvent{item, rcpt, err, reply}); e != nil {
 		return e
 	}
-	select {
-	case e := <-reply:
-		return e
-	case <-ctx.Done():
-		return ctx.Err()
+	e, werr := await(ctx, d, reply)
+	if werr != nil {
+		return werr
 	}
+	return e
 }
 
 func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt, sendErr error) error {
 	now := d.now()
-	return d.store.Update(ctx, func(tx Tx) error {
+	queued := false
+	err := d.store.Update(ctx, func(tx Tx) error {
+		queued = false
 		var de *DeliveryError
 		failure := DeliveryTemporary
 		if sendErr != nil && errors.As(sendErr, &de) {
@@ -272,6 +297,7 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 				if err := d.enqueueChat(tx, item.RFA, &ChatPost{Channel: ChatReact, Emoji: "✅", Origin: o}); err != nil {
 					return err
 				}
+				queued = true
 			}
 			return d.noteOnRFA(tx, item, EventMailSent, describeItem(item)+" accepted by the mail server")
 		case failure == DeliveryPermanent:
@@ -282,6 +308,7 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 				if err := d.enqueueChat(tx, item.RFA, &ChatPost{Channel: ChatThread, Text: "⚠️ " + describeItem(item) + " failed for good: " + sendErr.Error()}); err != nil {
 					return err
 				}
+				queued = true
 			}
 			return d.noteOnRFA(tx, item, EventMailFailed, describeItem(item)+" refused for good: "+sendErr.Error())
 		case failure == DeliveryAuth:
@@ -293,6 +320,10 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 			return tx.UpdateOutbox(&item)
 		}
 	})
+	if err == nil && queued {
+		d.notify()
+	}
+	return err
 }
 
 func describeItem(item OutboxItem) string {

@@ -86,7 +86,10 @@ type Attachment struct {
 	Inline bool `json:"inline,omitempty"`
 	// Data is the decoded content, or nil when Size exceeds the
 	// configured cap (the attachment is then recorded but not stored).
-	Data []byte `json:"-"`
+	// RFA messages never hold it (their bytes live in the store's
+	// attachment bucket); an outgoing mail waiting in the outbox does,
+	// so that a retry after a restart still has the file.
+	Data []byte `json:"data,omitempty"`
 	// Stored reports whether Data was kept.
 	Stored bool `json:"stored"`
 }

@@ -64,6 +64,9 @@ const (
 	ChatOps = "ops"
 	// ChatReact adds Emoji to the chat message Origin.
 	ChatReact = "react"
+	// ChatCard edits the RFA's card in place (rendered from its current
+	// state at delivery) after its severity or owner changed.
+	ChatCard = "card"
 )
 
 // ChatPost is an item for the staff chat.

@@ -26,7 +26,7 @@ const (
 // ingest records a batch in one transaction. Each message is decided on
 // its own; the transaction makes the whole batch, its outbox items and
 // the cursor commit together or not at all.
-func (d *Desk) ingest(ctx context.Context, mailbox string, uidValidity uint32, batch []Delivered) ([]Outcome, error) {
+func (d *Desk) ingest(ctx context.Context, mailbox string, uidValidity uint32, batch []Delivered, pre []readMail) ([]Outcome, error) {
 	var outcomes []Outcome
 	enqueued := false
 	err := d.store.Update(ctx, func(tx Tx) error {
@@ -36,7 +36,7 @@ func (d *Desk) ingest(ctx context.Context, mailbox string, uidValidity uint32, b
 		for i := range batch {
 			m := &batch[i]
 			maxUID = max(maxUID, m.UID)
-			out, q, err := d.recordOne(tx, mailbox, m)
+			out, q, err := d.recordOne(tx, mailbox, m, pre[i])
 			if err != nil {
 				return fmt.Errorf("bot: recording UID %d: %w", m.UID, err)
 			}
@@ -69,9 +69,31 @@ func (d *Desk) ingest(ctx context.Context, mailbox string, uidValidity uint32, b
 	return outcomes, nil
 }
 
+// readMail is what a new RFA reads from its mail: pure work done on the
+// caller's goroutine (Ingest), so the desk goroutine only decides and
+// commits.
+type readMail struct {
+	report    Report
+	suggested Severity
+}
+
+// readMails reads the report fields and a suggested severity from every
+// parsed mail of a batch.
+func readMails(batch []Delivered) []readMail {
+	pre := make([]readMail, len(batch))
+	for i, m := range batch {
+		if m.Mail == nil {
+			continue
+		}
+		rep := ParseReport(m.Mail.Subject, m.Mail.Reply)
+		pre[i] = readMail{report: rep, suggested: SuggestSeverity(m.Mail.Subject, rep, m.Mail.Reply)}
+	}
+	return pre
+}
+
 // recordOne decides and records one message. It reports whether it
 // enqueued outgoing items.
-func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered) (Outcome, bool, error) {
+func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Outcome, bool, error) {
 	key := m.DedupeKey
 	if m.Mail != nil && m.Mail.DedupeKey != "" {
 		key = m.Mail.DedupeKey
@@ -135,7 +157,7 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered) (Outcome, bool, er
 	if target != nil {
 		flag = fmt.Sprintf("names %s but %s is not its requester or a participant", named, mail.From.Email)
 	}
-	r, q, err := d.createRFA(tx, mail, flag)
+	r, q, err := d.createRFA(tx, mail, flag, pre)
 	if err != nil {
 		return Outcome{}, false, err
 	}
@@ -184,7 +206,7 @@ func (d *Desk) thread(tx Tx, m *Mail) (*RFA, string, error) {
 }
 
 // createRFA records a new RFA from m and queues its acknowledgement.
-func (d *Desk) createRFA(tx Tx, m *Mail, flag string) (*RFA, bool, error) {
+func (d *Desk) createRFA(tx Tx, m *Mail, flag string, pre readMail) (*RFA, bool, error) {
 	num, err := tx.NextRFANumber()
 	if err != nil {
 		return nil, false, err
@@ -203,12 +225,12 @@ func (d *Desk) createRFA(tx Tx, m *Mail, flag string) (*RFA, bool, error) {
 		Requester: m.From,
 		Token:     token,
 		Flag:      flag,
-		Report:    ParseReport(m.Subject, m.Reply),
+		Report:    pre.report,
 	}
 	if r.Report.CanReplicate == "" {
 		r.Report.CanReplicate = ReplicateUnknown
 	}
-	r.SuggestedSeverity = SuggestSeverity(m.Subject, r.Report, m.Reply)
+	r.SuggestedSeverity = pre.suggested
 	if org := d.dir.Lookup(m.From.Domain()); org != nil {
 		r.Organisation, r.Trust = org.Name, org.Trust
 	}

@@ -20,7 +20,7 @@ const codeThreadExists = 160004
 // ones bot declares: re-render the RFA's card from its current state
 // (severity, assignee, clocks) and edit the posted card in place. Edits
 // are idempotent, so a retry is harmless.
-const ChatCard = "card"
+const ChatCard = bot.ChatCard
 
 // transport delivers chat outbox items; see Console.Transport.
 type transport struct{ c *Console }

@@ -36,7 +36,9 @@ type RFAJSON struct {
 	Messages      int         `json:"messages"` // how many messages the conversation holds
 	Events        []EventJSON `json:"events"`
 	Flag          string      `json:"flag,omitempty"`
-	StatusURLPath string      `json:"status_url_path,omitempty"`
+	// ChatThread is the RFA's staff-chat (Discord) thread id, once posted.
+	ChatThread    string `json:"chat_thread,omitempty"`
+	StatusURLPath string `json:"status_url_path,omitempty"`
 
 	Severity          string `json:"severity"`           // critical, serious, moderate, minor or ""
 	SeverityLabel     string `json:"severity_label"`     // "Critical", ..., "Awaiting triage"
@@ -114,6 +116,7 @@ func rfaJSON(r *bot.RFA, clocks []bot.ClockState, withLink bool) RFAJSON {
 		Messages:      len(r.Messages),
 		Events:        make([]EventJSON, 0, len(r.Events)),
 		Flag:          r.Flag,
+		ChatThread:    r.Chat.ThreadID,
 
 		Severity:          string(r.Severity),
 		SeverityLabel:     r.Severity.Title(),
