@@ -44,6 +44,70 @@ func (t mailTransport) Deliver(ctx context.Context, item OutboxItem) (Receipt, e
 	return Receipt{}, t.s.Send(ctx, item.Mail)
 }
 
+// MailPreparer is an optional capability of a MailSender: PrepareMail
+// does everything short of handing the mail over (for SMTP: the envelope
+// and the body, all but the final dot), and PreparedMail.Commit hands it
+// over. A prepared mail that is never committed is never delivered. A
+// Deliverer uses it to prepare the next mail while the previous one's
+// result is being recorded, without ever having two mails handed over
+// and unrecorded at once.
+type MailPreparer interface {
+	PrepareMail(ctx context.Context, m *OutgoingMail) (PreparedMail, error)
+}
+
+// PreparedMail is a mail ready to be handed over. Exactly one of Commit
+// and Abort must be called; Commit returns what MailSender.Send would.
+type PreparedMail interface {
+	Commit(ctx context.Context) error
+	Abort()
+}
+
+// preparing is the next item's preparation, running while the previous
+// item's result is recorded.
+type preparing struct {
+	item OutboxItem
+	done chan struct{}
+	p    PreparedMail
+	err  error
+}
+
+// prepareAhead starts preparing item in the background, or returns nil
+// when the transport cannot prepare (chat, or a sender without
+// MailPreparer).
+func (l *Deliverer) prepareAhead(ctx context.Context, item OutboxItem) *preparing {
+	mt, ok := l.t.(mailTransport)
+	if !ok || item.Mail == nil {
+		return nil
+	}
+	mp, ok := mt.s.(MailPreparer)
+	if !ok {
+		return nil
+	}
+	pr := &preparing{item: item, done: make(chan struct{})}
+	go func() {
+		defer close(pr.done)
+		pr.p, pr.err = mp.PrepareMail(ctx, item.Mail)
+	}()
+	return pr
+}
+
+// commit hands the prepared item over.
+func (pr *preparing) commit(ctx context.Context) (Receipt, error) {
+	<-pr.done
+	if pr.err != nil {
+		return Receipt{}, pr.err
+	}
+	return Receipt{}, pr.p.Commit(ctx)
+}
+
+// abort drops the preparation: the item stays pending, undelivered.
+func (pr *preparing) abort() {
+	<-pr.done
+	if pr.err == nil && pr.p != nil {
+		pr.p.Abort()
+	}
+}
+
 // deliveryRecorder is what the deliverer needs from the desk.
 type deliveryRecorder interface {
 	Outbox(ctx context.Context) ([]OutboxItem, error)
@@ -142,34 +206,58 @@ func (l *Deliverer) Run(ctx context.Context) error {
 }
 
 // pass sends every due item and returns how long to sleep before the
-// next one is due.
+// next one is due. Items are handed over one at a time and each result
+// is recorded before the next is handed over; with a MailPreparer the
+// next mail is prepared while that record commits.
 func (l *Deliverer) pass(ctx context.Context) (time.Duration, error) {
 	items, err := l.desk.Outbox(ctx)
 	if err != nil {
 		return l.opts.Idle, err
 	}
 	next := l.opts.Idle
+	var due []OutboxItem
+	now := l.opts.Now()
 	for _, item := range items {
+		switch {
+		case item.Kind != l.t.Kind():
+			// another deliverer's
+		case item.NextAttempt.After(now):
+			next = min(next, item.NextAttempt.Sub(now))
+		default:
+			due = append(due, item)
+		}
+	}
+	// A send once started is finished and recorded even if ctx ends.
+	work := context.WithoutCancel(ctx)
+	var ahead *preparing
+	defer func() {
+		if ahead != nil {
+			ahead.abort()
+		}
+	}()
+	for i, item := range due {
 		if ctx.Err() != nil {
 			return next, nil
 		}
-		now := l.opts.Now()
-		if item.NextAttempt.After(now) {
-			next = min(next, item.NextAttempt.Sub(now))
-			continue
+		var rcpt Receipt
+		var sendErr error
+		if ahead != nil {
+			rcpt, sendErr = ahead.commit(work)
+			ahead = nil
+		} else {
+			rcpt, sendErr = l.t.Deliver(work, item)
 		}
-		if item.Kind != l.t.Kind() {
-			continue // another deliverer's
+		if sendErr == nil && i+1 < len(due) {
+			ahead = l.prepareAhead(work, due[i+1])
 		}
-		rcpt, sendErr := l.t.Deliver(context.WithoutCancel(ctx), item)
-		if err := l.desk.RecordDelivery(context.WithoutCancel(ctx), item, rcpt, sendErr); err != nil {
+		if err := l.desk.RecordDelivery(work, item, rcpt, sendErr); err != nil {
 			return next, err
 		}
 		var de *DeliveryError
 		switch {
 		case sendErr == nil:
 			l.opts.Health(true, "")
-			l.opts.Logger.Info("delivered", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "what", describeItem(item))
+			l.opts.Logger.Debug("delivered", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "what", describeItem(item))
 		case errors.As(sendErr, &de) && de.Failure == DeliveryAuth:
 			l.opts.Health(false, string(item.Kind)+": credentials refused: "+l.opts.AuthHint+" ("+sendErr.Error()+")")
 			l.opts.Logger.Error("delivery paused: credentials refused", "kind", item.Kind, "err", sendErr, "pause", l.opts.AuthPause)

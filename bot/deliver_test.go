@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	netmail "net/mail"
 	"path/filepath"
 	"strings"
@@ -189,5 +190,41 @@ func TestStoppedDeskAnswersInsteadOfHanging(t *testing.T) {
 	err = desk.RecordDelivery(context.Background(), bot.OutboxItem{ID: 1}, bot.Receipt{}, nil)
 	if !errors.Is(err, bot.ErrStopped) {
 		t.Errorf("RecordDelivery after Run returned: %v, want ErrStopped", err)
+	}
+}
+
+func TestPreparedAheadFailureIsRetriedAndNothingDoubles(t *testing.T) {
+	f := newFixture(t)
+	var srv *demo.SMTPCapture
+	var accepted int
+	var mu sync.Mutex
+	d := f.startDelivery(t, &demo.SMTPCaptureOptions{OnAccept: func(demo.CapturedMail) {
+		mu.Lock()
+		defer mu.Unlock()
+		accepted++
+		if accepted == 2 {
+			// The third mail is being prepared while the second's result
+			// is recorded: make its RCPT fail once.
+			srv.FailNext(demo.FaultRcpt, 451, 1)
+		}
+	}}, "", "")
+	srv = d.smtp
+	var batch []*bot.Mail
+	for i := range 5 {
+		batch = append(batch, mail(fmt.Sprintf("pa%d@oakprimary.sch.uk", i), fmt.Sprintf("r%d@oakprimary.sch.uk", i), "Login", "broken"))
+	}
+	f.ingest(batch...)
+	if _, err := d.smtp.Wait(t.Context(), 5); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "outbox to empty", func() bool { return len(f.outbox()) == 0 })
+	seen := map[string]int{}
+	for _, m := range d.smtp.Messages() {
+		seen[m.To[0]]++
+	}
+	for i := range 5 {
+		if n := seen[fmt.Sprintf("r%d@oakprimary.sch.uk", i)]; n != 1 {
+			t.Errorf("r%d got %d acknowledgements, want 1", i, n)
+		}
 	}
 }

@@ -471,3 +471,16 @@ func isNetworkError(err error) bool {
 	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, net.ErrClosed)
 }
+
+// PrepareMail is Prepare for bot.Deliverer (bot.MailPreparer): the
+// deliverer prepares the next mail while the previous one's result is
+// recorded.
+func (s *Sender) PrepareMail(ctx context.Context, m *bot.OutgoingMail) (bot.PreparedMail, error) {
+	p, err := s.Prepare(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+var _ bot.MailPreparer = (*Sender)(nil)
