@@ -90,7 +90,7 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 		console, err = chat.New(chat.Config{
 			Token: d.Token, GuildID: d.GuildID, ChannelID: d.ChannelID, StaffRoleID: d.StaffRoleID,
 			OnDutyRoleID: d.OnDutyRoleID, OpsChannelID: d.OpsChannelID, APIBase: d.APIBase,
-		}, desk, &chat.Options{Logger: log.With("component", "discord"), Clocks: desk.SLA(), MaxAttachment: cfg.MaxAttach})
+		}, desk, &chat.Options{Logger: log.With("component", "discord"), Clocks: desk.SLA(), Location: desk.SLA().Calendar.Location(), MaxAttachment: cfg.MaxAttach})
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // ErrNotAllowed is returned when an action does not apply to an RFA in
@@ -103,6 +104,19 @@ func (d *Desk) Assign(ctx context.Context, num uint64, assignee Actor, by Actor)
 			r.Status = StatusOpen
 		}
 		r.addEvent(d.now(), EventAssigned, by.String(), assignee.String())
+		return d.cfg.Chat, d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatCard})
+	})
+}
+
+// AssignRelease plans RFA num's fix for a release shipping at ships; for
+// a Minor RFA the workaround clock is then due when it ships.
+func (d *Desk) AssignRelease(ctx context.Context, num uint64, rel Release, by Actor) error {
+	if strings.TrimSpace(rel.Name) == "" || rel.Ships.IsZero() {
+		return fmt.Errorf("bot: a release needs a name and a ship date: %w", ErrNotAllowed)
+	}
+	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+		r.Release = &rel
+		r.addEvent(d.now(), EventRelease, by.String(), "planned for release "+rel.Name+", shipping "+rel.Ships.Format(time.RFC3339))
 		return d.cfg.Chat, d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatCard})
 	})
 }

@@ -93,8 +93,8 @@ type clockCalc struct {
 //     triage. It is met by a workaround or the clearance. From a question
 //     to the requester (EventAsked) until their answer (EventResumed) it
 //     is paused and its due moves by the paused working time. A Minor RFA
-//     with an assigned release (SLAPolicy.MinorRelease) is due at the
-//     release instead of its target.
+//     with an assigned release (RFA.Release) is due when the release
+//     ships instead of at its target.
 //   - A reopen starts a new workaround cycle at the reopen moment, with
 //     the then-current severity's target: pauses, the meeting event and
 //     jeopardy points count afresh from it. response and first_update
@@ -172,8 +172,8 @@ func (p *SLAPolicy) workaroundClock(r *RFA) clockCalc {
 		c.runs = append(c.runs, interval{from: from})
 	}
 
-	if r.Severity == SeverityMinor && p.MinorRelease != nil {
-		if due, ok := p.MinorRelease(r); ok && due.After(c.start) {
+	if r.Severity == SeverityMinor && r.Release != nil {
+		if due := r.Release.Ships; due.After(c.start) {
 			c.fixedDue = due
 			c.amount = c.measure(c.start, due)
 		}

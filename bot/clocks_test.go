@@ -181,11 +181,10 @@ func TestClocks(t *testing.T) {
 			if c.response != "" {
 				p.Response = target(t, c.response)
 			}
-			if c.release != "" {
-				rel := at(t, c.release)
-				p.MinorRelease = func(*bot.RFA) (time.Time, bool) { return rel, true }
-			}
 			r := &bot.RFA{Num: 1, Channel: bot.ChannelEmail, Created: at(t, c.created), Severity: c.severity}
+			if c.release != "" {
+				r.Release = &bot.Release{Name: "2026.12", Ships: at(t, c.release)}
+			}
 			if c.channel != "" {
 				r.Channel = c.channel
 			}

@@ -220,6 +220,7 @@ const (
 	EventEscalated    = "escalated" // by the requester
 	EventJeopardy     = "jeopardy"  // Text: "<clock> <percent>%"
 	EventBreach       = "breach"    // Text: the clock
+	EventRelease      = "release"   // Text: the release and when it ships
 )
 
 // RFA is a Request For Assistance: the unit the desk tracks.
@@ -255,11 +256,22 @@ type RFA struct {
 	// Assignee is the staff member who owns the RFA ("" if nobody).
 	Assignee string `json:"assignee,omitempty"`
 
+	// Release is the release a fix is planned for, when staff assign one;
+	// a Minor RFA's workaround is then due when it ships.
+	Release *Release `json:"release,omitempty"`
+
 	// Chat is where the RFA lives in the staff chat, once posted.
 	Chat ChatRef `json:"chat,omitempty"`
 
 	Messages []Message `json:"messages"`
 	Events   []Event   `json:"events"`
+}
+
+// Release is a software release an RFA's fix ships in. Minor releases
+// ship fortnightly, major ones each term.
+type Release struct {
+	Name  string    `json:"name"`
+	Ships time.Time `json:"ships"`
 }
 
 // ChatRef locates an RFA in the staff chat (Discord snowflakes as text).

@@ -39,12 +39,6 @@ type SLAPolicy struct {
 	// the default for organisations without their own); they delay
 	// clearance confirmation.
 	Holidays map[string][]DateRange
-	// MinorRelease, when set, returns the due moment of the release a
-	// Minor RFA is assigned to (ok false when it has none); that moment
-	// then replaces the Minor workaround target as the clock's due. RFAs
-	// carry no release field yet, so nothing sets it today: it is the hook
-	// for the release planner.
-	MinorRelease func(r *RFA) (due time.Time, ok bool)
 }
 
 // EscalationAction is what happens when a clock passes a point.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -92,6 +93,9 @@ func commandTable() []*command {
 		{group: "rfa", name: "reopen", desc: "Reopen a cleared or closed RFA", rfa: true,
 			options: []*discordgo.ApplicationCommandOption{strOpt("reason", "Why", true)},
 			run:     runReopen},
+		{group: "rfa", name: "release", desc: "Plan the fix for a release; a Minor RFA is then due when it ships", rfa: true,
+			options: []*discordgo.ApplicationCommandOption{strOpt("name", "The release, e.g. 2026.12", true), strOpt("ships", "Ship date, YYYY-MM-DD", true)},
+			run:     runRelease},
 		{group: "rfa", name: "new", desc: "Log an RFA taken by telephone", run: runNew},
 		{group: "desk", name: "queue", desc: "Open RFAs by their next SLA point", run: runQueue},
 	}
@@ -136,6 +140,20 @@ func runReopen(ctx context.Context, c *Console, in *invocation) (answer, error) 
 		return answer{}, err
 	}
 	return answer{text: fmt.Sprintf("%s reopened %s: %s", in.by.Name, in.rfa.Ref(), reason)}, nil
+}
+
+// runRelease plans the RFA's fix for a release. The release counts as
+// shipped by the end of its ship date in the desk's time zone.
+func runRelease(ctx context.Context, c *Console, in *invocation) (answer, error) {
+	day, err := time.ParseInLocation(time.DateOnly, in.str("ships"), c.loc())
+	if err != nil {
+		return answer{}, fmt.Errorf("%q is not a date: write it as YYYY-MM-DD", in.str("ships"))
+	}
+	rel := bot.Release{Name: in.str("name"), Ships: day.AddDate(0, 0, 1)}
+	if err := c.desk.AssignRelease(ctx, in.rfa.Num, rel, in.by); err != nil {
+		return answer{}, err
+	}
+	return answer{text: fmt.Sprintf("%s planned %s for release %s, shipping %s.", in.by.Name, in.rfa.Ref(), rel.Name, day.Format("Mon 2 Jan 2006"))}, nil
 }
 
 // quote renders staff text as a Discord block quote.

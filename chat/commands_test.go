@@ -48,7 +48,7 @@ func testSlashCommands(t *testing.T, e *env, thread string) {
 			}
 		}
 		got := strings.Join(names, ",")
-		if got != "rfa severity,rfa assign,rfa update,rfa ask,rfa workaround,rfa clear,rfa reopen,rfa new,desk queue" {
+		if got != "rfa severity,rfa assign,rfa update,rfa ask,rfa workaround,rfa clear,rfa reopen,rfa release,rfa new,desk queue" {
 			t.Errorf("commands = %s", got)
 		}
 	})
@@ -143,6 +143,18 @@ func testSlashCommands(t *testing.T, e *env, thread string) {
 		}
 		refused(t, e.slash(channelID, priya, "rfa", "reopen", str("reason", "x")))
 		refused(t, e.slash(channelID, priya, "rfa", "reopen", str("reason", "x"), str("ref", "RFA-99")))
+	})
+	t.Run("release", func(t *testing.T) {
+		e := e.with(t)
+		public(t, e.slash(thread, priya, "rfa", "release", str("name", "2026.12"), str("ships", "2026-12-10")), "release 2026.12")
+		r := e.rfa(1)
+		if r.Release == nil || r.Release.Name != "2026.12" || !hasEvent(r, bot.EventRelease, "discord:"+priya) {
+			t.Fatalf("release = %+v", r.Release)
+		}
+		if got := r.Release.Ships.Format(time.RFC3339); got != "2026-12-11T00:00:00Z" {
+			t.Errorf("ships = %s, want the end of 10 December in London", got)
+		}
+		refused(t, e.slash(thread, priya, "rfa", "release", str("name", "x"), str("ships", "next week")))
 	})
 	t.Run("new from a phone call", func(t *testing.T) {
 		e := e.with(t)

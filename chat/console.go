@@ -33,6 +33,7 @@ type Desk interface {
 	Clear(ctx context.Context, num uint64, m bot.StaffMessage) error
 	Reopen(ctx context.Context, num uint64, reason string, by bot.Actor) error
 	LogCall(ctx context.Context, c bot.PhoneCall) (*bot.RFA, error)
+	AssignRelease(ctx context.Context, num uint64, rel bot.Release, by bot.Actor) error
 }
 
 // Options carry the console's collaborators; nil fields get defaults.
@@ -42,6 +43,9 @@ type Options struct {
 	// Clocks computes SLA clocks for cards and /desk queue (the desk's
 	// SLA()); nil shows none.
 	Clocks Clocker
+	// Location is the desk's time zone, for dates staff type (default
+	// Europe/London).
+	Location *time.Location
 	// MaxAttachment caps each file downloaded from a staff message
 	// (default 10 MiB); larger files are not attached and staff are told.
 	MaxAttachment int64

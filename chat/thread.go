@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -144,6 +145,17 @@ func (c *Console) say(ctx context.Context, channelID, text string) {
 }
 
 // clocks returns r's SLA clocks now, or none without a Clocker.
+// loc is the desk's time zone.
+func (c *Console) loc() *time.Location {
+	if c.opts.Location != nil {
+		return c.opts.Location
+	}
+	if l, err := time.LoadLocation("Europe/London"); err == nil {
+		return l
+	}
+	return time.UTC
+}
+
 func (c *Console) clocks(r *bot.RFA) []bot.ClockState {
 	if c.opts.Clocks == nil {
 		return nil

@@ -36,6 +36,8 @@ type RFAJSON struct {
 	Messages      int         `json:"messages"` // how many messages the conversation holds
 	Events        []EventJSON `json:"events"`
 	Flag          string      `json:"flag,omitempty"`
+	// Release is the release the fix is planned for, if any.
+	Release *ReleaseJSON `json:"release,omitempty"`
 	// ChatThread is the RFA's staff-chat (Discord) thread id, once posted.
 	ChatThread    string `json:"chat_thread,omitempty"`
 	StatusURLPath string `json:"status_url_path,omitempty"`
@@ -77,6 +79,12 @@ type ClockJSON struct {
 	Left        string `json:"left"`
 	UsedSeconds int64  `json:"used_seconds"`
 	LeftSeconds int64  `json:"left_seconds"`
+}
+
+// ReleaseJSON is a planned release: a Minor RFA is due when it ships.
+type ReleaseJSON struct {
+	Name  string `json:"name"`
+	Ships string `json:"ships"`
 }
 
 // EventJSON is one entry of an RFA's history in the admin API.
@@ -132,6 +140,9 @@ func rfaJSON(r *bot.RFA, clocks []bot.ClockState, withLink bool) RFAJSON {
 	}
 	for _, e := range r.Events {
 		v.Events = append(v.Events, EventJSON{At: rfc3339(e.At), Kind: e.Kind, Text: e.Text, Actor: e.Actor})
+	}
+	if r.Release != nil {
+		v.Release = &ReleaseJSON{Name: r.Release.Name, Ships: rfc3339(r.Release.Ships)}
 	}
 	if withLink && r.Token != "" {
 		v.StatusURLPath = statusPath(r)
