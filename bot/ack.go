@@ -80,11 +80,6 @@ func (d *Desk) composeAck(r *RFA, m *Mail) *OutgoingMail {
 		Target: d.cfg.ResponseTarget, Hours: d.cfg.Hours, Link: d.StatusURL(r), Flagged: r.Flag != "",
 	}
 	rep := r.Report
-	add := func(field, value string) {
-		if value != "" {
-			v.Fields = append(v.Fields, ackField{FieldLabel(field), value})
-		}
-	}
 	if r.Organisation != "" {
 		org := r.Organisation
 		if r.Trust != "" {
@@ -92,13 +87,10 @@ func (d *Desk) composeAck(r *RFA, m *Mail) *OutgoingMail {
 		}
 		v.Fields = append(v.Fields, ackField{"Organisation", org})
 	}
-	add(FieldSite, rep.Site)
-	add(FieldComponents, strings.Join(rep.Components, ", "))
-	add(FieldLevel, rep.Level)
-	add(FieldActionTaken, rep.ActionTaken)
-	add(FieldErrorMessage, rep.ErrorMessage)
-	if rep.CanReplicate == ReplicateYes || rep.CanReplicate == ReplicateNo {
-		add(FieldCanReplicate, string(rep.CanReplicate))
+	for _, f := range ReportFields {
+		if value := rep.Value(f); value != "" {
+			v.Fields = append(v.Fields, ackField{FieldLabel(f), value})
+		}
 	}
 	for _, f := range rep.Missing() {
 		v.Missing = append(v.Missing, FieldLabel(f))

@@ -78,6 +78,31 @@ func FieldLabel(field string) string {
 	return field
 }
 
+// Value is the display text of report field, "" while it is missing:
+// components joined by ", ", can_replicate as "Yes" or "No".
+func (r Report) Value(field string) string {
+	switch field {
+	case FieldSite:
+		return r.Site
+	case FieldComponents:
+		return strings.Join(r.Components, ", ")
+	case FieldLevel:
+		return r.Level
+	case FieldActionTaken:
+		return r.ActionTaken
+	case FieldErrorMessage:
+		return r.ErrorMessage
+	case FieldCanReplicate:
+		switch r.CanReplicate {
+		case ReplicateYes:
+			return "Yes"
+		case ReplicateNo:
+			return "No"
+		}
+	}
+	return ""
+}
+
 // Missing lists the names of the fields that are still empty, in
 // ReportFields order.
 func (r Report) Missing() []string {

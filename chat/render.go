@@ -174,7 +174,7 @@ func card(r *bot.RFA, clocks []bot.ClockState) (*discordgo.MessageEmbed, []disco
 	add("Channel", string(r.Channel), true)
 	add("Subject", Neutralise(r.Subject), false)
 	for _, f := range bot.ReportFields {
-		add(bot.FieldLabel(f), Neutralise(reportValue(r.Report, f)), true)
+		add(bot.FieldLabel(f), Neutralise(r.Report.Value(f)), true)
 	}
 	if missing := r.Report.Missing(); len(missing) > 0 {
 		labels := make([]string, len(missing))
@@ -205,27 +205,6 @@ func card(r *bot.RFA, clocks []bot.ClockState) (*discordgo.MessageEmbed, []disco
 		discordgo.Button{Label: "Take it", Style: discordgo.PrimaryButton, CustomID: takeButtonID(r.Num)},
 	}}}
 	return e, buttons
-}
-
-func reportValue(rep bot.Report, field string) string {
-	switch field {
-	case bot.FieldSite:
-		return rep.Site
-	case bot.FieldComponents:
-		return strings.Join(rep.Components, ", ")
-	case bot.FieldLevel:
-		return rep.Level
-	case bot.FieldActionTaken:
-		return rep.ActionTaken
-	case bot.FieldErrorMessage:
-		return rep.ErrorMessage
-	case bot.FieldCanReplicate:
-		if rep.CanReplicate == bot.ReplicateUnknown {
-			return ""
-		}
-		return string(rep.CanReplicate)
-	}
-	return ""
 }
 
 func takeButtonID(num uint64) string { return "take:" + strconv.FormatUint(num, 10) }

@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"rfadesk/bot"
@@ -195,7 +194,7 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 		v.Missing = append(v.Missing, bot.FieldLabel(f))
 	}
 	for _, f := range bot.ReportFields {
-		v.Fields = append(v.Fields, fieldView{Label: bot.FieldLabel(f), Value: fieldValue(rfa.Report, f), Missing: missing[f]})
+		v.Fields = append(v.Fields, fieldView{Label: bot.FieldLabel(f), Value: rfa.Report.Value(f), Missing: missing[f]})
 	}
 	for _, m := range rfa.Messages {
 		mv := messageView{Inbound: m.Direction == bot.Inbound, From: m.From.Name, At: m.At, Text: m.Text}
@@ -216,30 +215,6 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 		}
 	}
 	return v
-}
-
-// fieldValue returns the display value of report field f, "" if empty.
-func fieldValue(r bot.Report, f string) string {
-	switch f {
-	case bot.FieldSite:
-		return r.Site
-	case bot.FieldComponents:
-		return strings.Join(r.Components, ", ")
-	case bot.FieldLevel:
-		return r.Level
-	case bot.FieldActionTaken:
-		return r.ActionTaken
-	case bot.FieldErrorMessage:
-		return r.ErrorMessage
-	case bot.FieldCanReplicate:
-		switch r.CanReplicate {
-		case bot.ReplicateYes:
-			return "Yes"
-		case bot.ReplicateNo:
-			return "No"
-		}
-	}
-	return ""
 }
 
 // statusLabel words a status for the requester.
