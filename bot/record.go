@@ -2,15 +2,11 @@ package bot
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Ingest outcomes (Outcome.Action).
@@ -400,128 +396,6 @@ func (d *Desk) deadLetter(tx Tx, mailbox string, m *Delivered, key string) (bool
 	return true, err
 }
 
-// enqueueChat writes a staff-chat item to the outbox when chat is on
-// (DeskConfig.Chat); without chat it does nothing.
-func (d *Desk) enqueueChat(tx Tx, num uint64, post *ChatPost) error {
-	if !d.cfg.Chat {
-		return nil
-	}
-	now := d.now()
-	_, err := tx.Enqueue(&OutboxItem{Kind: OutboxChat, RFA: num, Created: now, NextAttempt: now, Chat: post})
-	return err
-}
-
-// enqueueMail gives out a Message-ID (recorded for threading when the
-// mail belongs to an RFA) and writes the mail to the outbox.
-func (d *Desk) enqueueMail(tx Tx, num uint64, om *OutgoingMail) (uint64, error) {
-	if om.MessageID == "" {
-		id, err := d.newMessageID(num)
-		if err != nil {
-			return 0, err
-		}
-		om.MessageID = id
-	}
-	if num != 0 {
-		if err := tx.PutThread(om.MessageID, num); err != nil {
-			return 0, err
-		}
-	}
-	now := d.now()
-	return tx.Enqueue(&OutboxItem{Kind: OutboxMail, RFA: num, Created: now, NextAttempt: now, Mail: om})
-}
-
-func (d *Desk) newMessageID(num uint64) (string, error) {
-	var b [10]byte
-	if _, err := io.ReadFull(d.rand, b[:]); err != nil {
-		return "", fmt.Errorf("bot: message id: %w", err)
-	}
-	prefix := "rfadesk"
-	if num != 0 {
-		prefix = strings.ToLower(FormatRef(num))
-	}
-	domain := d.cfg.Address.Domain()
-	if domain == "" {
-		domain = "rfadesk.invalid"
-	}
-	return prefix + "." + hex.EncodeToString(b[:]) + "@" + domain, nil
-}
-
-// newToken returns 128 random bits, base64url without padding.
-func newToken(rnd io.Reader) (string, error) {
-	var b [16]byte
-	if _, err := io.ReadFull(rnd, b[:]); err != nil {
-		return "", fmt.Errorf("bot: token: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
-}
-
-// cleanSubject removes reply/forward prefixes and our tags for display.
-func cleanSubject(s string) string {
-	s = strings.TrimSpace(refTag.ReplaceAllString(s, ""))
-	for {
-		l := strings.ToLower(s)
-		trimmed := false
-		for _, p := range []string{"re:", "fw:", "fwd:", "aw:", "sv:"} {
-			if strings.HasPrefix(l, p) {
-				s = strings.TrimSpace(s[len(p):])
-				trimmed = true
-				break
-			}
-		}
-		if !trimmed {
-			break
-		}
-	}
-	if s == "" {
-		return "(no subject)"
-	}
-	return s
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
-// sniffHeaders reads From and Subject leniently from raw bytes that did
-// not parse, for the dead-letter record. It never fails.
-func sniffHeaders(raw []byte) (from, subject string) {
-	head := string(raw)
-	if i := strings.Index(head, "\r\n\r\n"); i >= 0 {
-		head = head[:i]
-	} else if i := strings.Index(head, "\n\n"); i >= 0 {
-		head = head[:i]
-	}
-	for _, line := range strings.Split(head, "\n") {
-		line = strings.TrimRight(line, "\r")
-		name, value, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "from":
-			if from == "" {
-				from = truncate(strings.TrimSpace(value), 200)
-			}
-		case "subject":
-			if subject == "" {
-				subject = truncate(strings.TrimSpace(value), 200)
-			}
-		}
-	}
-	return from, subject
-}
-
-var _ = time.Second
-
 // answerReplicate reads a bare answer ("Yes, every time") to the one
 // question the acknowledgement still asked, whether the school can
 // replicate the problem: the quoted question was stripped from the reply,
@@ -554,25 +428,4 @@ func answerReplicate(rep *Report, reply string) []string {
 		return nil
 	}
 	return nil
-}
-
-// ChatTextLimit is how much of a message's text goes into a chat post;
-// the rest is on the status page.
-const ChatTextLimit = 1500
-
-// inboundChatText is the readable form of an inbound mail for the RFA's
-// chat thread: who, the new text (quoted history already stripped), cut
-// to ChatTextLimit, and the attachments by name.
-func inboundChatText(m *Mail) string {
-	var b strings.Builder
-	b.WriteString("📨 " + m.From.String() + " wrote:\n")
-	text := strings.TrimSpace(m.Reply)
-	if len(text) > ChatTextLimit {
-		text = truncate(text, ChatTextLimit) + "\n(cut: the whole message is on the status page)"
-	}
-	b.WriteString(text)
-	for _, a := range m.Attachments {
-		b.WriteString("\n📎 " + a.Name + " (" + a.ContentType + ", " + itoa(int(a.Size)) + " bytes)")
-	}
-	return b.String()
 }
