@@ -149,15 +149,16 @@ func TestConsole(t *testing.T) {
 
 	t.Run("note is not emailed", func(t *testing.T) {
 		e := e.with(t)
-		before := len(e.smtp.Messages())
+		// Other subtests' mail (RFA-2's acknowledgement) may still be on
+		// its way: look for this note's text and RFA-1's outbox only.
 		m := e.fake.Say(thread, priya, "Note: token service looks slow")
 		e.wait("the note", func() bool { return hasEvent(e.rfa(1), bot.EventNote, "discord:"+priya) })
 		e.wait("the 📝 reaction", func() bool { got, _ := e.fake.Message(m.ID); return len(got.Reactions) == 1 })
-		if n := len(e.smtp.Messages()); n != before || len(e.mails("token service")) != 0 {
+		if len(e.mails("token service")) != 0 {
 			t.Errorf("a note was mailed")
 		}
 		for _, it := range mustOutbox(t, e) {
-			if it.Kind == bot.OutboxMail {
+			if it.Kind == bot.OutboxMail && it.RFA == 1 {
 				t.Errorf("mail queued after a note: %+v", it.Mail)
 			}
 		}
