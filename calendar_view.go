@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"rfadesk/bot/workcal"
@@ -44,4 +46,43 @@ func calendarYear(cs calendarSettings, y int) web.CalendarJSON {
 		}
 	}
 	return v
+}
+
+// hoursText says when the desk is open, for people: "Monday to Friday,
+// 08:00–17:00 UK time, closed on bank holidays" for the default hours.
+func hoursText(cs calendarSettings) string {
+	h := cs.Hours
+	var days []string
+	for i := range 7 {
+		if wd := time.Weekday((i + 1) % 7); h.Days[wd] { // Monday first
+			days = append(days, wd.String())
+		}
+	}
+	var when string
+	switch {
+	case len(days) == 0:
+		when = "Closed"
+	case len(days) > 2 && contiguous(h.Days):
+		when = days[0] + " to " + days[len(days)-1]
+	default:
+		when = strings.Join(days, ", ")
+	}
+	zone := cs.Calendar.Location().String()
+	if zone == "Europe/London" {
+		zone = "UK time"
+	}
+	return fmt.Sprintf("%s, %s–%s %s, closed on bank holidays", when, clockString(h.Open), clockString(h.Close), zone)
+}
+
+// contiguous reports whether the open weekdays form one run, Monday first.
+func contiguous(open [7]bool) bool {
+	runs, prev := 0, false
+	for i := range 7 {
+		cur := open[(i+1)%7]
+		if cur && !prev {
+			runs++
+		}
+		prev = cur
+	}
+	return runs == 1
 }

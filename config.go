@@ -151,7 +151,7 @@ func validate(raw *rawConfig, getenv func(string) string) (*Config, []error) {
 	d := &c.Desk
 	d.Name = or(raw.Desk.Name, "Service Desk")
 	d.ResponseTarget = or(raw.Desk.ResponseTarget, "72 hours")
-	d.Hours = or(raw.Desk.Hours, "The desk is open Monday to Friday, 08:00 to 17:00 UK time, except bank holidays")
+	d.Hours = raw.Desk.Hours // default: from [calendar], below
 	if raw.Desk.Address == "" {
 		bad("desk.address", "missing: set it to the support mailbox's address, e.g. \"support@example.org\"")
 	} else if a, err := mail.ParseAddress(raw.Desk.Address); err != nil {
@@ -242,6 +242,9 @@ func validate(raw *rawConfig, getenv func(string) string) (*Config, []error) {
 	sla, errs := validateSLA(raw, time.Now(), errs)
 	d.SLA, d.Managers, d.ManagerName, c.SLAWarnings = sla.Policy, sla.Managers, sla.ManagerName, sla.Warnings
 	c.Calendar = sla.Calendar
+	if d.Hours == "" && c.Calendar.Calendar != nil {
+		d.Hours = "The desk is open " + hoursText(c.Calendar)
+	}
 	c.Discord, errs = validateDiscord(raw.Discord, getenv("RFADESK_DISCORD_TOKEN"), errs)
 	d.Chat = c.Discord.Enabled
 	if d.SLA != nil && d.SLA.OnDutyRole == "" {

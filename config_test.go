@@ -174,3 +174,25 @@ on_duty_role_id = "1011"
 		t.Errorf("discord = %+v, chat %v, on duty %q", cfg.Discord, cfg.Desk.Chat, cfg.Desk.SLA.OnDutyRole)
 	}
 }
+
+func TestHoursTextFollowsTheCalendar(t *testing.T) {
+	cfg, err := loadConfig("config.example.toml", func(k string) string {
+		return map[string]string{"RFADESK_IMAP_PASSWORD": "pw"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := hoursText(cfg.Calendar), "Monday to Friday, 08:00–17:00 UK time, closed on bank holidays"; got != want {
+		t.Errorf("default hours = %q, want %q", got, want)
+	}
+	if !strings.Contains(cfg.Desk.Hours, "Monday to Friday, 08:00–17:00") {
+		t.Errorf("the acknowledgement's hours = %q", cfg.Desk.Hours)
+	}
+	cs, err := loadCalendarConfig("testdata/config/custom-hours.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hoursText(cs); !strings.HasPrefix(got, "Monday to Thursday, 09:00–17:30") {
+		t.Errorf("custom hours = %q", got)
+	}
+}

@@ -121,12 +121,14 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 	}
 	sla := desk.SLA()
 	var calendar func(int) web.CalendarJSON
+	var hours string
 	if cfg.Calendar.Calendar != nil {
 		calendar = func(year int) web.CalendarJSON { return calendarYear(cfg.Calendar, year) }
+		hours = hoursText(cfg.Calendar)
 	}
 	handler := web.NewHandler(web.Options{
 		Desk: desk, Health: h.check, AdminToken: cfg.AdminToken,
-		DeskName: cfg.Desk.Name, SupportEmail: cfg.Desk.Address.Email,
+		DeskName: cfg.Desk.Name, SupportEmail: cfg.Desk.Address.Email, Hours: hours,
 		Sent: o.Sent, Logger: log.With("component", "web"),
 		Location: sla.Calendar.Location(),
 		Clocks:   func(r *bot.RFA) []bot.ClockState { return sla.Clocks(r, time.Now()) },

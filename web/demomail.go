@@ -51,7 +51,7 @@ func (h *handler) demoMail(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	sent := slices.Clone(h.sent())
 	slices.SortStableFunc(sent, func(a, b SentMail) int { return b.At.Compare(a.At) })
-	v := demoMailView{page: page{DeskName: h.deskName, Title: "Outgoing mail · " + h.deskName}, Now: h.now()}
+	v := demoMailView{page: page{DeskName: h.deskName, Hours: h.hours, Title: "Outgoing mail · " + h.deskName}, Now: h.now()}
 	for _, m := range sent {
 		v.Mails = append(v.Mails, decodeSent(m))
 	}

@@ -46,6 +46,8 @@ func parsePages(loc *time.Location) pages {
 type page struct {
 	DeskName string
 	Title    string
+	// Hours says when the desk is open, for people.
+	Hours string
 }
 
 // render executes t into a buffer and writes it with code, so a template
@@ -71,7 +73,7 @@ type landingView struct {
 
 // landing answers GET /.
 func (h *handler) landing(w http.ResponseWriter, r *http.Request) {
-	v := landingView{page: page{DeskName: h.deskName, Title: h.deskName}, SupportEmail: h.support}
+	v := landingView{page: page{DeskName: h.deskName, Hours: h.hours, Title: h.deskName}, SupportEmail: h.support}
 	for _, f := range bot.ReportFields {
 		v.Fields = append(v.Fields, bot.FieldLabel(f))
 	}
@@ -165,13 +167,13 @@ func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 
 // notFound writes the status page's 404: it never depends on the request.
 func (h *handler) notFound(w http.ResponseWriter) {
-	h.render(w, http.StatusNotFound, h.pages.notFound, page{DeskName: h.deskName, Title: "Not found"})
+	h.render(w, http.StatusNotFound, h.pages.notFound, page{DeskName: h.deskName, Hours: h.hours, Title: "Not found"})
 }
 
 // statusView builds the status page's data from rfa.
 func (h *handler) statusView(rfa *bot.RFA) statusView {
 	v := statusView{
-		page:         page{DeskName: h.deskName, Title: rfa.Ref() + " · " + h.deskName},
+		page:         page{DeskName: h.deskName, Hours: h.hours, Title: rfa.Ref() + " · " + h.deskName},
 		Ref:          rfa.Ref(),
 		Status:       statusLabel(rfa.Status),
 		StatusClass:  "st-" + string(rfa.Status),

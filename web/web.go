@@ -68,6 +68,9 @@ type Options struct {
 	AdminToken string
 	// DeskName is shown in every page's header ("Service Desk" if empty).
 	DeskName string
+	// Hours says when the desk is open, for people ("Monday to Friday,
+	// 08:00–17:00 UK time, closed on bank holidays"); "" means that text.
+	Hours string
 	// SupportEmail is the address the landing page tells schools to
 	// write to; "" leaves the address out.
 	SupportEmail string
@@ -113,6 +116,7 @@ type handler struct {
 	health     HealthFunc
 	adminToken string
 	deskName   string
+	hours      string
 	support    string
 	sent       func() []SentMail
 	log        *slog.Logger
@@ -147,6 +151,7 @@ func NewHandler(opts Options) http.Handler {
 		health:     opts.Health,
 		adminToken: opts.AdminToken,
 		deskName:   opts.DeskName,
+		hours:      opts.Hours,
 		support:    opts.SupportEmail,
 		sent:       opts.Sent,
 		log:        opts.Logger,
@@ -161,6 +166,9 @@ func NewHandler(opts Options) http.Handler {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.hours == "" {
+		h.hours = "Monday to Friday, 08:00–17:00 UK time, closed on bank holidays"
 	}
 	if h.deskName == "" {
 		h.deskName = "Service Desk"
