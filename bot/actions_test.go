@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +111,43 @@ func TestReplyFromThreadMarksItReadInTheSameTransaction(t *testing.T) {
 	}
 	if r, err := f.desk.RFAByChatThread(ctx, "500"); err != nil || r.Num != 1 {
 		t.Errorf("thread index: %v %v", r, err)
+	}
+}
+
+func TestSubjectEchoDoesNotEscalate(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(mail("se1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Cannot escalate teacher permissions in MIS", "broken"))
+	for i, subj := range []string{"Re: [RFA-1] Received: Cannot escalate teacher permissions in MIS", "RE: Cannot escalate teacher permissions in MIS"} {
+		f.ingest(mail(fmt.Sprintf("se%d@oakprimary.sch.uk", i+2), "s@oakprimary.sch.uk", subj, "Any news?"))
+	}
+	if hasEvent(f.rfa(1), bot.EventEscalated) {
+		t.Error("the RFA's own subject, echoed in replies, escalated it")
+	}
+	f.ingest(mail("se9@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Re: [RFA-1] Cannot escalate teacher permissions in MIS - ESCALATE", "Please"))
+	if !hasEvent(f.rfa(1), bot.EventEscalated) {
+		t.Error("a subject that adds ESCALATE did not escalate")
+	}
+}
+
+func TestBatchWithAnUnrecordableMailDeadLettersItAndKeepsTheRest(t *testing.T) {
+	f := newFixture(t)
+	good := mail("ok1@oakprimary.sch.uk", "a@oakprimary.sch.uk", "Printer", "jams")
+	poison := mail("poison@oakprimary.sch.uk", "b@oakprimary.sch.uk", "Hello", "hi")
+	poison.References = []string{""} // an empty thread key: the store refuses it
+	poison.InReplyTo = nil
+	poison.MessageID = ""
+	poison.DedupeKey = "mid:" + strings.Repeat("x", 40000) // over bbolt's key limit
+	later := mail("ok2@oakprimary.sch.uk", "c@oakprimary.sch.uk", "Scanner", "offline")
+	out := f.ingest(good, poison, later)
+	if out[0].Action != bot.ActionCreated || out[2].Action != bot.ActionCreated {
+		t.Fatalf("good mails were not recorded: %+v", out)
+	}
+	if out[1].Action != bot.ActionDeadLetter || out[1].Disposition != bot.ToFailed {
+		t.Errorf("the unrecordable mail: %+v, want a dead letter moved to Failed", out[1])
+	}
+	var dls []bot.DeadLetter
+	f.db.View(context.Background(), func(tx bot.Tx) error { var err error; dls, err = tx.DeadLetters(); return err })
+	if len(dls) != 1 || !strings.Contains(dls[0].Reason, "could not be recorded") || dls[0].From == "" {
+		t.Errorf("dead letters = %+v", dls)
 	}
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -69,6 +70,19 @@ type preparing struct {
 	done chan struct{}
 	p    PreparedMail
 	err  error
+}
+
+// deliver hands item over through the transport. A panic in the
+// transport (a rendering bug on odd input, say) becomes a permanent
+// failure of that item, so one bad item can never stop the daemon.
+func (l *Deliverer) deliver(ctx context.Context, item OutboxItem) (rcpt Receipt, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			l.opts.Logger.Error("delivery panicked; item given up", "kind", item.Kind, "item", item.ID, "panic", p)
+			err = &DeliveryError{Failure: DeliveryPermanent, Err: fmt.Errorf("bot: delivering %s item %d panicked: %v", item.Kind, item.ID, p)}
+		}
+	}()
+	return l.t.Deliver(ctx, item)
 }
 
 // prepareAhead starts preparing item in the background, or returns nil
@@ -144,6 +158,13 @@ type Deliverer struct {
 	t    Transport
 	opts DelivererOptions
 	kick chan struct{}
+
+	// accepted holds items the far side accepted whose result could not
+	// be recorded (the store refused the write): they are never handed
+	// over again, only their record is retried. Owned by Run.
+	accepted map[uint64]Receipt
+	// pausedUntil keeps a credentials pause in force even when kicked.
+	pausedUntil time.Time
 }
 
 // NewDeliverer returns a deliverer for the items of t's kind in desk's outbox.
@@ -170,7 +191,7 @@ func NewDeliverer(desk *Desk, t Transport, opts *DelivererOptions) *Deliverer {
 	if o.AuthHint == "" {
 		o.AuthHint = "check smtp.username and smtp.password"
 	}
-	return &Deliverer{desk: desk, t: t, opts: o, kick: make(chan struct{}, 1)}
+	return &Deliverer{desk: desk, t: t, opts: o, kick: make(chan struct{}, 1), accepted: make(map[uint64]Receipt)}
 }
 
 // Kick wakes the deliverer to look at the outbox now. It never blocks.
@@ -210,13 +231,16 @@ func (l *Deliverer) Run(ctx context.Context) error {
 // is recorded before the next is handed over; with a MailPreparer the
 // next mail is prepared while that record commits.
 func (l *Deliverer) pass(ctx context.Context) (time.Duration, error) {
+	now := l.opts.Now()
+	if now.Before(l.pausedUntil) {
+		return l.pausedUntil.Sub(now), nil
+	}
 	items, err := l.desk.Outbox(ctx)
 	if err != nil {
 		return l.opts.Idle, err
 	}
 	next := l.opts.Idle
 	var due []OutboxItem
-	now := l.opts.Now()
 	for _, item := range items {
 		switch {
 		case item.Kind != l.t.Kind():
@@ -241,18 +265,25 @@ func (l *Deliverer) pass(ctx context.Context) (time.Duration, error) {
 		}
 		var rcpt Receipt
 		var sendErr error
-		if ahead != nil {
+		if r, ok := l.accepted[item.ID]; ok {
+			rcpt = r // handed over already: only the record is missing
+		} else if ahead != nil {
 			rcpt, sendErr = ahead.commit(work)
 			ahead = nil
 		} else {
-			rcpt, sendErr = l.t.Deliver(work, item)
+			rcpt, sendErr = l.deliver(work, item)
 		}
 		if sendErr == nil && i+1 < len(due) {
 			ahead = l.prepareAhead(work, due[i+1])
 		}
 		if err := l.desk.RecordDelivery(work, item, rcpt, sendErr); err != nil {
+			if sendErr == nil {
+				l.accepted[item.ID] = rcpt
+			}
+			l.opts.Health(false, string(item.Kind)+": cannot record deliveries: "+err.Error())
 			return next, err
 		}
+		delete(l.accepted, item.ID)
 		var de *DeliveryError
 		switch {
 		case sendErr == nil:
@@ -261,6 +292,7 @@ func (l *Deliverer) pass(ctx context.Context) (time.Duration, error) {
 		case errors.As(sendErr, &de) && de.Failure == DeliveryAuth:
 			l.opts.Health(false, string(item.Kind)+": credentials refused: "+l.opts.AuthHint+" ("+sendErr.Error()+")")
 			l.opts.Logger.Error("delivery paused: credentials refused", "kind", item.Kind, "err", sendErr, "pause", l.opts.AuthPause)
+			l.pausedUntil = l.opts.Now().Add(l.opts.AuthPause)
 			return l.opts.AuthPause, nil
 		case errors.As(sendErr, &de) && de.Failure == DeliveryPermanent:
 			l.opts.Logger.Warn("refused for good", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "err", sendErr)

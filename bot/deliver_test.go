@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -226,5 +227,88 @@ func TestPreparedAheadFailureIsRetriedAndNothingDoubles(t *testing.T) {
 		if n := seen[fmt.Sprintf("r%d@oakprimary.sch.uk", i)]; n != 1 {
 			t.Errorf("r%d got %d acknowledgements, want 1", i, n)
 		}
+	}
+}
+
+// refusingStore is the real store with one injected fault: while
+// refuse is set, the next Update fails as a full disk would.
+type refusingStore struct {
+	bot.Store
+	refuse atomic.Bool
+}
+
+func (s *refusingStore) Update(ctx context.Context, fn func(bot.Tx) error) error {
+	if s.refuse.CompareAndSwap(true, false) {
+		return errors.New("injected: no space left on device")
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+func TestAcceptedMailIsNeverSentAgainWhenItsRecordFails(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "d.db"), &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := &refusingStore{Store: db}
+	var l *bot.Deliverer
+	desk := bot.NewDesk(st, bot.DeskConfig{Name: "Desk", Address: bot.Address{Email: "support@example.org"}, BaseURL: "https://x.example"},
+		&bot.DeskOptions{OnOutbox: func() { l.Kick() }})
+	srv, err := demo.StartSMTPCapture(&demo.SMTPCaptureOptions{OnAccept: func(demo.CapturedMail) { st.refuse.Store(true) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	sender, err := mailbox.NewSender(mailbox.SMTPConfig{Address: srv.Addr(), Security: "none"}, mailbox.SenderOptions{From: bot.Address{Email: "support@example.org"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var unhealthy []string
+	l = bot.NewDeliverer(desk, bot.MailTransport(sender), &bot.DelivererOptions{Health: func(ok bool, reason string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !ok {
+			unhealthy = append(unhealthy, reason)
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go desk.Run(ctx)
+	go l.Run(ctx)
+	if _, err := desk.Ingest(ctx, "INBOX", 1, []bot.Delivered{{UID: 1, Mail: mail("rf@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken")}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the outbox to empty once the store works again", func() bool {
+		items, _ := desk.Outbox(ctx)
+		return len(items) == 0
+	})
+	if n := len(srv.Messages()); n != 1 {
+		t.Errorf("the SMTP server got the mail %d times, want once", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(unhealthy) == 0 || !strings.Contains(unhealthy[0], "cannot record") {
+		t.Errorf("health reports = %q", unhealthy)
+	}
+}
+
+func TestCredentialsPauseHoldsWhenKicked(t *testing.T) {
+	f := newFixture(t)
+	d := f.startDelivery(t, &demo.SMTPCaptureOptions{Username: "desk", Password: "right"}, "desk", "wrong")
+	f.ingest(mail("kp1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
+	waitFor(t, "an unhealthy report", func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return len(d.health) > 0
+	})
+	for i := range 5 { // each commit kicks the deliverer
+		f.ingest(mail(fmt.Sprintf("kp%d@oakprimary.sch.uk", i+2), fmt.Sprintf("k%d@oakprimary.sch.uk", i), "Login", "broken"))
+	}
+	time.Sleep(200 * time.Millisecond)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.health) != 1 {
+		t.Errorf("%d login attempts during the pause, want 1 (every kick retried the refused credentials)", len(d.health))
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -158,6 +160,9 @@ func (d *Desk) handle(ctx context.Context, ev event) {
 	switch ev := ev.(type) {
 	case ingestEvent:
 		out, err := d.ingest(ctx, ev.mailbox, ev.uidValidity, ev.batch, ev.pre)
+		if err != nil && ctx.Err() == nil {
+			out, err = d.ingestOneByOne(ctx, ev.mailbox, ev.uidValidity, ev.batch, ev.pre, err)
+		}
 		ev.reply <- ingestReply{out, err}
 	case deliveryEvent:
 		ev.reply <- d.recordDelivery(ctx, ev.item, ev.rcpt, ev.err)
@@ -196,7 +201,11 @@ func await[T any](ctx context.Context, d *Desk, reply chan T) (T, error) {
 }
 
 // Ingest records a batch of delivered messages in one transaction and
-// returns one Outcome per message, in batch order. The batch must hold
+// returns one Outcome per message, in batch order. If the batch cannot be
+// recorded, each message is recorded on its own and one that still
+// cannot be becomes a dead letter (ToFailed); should the store refuse
+// even that, the outcomes so far are returned and the messages without
+// one are left for a later catch-up. The batch must hold
 // messages of one mailbox under one UIDVALIDITY; messages already
 // recorded (same DedupeKey) are answered "duplicate" and change nothing.
 // The mailbox's cursor advances to the highest UID in the batch and
@@ -299,7 +308,14 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 				}
 				queued = true
 			}
-			return d.noteOnRFA(tx, item, EventMailSent, describeItem(item)+" accepted by the mail server")
+			return updateItemRFA(tx, item, func(r *RFA) error {
+				kind := EventMailSent
+				if !slices.ContainsFunc(item.Mail.To, func(a Address) bool { return strings.EqualFold(a.Email, r.Requester.Email) }) {
+					kind = EventStaffMailSent // to managers or staff: never shown to the requester
+				}
+				r.addEvent(d.now(), kind, "rfadesk", describeItem(item)+" accepted by the mail server")
+				return nil
+			})
 		case failure == DeliveryPermanent:
 			if err := tx.DeleteOutbox(item.ID); err != nil {
 				return err

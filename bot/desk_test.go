@@ -385,24 +385,27 @@ func TestCursorAdvancesAndSurvivesValidityChange(t *testing.T) {
 	}
 }
 
-func TestBatchIsAllOrNothing(t *testing.T) {
+func TestEachMailIsAllOrNothing(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	good := mail("ok@oakprimary.sch.uk", "a@oakprimary.sch.uk", "x", "y")
 	bad := mail("", "a@oakprimary.sch.uk", "x", "y")
-	bad.DedupeKey = ""
-	_, err := f.desk.Ingest(ctx, "INBOX", 7, []bot.Delivered{{UID: 1, Mail: good}, {UID: 2, Mail: bad}})
-	if err == nil {
-		t.Fatal("batch with an unidentifiable message accepted")
+	bad.DedupeKey = "" // cannot be keyed: the batch transaction fails
+	out, err := f.desk.Ingest(ctx, "INBOX", 7, []bot.Delivered{{UID: 1, Mail: good}, {UID: 2, Mail: bad}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Action != bot.ActionCreated || out[1].Action != bot.ActionDeadLetter {
+		t.Fatalf("outcomes = %+v", out)
 	}
 	all, _ := f.desk.RFAs(ctx)
 	c, _ := f.desk.Cursor(ctx, "INBOX")
-	if len(all) != 0 || len(f.outbox()) != 0 || c.LastUID != 0 {
-		t.Errorf("failed batch left state: %d RFAs, %d outbox, cursor %+v", len(all), len(f.outbox()), c)
+	if len(all) != 1 || len(all[0].Events) < 2 || c.LastUID != 2 {
+		t.Errorf("after the fallback: %d RFAs, cursor %+v", len(all), c)
 	}
-	out := f.ingest(good)
-	if out[0].RFA != 1 {
-		t.Errorf("RFA number after a rolled-back batch = %d, want 1", out[0].RFA)
+	items := f.outbox()
+	if len(items) != 2 { // the good mail's acknowledgement and the staff alert
+		t.Errorf("outbox = %d items, want 2", len(items))
 	}
 }
 

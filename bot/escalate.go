@@ -17,8 +17,14 @@ var escalateWord = regexp.MustCompile(`(?i)^\W*escalate\W*$`)
 // asksToEscalate reports whether a requester's mail asks to escalate:
 // the word "escalate" alone on the first non-empty line of the new text,
 // or anywhere in the subject as a word.
-func asksToEscalate(subject, reply string) bool {
-	for _, w := range strings.FieldsFunc(strings.ToLower(subject), func(r rune) bool {
+func asksToEscalate(subject, reply, rfaSubject string) bool {
+	// Replies carry the RFA's own subject back ("Re: [RFA-3] Received:
+	// Cannot escalate permissions"): only words added to it count.
+	subject = strings.ToLower(cleanSubject(subject))
+	if rfaSubject = strings.ToLower(strings.TrimSpace(rfaSubject)); rfaSubject != "" {
+		subject = strings.ReplaceAll(subject, rfaSubject, "")
+	}
+	for _, w := range strings.FieldsFunc(subject, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z')
 	}) {
 		if w == "escalate" {

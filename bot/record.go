@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -64,6 +66,58 @@ func (d *Desk) ingest(ctx context.Context, mailbox string, uidValidity uint32, b
 	}
 	return outcomes, nil
 }
+
+// ingestOneByOne is the fallback when a batch cannot be recorded: each
+// message is recorded in a transaction of its own, and one that still
+// fails (an id the store cannot key, say) becomes a dead letter instead
+// of blocking every message behind it for ever. If even the dead letter
+// cannot be written the store itself is failing: the error is returned
+// and nothing more is recorded, so intake offers the rest again later.
+func (d *Desk) ingestOneByOne(ctx context.Context, mailbox string, uidValidity uint32, batch []Delivered, pre []readMail, batchErr error) ([]Outcome, error) {
+	d.log.Warn("a batch could not be recorded; recording its messages one by one", "mailbox", mailbox, "messages", len(batch), "err", batchErr)
+	var outcomes []Outcome
+	for i := range batch {
+		out, err := d.ingest(ctx, mailbox, uidValidity, batch[i:i+1], pre[i:i+1])
+		if err == nil {
+			outcomes = append(outcomes, out...)
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		m := batch[i]
+		u := &unrecordable{reason: "could not be recorded: " + truncate(err.Error(), 300)}
+		if m.Mail != nil {
+			m.DedupeKey = m.Mail.DedupeKey
+			u.from, u.subject = m.Mail.From.String(), truncate(m.Mail.Subject, 200)
+		}
+		m.ParseErr = u
+		if len(m.DedupeKey) > 200 || m.DedupeKey == "" {
+			sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%s", mailbox, uidValidity, m.UID, m.DedupeKey))
+			m.DedupeKey = "sha256:" + hex.EncodeToString(sum[:])
+		}
+		m.Mail = nil
+		out, err = d.ingest(ctx, mailbox, uidValidity, []Delivered{m}, []readMail{{}})
+		if err != nil {
+			if len(outcomes) > 0 {
+				// What was recorded stands; the rest has no outcome and
+				// stays in the mailbox to be offered again.
+				d.log.Error("the store refuses even a dead letter; recording stopped", "mailbox", mailbox, "uid", m.UID, "err", err)
+				return outcomes, nil
+			}
+			return nil, fmt.Errorf("bot: even a dead letter cannot be recorded: %w", err)
+		}
+		outcomes = append(outcomes, out...)
+	}
+	return outcomes, nil
+}
+
+// unrecordable is the dead-letter reason of a parsed mail the store
+// refused; it keeps who sent it, as the raw bytes are not at hand (the
+// original stays in the mailbox's failed folder).
+type unrecordable struct{ reason, from, subject string }
+
+func (u *unrecordable) Error() string { return u.reason }
 
 // readMail is what a new RFA reads from its mail: pure work done on the
 // caller's goroutine (Ingest), so the desk goroutine only decides and
@@ -276,7 +330,7 @@ func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) (bool, error) {
 		r.Status = StatusOpen
 		r.addEvent(m.Received, EventReopened, m.From.Email, "the requester says it is still broken")
 	}
-	if asksToEscalate(m.Subject, m.Reply) {
+	if asksToEscalate(m.Subject, m.Reply, r.Subject) {
 		q, err := d.escalate(tx, r, Actor{Name: m.From.Name, ID: m.From.Email}, "by email")
 		if err != nil {
 			return false, err
@@ -375,13 +429,17 @@ func (d *Desk) deadLetter(tx Tx, mailbox string, m *Delivered, key string) (bool
 		dl.Reason = m.ParseErr.Error()
 	}
 	dl.From, dl.Subject = sniffHeaders(m.Raw)
+	var u *unrecordable
+	if errors.As(m.ParseErr, &u) {
+		dl.From, dl.Subject = u.from, u.subject
+	}
 	if err := tx.PutDeadLetter(dl); err != nil {
 		return false, err
 	}
 	if err := tx.PutDedupe(key, 0); err != nil {
 		return false, err
 	}
-	text := fmt.Sprintf("A message in %s could not be turned into an RFA and was moved to the failed folder.\n\nDead letter: %d\nFrom: %s\nSubject: %s\nReason: %s\n\nThe original is kept in the store and in the failed folder.\n",
+	text := fmt.Sprintf("A message in %s could not be turned into an RFA and was moved to the failed folder.\n\nDead letter: %d\nFrom: %s\nSubject: %s\nReason: %s\n\nThe original is kept in the failed folder (and in the store when it could not be parsed).\n",
 		mailbox, dl.ID, dl.From, dl.Subject, dl.Reason)
 	if err := d.enqueueChat(tx, 0, &ChatPost{Channel: ChatOps, Text: text}); err != nil {
 		return false, err

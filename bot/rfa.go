@@ -221,7 +221,8 @@ const (
 	EventMessage        = "message"
 	EventFieldsFilled   = "fields-filled"
 	EventAckQueued      = "ack-queued"
-	EventMailSent       = "mail-sent"
+	EventMailSent       = "mail-sent"       // a mail to the requester was accepted
+	EventStaffMailSent  = "staff-mail-sent" // a mail to managers or staff was accepted
 	EventMailFailed     = "mail-failed"
 	EventAutoSuppressed = "auto-reply-suppressed"
 	EventAutoReply      = "auto-reply-received"

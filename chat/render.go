@@ -69,6 +69,9 @@ func cut(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
+	if n <= 1 {
+		return ""
+	}
 	rs := []rune(s)[:n-1]
 	// Drop a trailing lone backslash so the "…" is not escaped.
 	for len(rs) > 0 && rs[len(rs)-1] == '\\' {
@@ -137,9 +140,14 @@ func (b *embedBudget) take(s string, max int) string {
 	return s
 }
 
+// cardFooter tells staff how to work an RFA from its thread.
+const cardFooter = "Reply in the thread to email the requester; start with note: for an internal note."
+
 // card renders an RFA's post: an embed and the "Take it" button.
 func card(r *bot.RFA, clocks []bot.ClockState) (*discordgo.MessageEmbed, []discordgo.MessageComponent) {
-	b := &embedBudget{left: maxEmbedTotal}
+	// The footer's room is kept back so that long requester text can
+	// never squeeze it to nothing.
+	b := &embedBudget{left: maxEmbedTotal - len(cardFooter)}
 	e := &discordgo.MessageEmbed{Color: 0x3b82f6}
 	e.Title = b.take(r.Ref()+" · "+Neutralise(r.Subject), maxEmbedTitle)
 	var desc []string
@@ -200,7 +208,7 @@ func card(r *bot.RFA, clocks []bot.ClockState) (*discordgo.MessageEmbed, []disco
 	if len(lines) > 0 {
 		add("SLA", strings.Join(lines, "\n"), false)
 	}
-	e.Footer = &discordgo.MessageEmbedFooter{Text: b.take("Reply in the thread to email the requester; start with note: for an internal note.", 2048)}
+	e.Footer = &discordgo.MessageEmbedFooter{Text: cardFooter}
 	buttons := []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 		discordgo.Button{Label: "Take it", Style: discordgo.PrimaryButton, CustomID: takeButtonID(r.Num)},
 	}}}

@@ -154,3 +154,27 @@ func TestRewriter(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestCardWithHugeReportStaysWithinLimits is the crash a long subject
+// and long report fields used to cause: the embed budget reached zero
+// before the footer and cut panicked.
+func TestCardWithHugeReportStaysWithinLimits(t *testing.T) {
+	long := strings.Repeat("Very long words from a school ", 200)
+	r := &bot.RFA{Num: 7, Subject: long, Report: bot.Report{Site: long, Components: []string{long, long}, Level: long, ActionTaken: long, ErrorMessage: long, CanReplicate: bot.ReplicateYes}}
+	e, _ := card(r, nil)
+	total := utf8.RuneCountInString(e.Title) + utf8.RuneCountInString(e.Description) + utf8.RuneCountInString(e.Footer.Text)
+	for _, f := range e.Fields {
+		total += utf8.RuneCountInString(f.Name) + utf8.RuneCountInString(f.Value)
+	}
+	if total > 6000 {
+		t.Errorf("embed has %d characters, Discord allows 6000", total)
+	}
+	if e.Footer.Text != cardFooter {
+		t.Errorf("footer = %q", e.Footer.Text)
+	}
+	for _, n := range []int{-1, 0, 1} {
+		if got := cut("abc", n); got != "" {
+			t.Errorf("cut(_, %d) = %q", n, got)
+		}
+	}
+}
