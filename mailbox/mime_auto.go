@@ -80,7 +80,9 @@ func fillBounceFromText(b *bot.Bounce, m *bot.Mail) {
 	}
 	if b.OriginalMessageID == "" {
 		if sm := bodyMessageID.FindStringSubmatch(m.Text); sm != nil {
-			b.OriginalMessageID = bot.NormalizeMessageID(sm[1])
+			if id := bot.NormalizeMessageID(sm[1]); validMessageID(id) {
+				b.OriginalMessageID = id
+			}
 		}
 	}
 }

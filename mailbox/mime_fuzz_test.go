@@ -38,6 +38,11 @@ func FuzzParse(f *testing.F) {
 		if m.DedupeKey == "" || m.DedupeKey != key {
 			t.Fatalf("Mail.DedupeKey = %q, DedupeKey = %q", m.DedupeKey, key)
 		}
+		for _, id := range append(append([]string{m.MessageID}, m.InReplyTo...), m.References...) {
+			if id != "" && !validMessageID(id) {
+				t.Fatalf("kept message id %q fails validMessageID", id)
+			}
+		}
 		if m.From.Email == "" || m.From.Email != strings.ToLower(m.From.Email) {
 			t.Fatalf("From.Email = %q", m.From.Email)
 		}

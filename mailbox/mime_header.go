@@ -272,11 +272,45 @@ func splitOutsideQuotes(v string) []string {
 
 var angleID = regexp.MustCompile(`<[^<>]*>`)
 
+// maxMessageIDLen is the longest normalised message id kept, in bytes.
+// Ids become bbolt keys (at most 32 KiB), so a longer one must never
+// reach the store; RFC 5322 lines are 998 bytes at most anyway.
+const maxMessageIDLen = 250
+
+// validMessageID reports whether id, in normalised form (see
+// bot.NormalizeMessageID), is one we keep when parsing and send when
+// composing: 1 to maxMessageIDLen bytes of printable ASCII without
+// space or angle brackets. Parse and the Sender share it, so an id the
+// parser keeps is never one the Sender refuses.
+func validMessageID(id string) bool {
+	if id == "" || len(id) > maxMessageIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c >= 0x7f || c == '<' || c == '>' {
+			return false
+		}
+	}
+	return true
+}
+
 // parseIDList returns the normalised message ids in a Message-ID,
 // In-Reply-To or References value: every <...> token, or when there are
-// no angle brackets, every whitespace-separated word. Empty ids are
-// dropped.
+// no angle brackets, every whitespace-separated word. Ids that fail
+// validMessageID (empty, too long, non-ASCII, spaces) are dropped.
 func parseIDList(v string) []string {
+	var out []string
+	for _, n := range normalisedIDs(v) {
+		if validMessageID(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// normalisedIDs returns every non-empty id token of v, normalised but
+// not yet validated.
+func normalisedIDs(v string) []string {
 	v = validUTF8(v)
 	var raw []string
 	if strings.Contains(v, "<") {
@@ -286,18 +320,25 @@ func parseIDList(v string) []string {
 	}
 	var out []string
 	for _, id := range raw {
-		if n := bot.NormalizeMessageID(id); n != "" && !strings.ContainsAny(n, " \t") {
+		if n := bot.NormalizeMessageID(id); n != "" {
 			out = append(out, n)
 		}
 	}
 	return out
 }
 
-// messageID returns the normalised Message-ID of h, or "".
+// messageID returns the normalised Message-ID of h: the first id of the
+// first Message-ID field that has one, or "" when there is none or that
+// id fails validMessageID (too long, non-ASCII...): a later id is not
+// taken instead. "" makes DedupeKey fall back to the digest of the raw
+// bytes.
 func messageID(h header) string {
 	for _, v := range h.Values("Message-Id") {
-		if ids := parseIDList(v); len(ids) > 0 {
-			return ids[0]
+		if ids := normalisedIDs(v); len(ids) > 0 {
+			if validMessageID(ids[0]) {
+				return ids[0]
+			}
+			return ""
 		}
 	}
 	return ""

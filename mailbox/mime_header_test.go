@@ -1,6 +1,8 @@
 package mailbox
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +52,8 @@ func TestParseIDList(t *testing.T) {
 		{"<> <  > <x@y>", "x@y"},
 		{"(comment) <x@y> trailing", "x@y"},
 		{"", ""},
+		{"<caf\u00e9@d> <x@y> <a\x01b@c>", "x@y"},
+		{"<" + strings.Repeat("z", 300) + "@d> <x@y>", "x@y"},
 	}
 	for _, tt := range tests {
 		if got := strings.Join(parseIDList(tt.in), " "); got != tt.want {
@@ -198,5 +202,69 @@ func TestDecodeText(t *testing.T) {
 		if got := decodeText(tt.in); got != tt.want {
 			t.Errorf("decodeText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// Ids become bbolt keys and are sent back in In-Reply-To/References, so
+// Parse keeps only ids the Sender accepts (validMessageID) and a bad
+// Message-ID counts as missing.
+func TestParseMessageIDValidity(t *testing.T) {
+	long := "<" + strings.Repeat("a", 40000) + "@x.test>"
+	edge := strings.Repeat("b", maxMessageIDLen-len("@x.test")) + "@x.test" // exactly the limit
+	tests := []struct {
+		name, msgID, refs, inReplyTo string
+		wantMID, wantRefs, wantIRT   string // wantMID "" means a sha256 DedupeKey
+	}{
+		{"normal ids kept", "<Abc@X.test>", "<r1@x.test> <r2@x.test>", "<r2@x.test>", "abc@x.test", "r1@x.test r2@x.test", "r2@x.test"},
+		{"40,000-char Message-ID", long, "", "", "", "", ""},
+		{"40,000-char reference", "<m@x.test>", "<r1@x.test> " + long + " <r2@x.test>", long, "m@x.test", "r1@x.test r2@x.test", ""},
+		{"id at the length limit", "<" + edge + ">", "<" + edge + ">", "", edge, edge, ""},
+		{"id one over the limit", "<b" + edge + ">", "<r1@x.test> <b" + edge + ">", "", "", "r1@x.test", ""},
+		{"non-ASCII Message-ID", "<caf\u00e9@x.test>", "", "", "", "", ""},
+		{"8-bit Message-ID", "<caf\xe9@x.test>", "", "", "", "", ""},
+		{"non-ASCII reference", "<m@x.test>", "<r1@x.test> <caf\u00e9@x.test> <r2@x.test>", "<r\u00e9@x.test>", "m@x.test", "r1@x.test r2@x.test", ""},
+		{"bad first Message-ID not replaced by a later one", "<caf\u00e9@x.test> <m@x.test>", "", "", "", "", ""},
+		{"space inside brackets", "<a b@x.test>", "<a b@x.test> <r@x.test>", "", "", "r@x.test", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := "From: ann@school.test\r\nMessage-ID: " + tt.msgID + "\r\n"
+			if tt.refs != "" {
+				raw += "References: " + tt.refs + "\r\n"
+			}
+			if tt.inReplyTo != "" {
+				raw += "In-Reply-To: " + tt.inReplyTo + "\r\n"
+			}
+			raw += "Subject: hi\r\n\r\nbody\r\n"
+			m, err := Parse([]byte(raw), ParseOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.MessageID != tt.wantMID {
+				t.Errorf("MessageID = %.80q, want %q", m.MessageID, tt.wantMID)
+			}
+			wantKey := "mid:" + tt.wantMID
+			if tt.wantMID == "" {
+				sum := sha256.Sum256([]byte(raw))
+				wantKey = "sha256:" + hex.EncodeToString(sum[:])
+			}
+			if m.DedupeKey != wantKey {
+				t.Errorf("Mail.DedupeKey = %.80q, want %q", m.DedupeKey, wantKey)
+			}
+			if k := DedupeKey([]byte(raw)); k != m.DedupeKey {
+				t.Errorf("DedupeKey(raw) = %.80q, Mail.DedupeKey = %.80q", k, m.DedupeKey)
+			}
+			if got := strings.Join(m.References, " "); got != tt.wantRefs {
+				t.Errorf("References = %.80q, want %q", got, tt.wantRefs)
+			}
+			if got := strings.Join(m.InReplyTo, " "); got != tt.wantIRT {
+				t.Errorf("InReplyTo = %.80q, want %q", got, tt.wantIRT)
+			}
+			for _, id := range append(append([]string{m.MessageID}, m.References...), m.InReplyTo...) {
+				if id != "" && !validMessageID(id) {
+					t.Errorf("kept id %.80q fails validMessageID", id)
+				}
+			}
+		})
 	}
 }

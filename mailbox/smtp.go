@@ -172,7 +172,8 @@ const (
 //     any non-4xx failure of AUTH itself (mechanism missing, TLS missing);
 //   - DeliveryPermanent for other 5xx replies to MAIL, RCPT or DATA
 //     (Recipient set for RCPT), and for a mail that cannot be sent as it
-//     is (no recipient, bad address or Message-ID);
+//     is (no recipient, bad address, invalid m.MessageID; an invalid
+//     In-Reply-To or References id is left out, never an error);
 //   - DeliveryTemporary for everything else: 4xx, dial errors, timeouts,
 //     dropped connections, TLS failures, refusals at greeting or EHLO,
 //     and ctx ending (the error then wraps ctx.Err()).

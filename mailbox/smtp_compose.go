@@ -14,7 +14,10 @@ import (
 	"rfadesk/bot"
 )
 
-// compose builds the message and the envelope recipients.
+// compose builds the message and the envelope recipients. It fails
+// (a permanent failure for Send) when m cannot be sent as it is: no
+// recipient, a bad address, our own Message-ID invalid, an attachment
+// without data. Invalid In-Reply-To or References ids are skipped.
 func (s *Sender) compose(m *bot.OutgoingMail) (*mail.Msg, []string, error) {
 	if m == nil {
 		return nil, nil, errors.New("mailbox: nil outgoing mail")
@@ -40,20 +43,19 @@ func (s *Sender) compose(m *bot.OutgoingMail) (*mail.Msg, []string, error) {
 	msg.Subject(oneLine(m.Subject))
 	msg.SetMessageIDWithValue(m.MessageID)
 	msg.SetDateWithValue(time.Now())
-	if m.InReplyTo != "" {
-		if err := checkMessageID(m.InReplyTo); err != nil {
-			return nil, nil, fmt.Errorf("mailbox: outgoing In-Reply-To: %w", err)
-		}
+	// In-Reply-To and References come from other people's mail: an id
+	// that fails validMessageID is left out rather than failing the
+	// mail (Parse already drops such ids; this covers older records).
+	if validMessageID(m.InReplyTo) {
 		msg.SetGenHeader(mail.HeaderInReplyTo, "<"+m.InReplyTo+">")
 	}
-	if len(m.References) > 0 {
-		refs := make([]string, 0, len(m.References))
-		for _, id := range m.References {
-			if err := checkMessageID(id); err != nil {
-				return nil, nil, fmt.Errorf("mailbox: outgoing References: %w", err)
-			}
+	refs := make([]string, 0, len(m.References))
+	for _, id := range m.References {
+		if validMessageID(id) {
 			refs = append(refs, "<"+id+">")
 		}
+	}
+	if len(refs) > 0 {
 		// One value: go-mail joins several values with ", ".
 		msg.SetGenHeader(mail.HeaderReferences, strings.Join(refs, " "))
 	}
@@ -115,16 +117,12 @@ func attachmentType(ct string) mail.ContentType {
 	return mail.ContentType(mt)
 }
 
-// checkMessageID accepts the normalised form: no brackets, no space or
-// control characters, printable ASCII.
+// checkMessageID accepts what validMessageID accepts: the normalised
+// form, printable ASCII without space or brackets, at most
+// maxMessageIDLen bytes.
 func checkMessageID(id string) error {
-	if id == "" {
-		return errors.New("empty")
-	}
-	for _, r := range id {
-		if r <= ' ' || r >= 0x7f || r == '<' || r == '>' {
-			return fmt.Errorf("%q contains %q", id, r)
-		}
+	if !validMessageID(id) {
+		return fmt.Errorf("invalid message id %q", truncate(id, 80))
 	}
 	return nil
 }

@@ -272,7 +272,8 @@ func TestSendRefusesMalformedMailPermanently(t *testing.T) {
 		"bad recipient":    func(m *bot.OutgoingMail) { m.To[0].Email = "ann@school.test\r\nRCPT TO:<x@y>" },
 		"empty message id": func(m *bot.OutgoingMail) { m.MessageID = "" },
 		"bracketed id":     func(m *bot.OutgoingMail) { m.MessageID = "<a@b>" },
-		"bad in-reply-to":  func(m *bot.OutgoingMail) { m.InReplyTo = "a b" },
+		"non-ascii id":     func(m *bot.OutgoingMail) { m.MessageID = "caf\u00e9@desk.example.test" },
+		"over-long id":     func(m *bot.OutgoingMail) { m.MessageID = strings.Repeat("a", 251) + "@d" },
 		"attachment lost data": func(m *bot.OutgoingMail) {
 			m.Attachments = []bot.Attachment{{Name: "big.bin", Size: 10 << 20}}
 		},
