@@ -74,6 +74,10 @@ type IntakeOptions struct {
 	DedupeKey func(raw []byte) string
 	// BatchSize is the number of messages per Ingest call; default 100.
 	BatchSize int
+	// BatchBytes bounds the raw bytes of one batch, so a run of large
+	// mails cannot exhaust memory; default 64 MiB. A message larger than
+	// it is a batch on its own.
+	BatchBytes int64
 	// Logger receives progress and errors; nil discards them.
 	Logger *slog.Logger
 	// Health, if set, is called from the intake goroutine whenever the
@@ -122,6 +126,9 @@ func NewIntake(cfg IMAPConfig, in Ingester, opts IntakeOptions) (*Intake, error)
 	}
 	if cfg.IdleRestart <= 0 {
 		cfg.IdleRestart = 10 * time.Minute
+	}
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = 64 << 20
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 100

@@ -1,11 +1,14 @@
 package mailbox
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
 )
 
 var folders = []string{"Processed", "Failed"}
@@ -317,5 +320,49 @@ func TestBackoffGrowsToCap(t *testing.T) {
 	}
 	if d := in.backoff(50); d < time.Minute || d > 2*time.Minute {
 		t.Errorf("backoff(50) = %v, want within the 2 min cap", d)
+	}
+}
+
+// Batches are bounded by bytes as well as by count, so a run of large
+// mails cannot exhaust memory: with a limit below two messages' size,
+// every message is a batch of its own, and a message bigger than the
+// limit still goes through alone.
+func TestIntakeBatchesAreBoundedByBytes(t *testing.T) {
+	forEachServer(t, []string{"Processed", "Failed"}, func(t *testing.T, s *server) {
+		big := msg("big@x")
+		big = append(big, bytes.Repeat([]byte("0123456789abcdef\r\n"), 200)...) // about 3.6 kB
+		s.appendMsg(t, "INBOX", msg("s1@x"))
+		s.appendMsg(t, "INBOX", big)
+		s.appendMsg(t, "INBOX", msg("s2@x"))
+		s.appendMsg(t, "INBOX", msg("s3@x"))
+		rec := newRecorder()
+		_, stop := runIntake(t, s, rec, nil, func(_ *IMAPConfig, in *Intake) {
+			in.opts.BatchBytes = int64(len(msg("s1@x"))*2 + 10) // two small mails, not three
+		})
+		s.waitIDs(t, "Processed", "s1@x", "big@x", "s2@x", "s3@x")
+		stop()
+		_, _, offered := rec.snapshot()
+		if want := [][]uint32{{1}, {2}, {3, 4}}; !slices.EqualFunc(offered, want, slices.Equal) {
+			t.Fatalf("batches %v, want %v (BatchSize 2, and the big mail alone)", offered, want)
+		}
+	})
+}
+
+func TestFitBytes(t *testing.T) {
+	uids := []imap.UID{1, 2, 3, 4}
+	for _, c := range []struct {
+		sizes map[imap.UID]int64
+		limit int64
+		want  int
+	}{
+		{map[imap.UID]int64{1: 10, 2: 10, 3: 10, 4: 10}, 100, 4},
+		{map[imap.UID]int64{1: 10, 2: 10, 3: 10, 4: 10}, 25, 2},
+		{map[imap.UID]int64{1: 500, 2: 10}, 100, 1}, // too big alone: still goes
+		{map[imap.UID]int64{1: 10, 2: 500}, 100, 1},
+		{map[imap.UID]int64{}, 1, 4}, // sizes unknown (expunged)
+	} {
+		if got := fitBytes(uids, c.sizes, c.limit); got != c.want {
+			t.Errorf("fitBytes(%v, %d) = %d, want %d", c.sizes, c.limit, got, c.want)
+		}
 	}
 }

@@ -248,9 +248,11 @@ func (s *imapConn) catchUp(ctx context.Context, sweep bool) error {
 		return err
 	}
 	for len(uids) > 0 {
-		n := min(len(uids), i.opts.BatchSize)
-		chunk := uids[:n]
-		uids = uids[n:]
+		chunk, err := s.nextChunk(uids)
+		if err != nil {
+			return err
+		}
+		uids = uids[len(chunk):]
 		batch, err := s.fetch(chunk)
 		if err != nil {
 			return err
@@ -311,6 +313,39 @@ func (s *imapConn) searchUIDs(criteria *imap.SearchCriteria) ([]imap.UID, error)
 		return nil, err
 	}
 	return data.AllUIDs(), nil
+}
+
+// nextChunk returns the next batch to fetch from the front of uids: at
+// most BatchSize messages whose sizes add up to at most BatchBytes (and
+// always at least one message), so that memory stays bounded whatever
+// the mailbox holds. Sizes come from a cheap RFC822.SIZE fetch.
+func (s *imapConn) nextChunk(uids []imap.UID) ([]imap.UID, error) {
+	chunk := uids[:min(len(uids), s.i.opts.BatchSize)]
+	sizes := make(map[imap.UID]int64, len(chunk))
+	err := s.guard("fetch sizes", func(touch func()) error {
+		msgs, err := s.c.Fetch(imap.UIDSetNum(chunk...), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+		for _, m := range msgs {
+			sizes[m.UID] = m.RFC822Size
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return chunk[:fitBytes(chunk, sizes, s.i.opts.BatchBytes)], nil
+}
+
+// fitBytes is how many of uids, from the front, fit in limit bytes; at
+// least one. Unknown sizes count as zero (the message was expunged).
+func fitBytes(uids []imap.UID, sizes map[imap.UID]int64, limit int64) int {
+	var total int64
+	for n, u := range uids {
+		total += sizes[u]
+		if total > limit && n > 0 {
+			return n
+		}
+	}
+	return len(uids)
 }
 
 // fetch downloads the messages with the given UIDs (never setting \Seen)
