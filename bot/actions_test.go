@@ -151,3 +151,17 @@ func TestBatchWithAnUnrecordableMailDeadLettersItAndKeepsTheRest(t *testing.T) {
 		t.Errorf("dead letters = %+v", dls)
 	}
 }
+
+func TestFailedCardDeliveryKeepsThePostItCreated(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.ingest(mail("fc1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
+	item := bot.OutboxItem{ID: 77, Kind: bot.OutboxChat, RFA: 1, Chat: &bot.ChatPost{Channel: bot.ChatNewRFA}}
+	err := f.desk.RecordDelivery(ctx, item, bot.Receipt{ChatPostID: "9001"}, &bot.DeliveryError{Failure: bot.DeliveryTemporary, Err: errors.New("thread start: 500")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := f.rfa(1); r.Chat.PostID != "9001" || r.Chat.ThreadID != "" {
+		t.Errorf("chat = %+v, want the post remembered and no thread yet", r.Chat)
+	}
+}

@@ -294,6 +294,14 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 		if sendErr != nil && errors.As(sendErr, &de) {
 			failure = de.Failure
 		}
+		if sendErr != nil && item.Kind == OutboxChat {
+			// What the far side created before failing (a card whose
+			// thread could not be opened) is remembered, so a retry
+			// opens the thread rather than posting a second card.
+			if err := d.recordChatReceipt(tx, item, rcpt); err != nil {
+				return err
+			}
+		}
 		switch {
 		case sendErr == nil:
 			if err := tx.DeleteOutbox(item.ID); err != nil {
