@@ -156,7 +156,10 @@ func TestFailedCardDeliveryKeepsThePostItCreated(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.ingest(mail("fc1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
-	item := bot.OutboxItem{ID: 77, Kind: bot.OutboxChat, RFA: 1, Chat: &bot.ChatPost{Channel: bot.ChatNewRFA}}
+	item := bot.OutboxItem{Kind: bot.OutboxChat, RFA: 1, Chat: &bot.ChatPost{Channel: bot.ChatNewRFA}}
+	if err := f.db.Update(ctx, func(tx bot.Tx) error { _, err := tx.Enqueue(&item); return err }); err != nil {
+		t.Fatal(err)
+	}
 	err := f.desk.RecordDelivery(ctx, item, bot.Receipt{ChatPostID: "9001"}, &bot.DeliveryError{Failure: bot.DeliveryTemporary, Err: errors.New("thread start: 500")})
 	if err != nil {
 		t.Fatal(err)
