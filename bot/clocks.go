@@ -56,6 +56,20 @@ var (
 	workaroundMet  = []string{EventWorkaround, EventCleared}
 )
 
+// ClockLabel is a clock's name for people: "Response", "First update",
+// "Workaround".
+func ClockLabel(name string) string {
+	switch name {
+	case ClockResponse:
+		return "Response"
+	case ClockFirstUpdate:
+		return "First update"
+	case ClockWorkaround:
+		return "Workaround"
+	}
+	return name
+}
+
 // interval is a span of time in which a clock runs; a zero to is open.
 type interval struct{ from, to time.Time }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"rfadesk/bot/workcal"
@@ -453,7 +454,7 @@ func (d *Desk) describePoint(r *RFA, pp pendingPoint) string {
 	if r.Organisation != "" {
 		s += ", " + r.Organisation
 	}
-	s += ") \"" + r.Subject + "\": the " + clockTitle(pp.clock) + " clock "
+	s += ") \"" + r.Subject + "\": the " + strings.ToLower(ClockLabel(pp.clock)) + " clock "
 	if pp.point.Fraction >= 1 {
 		s += "has run out its " + pp.target.String()
 	} else {
@@ -463,14 +464,6 @@ func (d *Desk) describePoint(r *RFA, pp pendingPoint) string {
 		s += "; due " + pp.due.In(d.jeop.policy.Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")
 	}
 	return s + "."
-}
-
-func clockTitle(name string) string {
-	switch name {
-	case ClockFirstUpdate:
-		return "first update"
-	}
-	return name
 }
 
 // tellManager mails the managers (when configured) and posts to the ops

@@ -265,7 +265,7 @@ func queueLine(e queueEntry) string {
 	if total := cl.Used + cl.Left; total > 0 {
 		used = float64(cl.Used) / float64(total)
 	}
-	label := clockLabel(cl.Name)
+	label := bot.ClockLabel(cl.Name)
 	line += fmt.Sprintf(" — %s due <t:%d:R> (%d%% used)", strings.ToLower(label), cl.Due.Unix(), int(used*100))
 	switch {
 	case cl.BreachedAt != nil:

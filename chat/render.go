@@ -91,22 +91,9 @@ type Clocker interface {
 	Clocks(r *bot.RFA, now time.Time) []bot.ClockState
 }
 
-// clockLabel is a clock's name for staff.
-func clockLabel(name string) string {
-	switch name {
-	case bot.ClockResponse:
-		return "Response"
-	case bot.ClockFirstUpdate:
-		return "First update"
-	case bot.ClockWorkaround:
-		return "Workaround"
-	}
-	return name
-}
-
 // clockLine describes one clock for staff.
 func clockLine(c bot.ClockState) string {
-	label := clockLabel(c.Name)
+	label := bot.ClockLabel(c.Name)
 	switch {
 	case c.MetAt != nil:
 		return label + ": met " + timestamp(*c.MetAt)

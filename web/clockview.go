@@ -24,26 +24,13 @@ type clockView struct {
 	Class  string // ck-due, ck-met, ck-late, ck-paused or ck-pending
 }
 
-// clockLabel is the requester's name for a clock.
-func clockLabel(name string) string {
-	switch name {
-	case bot.ClockResponse:
-		return "Response"
-	case bot.ClockFirstUpdate:
-		return "First update"
-	case bot.ClockWorkaround:
-		return "Workaround"
-	}
-	return name
-}
-
 // clockView words c for the requester as it stands at now. A met clock
 // says when (and that it was late, if it was); a paused one that it
 // waits for the requester; a clock without a target (workaround awaiting
 // triage) that the target comes with the assessment; an unmet one its
 // due, or that it is overdue.
 func (h *handler) clockView(c bot.ClockState, now time.Time) clockView {
-	v := clockView{Label: clockLabel(c.Name), Target: targetText(c)}
+	v := clockView{Label: bot.ClockLabel(c.Name), Target: targetText(c)}
 	switch {
 	case c.MetAt != nil && c.BreachedAt != nil:
 		v.State, v.Class = "met "+h.shortTime(*c.MetAt, now)+", after the target time of "+h.shortTime(*c.BreachedAt, now), "ck-late"

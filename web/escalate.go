@@ -42,23 +42,8 @@ func (h *handler) escalate(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	num, err := bot.ParseRef(r.PathValue("ref"))
-	if err != nil {
-		h.notFound(w)
-		return
-	}
-	rfa, err := h.desk.RFA(r.Context(), num)
-	if errors.Is(err, bot.ErrNotFound) {
-		h.notFound(w)
-		return
-	}
-	if err != nil {
-		h.log.Error("web: loading RFA", "ref", bot.FormatRef(num), "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	if !secretEqual(r.PostForm.Get("t"), rfa.Token) {
-		h.notFound(w)
+	rfa, ok := h.rfaForToken(w, r, r.PostForm.Get("t"))
+	if !ok {
 		return
 	}
 	back := statusPath(rfa) + "&escalated="
@@ -71,7 +56,7 @@ func (h *handler) escalate(w http.ResponseWriter, r *http.Request) {
 		via += " (reason: " + reason + ")"
 	}
 	by := bot.Actor{Name: rfa.Requester.Name, ID: rfa.Requester.Email}
-	err = h.escalateFn(r.Context(), num, by, via)
+	err := h.escalateFn(r.Context(), rfa.Num, by, via)
 	switch {
 	case errors.Is(err, bot.ErrNotAllowed):
 		h.log.Info("web: escalation refused", "ref", rfa.Ref(), "err", err)

@@ -136,23 +136,8 @@ type eventView struct {
 // the page tells nobody without the token whether an RFA exists.
 func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	num, err := bot.ParseRef(r.PathValue("ref"))
-	if err != nil {
-		h.notFound(w)
-		return
-	}
-	rfa, err := h.desk.RFA(r.Context(), num)
-	if errors.Is(err, bot.ErrNotFound) {
-		h.notFound(w)
-		return
-	}
-	if err != nil {
-		h.log.Error("web: loading RFA", "ref", bot.FormatRef(num), "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	if !secretEqual(r.URL.Query().Get("t"), rfa.Token) {
-		h.notFound(w)
+	rfa, ok := h.rfaForToken(w, r, r.URL.Query().Get("t"))
+	if !ok {
 		return
 	}
 	v := h.statusView(rfa)
@@ -163,6 +148,33 @@ func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 		v.Escalated = "refused"
 	}
 	h.render(w, http.StatusOK, h.pages.status, v)
+}
+
+// rfaForToken loads the RFA named by the request's {ref} when token is
+// its status token. Otherwise it has written the response (the status
+// page's 404 for a bad ref, an unknown RFA or a wrong token alike; 500
+// if the store failed) and reports false.
+func (h *handler) rfaForToken(w http.ResponseWriter, r *http.Request, token string) (*bot.RFA, bool) {
+	num, err := bot.ParseRef(r.PathValue("ref"))
+	if err != nil {
+		h.notFound(w)
+		return nil, false
+	}
+	rfa, err := h.desk.RFA(r.Context(), num)
+	if errors.Is(err, bot.ErrNotFound) {
+		h.notFound(w)
+		return nil, false
+	}
+	if err != nil {
+		h.log.Error("web: loading RFA", "ref", bot.FormatRef(num), "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return nil, false
+	}
+	if !secretEqual(token, rfa.Token) {
+		h.notFound(w)
+		return nil, false
+	}
+	return rfa, true
 }
 
 // notFound writes the status page's 404: it never depends on the request.
