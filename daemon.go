@@ -56,6 +56,13 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 		return err
 	}
 	defer st.Close()
+	// The receipt log sits beside the database, under its file lock, and
+	// closes first (defers run last in, first out).
+	receipts, err := store.OpenReceipts(store.ReceiptsPath(cfg.StorePath))
+	if err != nil {
+		return err
+	}
+	defer receipts.Close()
 
 	h := newHealth()
 	var deliverer, chatDeliverer *bot.Deliverer
@@ -81,8 +88,9 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 	}
 	defer sender.Close()
 	deliverer = bot.NewDeliverer(desk, bot.MailTransport(sender), &bot.DelivererOptions{
-		Logger: log.With("component", "outbox"),
-		Health: h.reporter("smtp", ""),
+		Logger:   log.With("component", "outbox"),
+		Health:   h.reporter("smtp", ""),
+		Receipts: receipts,
 	})
 	var console *chat.Console
 	if cfg.Discord.Enabled {

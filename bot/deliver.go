@@ -126,6 +126,7 @@ func (pr *preparing) abort() {
 type deliveryRecorder interface {
 	Outbox(ctx context.Context) ([]OutboxItem, error)
 	RecordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt, err error) error
+	RecordDeliveries(ctx context.Context, batch []Accepted) error
 }
 
 var _ deliveryRecorder = (*Desk)(nil)
@@ -145,14 +146,25 @@ type DelivererOptions struct {
 	// Idle is the longest the loop sleeps without a kick (default 1 minute):
 	// a safety net, not the mechanism.
 	Idle time.Duration
+	// Receipts, for a mail deliverer, is the durable receipt log: each
+	// accepted mail is recorded there (one small synced append) and the
+	// outbox is updated in batches. Nil, or a chat deliverer: each
+	// result is committed to the store before the next item is sent.
+	// Give each log to one deliverer only.
+	Receipts ReceiptLog
 }
 
 // Deliverer performs the outbox items of one kind (mail, or chat: each
 // kind has its own deliverer so a chat outage never holds up mail): it
-// sends each due item once, in ID order, one at a time, and records the result through the desk before
-// sending the next. A crash between the server accepting a mail and the
-// record being committed is the only way a mail goes out twice, and then
-// only that one mail.
+// sends each due item once, in ID order, one at a time, and makes the
+// result durable before sending the next: a failure, or a chat
+// delivery, is committed through the desk; a mail accepted by a
+// deliverer with a receipt log gets a receipt there, and the receipts
+// are applied to the outbox in batches (at most receiptBatch, and
+// whenever a pass ends), after any left by a crash were applied at
+// start. A crash between the server accepting a mail and its result
+// being durable is the only way a mail goes out twice, and then only
+// that one mail.
 type Deliverer struct {
 	desk deliveryRecorder
 	t    Transport
@@ -165,6 +177,11 @@ type Deliverer struct {
 	accepted map[uint64]Receipt
 	// pausedUntil keeps a credentials pause in force even when kicked.
 	pausedUntil time.Time
+	// pending holds accepted items whose receipts are in the log but not
+	// yet applied to the store; replayed is set once the receipts of a
+	// previous run have been read. Owned by Run.
+	pending  []Accepted
+	replayed bool
 }
 
 // NewDeliverer returns a deliverer for the items of t's kind in desk's outbox.
@@ -191,6 +208,9 @@ func NewDeliverer(desk *Desk, t Transport, opts *DelivererOptions) *Deliverer {
 	if o.AuthHint == "" {
 		o.AuthHint = "check smtp.username and smtp.password"
 	}
+	if t.Kind() != OutboxMail {
+		o.Receipts = nil
+	}
 	return &Deliverer{desk: desk, t: t, opts: o, kick: make(chan struct{}, 1), accepted: make(map[uint64]Receipt)}
 }
 
@@ -203,7 +223,9 @@ func (l *Deliverer) Kick() {
 }
 
 // Run delivers until ctx is done and returns ctx.Err(). A mail being
-// sent when ctx ends is recorded if the server accepted it.
+// sent when ctx ends is recorded if the server accepted it. With a
+// receipt log, the receipts a previous run left are applied before
+// anything is sent; the desk must be running.
 func (l *Deliverer) Run(ctx context.Context) error {
 	for {
 		wait, err := l.pass(ctx)
@@ -228,9 +250,28 @@ func (l *Deliverer) Run(ctx context.Context) error {
 
 // pass sends every due item and returns how long to sleep before the
 // next one is due. Items are handed over one at a time and each result
-// is recorded before the next is handed over; with a MailPreparer the
-// next mail is prepared while that record commits.
-func (l *Deliverer) pass(ctx context.Context) (time.Duration, error) {
+// is made durable before the next is handed over; with a MailPreparer the
+// next mail is prepared while that record is written. Receipts are
+// applied before the outbox is read and again when the pass ends.
+func (l *Deliverer) pass(ctx context.Context) (wait time.Duration, err error) {
+	// A send once started is finished and recorded even if ctx ends.
+	work := context.WithoutCancel(ctx)
+	if l.opts.Receipts != nil {
+		if !l.replayed {
+			if err := l.replay(ctx); err != nil {
+				return l.opts.Idle, err
+			}
+			l.replayed = true
+		}
+		if err := l.flush(work); err != nil {
+			return l.opts.Idle, err
+		}
+		defer func() {
+			if ferr := l.flush(work); ferr != nil && err == nil {
+				err = ferr
+			}
+		}()
+	}
 	now := l.opts.Now()
 	if now.Before(l.pausedUntil) {
 		return l.pausedUntil.Sub(now), nil
@@ -251,8 +292,6 @@ func (l *Deliverer) pass(ctx context.Context) (time.Duration, error) {
 			due = append(due, item)
 		}
 	}
-	// A send once started is finished and recorded even if ctx ends.
-	work := context.WithoutCancel(ctx)
 	var ahead *preparing
 	defer func() {
 		if ahead != nil {
@@ -275,6 +314,17 @@ func (l *Deliverer) pass(ctx context.Context) (time.Duration, error) {
 		}
 		if sendErr == nil && i+1 < len(due) {
 			ahead = l.prepareAhead(work, due[i+1])
+		}
+		if sendErr == nil && l.opts.Receipts != nil && l.receipt(item, rcpt) {
+			delete(l.accepted, item.ID)
+			l.opts.Health(true, "")
+			l.opts.Logger.Debug("delivered", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "what", describeItem(item))
+			if len(l.pending) >= receiptBatch {
+				if err := l.flush(work); err != nil {
+					return next, err
+				}
+			}
+			continue
 		}
 		if err := l.desk.RecordDelivery(work, item, rcpt, sendErr); err != nil {
 			if sendErr == nil {

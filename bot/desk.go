@@ -6,9 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -166,6 +164,8 @@ func (d *Desk) handle(ctx context.Context, ev event) {
 		ev.reply <- ingestReply{out, err}
 	case deliveryEvent:
 		ev.reply <- d.recordDelivery(ctx, ev.item, ev.rcpt, ev.err)
+	case deliveriesEvent:
+		ev.reply <- d.recordDeliveries(ctx, ev.batch)
 	case actionEvent:
 		ev.reply <- d.runAction(ctx, ev)
 	case phoneEvent:
@@ -304,26 +304,9 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 		}
 		switch {
 		case sendErr == nil:
-			if err := tx.DeleteOutbox(item.ID); err != nil {
-				return err
-			}
-			if item.Kind == OutboxChat {
-				return d.recordChatReceipt(tx, item, rcpt)
-			}
-			if o := item.Mail.Origin; o != nil && d.cfg.Chat {
-				if err := d.enqueueChat(tx, item.RFA, &ChatPost{Channel: ChatReact, Emoji: "✅", Origin: o}); err != nil {
-					return err
-				}
-				queued = true
-			}
-			return updateItemRFA(tx, item, func(r *RFA) error {
-				kind := EventMailSent
-				if !slices.ContainsFunc(item.Mail.To, func(a Address) bool { return strings.EqualFold(a.Email, r.Requester.Email) }) {
-					kind = EventStaffMailSent // to managers or staff: never shown to the requester
-				}
-				r.addEvent(d.now(), kind, "rfadesk", describeItem(item)+" accepted by the mail server")
-				return nil
-			})
+			q, err := d.applyDelivered(tx, item, rcpt, now)
+			queued = q
+			return err
 		case failure == DeliveryPermanent:
 			if err := tx.DeleteOutbox(item.ID); err != nil {
 				return err

@@ -62,7 +62,9 @@ type Tx interface {
 	Enqueue(item *OutboxItem) (uint64, error)
 	// Outbox returns every pending item in ID order.
 	Outbox() ([]OutboxItem, error)
-	// UpdateOutbox replaces a pending item (attempt count, next try).
+	// UpdateOutbox replaces a pending item (attempt count, next try). It
+	// fails with an error wrapping ErrNotFound when the item has left the
+	// outbox (delivered or given up), and then writes nothing.
 	UpdateOutbox(item *OutboxItem) error
 	// DeleteOutbox removes a delivered or finally failed item.
 	DeleteOutbox(id uint64) error

@@ -16,6 +16,22 @@ import (
 // Integers in keys and values are 8-byte big-endian unsigned, so a bbolt
 // cursor walks numeric keys in numeric order. JSON values are the
 // encoding/json form of the named Go type.
+//
+// Beside the database file, at ReceiptsPath(db) (db + ".receipts", mode
+// 0600), is the delivery-receipt log (receipts.go): a sequence of
+// records, each
+//
+//	length   4 bytes, big-endian: the payload's size (at most 64 KiB)
+//	crc      4 bytes, big-endian: CRC-32C (Castagnoli) of the payload
+//	payload  JSON {"item": outbox item id, "chat_post_id", "chat_thread_id"
+//	         (omitted when empty), "at": RFC 3339 time of acceptance}
+//
+// appended and synced one at a time. Reading stops at the first record
+// that is short or fails its CRC (a torn append), which OpenReceipts cuts
+// off. Every receipt means "this outbox item was accepted"; applying one
+// whose item has left the outbox changes nothing. The log is emptied
+// once its receipts are committed to the database. It has no version of
+// its own: a change of its format raises schemaVersion.
 
 // schemaVersion is the layout this binary reads and writes. Raise it by
 // one and append to migrations() whenever the layout changes; Open refuses
