@@ -286,28 +286,7 @@ func commitCeiling(b *testing.B, dir string) float64 {
 func startBenchDaemon(b *testing.B, dir string, srv *dovecottest.Server, smtpAddr string) (stop func()) {
 	b.Helper()
 	cfgPath := filepath.Join(dir, "rfadesk.toml")
-	body := fmt.Sprintf(`[desk]
-name = "Bench Desk"
-address = "support@example.org"
-store = %q
-base_url = "https://support.example.org"
-[imap]
-address = %q
-security = "none"
-username = %q
-password = %q
-[smtp]
-address = %q
-security = "none"
-[web]
-listen = "127.0.0.1:0"
-[[organisation]]
-name = "Oak Primary School"
-domains = ["oakprimary.sch.uk"]
-`, filepath.Join(dir, "rfadesk.db"), srv.Addr(), srv.User(), srv.Password(), smtpAddr)
-	if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	writeLoopbackConfig(b, cfgPath, filepath.Join(dir, "rfadesk.db"), srv.Addr(), srv.User(), srv.Password(), smtpAddr)
 	cfg, err := loadConfig(cfgPath, func(string) string { return "" })
 	if err != nil {
 		b.Fatal(err)

@@ -142,7 +142,7 @@ func TestCrashAnywhereLosesNothingAndDoublesNothing(t *testing.T) {
 				}
 				dir := t.TempDir()
 				cfgPath := filepath.Join(dir, "rfadesk.toml")
-				writeCrashConfig(t, cfgPath, filepath.Join(dir, "rfadesk.db"), srv, smtp.Addr())
+				writeLoopbackConfig(t, cfgPath, filepath.Join(dir, "rfadesk.db"), srv.addr, srv.user, srv.pass, smtp.Addr())
 
 				// Phase 1: a child that dies at the injected point.
 				var stderr bytes.Buffer
@@ -236,10 +236,13 @@ func distinctRecipients(msgs []demo.CapturedMail) int {
 	return len(seen)
 }
 
-func writeCrashConfig(t *testing.T, path, storePath string, srv mailServer, smtpAddr string) {
-	t.Helper()
+// writeLoopbackConfig writes a config for a daemon on loopback servers:
+// the store at storePath, plain IMAP and SMTP, the web server on a free
+// port, and Oak Primary School as the one organisation.
+func writeLoopbackConfig(tb testing.TB, path, storePath, imapAddr, user, pass, smtpAddr string) {
+	tb.Helper()
 	body := fmt.Sprintf(`[desk]
-name = "Crash Test Desk"
+name = "Test Desk"
 address = "support@example.org"
 store = %q
 base_url = "https://support.example.org"
@@ -248,7 +251,6 @@ address = %q
 security = "none"
 username = %q
 password = %q
-poll_interval = "1s"
 [smtp]
 address = %q
 security = "none"
@@ -257,9 +259,9 @@ listen = "127.0.0.1:0"
 [[organisation]]
 name = "Oak Primary School"
 domains = ["oakprimary.sch.uk"]
-`, storePath, srv.addr, srv.user, srv.pass, smtpAddr)
+`, storePath, imapAddr, user, pass, smtpAddr)
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 }
 
