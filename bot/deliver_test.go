@@ -7,6 +7,7 @@ import (
 	"fmt"
 	netmail "net/mail"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,8 +23,35 @@ import (
 // delivery runs a real Deliverer against a real loopback SMTP server.
 type delivery struct {
 	smtp   *demo.SMTPCapture
-	mu     sync.Mutex
-	health []string
+	health *healthLog
+}
+
+// healthLog records a deliverer's unhealthy reports.
+type healthLog struct {
+	mu      sync.Mutex
+	reasons []string
+}
+
+func (h *healthLog) report(ok bool, reason string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !ok {
+		h.reasons = append(h.reasons, reason)
+	}
+}
+
+func (h *healthLog) all() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.reasons)
+}
+
+// runDeliverer runs l until the test ends.
+func runDeliverer(t *testing.T, l *bot.Deliverer) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 func (f *fixture) startDelivery(t *testing.T, capOpts *demo.SMTPCaptureOptions, user, pass string) *delivery {
@@ -38,24 +66,15 @@ func (f *fixture) startDelivery(t *testing.T, capOpts *demo.SMTPCaptureOptions, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &delivery{smtp: srv}
+	d := &delivery{smtp: srv, health: &healthLog{}}
 	later := f.now.Add(48 * time.Hour) // every item is due from the deliverer's point of view
 	l := bot.NewDeliverer(f.desk, bot.MailTransport(sender), &bot.DelivererOptions{
 		Now:       func() time.Time { return later },
 		AuthPause: time.Hour,
-		Health: func(ok bool, reason string) {
-			d.mu.Lock()
-			defer d.mu.Unlock()
-			if !ok {
-				d.health = append(d.health, reason)
-			}
-		},
+		Health:    d.health.report,
 	})
 	f.kick = l.Kick
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runDeliverer(t, l)
 	return d
 }
 
@@ -130,14 +149,8 @@ func TestAuthFailurePausesAndKeepsMail(t *testing.T) {
 	f := newFixture(t)
 	d := f.startDelivery(t, &demo.SMTPCaptureOptions{Username: "desk", Password: "right"}, "desk", "wrong")
 	f.ingest(mail("d4@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
-	waitFor(t, "an unhealthy report", func() bool {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		return len(d.health) > 0
-	})
-	d.mu.Lock()
-	reason := d.health[0]
-	d.mu.Unlock()
+	waitFor(t, "an unhealthy report", func() bool { return len(d.health.all()) > 0 })
+	reason := d.health.all()[0]
 	if !strings.Contains(reason, "smtp.password") {
 		t.Errorf("health reason %q does not name the setting", reason)
 	}
@@ -263,15 +276,8 @@ func TestAcceptedMailIsNeverSentAgainWhenItsRecordFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var unhealthy []string
-	l = bot.NewDeliverer(desk, bot.MailTransport(sender), &bot.DelivererOptions{Health: func(ok bool, reason string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if !ok {
-			unhealthy = append(unhealthy, reason)
-		}
-	}})
+	health := &healthLog{}
+	l = bot.NewDeliverer(desk, bot.MailTransport(sender), &bot.DelivererOptions{Health: health.report})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go desk.Run(ctx)
@@ -286,10 +292,8 @@ func TestAcceptedMailIsNeverSentAgainWhenItsRecordFails(t *testing.T) {
 	if n := len(srv.Messages()); n != 1 {
 		t.Errorf("the SMTP server got the mail %d times, want once", n)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(unhealthy) == 0 || !strings.Contains(unhealthy[0], "cannot record") {
-		t.Errorf("health reports = %q", unhealthy)
+	if got := health.all(); len(got) == 0 || !strings.Contains(got[0], "cannot record") {
+		t.Errorf("health reports = %q", got)
 	}
 }
 
@@ -297,18 +301,12 @@ func TestCredentialsPauseHoldsWhenKicked(t *testing.T) {
 	f := newFixture(t)
 	d := f.startDelivery(t, &demo.SMTPCaptureOptions{Username: "desk", Password: "right"}, "desk", "wrong")
 	f.ingest(mail("kp1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
-	waitFor(t, "an unhealthy report", func() bool {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		return len(d.health) > 0
-	})
+	waitFor(t, "an unhealthy report", func() bool { return len(d.health.all()) > 0 })
 	for i := range 5 { // each commit kicks the deliverer
 		f.ingest(mail(fmt.Sprintf("kp%d@oakprimary.sch.uk", i+2), fmt.Sprintf("k%d@oakprimary.sch.uk", i), "Login", "broken"))
 	}
 	time.Sleep(200 * time.Millisecond)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.health) != 1 {
-		t.Errorf("%d login attempts during the pause, want 1 (every kick retried the refused credentials)", len(d.health))
+	if n := len(d.health.all()); n != 1 {
+		t.Errorf("%d login attempts during the pause, want 1 (every kick retried the refused credentials)", n)
 	}
 }

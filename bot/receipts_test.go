@@ -54,8 +54,7 @@ type receiptRig struct {
 	receipts *store.Receipts
 	smtp     *demo.SMTPCapture
 	kick     func()
-	mu       sync.Mutex
-	health   []string
+	health   healthLog
 }
 
 func newReceiptRig(t *testing.T, capOpts *demo.SMTPCaptureOptions) *receiptRig {
@@ -92,21 +91,9 @@ func (g *receiptRig) start(t *testing.T, log bot.ReceiptLog) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := bot.NewDeliverer(g.desk, bot.MailTransport(sender), &bot.DelivererOptions{
-		Receipts: log,
-		Health: func(ok bool, reason string) {
-			g.mu.Lock()
-			defer g.mu.Unlock()
-			if !ok {
-				g.health = append(g.health, reason)
-			}
-		},
-	})
+	l := bot.NewDeliverer(g.desk, bot.MailTransport(sender), &bot.DelivererOptions{Receipts: log, Health: g.health.report})
 	g.kick = l.Kick
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runDeliverer(t, l)
 	l.Kick()
 }
 
@@ -269,9 +256,7 @@ func TestReceiptBatchTheStoreRefusesIsNeitherLostNorResent(t *testing.T) {
 	g.ingest(t, 1, n)
 	g.start(t, g.receipts)
 	g.checkDelivered(t, n)
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(g.health) == 0 {
+	if len(g.health.all()) == 0 {
 		t.Error("the refused batch was not reported unhealthy")
 	}
 }
