@@ -34,13 +34,13 @@ type ev struct{ at, kind, text string }
 
 // wantClock is what one clock should say; "" times mean zero or nil.
 type wantClock struct {
-	target            string
-	cycle             int
-	start, due        string
-	met, breached     string
-	paused            bool
-	used, left        time.Duration
-	skipUsed, skipDue bool
+	target        string
+	cycle         int
+	start, due    string
+	met, breached string
+	paused        bool
+	used, left    time.Duration
+	skipUsed      bool
 }
 
 func TestClocks(t *testing.T) {

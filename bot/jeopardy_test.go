@@ -25,7 +25,6 @@ type runningDesk struct {
 	desk   *bot.Desk
 	cancel context.CancelFunc
 	done   chan struct{}
-	uid    uint32
 }
 
 func startDesk(t *testing.T, path string) *runningDesk {

@@ -146,7 +146,7 @@ func isForwardedText(text, subject string) bool {
 
 func hasWords(s string) bool {
 	for _, r := range s {
-		if r > ' ' && strings.IndexRune("-_>*.=", r) < 0 {
+		if r > ' ' && !strings.ContainsRune("-_>*.=", r) {
 			return true
 		}
 	}

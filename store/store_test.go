@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"rfadesk/bot"
 )
@@ -189,7 +190,7 @@ func TestOpenLockedFile(t *testing.T) {
 		t.Fatal("second Open of a locked file succeeded")
 	}
 	t.Logf("refused after %s: %v", time.Since(start), err)
-	if !errors.Is(err, bolt.ErrTimeout) {
+	if !errors.Is(err, berrors.ErrTimeout) {
 		t.Errorf("error %v does not wrap bbolt's ErrTimeout", err)
 	}
 	for _, want := range []string{path, "locked", "200ms"} {
