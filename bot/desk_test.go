@@ -425,3 +425,31 @@ func TestBareAnswerFillsTheOneMissingField(t *testing.T) {
 		t.Errorf("a bare yes did not fill can_replicate: %q", got)
 	}
 }
+
+func TestReusedMessageIDFromAnotherMailIsNotLost(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(mail("scanner-1@mfp.oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login broken", "broken"))
+	// The same mail again by another route: a duplicate.
+	if out := f.ingest(mail("scanner-1@mfp.oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login broken", "broken")); out[0].Action != bot.ActionDuplicate {
+		t.Fatalf("redelivery: %+v", out[0])
+	}
+	// A different mail reusing the id (a broken mailer): recorded, flagged.
+	other := mail("scanner-1@mfp.oakprimary.sch.uk", "b@oakprimary.sch.uk", "Printer jams", "It jams.")
+	out := f.ingest(other)
+	if out[0].Action != bot.ActionCreated || out[0].RFA != 2 {
+		t.Fatalf("a different mail with a reused id: %+v, want a new RFA", out[0])
+	}
+	if r := f.rfa(2); !strings.Contains(r.Flag, "reuses the Message-ID") {
+		t.Errorf("flag = %q", r.Flag)
+	}
+	// Its own redelivery is recognised, and replies to the id still go to RFA-1.
+	again := mail("scanner-1@mfp.oakprimary.sch.uk", "b@oakprimary.sch.uk", "Printer jams", "It jams.")
+	if out := f.ingest(again); out[0].Action != bot.ActionDuplicate || out[0].RFA != 2 {
+		t.Errorf("redelivery of the reusing mail: %+v", out[0])
+	}
+	reply := mail("r1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Re: Login broken", "still broken")
+	reply.InReplyTo = []string{"scanner-1@mfp.oakprimary.sch.uk"}
+	if out := f.ingest(reply); out[0].Action != bot.ActionAppended || out[0].RFA != 1 {
+		t.Errorf("reply to the original: %+v, want appended to RFA-1", out[0])
+	}
+}

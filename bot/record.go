@@ -119,6 +119,34 @@ type unrecordable struct{ reason, from, subject string }
 
 func (u *unrecordable) Error() string { return u.reason }
 
+// differentMailSameID reports whether m, whose Message-ID was recorded on
+// RFA num, is a different mail from the one recorded: another sender or
+// another subject. A redelivery of the same mail (another route, other
+// Received headers) has the same sender and subject.
+func (d *Desk) differentMailSameID(tx Tx, num uint64, m *Mail) (bool, error) {
+	r, err := tx.RFA(num)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, old := range r.Messages {
+		if old.Direction == Inbound && old.MessageID == m.MessageID {
+			return !strings.EqualFold(old.From.Email, m.From.Email) || cleanSubject(old.Subject) != cleanSubject(m.Subject), nil
+		}
+	}
+	return false, nil
+}
+
+// reusedKey is the dedupe key of a mail that reuses another's Message-ID:
+// the id qualified by a digest of its sender and subject, so its own
+// redeliveries are still recognised.
+func reusedKey(key string, m *Mail) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(m.From.Email) + "\x00" + cleanSubject(m.Subject)))
+	return key + "#" + hex.EncodeToString(sum[:8])
+}
+
 // readMail is what a new RFA reads from its mail: pure work done on the
 // caller's goroutine (Ingest), so the desk goroutine only decides and
 // commits.
@@ -154,6 +182,25 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 	num, seen, err := tx.Dedupe(key)
 	if err != nil {
 		return Outcome{}, false, err
+	}
+	reusedOn := uint64(0)
+	if seen && num != 0 && m.Mail != nil && strings.HasPrefix(key, "mid:") {
+		other, err := d.differentMailSameID(tx, num, m.Mail)
+		if err != nil {
+			return Outcome{}, false, err
+		}
+		if other {
+			// A different mail reusing a Message-ID (a broken mailer, or
+			// someone who knows the id): it is recorded under its own key,
+			// and its id is not indexed, so replies to the original still
+			// thread to the original's RFA.
+			reusedOn = num
+			key = reusedKey(key, m.Mail)
+			m.Mail.DedupeKey, m.Mail.MessageID = key, ""
+			if num, seen, err = tx.Dedupe(key); err != nil {
+				return Outcome{}, false, err
+			}
+		}
 	}
 	if seen {
 		disp := ToProcessed
@@ -204,8 +251,11 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 		return Outcome{Action: ActionIgnored}, false, tx.PutDedupe(key, 0)
 	}
 	flag := ""
-	if target != nil {
+	switch {
+	case target != nil:
 		flag = fmt.Sprintf("names %s but %s is not its requester or a participant", named, mail.From.Email)
+	case reusedOn != 0:
+		flag = fmt.Sprintf("reuses the Message-ID of a different mail on %s", FormatRef(reusedOn))
 	}
 	r, q, err := d.createRFA(tx, mail, flag, pre)
 	if err != nil {
