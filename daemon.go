@@ -138,10 +138,11 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 		Desk: desk, Health: h.check, AdminToken: cfg.AdminToken,
 		DeskName: cfg.Desk.Name, SupportEmail: cfg.Desk.Address.Email, Hours: hours,
 		Sent: o.Sent, Logger: log.With("component", "web"),
-		Location: sla.Calendar.Location(),
-		Clocks:   func(r *bot.RFA) []bot.ClockState { return sla.Clocks(r, time.Now()) },
-		Escalate: desk.Escalate,
-		Calendar: calendar,
+		Location:    sla.Calendar.Location(),
+		Clocks:      func(r *bot.RFA) []bot.ClockState { return sla.Clocks(r, time.Now()) },
+		Escalate:    desk.Escalate,
+		Calendar:    calendar,
+		DeadLetters: desk.DeadLetters,
 	})
 	ln := o.Listener
 	if ln == nil {

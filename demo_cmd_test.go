@@ -95,6 +95,29 @@ func TestDemoFlow(t *testing.T) {
 	if rfa1["error_message"] != "Invalid session token (E1042)" || rfa1["can_replicate"] != "yes" {
 		t.Errorf("RFA-1 = %v", rfa1)
 	}
+	dls := apiGet(t, base+"/api/dead-letters")["dead_letters"].([]any)
+	if len(dls) != 1 || !strings.Contains(dls[0].(map[string]any)["reason"].(string), "From") {
+		t.Fatalf("dead letters = %v, want the scanner's log", dls)
+	}
+	req, _ := http.NewRequest("GET", base+"/api/dead-letters/1/raw", nil)
+	req.Header.Set("Authorization", "Bearer "+demoAdminToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "message/rfc822" || !strings.Contains(string(raw), "X-Scanner: MFP-3rd-floor") {
+		t.Errorf("raw dead letter: %s %q", resp.Header.Get("Content-Type"), raw)
+	}
+	resp, err = http.Get(base + "/api/dead-letters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("dead letters without the admin token: %d", resp.StatusCode)
+	}
 	resp, err = http.Get(base + "/healthz")
 	if err != nil {
 		t.Fatal(err)

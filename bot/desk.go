@@ -258,6 +258,18 @@ func (d *Desk) RFAs(ctx context.Context) ([]*RFA, error) {
 	return all, err
 }
 
+// DeadLetters returns every message that could not become an RFA, oldest
+// first, raw bytes included where they were kept.
+func (d *Desk) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
+	var dls []DeadLetter
+	err := d.store.View(ctx, func(tx Tx) error {
+		var err error
+		dls, err = tx.DeadLetters()
+		return err
+	})
+	return dls, err
+}
+
 // Outbox returns the pending outgoing items in ID order.
 func (d *Desk) Outbox(ctx context.Context) ([]OutboxItem, error) {
 	var items []OutboxItem

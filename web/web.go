@@ -98,6 +98,9 @@ type Options struct {
 	// now", any other error is a 500. Nil removes the escalation form
 	// and its route.
 	Escalate func(ctx context.Context, num uint64, by bot.Actor, via string) error
+	// DeadLetters lists the messages that could not become RFAs, for
+	// GET /api/dead-letters (admin); nil leaves those routes out.
+	DeadLetters func(ctx context.Context) ([]bot.DeadLetter, error)
 	// Calendar returns one year of the desk's calendar for
 	// GET /api/calendar (admin); nil leaves that route out.
 	Calendar func(year int) CalendarJSON
@@ -112,20 +115,21 @@ var styleCSS []byte
 // handler holds the validated options and the parsed templates. It is
 // immutable after NewHandler and so safe for concurrent use.
 type handler struct {
-	desk       Desk
-	health     HealthFunc
-	adminToken string
-	deskName   string
-	hours      string
-	support    string
-	sent       func() []SentMail
-	log        *slog.Logger
-	now        func() time.Time
-	loc        *time.Location
-	clocks     func(r *bot.RFA) []bot.ClockState
-	escalateFn func(ctx context.Context, num uint64, by bot.Actor, via string) error
-	calendar   func(year int) CalendarJSON
-	pages      pages
+	desk        Desk
+	health      HealthFunc
+	adminToken  string
+	deskName    string
+	hours       string
+	support     string
+	sent        func() []SentMail
+	log         *slog.Logger
+	now         func() time.Time
+	loc         *time.Location
+	clocks      func(r *bot.RFA) []bot.ClockState
+	escalateFn  func(ctx context.Context, num uint64, by bot.Actor, via string) error
+	calendar    func(year int) CalendarJSON
+	deadLetters deadLettersFunc
+	pages       pages
 }
 
 // NewHandler returns the handler for every route of the web side:
@@ -147,19 +151,20 @@ func NewHandler(opts Options) http.Handler {
 		panic("web: Options.Desk is nil")
 	}
 	h := &handler{
-		desk:       opts.Desk,
-		health:     opts.Health,
-		adminToken: opts.AdminToken,
-		deskName:   opts.DeskName,
-		hours:      opts.Hours,
-		support:    opts.SupportEmail,
-		sent:       opts.Sent,
-		log:        opts.Logger,
-		now:        opts.Now,
-		loc:        opts.Location,
-		clocks:     opts.Clocks,
-		escalateFn: opts.Escalate,
-		calendar:   opts.Calendar,
+		desk:        opts.Desk,
+		health:      opts.Health,
+		adminToken:  opts.AdminToken,
+		deskName:    opts.DeskName,
+		hours:       opts.Hours,
+		support:     opts.SupportEmail,
+		sent:        opts.Sent,
+		log:         opts.Logger,
+		now:         opts.Now,
+		loc:         opts.Location,
+		clocks:      opts.Clocks,
+		escalateFn:  opts.Escalate,
+		calendar:    opts.Calendar,
+		deadLetters: opts.DeadLetters,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -197,6 +202,10 @@ func NewHandler(opts Options) http.Handler {
 		mux.HandleFunc("GET /api/rfas/{ref}", h.requireAdmin(h.apiOne))
 		if h.calendar != nil {
 			mux.HandleFunc("GET /api/calendar", h.requireAdmin(h.apiCalendar))
+		}
+		if h.deadLetters != nil {
+			mux.HandleFunc("GET /api/dead-letters", h.requireAdmin(h.apiDeadLetters))
+			mux.HandleFunc("GET /api/dead-letters/{id}/raw", h.requireAdmin(h.apiDeadLetterRaw))
 		}
 	}
 	if h.sent != nil {
