@@ -13,6 +13,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"rfadesk/bot"
+	"rfadesk/mailbox"
 )
 
 // rawConfig is the TOML file as written. It is only ever read by
@@ -38,6 +39,7 @@ type rawConfig struct {
 		Processed    string `toml:"processed"`
 		Failed       string `toml:"failed"`
 		PollInterval string `toml:"poll_interval"`
+		AuthServID   string `toml:"authserv_id"`
 	} `toml:"imap"`
 	SMTP struct {
 		Address      string `toml:"address"`
@@ -67,14 +69,18 @@ type rawConfig struct {
 
 // Config is the validated runtime configuration.
 type Config struct {
-	Desk       bot.DeskConfig
-	StorePath  string
-	MaxAttach  int64
-	IMAP       ServerConfig
-	Mailbox    string
-	Processed  string
-	Failed     string
-	Poll       time.Duration
+	Desk      bot.DeskConfig
+	StorePath string
+	MaxAttach int64
+	IMAP      ServerConfig
+	Mailbox   string
+	Processed string
+	Failed    string
+	Poll      time.Duration
+	// AuthServID is the authserv-id of our own mail server's
+	// Authentication-Results (or mailbox.AuthServIDExchangeOnline); ""
+	// trusts none.
+	AuthServID string
 	SMTP       ServerConfig
 	HeloName   string
 	Listen     string
@@ -196,6 +202,14 @@ func validate(raw *rawConfig, getenv func(string) string) (*Config, []error) {
 			bad("imap.poll_interval", "%s is out of range: use between 1s and 1h", p)
 		default:
 			c.Poll = p
+		}
+	}
+	c.AuthServID = strings.TrimSpace(raw.IMAP.AuthServID)
+	if id := c.AuthServID; id != "" && id != mailbox.AuthServIDExchangeOnline {
+		if len(id) > 253 || strings.IndexFunc(id, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_')
+		}) >= 0 {
+			bad("imap.authserv_id", "%q is not an authserv-id: use the host name your mail server writes first in its Authentication-Results headers (e.g. \"mx.example.org\"), %q for Microsoft 365, or leave it empty", id, mailbox.AuthServIDExchangeOnline)
 		}
 	}
 	if c.Processed == c.Mailbox || c.Failed == c.Mailbox {

@@ -196,3 +196,30 @@ func TestHoursTextFollowsTheCalendar(t *testing.T) {
 		t.Errorf("custom hours = %q", got)
 	}
 }
+
+func TestConfigAuthServID(t *testing.T) {
+	base := `
+[desk]
+address = "support@example.org"
+store = "x.db"
+base_url = "https://support.example.org"
+[smtp]
+address = "127.0.0.1:25"
+security = "none"
+[imap]
+address = "127.0.0.1:143"
+security = "none"
+username = "support@example.org"
+password = "pw"
+`
+	for _, ok := range []string{"mx.example.org", "!exchange-online", ""} {
+		cfg, err := loadConfig(writeConfig(t, base+"authserv_id = \""+ok+"\"\n"), noEnv)
+		if err != nil || cfg.AuthServID != ok {
+			t.Errorf("authserv_id %q: %v %q", ok, err, cfg.AuthServID)
+		}
+	}
+	_, err := loadConfig(writeConfig(t, base+"authserv_id = \"mx.example.org; dmarc\"\n"), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "imap.authserv_id:") {
+		t.Errorf("bad authserv_id: %v", err)
+	}
+}

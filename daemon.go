@@ -108,7 +108,7 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 			AuthHint: "check discord.token",
 		})
 	}
-	parseOpts := mailbox.ParseOptions{MaxAttachmentSize: cfg.MaxAttach, LoopValue: cfg.Desk.LoopValue}
+	parseOpts := mailbox.ParseOptions{MaxAttachmentSize: cfg.MaxAttach, LoopValue: cfg.Desk.LoopValue, AuthServID: cfg.AuthServID}
 	parse := func(raw []byte) (*bot.Mail, error) { return mailbox.Parse(raw, parseOpts) }
 	if o.wrapParse != nil {
 		parse = o.wrapParse(parse)

@@ -453,3 +453,25 @@ func TestReusedMessageIDFromAnotherMailIsNotLost(t *testing.T) {
 		t.Errorf("reply to the original: %+v, want appended to RFA-1", out[0])
 	}
 }
+
+func TestReplyThatFailedDMARCDoesNotJoinTheRFA(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(mail("d1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
+	forged := mail("d2@attacker.example", "s@oakprimary.sch.uk", "Re: [RFA-1] Received: Login", "still broken")
+	forged.Auth = bot.AuthFail
+	out := f.ingest(forged)
+	if out[0].Action != bot.ActionCreated || out[0].RFA != 2 {
+		t.Fatalf("a forged reply: %+v, want its own RFA", out[0])
+	}
+	if r := f.rfa(2); !strings.Contains(r.Flag, "failed sender authentication") {
+		t.Errorf("flag = %q", r.Flag)
+	}
+	if r := f.rfa(1); r.Status != bot.StatusNew || len(r.Messages) != 2 {
+		t.Errorf("RFA-1 changed: status %s, %d messages", r.Status, len(r.Messages))
+	}
+	genuine := mail("d3@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Re: [RFA-1] Received: Login", "more detail")
+	genuine.Auth = bot.AuthPass
+	if out := f.ingest(genuine); out[0].Action != bot.ActionAppended || out[0].RFA != 1 {
+		t.Errorf("an authenticated reply: %+v", out[0])
+	}
+}

@@ -133,6 +133,11 @@ type Mail struct {
 	// (X-Rfadesk-Loop) with our desk's value: it is our own mail come back.
 	LoopHeader bool
 
+	// Auth is what our own mail server concluded about the sender's
+	// authenticity (Authentication-Results from the trusted authserv-id):
+	// AuthUnknown when there is no such header or none is trusted.
+	Auth AuthVerdict
+
 	// DedupeKey identifies the email across redeliveries: "mid:" plus the
 	// normalised Message-ID, or "sha256:" plus the hex digest of the raw
 	// bytes when there is no Message-ID.

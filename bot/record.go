@@ -239,7 +239,7 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 	if err != nil {
 		return Outcome{}, false, err
 	}
-	if target != nil && target.IsParticipant(mail.From.Email) {
+	if target != nil && target.IsParticipant(mail.From.Email) && threadingAllowed(mail) {
 		q, err := d.appendMail(tx, target, mail)
 		if err != nil {
 			return Outcome{}, false, err
@@ -252,6 +252,8 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 	}
 	flag := ""
 	switch {
+	case target != nil && !threadingAllowed(mail):
+		flag = authFlag(mail, named)
 	case target != nil:
 		flag = fmt.Sprintf("names %s but %s is not its requester or a participant", named, mail.From.Email)
 	case reusedOn != 0:

@@ -27,6 +27,11 @@ type ParseOptions struct {
 	// LoopValue is our X-Rfadesk-Loop header value; a message carrying it
 	// gets Mail.LoopHeader = true. "" disables the check.
 	LoopValue string
+	// AuthServID is the authserv-id our own receiving mail server writes
+	// in its Authentication-Results fields (RFC 8601), e.g.
+	// "mx.rfadesk.example", or AuthServIDExchangeOnline. Only those fields
+	// decide Mail.Auth; "" trusts none and Mail.Auth stays AuthUnknown.
+	AuthServID string
 }
 
 // LoopHeaderName is the header rfadesk puts on the mail it sends, with
@@ -89,6 +94,7 @@ func parse(raw []byte, opts ParseOptions) (*bot.Mail, error) {
 	m.Reply = stripQuotes(m.Text)
 
 	m.Auto, m.Bounce = classify(h, m, w)
+	m.Auth = authVerdict(h, opts.AuthServID)
 	if opts.LoopValue != "" {
 		for _, v := range h.Values(LoopHeaderName) {
 			if strings.TrimSpace(v) == opts.LoopValue {
