@@ -166,7 +166,7 @@ func validateSLA(raw *rawConfig, now time.Time, errs []error) (slaSettings, []er
 	if len(s.Managers) == 0 && slices.ContainsFunc(p.Points, func(pt bot.EscalationPoint) bool {
 		return pt.Action == bot.ActionManager || pt.Action == bot.ActionBreach
 	}) {
-		s.Warnings = append(s.Warnings, "escalation.managers: empty (and so is desk.alert_to): escalations to the manager reach chat only; list the managers' email addresses")
+		s.Warnings = append(s.Warnings, "escalation.managers: empty (and so is desk.alert_to): escalations to the manager are mailed to nobody (only posted to chat, when [discord] is set); list the managers' email addresses")
 	}
 	if cal.Calendar != nil {
 		s.Policy = p

@@ -294,7 +294,7 @@ func TestSLAWarnings(t *testing.T) {
 		{"replaced list", managers + "[calendar]\nholidays_file = \"testdata/config/holidays-2026.json\"\n", at(2026),
 			[]string{"calendar.holidays_file: has no holidays for 2027, so every weekday of 2027 counts as a working day: use a file that covers it"}},
 		{"nobody to escalate to", "", at(2026),
-			[]string{"escalation.managers: empty (and so is desk.alert_to): escalations to the manager reach chat only; list the managers' email addresses"}},
+			[]string{"escalation.managers: empty (and so is desk.alert_to): escalations to the manager are mailed to nobody (only posted to chat, when [discord] is set); list the managers' email addresses"}},
 		{"nobody, but no manager points", "[escalation]\npoints = [{ at = \"50%\", action = \"note\" }]\n", at(2026), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
