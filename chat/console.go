@@ -70,6 +70,10 @@ type Console struct {
 	mu    sync.Mutex
 	me    string // our user id, from READY
 	appID string
+	// opened maps threads this console opened to their RFA, for the
+	// moment between Discord creating a thread and the desk recording
+	// it: a staff message posted then still finds its RFA.
+	opened map[string]uint64
 }
 
 // New validates cfg and builds a console over desk. It does not connect:

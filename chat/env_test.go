@@ -62,6 +62,8 @@ type env struct {
 	console *chat.Console
 	chatD   *bot.Deliverer
 	stop    func()
+	// manualChat leaves chat items to the test: no chat deliverer runs.
+	manualChat bool
 }
 
 func newEnv(t *testing.T) *env {
@@ -137,7 +139,11 @@ func (e *env) start() {
 	var wg, deskWG sync.WaitGroup
 	deskWG.Add(1)
 	go func() { defer deskWG.Done(); e.desk.Run(deskCtx) }()
-	for _, run := range []func(context.Context) error{md.Run, cd.Run, e.console.Run} {
+	runs := []func(context.Context) error{md.Run, e.console.Run}
+	if !e.manualChat {
+		runs = append(runs, cd.Run)
+	}
+	for _, run := range runs {
 		wg.Add(1)
 		go func() { defer wg.Done(); run(ctx) }()
 	}

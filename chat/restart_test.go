@@ -2,6 +2,8 @@ package chat_test
 
 import (
 	"testing"
+
+	"rfadesk/bot"
 )
 
 // TestRestartCatchesUp stops the daemon, has staff reply in the thread
@@ -36,4 +38,31 @@ func TestRestartCatchesUp(t *testing.T) {
 	if e.fake.Identifies() != 2 {
 		t.Errorf("identifies = %d, want 2", e.fake.Identifies())
 	}
+}
+
+// TestMessageInAThreadTheDeskHasNotRecordedYet: Discord has created the
+// thread but the desk has not yet recorded it (its chat deliverer has
+// not reported back); a staff reply posted in that moment still reaches
+// the requester.
+func TestMessageInAThreadTheDeskHasNotRecordedYet(t *testing.T) {
+	e := newEnv(t)
+	e.manualChat = true
+	e.start()
+	e.ingest("u1@oakprimary.sch.uk", "Whiteboard offline", fullReport)
+	e.wait("the acknowledgement", func() bool { return len(e.mails("Whiteboard offline")) == 1 })
+	var card bot.OutboxItem
+	for _, it := range mustOutbox(t, e) {
+		if it.Kind == bot.OutboxChat && it.Chat.Channel == bot.ChatNewRFA {
+			card = it
+		}
+	}
+	rcpt, err := e.console.Transport().Deliver(t.Context(), card) // the desk is not told
+	if err != nil || rcpt.ChatThreadID == "" {
+		t.Fatalf("card: %+v %v", rcpt, err)
+	}
+	if e.rfa(1).Chat.ThreadID != "" {
+		t.Fatal("the desk knows the thread already: the test proves nothing")
+	}
+	e.fake.Say(rcpt.ChatThreadID, priya, "Posted the moment the thread appeared.")
+	e.wait("the reply by email", func() bool { return len(e.mails("Posted the moment the thread appeared.")) == 1 })
 }

@@ -31,7 +31,12 @@ func (c *Console) threadMessage(ctx context.Context, m *discordgo.Message, mem *
 	}
 	r, err := c.desk.RFAByChatThread(ctx, m.ChannelID)
 	if errors.Is(err, bot.ErrNotFound) {
-		return nil // not an RFA's thread
+		num, ok := c.openedThread(m.ChannelID)
+		if !ok {
+			return nil // not an RFA's thread
+		}
+		// A thread we opened that the desk has not recorded yet.
+		r, err = c.desk.RFA(ctx, num)
 	}
 	if err != nil {
 		return err
@@ -45,6 +50,24 @@ func (c *Console) threadMessage(ctx context.Context, m *discordgo.Message, mem *
 		}
 	}
 	return c.desk.MarkChatSeen(ctx, r.Num, m.ID)
+}
+
+// rememberThread notes that this console opened threadID for RFA num.
+func (c *Console) rememberThread(threadID string, num uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.opened == nil {
+		c.opened = make(map[string]uint64)
+	}
+	c.opened[threadID] = num
+}
+
+// openedThread returns the RFA of a thread this console opened.
+func (c *Console) openedThread(threadID string) (uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	num, ok := c.opened[threadID]
+	return num, ok
 }
 
 func (c *Console) staffMessage(ctx context.Context, r *bot.RFA, m *discordgo.Message, mem *discordgo.Member) error {

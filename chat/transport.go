@@ -131,6 +131,7 @@ func (c *Console) deliverCard(ctx context.Context, item bot.OutboxItem) (bot.Rec
 	default:
 		return bot.Receipt{ChatPostID: postID}, classify(err)
 	}
+	c.rememberThread(threadID, r.Num)
 	return bot.Receipt{ChatPostID: postID, ChatThreadID: threadID}, nil
 }
 
