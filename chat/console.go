@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -154,7 +155,10 @@ func (c *Console) Run(ctx context.Context) error {
 	defer close(c.done)
 	wait := time.Second
 	for {
-		err := c.s.Open()
+		err := c.checkGateway()
+		if err == nil {
+			err = c.s.Open()
+		}
 		if err == nil {
 			break
 		}
@@ -185,6 +189,32 @@ func (c *Console) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// checkGateway asks for the gateway address (from api_base's /gateway,
+// as discordgo will) and refuses one the bot token must not be sent to
+// in clear: wss anywhere, ws only on a loopback host.
+func (c *Console) checkGateway() error {
+	addr, err := c.s.Gateway()
+	if err != nil {
+		return err
+	}
+	return checkGatewayURL(addr)
+}
+
+// checkGatewayURL accepts wss:// URLs and ws:// URLs on loopback hosts.
+func checkGatewayURL(addr string) error {
+	u, err := url.Parse(addr)
+	if err != nil {
+		return fmt.Errorf("chat: gateway address %q: %w", addr, err)
+	}
+	switch {
+	case u.Scheme == "wss" && u.Host != "":
+		return nil
+	case u.Scheme == "ws" && isLoopback(u.Hostname()):
+		return nil
+	}
+	return fmt.Errorf("chat: refusing gateway address %q: the bot token would travel in clear (want wss://, or ws:// on a loopback host)", addr)
 }
 
 func (c *Console) onReady(ctx context.Context, e *discordgo.Ready, registered *bool) {
