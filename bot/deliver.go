@@ -29,6 +29,20 @@ type Receipt struct {
 	// ChatPostID and ChatThreadID are set by the chat transport when it
 	// posted an RFA and opened its thread.
 	ChatPostID, ChatThreadID string
+	// Refused lists recipients of a delivered mail that the server
+	// refused for good (RefusedWhy says why).
+	Refused    []string `json:",omitempty"`
+	RefusedWhy string   `json:",omitempty"`
+}
+
+// partial turns a sender's *PartialDelivery into a receipt: the mail was
+// delivered, some recipients were refused.
+func partial(err error) (Receipt, error) {
+	var pd *PartialDelivery
+	if errors.As(err, &pd) {
+		return Receipt{Refused: pd.Refused, RefusedWhy: pd.Reason}, nil
+	}
+	return Receipt{}, err
 }
 
 // MailTransport adapts a MailSender to a Transport for OutboxMail items.
@@ -42,7 +56,7 @@ func (t mailTransport) Deliver(ctx context.Context, item OutboxItem) (Receipt, e
 	if item.Mail == nil {
 		return Receipt{}, &DeliveryError{Failure: DeliveryPermanent, Err: errors.New("mail item without a mail")}
 	}
-	return Receipt{}, t.s.Send(ctx, item.Mail)
+	return partial(t.s.Send(ctx, item.Mail))
 }
 
 // MailPreparer is an optional capability of a MailSender: PrepareMail
@@ -111,7 +125,7 @@ func (pr *preparing) commit(ctx context.Context) (Receipt, error) {
 	if pr.err != nil {
 		return Receipt{}, pr.err
 	}
-	return Receipt{}, pr.p.Commit(ctx)
+	return partial(pr.p.Commit(ctx))
 }
 
 // abort drops the preparation: the item stays pending, undelivered.

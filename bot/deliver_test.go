@@ -310,3 +310,40 @@ func TestCredentialsPauseHoldsWhenKicked(t *testing.T) {
 		t.Errorf("%d login attempts during the pause, want 1 (every kick retried the refused credentials)", n)
 	}
 }
+
+func TestOneRefusedManagerDoesNotStopTheOthers(t *testing.T) {
+	// Escalations are mailed to two managers; the first has left.
+	f := newFixtureWith(t, func(c *bot.DeskConfig) {
+		c.Managers = []bot.Address{{Email: "gone@example.org"}, {Email: "boss@example.org"}}
+	})
+	d := f.startDelivery(t, nil, "", "")
+	srv := d.smtp
+	f.ingest(mail("pm1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
+	if _, err := srv.Wait(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext(demo.FaultRcpt, 550, 1)
+	if err := f.desk.Escalate(t.Context(), 1, bot.Actor{ID: "s@oakprimary.sch.uk"}, "by test"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the outbox to empty", func() bool { return len(f.outbox()) == 0 })
+	var toBoss bool
+	for _, m := range srv.Messages() {
+		if slices.Equal(m.To, []string{"boss@example.org"}) {
+			toBoss = true
+		}
+	}
+	if !toBoss {
+		t.Errorf("the remaining manager got nothing: %+v", srv.Messages())
+	}
+	r := f.rfa(1)
+	var failed bool
+	for _, e := range r.Events {
+		if e.Kind == bot.EventMailFailed && strings.Contains(e.Text, "gone@example.org") {
+			failed = true
+		}
+	}
+	if !failed {
+		t.Errorf("the refused manager is not on the RFA: %+v", r.Events)
+	}
+}

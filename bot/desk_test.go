@@ -32,13 +32,19 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil)
+}
+
+// newFixtureWith is newFixture with tweak applied to the desk's config.
+func newFixtureWith(t *testing.T, tweak func(*bot.DeskConfig)) *fixture {
+	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "desk.db"), &store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	f := &fixture{t: t, db: db, now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
-	f.desk = bot.NewDesk(db, bot.DeskConfig{
+	cfg := bot.DeskConfig{
 		Name:          "Example Service Desk",
 		Address:       bot.Address{Name: "Example Service Desk", Email: "support@example.org"},
 		BaseURL:       "https://support.example.org/",
@@ -46,7 +52,11 @@ func newFixture(t *testing.T) *fixture {
 		Organisations: testOrgs,
 		Hours:         "Open Monday to Friday",
 		AlertTo:       []bot.Address{{Email: "manager@example.org"}},
-	}, &bot.DeskOptions{
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	f.desk = bot.NewDesk(db, cfg, &bot.DeskOptions{
 		Now:    func() time.Time { return f.now },
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
 		OnOutbox: func() {

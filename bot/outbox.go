@@ -1,6 +1,9 @@
 package bot
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // OutboxKind names what an outbox item delivers.
 type OutboxKind string
@@ -111,6 +114,18 @@ func (f DeliveryFailure) String() string {
 		return "auth"
 	}
 	return "temporary"
+}
+
+// PartialDelivery is returned by a MailSender when the server accepted a
+// mail for some of its recipients and refused the others for good: the
+// mail was delivered, and the refusals are recorded on the RFA.
+type PartialDelivery struct {
+	Refused []string
+	Reason  string
+}
+
+func (e *PartialDelivery) Error() string {
+	return "delivered, but refused for " + strings.Join(e.Refused, ", ") + ": " + e.Reason
 }
 
 // DeliveryError is returned by senders to classify a failed delivery.

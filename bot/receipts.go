@@ -124,6 +124,9 @@ func (d *Desk) applyDelivered(tx Tx, item OutboxItem, rcpt Receipt, at time.Time
 			kind = EventStaffMailSent // to managers or staff: never shown to the requester
 		}
 		r.addEvent(at, kind, "rfadesk", describeItem(item)+" accepted by the mail server")
+		if len(rcpt.Refused) > 0 {
+			r.addEvent(at, EventMailFailed, "rfadesk", item.Mail.Purpose+" refused for good for "+strings.Join(rcpt.Refused, ", ")+": "+rcpt.RefusedWhy)
+		}
 		return nil
 	})
 }

@@ -211,6 +211,11 @@ type Prepared struct {
 	m     *bot.OutgoingMail
 	rcpts int
 	start time.Time
+	// refused are recipients the server refused for good while others
+	// were accepted; Commit reports them as a *bot.PartialDelivery.
+	refused     []string
+	refusedWhy  string
+	refusedCode int
 }
 
 // Prepare composes m and runs its transaction on a kept or new
@@ -297,6 +302,9 @@ func (p *Prepared) Commit(ctx context.Context) error {
 	}
 	s.log.Debug("smtp sent", "message_id", p.m.MessageID, "to", p.rcpts,
 		"purpose", p.m.Purpose, "took", time.Since(p.start))
+	if len(p.refused) > 0 {
+		return &bot.PartialDelivery{Refused: p.refused, Reason: p.refusedWhy}
+	}
 	return nil
 }
 
@@ -387,8 +395,19 @@ func (s *Sender) begin(ctx context.Context, p *Prepared, sc *smtpConn, msg *mail
 	for _, r := range rcpts {
 		deadline()
 		if err := sc.c.Rcpt(r); err != nil {
-			return fail(stepRcpt, r, fmt.Errorf("mailbox: smtp RCPT TO:<%s>: %w", r, err)), false
+			derr := fail(stepRcpt, r, fmt.Errorf("mailbox: smtp RCPT TO:<%s>: %w", r, err))
+			if derr.Failure != bot.DeliveryPermanent || len(rcpts) == 1 {
+				return derr, false
+			}
+			// One of several recipients refused for good (a manager who
+			// left): the others still get the mail.
+			p.refused = append(p.refused, r)
+			p.refusedWhy, p.refusedCode = derr.Err.Error(), derr.Code
 		}
+	}
+	if len(p.refused) == len(rcpts) {
+		return &bot.DeliveryError{Failure: bot.DeliveryPermanent, Code: p.refusedCode, Recipient: p.refused[0],
+			Err: fmt.Errorf("mailbox: smtp: every recipient refused: %s", p.refusedWhy)}, false
 	}
 	deadline()
 	w, err := sc.c.Data()

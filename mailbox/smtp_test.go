@@ -362,14 +362,33 @@ func TestSendClassifiesFailures(t *testing.T) {
 	}
 }
 
-func TestSendFirstRefusedRecipientAbortsTheMail(t *testing.T) {
+// One of several recipients refused for good: the others get the mail,
+// and the refusal is reported as a *bot.PartialDelivery. Every recipient
+// refused is a permanent failure; a 4xx on any recipient retries all.
+func TestSendPartlyRefusedRecipients(t *testing.T) {
 	capture, s := smtpSetup(t, nil, nil)
 	m := smtpMail("two-1@desk.example.test")
 	m.To = append(m.To, bot.Address{Email: "bob@school.test"})
 	capture.FailNext(demo.FaultRcpt, 550, 1)
+	var pd *bot.PartialDelivery
+	if err := s.Send(context.Background(), m); !errors.As(err, &pd) || len(pd.Refused) != 1 || pd.Refused[0] != "ann@school.test" {
+		t.Fatalf("err = %v, want a partial delivery refusing ann", err)
+	}
+	if msgs := capture.Messages(); len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != "bob@school.test" {
+		t.Fatalf("delivered = %+v, want bob only", msgs)
+	}
+
+	m = smtpMail("two-2@desk.example.test")
+	m.To = append(m.To, bot.Address{Email: "bob@school.test"})
+	capture.FailNext(demo.FaultRcpt, 550, 2)
 	smtpWantFailure(t, s.Send(context.Background(), m), bot.DeliveryPermanent, 550, "ann@school.test")
-	if n := len(capture.Messages()); n != 0 {
-		t.Fatalf("a partly refused mail was delivered (%d)", n)
+
+	m = smtpMail("two-3@desk.example.test")
+	m.To = append(m.To, bot.Address{Email: "bob@school.test"})
+	capture.FailNext(demo.FaultRcpt, 451, 1)
+	smtpWantFailure(t, s.Send(context.Background(), m), bot.DeliveryTemporary, 451, "")
+	if n := len(capture.Messages()); n != 1 {
+		t.Fatalf("%d mails delivered, want only the first", n)
 	}
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -34,7 +35,7 @@ func wantReceipts(t *testing.T, got []bot.DeliveryReceipt, items ...int) {
 	}
 	for i, n := range items {
 		want := receiptN(n)
-		if got[i].Item != want.Item || got[i].Receipt != want.Receipt || !got[i].At.Equal(want.At) {
+		if got[i].Item != want.Item || !reflect.DeepEqual(got[i].Receipt, want.Receipt) || !got[i].At.Equal(want.At) {
 			t.Errorf("receipt %d = %+v, want %+v", i, got[i], want)
 		}
 	}
