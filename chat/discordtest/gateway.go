@@ -58,14 +58,6 @@ func (s *Server) Resumes() int {
 	return s.gw.resumes
 }
 
-// Connected reports whether a gateway session is live (identified or
-// resumed on an open connection).
-func (s *Server) Connected() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.gw.conn != nil && s.gw.conn.ready
-}
-
 // Drop cuts the gateway connection without a close frame, as a network
 // failure would. The session stays resumable.
 func (s *Server) Drop() {

@@ -171,17 +171,6 @@ func (s *Server) Close() {
 // APIBase is the REST base to configure ("http://127.0.0.1:N/api/v9").
 func (s *Server) APIBase() string { return s.srv.URL + "/api/v9" }
 
-// GuildID and BotID return the fake's ids.
-func (s *Server) GuildID() string { return s.opts.GuildID }
-func (s *Server) BotID() string   { return s.opts.BotID }
-
-// NewID returns a fresh snowflake, greater than every earlier one.
-func (s *Server) NewID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.newIDLocked()
-}
-
 func (s *Server) newIDLocked() string {
 	s.nextID++
 	return strconv.FormatUint(s.nextID, 10)
