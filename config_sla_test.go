@@ -13,19 +13,7 @@ import (
 )
 
 // slaBase is a valid config apart from the SLA sections under test.
-const slaBase = `
-[desk]
-address = "support@example.org"
-store = "x.db"
-base_url = "https://support.example.org"
-[imap]
-address = "127.0.0.1:143"
-security = "none"
-username = "support@example.org"
-password = "secret"
-[smtp]
-address = "127.0.0.1:25"
-security = "none"
+const slaBase = loopbackTOML + `password = "secret"
 [[organisation]]
 name = "Oak Primary School"
 domains = ["oakprimary.sch.uk"]
@@ -98,7 +86,7 @@ points = [{ at = "25%", action = "note" }, { at = "12.5 %", action = "x" }, { at
 		t.Fatalf("want the bad point reported, got %v", err)
 	}
 	// TOML local dates and times are accepted as well as strings.
-	body := strings.Replace(slaBase, "[imap]", "alert_to = [\"Alerts <alerts@example.org>\"]\n[imap]", 1) + `
+	body := strings.Replace(slaBase, "[smtp]", "alert_to = [\"Alerts <alerts@example.org>\"]\n[smtp]", 1) + `
 [calendar]
 open = 09:00:00
 close = "24:00"

@@ -25,6 +25,23 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 }
 
+// loopbackTOML is the smallest valid configuration without an IMAP
+// password: loopback servers, plain connections; tests append to its
+// [imap] section or add sections after it.
+const loopbackTOML = `
+[desk]
+address = "support@example.org"
+store = "x.db"
+base_url = "https://support.example.org"
+[smtp]
+address = "127.0.0.1:25"
+security = "none"
+[imap]
+address = "127.0.0.1:143"
+security = "none"
+username = "support@example.org"
+`
+
 func writeConfig(t *testing.T, body string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "rfadesk.toml")
@@ -87,19 +104,7 @@ x = 1
 func TestConfigPasswordSources(t *testing.T) {
 	pw := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(pw, []byte("from-file\n"), 0o600)
-	base := `
-[desk]
-address = "support@example.org"
-store = "x.db"
-base_url = "https://support.example.org"
-[smtp]
-address = "127.0.0.1:25"
-security = "none"
-[imap]
-address = "127.0.0.1:143"
-security = "none"
-username = "support@example.org"
-`
+	base := loopbackTOML
 	cfg, err := loadConfig(writeConfig(t, base+"password_file = \""+pw+"\"\n"), noEnv)
 	if err != nil || cfg.IMAP.Password != "from-file" {
 		t.Fatalf("password_file: %v %q", err, cfg.IMAP.Password)
@@ -122,20 +127,7 @@ func TestConfigSyntaxErrorNamesLine(t *testing.T) {
 }
 
 func TestConfigDiscord(t *testing.T) {
-	base := `
-[desk]
-address = "support@example.org"
-store = "x.db"
-base_url = "https://support.example.org"
-[imap]
-address = "127.0.0.1:143"
-security = "none"
-username = "support@example.org"
-password = "pw"
-[smtp]
-address = "127.0.0.1:25"
-security = "none"
-`
+	base := loopbackTOML + "password = \"pw\"\n"
 	cfg, err := loadConfig(writeConfig(t, base), noEnv)
 	if err != nil || cfg.Discord.Enabled || cfg.Desk.Chat {
 		t.Fatalf("no [discord]: enabled=%v chat=%v err=%v", cfg.Discord.Enabled, cfg.Desk.Chat, err)
@@ -198,20 +190,7 @@ func TestHoursTextFollowsTheCalendar(t *testing.T) {
 }
 
 func TestConfigAuthServID(t *testing.T) {
-	base := `
-[desk]
-address = "support@example.org"
-store = "x.db"
-base_url = "https://support.example.org"
-[smtp]
-address = "127.0.0.1:25"
-security = "none"
-[imap]
-address = "127.0.0.1:143"
-security = "none"
-username = "support@example.org"
-password = "pw"
-`
+	base := loopbackTOML + "password = \"pw\"\n"
 	for _, ok := range []string{"mx.example.org", "!exchange-online", ""} {
 		cfg, err := loadConfig(writeConfig(t, base+"authserv_id = \""+ok+"\"\n"), noEnv)
 		if err != nil || cfg.AuthServID != ok {
