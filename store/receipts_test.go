@@ -28,6 +28,16 @@ func receiptN(i int) bot.DeliveryReceipt {
 	return rc
 }
 
+// appendReceipts appends receiptN(n) for each n, failing t on error.
+func appendReceipts(t *testing.T, r *Receipts, ns ...int) {
+	t.Helper()
+	for _, n := range ns {
+		if err := r.Append(receiptN(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func wantReceipts(t *testing.T, got []bot.DeliveryReceipt, items ...int) {
 	t.Helper()
 	if len(got) != len(items) {
@@ -51,11 +61,7 @@ func TestReceiptsAppendAllTruncateReopen(t *testing.T) {
 	if err != nil || len(all) != 0 {
 		t.Fatalf("new log: %v, %v", all, err)
 	}
-	for i := 1; i <= 3; i++ {
-		if err := r.Append(receiptN(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendReceipts(t, r, 1, 2, 3)
 	all, err = r.All()
 	if err != nil {
 		t.Fatal(err)
@@ -82,9 +88,7 @@ func TestReceiptsAppendAllTruncateReopen(t *testing.T) {
 	if fi, _ := os.Stat(path); fi.Size() != 0 {
 		t.Errorf("file holds %d bytes after Truncate", fi.Size())
 	}
-	if err := r.Append(receiptN(4)); err != nil {
-		t.Fatal(err)
-	}
+	appendReceipts(t, r, 4)
 	all, _ = r.All()
 	wantReceipts(t, all, 4)
 	r.Close()
@@ -96,11 +100,7 @@ func TestReceiptsAppendAllTruncateReopen(t *testing.T) {
 func TestReceiptsTornTailIsIgnoredAndCut(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "desk.db.receipts")
 	r := openReceiptsTest(t, path)
-	for i := 1; i <= 2; i++ {
-		if err := r.Append(receiptN(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendReceipts(t, r, 1, 2)
 	r.Close()
 	whole, err := os.ReadFile(path)
 	if err != nil {
@@ -108,9 +108,7 @@ func TestReceiptsTornTailIsIgnoredAndCut(t *testing.T) {
 	}
 	// A crash during the third append left part of it.
 	r = openReceiptsTest(t, path)
-	if err := r.Append(receiptN(3)); err != nil {
-		t.Fatal(err)
-	}
+	appendReceipts(t, r, 3)
 	r.Close()
 	full, _ := os.ReadFile(path)
 	for _, cut := range []int{1, 7, 8, 12, len(full) - len(whole) - 1} {
@@ -124,9 +122,7 @@ func TestReceiptsTornTailIsIgnoredAndCut(t *testing.T) {
 		}
 		wantReceipts(t, all, 1, 2)
 		// The torn bytes are gone, so the next receipt follows whole ones.
-		if err := r.Append(receiptN(4)); err != nil {
-			t.Fatal(err)
-		}
+		appendReceipts(t, r, 4)
 		r.Close()
 		r = openReceiptsTest(t, path)
 		all, _ = r.All()
@@ -138,11 +134,7 @@ func TestReceiptsTornTailIsIgnoredAndCut(t *testing.T) {
 func TestReceiptsCorruptRecordEndsTheLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "desk.db.receipts")
 	r := openReceiptsTest(t, path)
-	for i := 1; i <= 3; i++ {
-		if err := r.Append(receiptN(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendReceipts(t, r, 1, 2, 3)
 	r.Close()
 	data, _ := os.ReadFile(path)
 	// Flip a byte in the last record's payload: its CRC no longer matches.
