@@ -143,6 +143,7 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 		Escalate:    desk.Escalate,
 		Calendar:    calendar,
 		DeadLetters: desk.DeadLetters,
+		DeadLetter:  desk.DeadLetter,
 	})
 	ln := o.Listener
 	if ln == nil {

@@ -270,6 +270,18 @@ func (d *Desk) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 	return dls, err
 }
 
+// DeadLetter returns dead letter id, raw bytes included, or an error
+// wrapping ErrNotFound.
+func (d *Desk) DeadLetter(ctx context.Context, id uint64) (*DeadLetter, error) {
+	var dl *DeadLetter
+	err := d.store.View(ctx, func(tx Tx) error {
+		var err error
+		dl, err = tx.DeadLetter(id)
+		return err
+	})
+	return dl, err
+}
+
 // Outbox returns the pending outgoing items in ID order.
 func (d *Desk) Outbox(ctx context.Context) ([]OutboxItem, error) {
 	var items []OutboxItem

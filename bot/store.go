@@ -77,6 +77,8 @@ type Tx interface {
 	// PutDeadLetter records a message that could not be turned into an
 	// RFA; the store assigns dl.ID.
 	PutDeadLetter(dl *DeadLetter) error
+	// DeadLetter loads one dead letter; ErrNotFound if there is none.
+	DeadLetter(id uint64) (*DeadLetter, error)
 	// DeadLetters returns every dead letter in ID order.
 	DeadLetters() ([]DeadLetter, error)
 

@@ -333,6 +333,22 @@ func (t *tx) PutDeadLetter(dl *bot.DeadLetter) error {
 	return putJSON(b, encodeU64(id), dl, fmt.Sprintf("dead letter %d", id))
 }
 
+func (t *tx) DeadLetter(id uint64) (*bot.DeadLetter, error) {
+	b, err := t.bucket(bucketDeadLetters)
+	if err != nil {
+		return nil, err
+	}
+	dl := new(bot.DeadLetter)
+	found, err := getJSON(b, encodeU64(id), dl, fmt.Sprintf("dead letter %d", id))
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("store: dead letter %d: %w", id, bot.ErrNotFound)
+	}
+	return dl, nil
+}
+
 func (t *tx) DeadLetters() ([]bot.DeadLetter, error) {
 	b, err := t.bucket(bucketDeadLetters)
 	if err != nil {

@@ -319,6 +319,13 @@ func TestDeadLetters(t *testing.T) {
 		if len(got) != 2 || !reflect.DeepEqual(got[0], *dl) || got[1].ID != 2 || got[1].Reason != "second" {
 			t.Errorf("DeadLetters = %+v", got)
 		}
+		one, err := tx.DeadLetter(1)
+		if err != nil || !reflect.DeepEqual(*one, *dl) {
+			t.Errorf("DeadLetter(1) = %+v, %v", one, err)
+		}
+		if _, err := tx.DeadLetter(3); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("DeadLetter(3): %v, want ErrNotFound", err)
+		}
 		return nil
 	})
 	st, err := db.Stats()

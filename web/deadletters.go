@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -52,23 +53,24 @@ func (h *handler) apiDeadLetterRaw(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "not found"})
 		return
 	}
-	dls, err := h.deadLetters(r.Context())
+	dl, err := h.deadLetter(r.Context(), id)
+	if errors.Is(err, bot.ErrNotFound) || (err == nil && len(dl.Raw) == 0) {
+		writeJSON(w, http.StatusNotFound, apiError{Error: "not found"})
+		return
+	}
 	if err != nil {
-		h.log.Error("web: loading dead letters", "err", err)
+		h.log.Error("web: loading a dead letter", "id", id, "err", err)
 		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error"})
 		return
 	}
-	for _, dl := range dls {
-		if dl.ID == id && len(dl.Raw) > 0 {
-			w.Header().Set("Content-Type", "message/rfc822")
-			w.Header().Set("Content-Disposition", `attachment; filename="dead-letter-`+strconv.FormatUint(id, 10)+`.eml"`)
-			w.Header().Set("Cache-Control", "no-store")
-			w.Write(dl.Raw)
-			return
-		}
-	}
-	writeJSON(w, http.StatusNotFound, apiError{Error: "not found"})
+	w.Header().Set("Content-Type", "message/rfc822")
+	w.Header().Set("Content-Disposition", `attachment; filename="dead-letter-`+strconv.FormatUint(id, 10)+`.eml"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(dl.Raw)
 }
 
-// deadLettersFunc is how the web reads dead letters (bot.Desk.DeadLetters).
+// deadLettersFunc is how the web lists dead letters (bot.Desk.DeadLetters).
 type deadLettersFunc func(ctx context.Context) ([]bot.DeadLetter, error)
+
+// deadLetterFunc is how the web loads one (bot.Desk.DeadLetter).
+type deadLetterFunc func(ctx context.Context, id uint64) (*bot.DeadLetter, error)

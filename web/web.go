@@ -101,6 +101,9 @@ type Options struct {
 	// DeadLetters lists the messages that could not become RFAs, for
 	// GET /api/dead-letters (admin); nil leaves those routes out.
 	DeadLetters func(ctx context.Context) ([]bot.DeadLetter, error)
+	// DeadLetter loads one, for GET /api/dead-letters/{id}/raw; required
+	// with DeadLetters.
+	DeadLetter func(ctx context.Context, id uint64) (*bot.DeadLetter, error)
 	// Calendar returns one year of the desk's calendar for
 	// GET /api/calendar (admin); nil leaves that route out.
 	Calendar func(year int) CalendarJSON
@@ -129,6 +132,7 @@ type handler struct {
 	escalateFn  func(ctx context.Context, num uint64, by bot.Actor, via string) error
 	calendar    func(year int) CalendarJSON
 	deadLetters deadLettersFunc
+	deadLetter  deadLetterFunc
 	pages       pages
 }
 
@@ -165,6 +169,7 @@ func NewHandler(opts Options) http.Handler {
 		escalateFn:  opts.Escalate,
 		calendar:    opts.Calendar,
 		deadLetters: opts.DeadLetters,
+		deadLetter:  opts.DeadLetter,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -203,7 +208,7 @@ func NewHandler(opts Options) http.Handler {
 		if h.calendar != nil {
 			mux.HandleFunc("GET /api/calendar", h.requireAdmin(h.apiCalendar))
 		}
-		if h.deadLetters != nil {
+		if h.deadLetters != nil && h.deadLetter != nil {
 			mux.HandleFunc("GET /api/dead-letters", h.requireAdmin(h.apiDeadLetters))
 			mux.HandleFunc("GET /api/dead-letters/{id}/raw", h.requireAdmin(h.apiDeadLetterRaw))
 		}
