@@ -75,13 +75,14 @@ const ChatTextLimit = 1500
 
 // inboundChatText is the readable form of an inbound mail for the RFA's
 // chat thread: who, the new text (quoted history already stripped), cut
-// to ChatTextLimit, and the attachments by name.
-func inboundChatText(m *Mail) string {
+// to ChatTextLimit with a link to the whole message on the status page
+// (statusURL), and the attachments by name.
+func inboundChatText(m *Mail, statusURL string) string {
 	var b strings.Builder
 	b.WriteString("📨 " + m.From.String() + " wrote:\n")
 	text := strings.TrimSpace(m.Reply)
 	if len(text) > ChatTextLimit {
-		text = truncate(text, ChatTextLimit) + "\n(cut: the whole message is on the status page)"
+		text = truncate(text, ChatTextLimit) + "\n(cut: the whole message is at " + statusURL + ")"
 	}
 	b.WriteString(text)
 	for _, a := range m.Attachments {
