@@ -103,10 +103,15 @@ type Mail struct {
 	InReplyTo  []string
 	References []string
 
-	From    Address
-	ReplyTo []Address
-	To      []Address
-	Cc      []Address
+	From Address
+	// AuthorAmbiguous, when not "", says why the author of the mail cannot
+	// be told for certain (more than one From header or address, a From
+	// that only parsed leniently, a Sender without a From). Such a mail
+	// never joins an existing RFA: it may only open a new, flagged one.
+	AuthorAmbiguous string
+	ReplyTo         []Address
+	To              []Address
+	Cc              []Address
 	// Subject is the decoded subject (encoded-words resolved).
 	Subject string
 	// Date is the sender's Date: header (zero if missing or unparsable).
