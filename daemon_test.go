@@ -13,7 +13,8 @@ import (
 
 // TestHealthzNamesTheSettingWhenTheMailboxIsUnreachable runs the daemon
 // against a mailbox nobody listens on: it keeps running, and /healthz
-// answers 503 with a reason that names the setting to fix.
+// answers 503 with a reason that names the setting to fix, to the admin
+// token only: the public answer is a bare "unhealthy".
 func TestHealthzNamesTheSettingWhenTheMailboxIsUnreachable(t *testing.T) {
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -28,6 +29,7 @@ func TestHealthzNamesTheSettingWhenTheMailboxIsUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.AdminToken = "healthz-test-admin-token"
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +48,9 @@ func TestHealthzNamesTheSettingWhenTheMailboxIsUnreachable(t *testing.T) {
 	var code int
 	var body string
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
+		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/healthz", nil)
+		req.Header.Set("Authorization", "Bearer "+cfg.AdminToken)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			continue
 		}
@@ -59,6 +63,15 @@ func TestHealthzNamesTheSettingWhenTheMailboxIsUnreachable(t *testing.T) {
 	}
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "imap.address") {
 		t.Errorf("/healthz = %d %q, want 503 naming imap.address", code, body)
+	}
+	resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || string(b) != "unhealthy" {
+		t.Errorf("public /healthz = %d %q, want 503 \"unhealthy\"", resp.StatusCode, b)
 	}
 	select {
 	case err := <-done:

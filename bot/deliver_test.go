@@ -323,7 +323,7 @@ func TestOneRefusedManagerDoesNotStopTheOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.FailNext(demo.FaultRcpt, 550, 1)
-	if err := f.desk.Escalate(t.Context(), 1, bot.Actor{ID: "s@oakprimary.sch.uk"}, "by test"); err != nil {
+	if err := f.desk.Escalate(t.Context(), 1, bot.Actor{ID: "s@oakprimary.sch.uk"}, "by test", ""); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the outbox to empty", func() bool { return len(f.outbox()) == 0 })

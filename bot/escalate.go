@@ -2,9 +2,11 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // EscalationInterval is the least time between two customer escalations
@@ -46,14 +48,53 @@ var stillBroken = regexp.MustCompile(`(?i)\b(still\s+(broken|not\s+working|faili
 // the problem is not fixed.
 func saysStillBroken(reply string) bool { return stillBroken.MatchString(reply) }
 
-// Escalate records a customer escalation of RFA num (from the status
-// page, say): the manager is told and the requester is told who owns it.
-func (d *Desk) Escalate(ctx context.Context, num uint64, by Actor, via string) error {
-	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
-		return d.escalate(tx, r, by, via)
+// MaxEscalationReason is the most characters of a requester's
+// escalation reason that are recorded; longer reasons are cut.
+const MaxEscalationReason = 1000
+
+// errEscalationRepeated aborts the transaction of an escalation repeated
+// within EscalationInterval, so that it writes nothing at all.
+var errEscalationRepeated = errors.New("bot: escalation repeated within the interval")
+
+// Escalate records a customer escalation of RFA num from outside mail
+// (the status page, say): the manager is told and the requester is told
+// who owns it. via says where it came from in the desk's own words ("from
+// the status page"); reason is the requester's own words, or "". The
+// reason is never written into a sentence: it is kept in the event's
+// Quote, shown quoted and apart (page, chat, mail), with bidirectional
+// controls removed and cut to MaxEscalationReason characters.
+//
+// An escalation within EscalationInterval of the last one changes
+// nothing (no event, no mail, no write of the RFA) and returns nil: the
+// manager has been told already, and a flood of repeats cannot grow the
+// record.
+func (d *Desk) Escalate(ctx context.Context, num uint64, by Actor, via, reason string) error {
+	err := d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+		if escalatedWithin(r, d.now()) {
+			return false, errEscalationRepeated
+		}
+		return d.escalateFor(tx, r, by, via, reason)
 	})
+	if errors.Is(err, errEscalationRepeated) {
+		return nil
+	}
+	return err
 }
 
+// escalatedWithin reports whether r was escalated less than
+// EscalationInterval before now.
+func escalatedWithin(r *RFA, now time.Time) bool {
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		if e := r.Events[i]; e.Kind == EventEscalated && now.Sub(e.At) < EscalationInterval {
+			return true
+		}
+	}
+	return false
+}
+
+// escalate records a requester's escalation asked for by mail (via is
+// "by email"); a repeat within EscalationInterval is noted as an event
+// but not passed on (the mail itself is recorded anyway).
 func (d *Desk) escalate(tx Tx, r *RFA, by Actor, via string) (bool, error) {
 	now := d.now()
 	for i := len(r.Events) - 1; i >= 0; i-- {
@@ -63,29 +104,64 @@ func (d *Desk) escalate(tx Tx, r *RFA, by Actor, via string) (bool, error) {
 			return false, nil
 		}
 	}
+	return d.escalateFor(tx, r, by, via, "")
+}
+
+// quoteReason is reason as a block of its own: every line starts with
+// "> ", so that no line of it can pass for one of the desk's.
+func quoteReason(reason string) string {
+	lines := strings.Split(reason, "\n")
+	for i, l := range lines {
+		lines[i] = "> " + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// cleanEscalationReason is reason without bidirectional controls,
+// trimmed and cut to MaxEscalationReason characters.
+func cleanEscalationReason(reason string) string {
+	reason = strings.TrimSpace(NeutralizeBidi(strings.ToValidUTF8(reason, "\uFFFD")))
+	if utf8.RuneCountInString(reason) > MaxEscalationReason {
+		reason = strings.TrimSpace(string([]rune(reason)[:MaxEscalationReason]))
+	}
+	return reason
+}
+
+// escalateFor records the escalation: an event whose Text is the desk's
+// sentence and whose Quote is the requester's reason, the manager's
+// mail, the ops chat post and the requester's confirmation.
+func (d *Desk) escalateFor(tx Tx, r *RFA, by Actor, via, reason string) (bool, error) {
+	now := d.now()
+	reason = cleanEscalationReason(reason)
 	owner := d.cfg.ManagerName
 	if owner == "" {
 		owner = "the support team manager"
 	}
-	r.addEvent(now, EventEscalated, by.String(), "escalated by the requester "+via+"; now owned by "+owner)
+	r.Events = append(r.Events, Event{At: now, Kind: EventEscalated, Actor: by.String(),
+		Text: "escalated by the requester " + via + "; now owned by " + owner, Quote: reason})
+	quoted := ""
+	if reason != "" {
+		quoted = "\nThe requester's reason, in their words:\n" + quoteReason(reason) + "\n"
+	}
 	if len(d.cfg.Managers) > 0 {
-		text := "The requester has escalated " + r.Ref() + " " + via + ".\n\n" +
-			"Organisation: " + r.Organisation + "\nRequester: " + r.Requester.String() +
-			"\nSubject: " + r.Subject + "\nSeverity: " + r.Severity.Title() + "\nStatus: " + string(r.Status) + "\n"
+		text := "The requester has escalated " + r.Ref() + " " + via + ".\n" + quoted + "\n" +
+			"Organisation: " + r.Organisation + "\nRequester: " + NeutralizeBidi(r.Requester.String()) +
+			"\nSubject: " + NeutralizeBidi(r.Subject) + "\nSeverity: " + r.Severity.Title() + "\nStatus: " + string(r.Status) + "\n"
 		if _, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
-			To: d.cfg.Managers, Subject: "[" + r.Ref() + "] Escalated by the requester: " + r.Subject,
+			To: d.cfg.Managers, Subject: "[" + r.Ref() + "] Escalated by the requester: " + NeutralizeBidi(r.Subject),
 			Text: text, Auto: true, Purpose: "escalation to manager",
 		}); err != nil {
 			return false, err
 		}
 	}
-	if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatOps, Text: "Escalated by the requester " + via + ": " + r.Ref() + " (" + r.Organisation + ") " + r.Subject}); err != nil {
+	chat := "Escalated by the requester " + via + ": " + r.Ref() + " (" + r.Organisation + ") " + r.Subject + "\n" + quoted
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatOps, Text: strings.TrimRight(chat, "\n")}); err != nil {
 		return false, err
 	}
 	inReplyTo, refs := conversationHeaders(r)
 	om := &OutgoingMail{
 		To:      []Address{r.Requester},
-		Subject: "[" + r.Ref() + "] Escalated: " + r.Subject,
+		Subject: "[" + r.Ref() + "] Escalated: " + NeutralizeBidi(r.Subject),
 		Text: "We have escalated " + r.Ref() + " as you asked. It is now owned by " + owner +
 			", who will be in touch.\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n\n" + d.cfg.Name + "\n",
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "escalation confirmation",

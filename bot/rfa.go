@@ -213,6 +213,10 @@ type Event struct {
 	Kind  string    `json:"kind"`
 	Text  string    `json:"text"`
 	Actor string    `json:"actor,omitempty"` // who did it: an email address, "staff:<name>", or "rfadesk"
+	// Quote is someone's own words the event carries (a requester's
+	// escalation reason), "" if none. It is never part of Text: it is
+	// shown apart from the sentence, quoted.
+	Quote string `json:"quote,omitempty"`
 }
 
 // Event kinds recorded by intake and the outbox.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"rfadesk/bot"
 )
@@ -15,14 +16,21 @@ import (
 // WWW-Authenticate: Bearer.
 func (h *handler) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || !secretEqual(strings.TrimSpace(tok), h.adminToken) {
+		if !h.isAdmin(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="rfadesk"`)
 			writeJSON(w, http.StatusUnauthorized, apiError{Error: "unauthorized"})
 			return
 		}
 		next(w, r)
 	}
+}
+
+// isAdmin reports whether r bears the admin token ("Authorization:
+// Bearer TOKEN", compared in constant time); never when the admin API is
+// disabled.
+func (h *handler) isAdmin(r *http.Request) bool {
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return strings.EqualFold(scheme, "Bearer") && secretEqual(strings.TrimSpace(tok), h.adminToken)
 }
 
 // apiError is the body of every API error response.
@@ -38,6 +46,9 @@ func (h *handler) apiNotFound(w http.ResponseWriter, r *http.Request) {
 
 // apiList answers GET /api/rfas.
 func (h *handler) apiList(w http.ResponseWriter, r *http.Request) {
+	// Every RFA can take longer to send than the server's WriteTimeout.
+	// Not every writer has a deadline to move (httptest's has none).
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(listWriteTimeout))
 	rfas, err := h.desk.RFAs(r.Context())
 	if err != nil {
 		h.log.Error("web: listing RFAs", "err", err)

@@ -87,14 +87,20 @@ func publicEventText(e bot.Event) (string, bool) {
 	case bot.EventResumed:
 		return "You replied; the workaround clock is running again", true
 	case bot.EventEscalated:
-		// bot's escalate records a repeat within the rate limit as
-		// "escalation repeated ...", and a first one ending in
-		// "; now owned by <owner>".
+		// bot's escalate records a repeat by mail within the interval as
+		// "escalation repeated ...", and an escalation ending in
+		// "; now owned by <owner>". The requester's reason is in
+		// e.Quote, shown apart by the page.
 		if strings.HasPrefix(e.Text, "escalation repeated") {
 			return "You asked again to escalate; the manager had already been told", true
 		}
-		if _, owner, ok := strings.Cut(e.Text, "; now owned by "); ok && strings.TrimSpace(owner) != "" {
-			return "Escalated at your request; now owned by " + strings.TrimSpace(owner), true
+		// The owner is the desk's config; the last separator is taken so
+		// that records from before Event.Quote, whose Text held the
+		// requester's reason, cannot name an owner through it.
+		if i := strings.LastIndex(e.Text, "; now owned by "); i >= 0 {
+			if owner := strings.TrimSpace(e.Text[i+len("; now owned by "):]); owner != "" {
+				return "Escalated at your request; now owned by " + owner, true
+			}
 		}
 		return "Escalated at your request", true
 	}

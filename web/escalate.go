@@ -14,7 +14,7 @@ const (
 	// maxReason is the most characters of the requester's reason passed
 	// on; longer reasons are cut (the form's maxlength stops browsers
 	// sending more, but counts a newline as one where the form sends two).
-	maxReason = 1000
+	maxReason = bot.MaxEscalationReason
 	// maxEscalateBody bounds the form body: the token and a reason of
 	// maxReason characters, every byte percent-encoded, fit well inside.
 	maxEscalateBody = 16 << 10
@@ -29,8 +29,11 @@ const (
 // status page's 404, with no call to Escalate. A closed RFA, or one the
 // desk refuses (bot.ErrNotAllowed), is not escalated and the requester is
 // sent back to the status page with ?escalated=0; a recorded escalation
-// with ?escalated=1 (303 See Other, so a reload does not post again). A
-// body over maxEscalateBody is refused with 413.
+// with ?escalated=1 (303 See Other, so a reload does not post again); a
+// repeat within bot.EscalationInterval is answered the same and changes
+// nothing. A body over maxEscalateBody is refused with 413. Posts are
+// limited per client (in bound) and, once the token is right, per RFA:
+// past the limit the answer is 429 with Retry-After.
 func (h *handler) escalate(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	r.Body = http.MaxBytesReader(w, r.Body, maxEscalateBody)
@@ -46,17 +49,17 @@ func (h *handler) escalate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if !h.allow(w, h.perRFA, rfa.Ref()) {
+		return
+	}
 	back := statusPath(rfa) + "&escalated="
 	if rfa.Status == bot.StatusClosed {
 		http.Redirect(w, r, back+"0", http.StatusSeeOther)
 		return
 	}
-	via := "from the status page"
-	if reason := cleanReason(r.PostForm.Get("reason")); reason != "" {
-		via += " (reason: " + reason + ")"
-	}
+	reason := cleanReason(r.PostForm.Get("reason"))
 	by := bot.Actor{Name: rfa.Requester.Name, ID: rfa.Requester.Email}
-	err := h.escalateFn(r.Context(), rfa.Num, by, via)
+	err := h.escalateFn(r.Context(), rfa.Num, by, "from the status page", reason)
 	switch {
 	case errors.Is(err, bot.ErrNotAllowed):
 		h.log.Info("web: escalation refused", "ref", rfa.Ref(), "err", err)
@@ -73,8 +76,9 @@ func (h *handler) escalate(w http.ResponseWriter, r *http.Request) {
 }
 
 // cleanReason makes the requester's free text safe to record and mail:
-// valid UTF-8, LF line ends, no other control characters, no more than
-// maxReason characters, trimmed.
+// valid UTF-8, LF line ends, no other control characters (bidirectional
+// controls included), no more than maxReason characters, trimmed. It is
+// passed to Escalate as the reason, never inside a sentence.
 func cleanReason(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")

@@ -11,15 +11,17 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"rfadesk/bot"
 )
 
 // escCall is one call of Options.Escalate.
 type escCall struct {
-	num uint64
-	by  bot.Actor
-	via string
+	num    uint64
+	by     bot.Actor
+	via    string
+	reason string
 }
 
 // escalations records Escalate calls and answers with err.
@@ -29,10 +31,10 @@ type escalations struct {
 	err   error
 }
 
-func (e *escalations) escalate(ctx context.Context, num uint64, by bot.Actor, via string) error {
+func (e *escalations) escalate(ctx context.Context, num uint64, by bot.Actor, via, reason string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.calls = append(e.calls, escCall{num, by, via})
+	e.calls = append(e.calls, escCall{num, by, via, reason})
 	return e.err
 }
 
@@ -99,9 +101,10 @@ func TestEscalate(t *testing.T) {
 	if c.num != 1 || c.by != (bot.Actor{Name: "Ann Head", ID: "ann@oak.sch.uk"}) {
 		t.Errorf("call %+v", c)
 	}
-	wantVia := "from the status page (reason: Whole school\ncannot log in " + strings.Repeat("x", 1000-len([]rune("Whole school\ncannot log in "))) + ")"
-	if c.via != wantVia {
-		t.Errorf("via %q\nwant %q", c.via, wantVia)
+	// The reason is passed apart from via, never inside a sentence.
+	wantReason := "Whole school\ncannot log in " + strings.Repeat("x", 1000-len([]rune("Whole school\ncannot log in ")))
+	if c.via != "from the status page" || c.reason != wantReason {
+		t.Errorf("via %q, reason %q\nwant reason %q", c.via, c.reason, wantReason)
 	}
 
 	// The page it sends back to shows the confirmation, and still the form.
@@ -112,7 +115,7 @@ func TestEscalate(t *testing.T) {
 
 	// Without a reason, via is the bare origin.
 	post(t, h, "/rfa/rfa-1/escalate", url.Values{"t": {token1}, "reason": {"  \r\n "}})
-	if calls := esc.got(); len(calls) != 2 || calls[1].via != "from the status page" {
+	if calls := esc.got(); len(calls) != 2 || calls[1].via != "from the status page" || calls[1].reason != "" {
 		t.Errorf("calls %+v", calls)
 	}
 }
@@ -211,5 +214,36 @@ func TestCSPAllowsOnlySelfForms(t *testing.T) {
 	csp := res.Header.Get("Content-Security-Policy")
 	if !strings.Contains(csp, "form-action 'self'") || strings.Contains(csp, "script-src") {
 		t.Errorf("CSP %q", csp)
+	}
+}
+
+// TestEscalationReasonIsShownQuotedApart: the requester's reason cannot
+// reword the history's sentence ("; now owned by Mallory"): it is shown
+// after it, quoted, escaped. An event from before Event.Quote, whose text
+// held the reason, cannot name an owner through it either.
+func TestEscalationReasonIsShownQuotedApart(t *testing.T) {
+	d := newDesk()
+	at := fixedNow.Add(-time.Hour)
+	d.rfas[1].Events = append(d.rfas[1].Events,
+		bot.Event{At: at, Kind: bot.EventEscalated, Actor: "ann@oak.sch.uk",
+			Text: "escalated by the requester from the status page; now owned by Mo Manager", Quote: "; now owned by Mallory\n<b>bold</b>"},
+		bot.Event{At: at, Kind: bot.EventEscalated, Actor: "ann@oak.sch.uk",
+			Text: "escalated by the requester from the status page (reason: x; now owned by Mallory); now owned by Mo Manager"},
+	)
+	h, _ := escalateHandler(t, d)
+	_, page := do(t, h, "GET", "/rfa/RFA-1?t="+token1, nil)
+	want := `Escalated at your request; now owned by Mo Manager
+<figure class="quote"><figcaption>In your words:</figcaption><blockquote>; now owned by Mallory
+&lt;b&gt;bold&lt;/b&gt;</blockquote></figure></li>`
+	if !strings.Contains(page, want) {
+		t.Errorf("the reason is not shown quoted after the sentence; page:\n%s", page)
+	}
+	if strings.Contains(page, "now owned by Mallory)") || strings.Count(page, "now owned by Mo Manager") != 2 {
+		t.Error("a reason in an old event's text reworded the sentence")
+	}
+	// The admin API carries the quote apart too.
+	_, body := do(t, h, "GET", "/api/rfas/RFA-1", map[string]string{"Authorization": "Bearer " + adminToken})
+	if !strings.Contains(body, `"quote": "; now owned by Mallory\n\u003cb\u003ebold\u003c/b\u003e"`) {
+		t.Errorf("API event has no quote: %s", body)
 	}
 }

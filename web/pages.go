@@ -129,6 +129,9 @@ type messageView struct {
 type eventView struct {
 	At   time.Time
 	Text string
+	// Quote is the requester's own words the event carries, shown
+	// quoted after the sentence, never inside it.
+	Quote string
 }
 
 // status answers GET /rfa/{ref}?t=TOKEN. An unparsable ref, an unknown
@@ -225,7 +228,7 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 	}
 	for _, e := range rfa.Events {
 		if text, ok := publicEventText(e); ok {
-			v.Events = append(v.Events, eventView{At: e.At, Text: text})
+			v.Events = append(v.Events, eventView{At: e.At, Text: text, Quote: e.Quote})
 		}
 	}
 	return v

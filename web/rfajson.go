@@ -93,6 +93,9 @@ type EventJSON struct {
 	Kind  string `json:"kind"`
 	Text  string `json:"text"`
 	Actor string `json:"actor,omitempty"`
+	// Quote is someone's own words the event carries (a requester's
+	// escalation reason), apart from Text; absent if none.
+	Quote string `json:"quote,omitempty"`
 }
 
 // RFAListJSON is the body of GET /api/rfas.
@@ -139,7 +142,7 @@ func rfaJSON(r *bot.RFA, clocks []bot.ClockState, withLink bool) RFAJSON {
 		v.CanReplicate = string(bot.ReplicateUnknown)
 	}
 	for _, e := range r.Events {
-		v.Events = append(v.Events, EventJSON{At: rfc3339(e.At), Kind: e.Kind, Text: e.Text, Actor: e.Actor})
+		v.Events = append(v.Events, EventJSON{At: rfc3339(e.At), Kind: e.Kind, Text: e.Text, Actor: e.Actor, Quote: e.Quote})
 	}
 	if r.Release != nil {
 		v.Release = &ReleaseJSON{Name: r.Release.Name, Ships: rfc3339(r.Release.Ships)}

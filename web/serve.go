@@ -14,6 +14,17 @@ import (
 // context is done.
 const shutdownGrace = 5 * time.Second
 
+// The server's bounds. Every response but the admin list must be written
+// within writeTimeout; the list (every RFA) gets listWriteTimeout.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second
+	listWriteTimeout  = 5 * time.Minute
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 32 << 10
+)
+
 // Listen opens a TCP listener on addr ("127.0.0.1:8080", ":0", ...), so
 // that the caller can learn the real address (ln.Addr()) before serving.
 func Listen(addr string) (net.Listener, error) {
@@ -22,6 +33,21 @@ func Listen(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	return ln, nil
+}
+
+// newServer is the http.Server Serve runs: bounded header, read, write
+// and idle times and header size (the handler bounds bodies and the
+// requests in flight).
+func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // Serve serves h on ln until ctx is done, then shuts down gracefully:
@@ -34,15 +60,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newServer(h, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("web: serving", "addr", ln.Addr().String())

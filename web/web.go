@@ -92,12 +92,14 @@ type Options struct {
 	// JSON "clocks" object is then empty).
 	Clocks func(r *bot.RFA) []bot.ClockState
 	// Escalate records a customer escalation of RFA num (bot.Desk's
-	// Escalate). It is called at most once per accepted POST
-	// /rfa/{ref}/escalate, with the request's context; an error wrapping
+	// Escalate): via is "from the status page", reason the requester's
+	// cleaned words or "" (kept apart from any sentence). It is called at
+	// most once per accepted POST /rfa/{ref}/escalate, with the request's
+	// context; an error wrapping
 	// bot.ErrNotAllowed is shown to the requester as "cannot escalate
 	// now", any other error is a 500. Nil removes the escalation form
 	// and its route.
-	Escalate func(ctx context.Context, num uint64, by bot.Actor, via string) error
+	Escalate func(ctx context.Context, num uint64, by bot.Actor, via, reason string) error
 	// DeadLetters lists the messages that could not become RFAs, for
 	// GET /api/dead-letters (admin); nil leaves those routes out.
 	DeadLetters func(ctx context.Context) ([]bot.DeadLetter, error)
@@ -107,6 +109,9 @@ type Options struct {
 	// Calendar returns one year of the desk's calendar for
 	// GET /api/calendar (admin); nil leaves that route out.
 	Calendar func(year int) CalendarJSON
+	// MaxInFlight is how many requests are handled at once; more are
+	// answered 503 with Retry-After at once. 0 means 64.
+	MaxInFlight int
 }
 
 //go:embed templates/*.html
@@ -129,17 +134,21 @@ type handler struct {
 	now         func() time.Time
 	loc         *time.Location
 	clocks      func(r *bot.RFA) []bot.ClockState
-	escalateFn  func(ctx context.Context, num uint64, by bot.Actor, via string) error
+	escalateFn  func(ctx context.Context, num uint64, by bot.Actor, via, reason string) error
 	calendar    func(year int) CalendarJSON
 	deadLetters deadLettersFunc
 	deadLetter  deadLetterFunc
 	pages       pages
+	inFlight    chan struct{} // one slot per request being handled
+	perClient   *limiter      // public state-changing requests per client
+	perRFA      *limiter      // public state-changing requests per RFA
 }
 
 // NewHandler returns the handler for every route of the web side:
 //
 //	GET /                     landing page
-//	GET /healthz              "ok" (200) or the reason (503)
+//	GET /healthz              "ok" (200) or "unhealthy" (503); the
+//	                          reason too with the admin bearer token
 //	GET /rfa/{ref}?t=TOKEN    the requester's status page
 //	POST /rfa/{ref}/escalate  the requester escalates (form field t=TOKEN);
 //	                          only when Options.Escalate is set
@@ -147,6 +156,10 @@ type handler struct {
 //	GET /api/rfas/{ref}       admin: one RFA as JSON
 //	GET /demo/mail            demo only: captured outgoing mail
 //	GET /static/style.css     the stylesheet
+//
+// Every route is bounded: at most Options.MaxInFlight requests at once
+// (503 beyond), bodies of at most 64 KiB (413), and public POSTs
+// rate-limited per client address and per RFA (429 with Retry-After).
 //
 // It panics if opts.Desk is nil (a wiring bug). The handler is safe for
 // concurrent use.
@@ -174,6 +187,12 @@ func NewHandler(opts Options) http.Handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = defaultMaxInFlight
+	}
+	h.inFlight = make(chan struct{}, opts.MaxInFlight)
+	h.perClient = newLimiter(publicPostBurst, publicPostEvery, maxLimiterKeys)
+	h.perRFA = newLimiter(rfaPostBurst, rfaPostEvery, maxLimiterKeys)
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -216,7 +235,7 @@ func NewHandler(opts Options) http.Handler {
 	if h.sent != nil {
 		mux.HandleFunc("GET /demo/mail", h.demoMail)
 	}
-	return h.secure(mux)
+	return h.secure(h.bound(mux))
 }
 
 // csp allows the embedded stylesheet and forms posting to this site, and
@@ -258,7 +277,9 @@ func (w *statusWriter) WriteHeader(code int) {
 // Unwrap lets http.ResponseController reach the real writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// healthz answers "ok" or 503 with the reason.
+// healthz answers "ok" (200) or "unhealthy" (503). The reason (which
+// names settings, the mailbox account and what failed) is told only to a
+// request bearing the admin token: "unhealthy: <reason>".
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -270,12 +291,12 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok"))
 		return
 	}
-	reason = strings.Join(strings.Fields(reason), " ")
-	if reason == "" {
-		reason = "unhealthy"
+	body := "unhealthy"
+	if reason = strings.Join(strings.Fields(reason), " "); reason != "" && h.isAdmin(r) {
+		body += ": " + reason
 	}
 	w.WriteHeader(http.StatusServiceUnavailable)
-	w.Write([]byte(reason))
+	w.Write([]byte(body))
 }
 
 // style serves the embedded stylesheet.

@@ -132,7 +132,7 @@ func newTestHandler(t *testing.T, mod func(*Options)) http.Handler {
 		SupportEmail: "support@desk.test", Logger: testLogger(t),
 		Now:      func() time.Time { return fixedNow },
 		Clocks:   func(r *bot.RFA) []bot.ClockState { return testPolicy.Clocks(r, fixedNow) },
-		Escalate: func(context.Context, uint64, bot.Actor, string) error { return nil },
+		Escalate: func(context.Context, uint64, bot.Actor, string, string) error { return nil },
 	}
 	if mod != nil {
 		mod(&opts)
@@ -166,10 +166,29 @@ func TestHealthz(t *testing.T) {
 	if res.StatusCode != 200 || body != "ok" {
 		t.Errorf("healthy: got %d %q, want 200 \"ok\"", res.StatusCode, body)
 	}
-	healthy, reason = false, "imap: login refused\nsecond line"
+	// The public answer is terse: the reason names the mailbox account
+	// and what failed, and only the admin token sees it.
+	healthy, reason = false, "imap.username support@oak.sch.uk: login refused\nsecond line"
 	res, body = do(t, h, "GET", "/healthz", nil)
-	if res.StatusCode != 503 || body != "imap: login refused second line" {
-		t.Errorf("unhealthy: got %d %q", res.StatusCode, body)
+	if res.StatusCode != 503 || body != "unhealthy" {
+		t.Errorf("unhealthy, no token: got %d %q, want 503 \"unhealthy\"", res.StatusCode, body)
+	}
+	for _, auth := range []string{"Bearer wrong", "Basic " + adminToken, adminToken} {
+		if _, body := do(t, h, "GET", "/healthz", map[string]string{"Authorization": auth}); body != "unhealthy" {
+			t.Errorf("Authorization %q: body %q, want \"unhealthy\"", auth, body)
+		}
+	}
+	res, body = do(t, h, "GET", "/healthz", map[string]string{"Authorization": "Bearer " + adminToken})
+	if res.StatusCode != 503 || body != "unhealthy: imap.username support@oak.sch.uk: login refused second line" {
+		t.Errorf("unhealthy, admin token: got %d %q", res.StatusCode, body)
+	}
+	// Without an admin API nobody sees the reason.
+	noAdmin := newTestHandler(t, func(o *Options) {
+		o.AdminToken = ""
+		o.Health = func() (bool, string) { return false, "secret detail" }
+	})
+	if _, body := do(t, noAdmin, "GET", "/healthz", map[string]string{"Authorization": "Bearer "}); body != "unhealthy" {
+		t.Errorf("no admin API: body %q", body)
 	}
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 		t.Errorf("Content-Type %q", ct)
