@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"rfadesk/bot"
@@ -14,19 +16,23 @@ import (
 	"rfadesk/web"
 )
 
-// demoAdminToken is the demo's admin API token; the demo only listens on
-// the address given, loopback by default.
+// demoAdminToken is the demo's admin API token. It is a constant, so the
+// demo listens on loopback only unless -unsafe-public is given.
 const demoAdminToken = "demo-admin-token-not-secret"
 
 // cmdDemo runs the whole flow on embedded servers: go-imap's in-process
 // server as the support mailbox, an in-process SMTP server that captures
 // outgoing mail, and the store in a temporary directory.
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("demo", "demo [-listen ADDR] [-store FILE]", stderr)
-	listen := fs.String("listen", "127.0.0.1:8080", "`address` for the web server")
+	fs := newFlagSet("demo", "demo [-listen ADDR] [-unsafe-public] [-store FILE]", stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "`address` for the web server (loopback only, see -unsafe-public)")
+	unsafePublic := fs.Bool("unsafe-public", false, "allow a -listen address other than loopback: publishes every status link and the constant admin token")
 	storePath := fs.String("store", "", "bbolt `file` to keep (default: a temporary file, removed on exit)")
 	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkDemoListen(*listen, *unsafePublic); err != nil {
 		return err
 	}
 	env, err := startDemo(*listen, *storePath)
@@ -34,6 +40,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer env.Close()
+	// "localhost" is checked again once resolved.
+	if tcp, ok := env.ln.Addr().(*net.TCPAddr); !*unsafePublic && (!ok || !tcp.IP.IsLoopback()) {
+		return fmt.Errorf("demo: -listen %s is %s, not loopback: the demo publishes every status link and a constant admin token; add -unsafe-public to allow it", *listen, env.ln.Addr())
+	}
+	if *unsafePublic {
+		fmt.Fprintf(stderr, "rfadesk demo: WARNING: -unsafe-public: anyone who can reach %s can read every status page and use the admin token %q\n", env.ln.Addr(), demoAdminToken)
+	}
 	level := "info"
 	if *verbose {
 		level = "debug"
@@ -64,6 +77,28 @@ More example emails arrive over IMAP IDLE in a few seconds. Press Ctrl-C to stop
 		return err
 	}
 	return <-done
+}
+
+// checkDemoListen refuses a -listen address that is not loopback
+// (127.0.0.0/8, ::1 or "localhost") unless unsafePublic: the demo's
+// admin token is a constant and its status links are printed and mailed
+// to made-up schools. An empty host (":8080") means every interface and
+// is refused too.
+func checkDemoListen(listen string, unsafePublic bool) error {
+	if unsafePublic {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("demo: -listen %q: %w (want HOST:PORT, e.g. 127.0.0.1:8080)", listen, err)
+	}
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("demo: -listen %s is not a loopback address: the demo publishes every status link and a constant admin token; use 127.0.0.1:PORT, or add -unsafe-public if you really mean it", listen)
 }
 
 // demoEnv is the demo's embedded world.

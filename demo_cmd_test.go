@@ -198,3 +198,33 @@ func TestCalendarAPI(t *testing.T) {
 		t.Errorf("calendar = %v", cal)
 	}
 }
+
+// TestDemoRefusesPublicListen: the demo's admin token is a constant and
+// its status links are public, so anything but loopback is refused
+// before a server starts, unless -unsafe-public is given.
+func TestDemoRefusesPublicListen(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:8080": true, "127.1.2.3:0": true, "[::1]:0": true, "localhost:0": true, "[::ffff:127.0.0.1]:0": true,
+		"0.0.0.0:8080": false, ":8080": false, "[::]:0": false, "192.0.2.10:80": false, "desk.example.org:80": false, "nonsense": false,
+	} {
+		err := checkDemoListen(addr, false)
+		if (err == nil) != ok {
+			t.Errorf("-listen %s: %v, want allowed %v", addr, err, ok)
+		}
+		if err == nil || addr == "nonsense" {
+			continue
+		}
+		if !strings.Contains(err.Error(), "-unsafe-public") {
+			t.Errorf("-listen %s: error %q does not name -unsafe-public", addr, err)
+		}
+		if err := checkDemoListen(addr, true); err != nil {
+			t.Errorf("-listen %s -unsafe-public: %v", addr, err)
+		}
+	}
+	// The command itself refuses before starting anything.
+	var out, errOut bytes.Buffer
+	err := cmdDemo(context.Background(), []string{"-listen", "0.0.0.0:0"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "not a loopback address") || out.Len() != 0 {
+		t.Errorf("demo -listen 0.0.0.0:0: %v, printed %q", err, out.String())
+	}
+}
