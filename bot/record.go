@@ -219,7 +219,7 @@ func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) (bool, error) {
 		return false, err
 	}
 	r.addEvent(m.Received, EventMessage, m.From.Email, "reply received: "+truncate(m.Subject, 120))
-	if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatThread, Text: inboundChatText(m, d.StatusURL(r))}); err != nil {
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatThread, Text: inboundChatText(m, d.RecordURL(r))}); err != nil {
 		return false, err
 	}
 	enqueued := d.cfg.Chat

@@ -75,14 +75,15 @@ const ChatTextLimit = 1500
 
 // inboundChatText is the readable form of an inbound mail for the RFA's
 // chat thread: who, the new text (quoted history already stripped), cut
-// to ChatTextLimit with a link to the whole message on the status page
-// (statusURL), and the attachments by name.
-func inboundChatText(m *Mail, statusURL string) string {
+// to ChatTextLimit with a link to the whole message in the RFA's record
+// (recordURL: Desk.RecordURL, never the status link, whose token must not
+// reach the chat), and the attachments by name.
+func inboundChatText(m *Mail, recordURL string) string {
 	var b strings.Builder
 	b.WriteString("📨 " + m.From.String() + " wrote:\n")
 	text := strings.TrimSpace(m.Reply)
 	if len(text) > ChatTextLimit {
-		text = truncate(text, ChatTextLimit) + "\n(cut: the whole message is at " + statusURL + ")"
+		text = truncate(text, ChatTextLimit) + "\n(cut: the whole message is at " + recordURL + ")"
 	}
 	b.WriteString(text)
 	for _, a := range m.Attachments {

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -27,11 +28,14 @@ const (
 const zwsp = "\u200b"
 
 // Neutralise makes text from outside (a requester, an email) safe to
-// show in Discord: markdown is escaped so it shows literally, and
-// @everyone, @here and <@…>/<@&…>/<#…> mention forms are broken with a
-// zero-width space so they neither render as mentions nor ping (the
+// show in Discord: bidirectional controls are removed (bot.NeutralizeBidi),
+// a status link's token is withheld (chat never carries a requester's
+// token, see withholdTokens), markdown is escaped so it shows literally,
+// and @everyone, @here and <@…>/<@&…>/<#…> mention forms are broken with
+// a zero-width space so they neither render as mentions nor ping (the
 // posts also carry allowed_mentions with nothing allowed).
 func Neutralise(s string) string {
+	s = withholdTokens(bot.NeutralizeBidi(s))
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/8)
 	lineStart := true
@@ -61,6 +65,21 @@ func Neutralise(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// statusLink matches a status page link's query, where its token is:
+// "/rfa/RFA-3?t=…" (any ref spelling, any query).
+var statusLink = regexp.MustCompile(`(?i)(/rfa/[^\s/?#]+(?:/escalate)?)\?[^\s<>()"']*`)
+
+// withholdTokens replaces the query of every status page link in s, so
+// that a requester's token (in their own text, or a staff member's paste)
+// never reaches the chat. The desk's own chat posts link to the RFA's
+// record (bot.Desk.RecordURL) instead.
+func withholdTokens(s string) string {
+	if !strings.Contains(strings.ToLower(s), "/rfa/") {
+		return s
+	}
+	return statusLink.ReplaceAllString(s, "${1} (status link: token withheld)")
 }
 
 // cut shortens s to at most n characters, ending with "…" when cut, and
@@ -109,9 +128,11 @@ func clockLine(c bot.ClockState) string {
 	return s
 }
 
-// threadName is "RFA-N · subject", at most 100 characters.
+// threadName is "RFA-N · subject", at most 100 characters, without
+// bidirectional controls or a status link's token (thread names are not
+// markdown, so nothing else is escaped).
 func threadName(r *bot.RFA) string {
-	subj := strings.Join(strings.Fields(r.Subject), " ")
+	subj := strings.Join(strings.Fields(withholdTokens(bot.NeutralizeBidi(r.Subject))), " ")
 	if subj == "" {
 		subj = "(no subject)"
 	}

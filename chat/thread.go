@@ -159,8 +159,10 @@ func (c *Console) download(ctx context.Context, url string) ([]byte, error) {
 }
 
 // say posts a notice from the console itself (best effort, no outbox:
-// it reports on something happening now).
+// it reports on something happening now). The text may hold file names
+// and errors, so bidirectional controls and status tokens are removed.
 func (c *Console) say(ctx context.Context, channelID, text string) {
+	text = withholdTokens(bot.NeutralizeBidi(text))
 	_, err := c.post(ctx, channelID, outMessage{Content: cut(text, maxContent), AllowedMentions: noMentions()}, "")
 	if err != nil {
 		c.log.Warn("chat: posting a notice", "channel", channelID, "err", err)
