@@ -247,3 +247,28 @@ func TestEscalationReasonIsShownQuotedApart(t *testing.T) {
 		t.Errorf("API event has no quote: %s", body)
 	}
 }
+
+// TestPagesShowNoBidiControls: a subject, a name, a message, an
+// attachment name and an escalation reason holding U+202E (and its
+// kin) show on the status page without them.
+func TestPagesShowNoBidiControls(t *testing.T) {
+	d := newDesk()
+	r := d.rfas[1]
+	r.Subject = "invoice\u202efdp.exe"
+	r.Organisation = "Oak\u2066 Primary\u2069"
+	r.Messages[0].From.Name = "Ann\u202e Head"
+	r.Messages[0].Text = "see\u200f attached"
+	r.Messages[0].Attachments = []bot.Attachment{{Name: "photo\u202egnp.exe"}}
+	r.Report.Site = "Main\u061c building"
+	r.Events = append(r.Events, bot.Event{At: fixedNow, Kind: bot.EventEscalated, Text: "escalated by the requester from the status page; now owned by Mo", Quote: "now\u202e"})
+	h, _ := escalateHandler(t, d)
+	_, page := do(t, h, "GET", "/rfa/RFA-1?t="+token1, nil)
+	if strings.ContainsFunc(page, func(c rune) bool { return bot.NeutralizeBidi(string(c)) == "" }) {
+		t.Errorf("the page shows a bidirectional control")
+	}
+	for _, want := range []string{"invoicefdp.exe", "Oak Primary", "Ann Head", "photognp.exe", "Main building", "see attached"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}

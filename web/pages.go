@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -51,7 +52,11 @@ type page struct {
 }
 
 // render executes t into a buffer and writes it with code, so a template
-// error gives a clean 500 rather than half a page.
+// error gives a clean 500 rather than half a page. Every page passes
+// through it, so it is where bidirectional controls are removed from
+// whatever the page shows (bot.NeutralizeBidi): no string a sender
+// controls can make the page read differently from what it says, in any
+// field, present or future. The templates themselves hold none.
 func (h *handler) render(w http.ResponseWriter, code int, t *template.Template, data any) {
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
@@ -61,7 +66,7 @@ func (h *handler) render(w http.ResponseWriter, code int, t *template.Template, 
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	w.Write(buf.Bytes())
+	io.WriteString(w, bot.NeutralizeBidi(buf.String()))
 }
 
 // landingView is the data of the landing page.
