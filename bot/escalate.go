@@ -10,8 +10,9 @@ import (
 )
 
 // EscalationInterval is the least time between two customer escalations
-// of one RFA that are passed on to the manager; more frequent ones are
-// recorded but not re-sent, so a mail loop cannot spam the manager.
+// of one RFA that are passed on to the manager. More frequent ones are
+// not passed on: by mail they are noted in the history (the mail is
+// recorded anyway), from the status page they change nothing at all.
 const EscalationInterval = time.Hour
 
 var escalateWord = regexp.MustCompile(`(?i)^\W*escalate\W*$`)
@@ -56,8 +57,8 @@ const MaxEscalationReason = 1000
 // within EscalationInterval, so that it writes nothing at all.
 var errEscalationRepeated = errors.New("bot: escalation repeated within the interval")
 
-// Escalate records a customer escalation of RFA num from outside mail
-// (the status page, say): the manager is told and the requester is told
+// Escalate records a customer escalation of RFA num made other than by
+// mail (from the status page, say): the manager is told and the requester is told
 // who owns it. via says where it came from in the desk's own words ("from
 // the status page"); reason is the requester's own words, or "". The
 // reason is never written into a sentence: it is kept in the event's
@@ -70,7 +71,7 @@ var errEscalationRepeated = errors.New("bot: escalation repeated within the inte
 // record.
 func (d *Desk) Escalate(ctx context.Context, num uint64, by Actor, via, reason string) error {
 	err := d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
-		if escalatedWithin(r, d.now()) {
+		if _, repeated := escalatedWithin(r, d.now()); repeated {
 			return false, errEscalationRepeated
 		}
 		return d.escalateFor(tx, r, by, via, reason)
@@ -81,15 +82,15 @@ func (d *Desk) Escalate(ctx context.Context, num uint64, by Actor, via, reason s
 	return err
 }
 
-// escalatedWithin reports whether r was escalated less than
-// EscalationInterval before now.
-func escalatedWithin(r *RFA, now time.Time) bool {
+// escalatedWithin returns when r was escalated less than
+// EscalationInterval before now, if it was.
+func escalatedWithin(r *RFA, now time.Time) (time.Time, bool) {
 	for i := len(r.Events) - 1; i >= 0; i-- {
 		if e := r.Events[i]; e.Kind == EventEscalated && now.Sub(e.At) < EscalationInterval {
-			return true
+			return e.At, true
 		}
 	}
-	return false
+	return time.Time{}, false
 }
 
 // escalate records a requester's escalation asked for by mail (via is
@@ -97,12 +98,9 @@ func escalatedWithin(r *RFA, now time.Time) bool {
 // but not passed on (the mail itself is recorded anyway).
 func (d *Desk) escalate(tx Tx, r *RFA, by Actor, via string) (bool, error) {
 	now := d.now()
-	for i := len(r.Events) - 1; i >= 0; i-- {
-		e := r.Events[i]
-		if e.Kind == EventEscalated && now.Sub(e.At) < EscalationInterval {
-			r.addEvent(now, EventEscalated, by.String(), "escalation repeated "+via+" (already escalated at "+e.At.Format(time.RFC3339)+"; manager not told again)")
-			return false, nil
-		}
+	if at, repeated := escalatedWithin(r, now); repeated {
+		r.addEvent(now, EventEscalated, by.String(), "escalation repeated "+via+" (already escalated at "+at.Format(time.RFC3339)+"; manager not told again)")
+		return false, nil
 	}
 	return d.escalateFor(tx, r, by, via, "")
 }
