@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"rfadesk/config"
 )
 
 // TestHealthzNamesTheSettingWhenTheMailboxIsUnreachable runs the daemon
@@ -24,7 +27,7 @@ func TestHealthzNamesTheSettingWhenTheMailboxIsUnreachable(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rfadesk.toml")
 	writeLoopbackConfig(t, path, filepath.Join(dir, "rfadesk.db"), deadAddr, "support@example.org", "pw", "127.0.0.1:1")
-	cfg, err := loadConfig(path, noEnv)
+	cfg, err := config.Load(path, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +38,7 @@ func TestHealthzNamesTheSettingWhenTheMailboxIsUnreachable(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(t.Output(), "info"), Listener: ln, StoreNoSync: true})
+		done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(t.Output(), slog.LevelInfo), Listener: ln, StoreNoSync: true})
 	}()
 	defer func() {
 		cancel()

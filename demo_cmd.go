@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"time"
 
 	"rfadesk/bot"
+	"rfadesk/config"
 	"rfadesk/demo"
+	"rfadesk/mailbox"
 	"rfadesk/web"
 )
 
@@ -34,9 +37,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer env.Close()
-	level := "info"
+	level := slog.LevelInfo
 	if *verbose {
-		level = "debug"
+		level = slog.LevelDebug
 	}
 	log := newLogger(stderr, level)
 
@@ -68,7 +71,7 @@ More example emails arrive over IMAP IDLE in a few seconds. Press Ctrl-C to stop
 
 // demoEnv is the demo's embedded world.
 type demoEnv struct {
-	cfg  *Config
+	cfg  *config.Config
 	ln   net.Listener
 	imap *demo.IMAPServer
 	smtp *demo.SMTPCapture
@@ -103,7 +106,7 @@ func startDemo(listen, storePath string) (*demoEnv, error) {
 		storePath = filepath.Join(env.tmp, "rfadesk.db")
 	}
 	base := "http://" + env.ln.Addr().String()
-	env.cfg = &Config{
+	env.cfg = &config.Config{
 		Desk: bot.DeskConfig{
 			Name:           "Example Service Desk",
 			Address:        bot.Address{Name: "Example Service Desk", Email: "support@rfadesk.test"},
@@ -118,19 +121,17 @@ func startDemo(listen, storePath string) (*demoEnv, error) {
 				{Name: "Hollyfield School", Domains: []string{"hollyfield.sch.uk"}},
 			},
 		},
-		StorePath:  storePath,
-		MaxAttach:  10 << 20,
-		IMAP:       ServerConfig{Address: env.imap.Addr(), Security: "none", Username: "support@rfadesk.test", Password: "demo"},
-		Mailbox:    "INBOX",
-		Processed:  "Processed",
-		Failed:     "Failed",
-		Poll:       30 * time.Second,
-		SMTP:       ServerConfig{Address: env.smtp.Addr(), Security: "none"},
-		Listen:     env.ln.Addr().String(),
-		AdminToken: demoAdminToken,
-		LogLevel:   "info",
+		StorePath: storePath,
+		IMAP: mailbox.IMAPConfig{
+			Address: env.imap.Addr(), Security: mailbox.SecurityNone, Username: "support@rfadesk.test", Password: "demo",
+			Mailbox: "INBOX", Processed: "Processed", Failed: "Failed", PollInterval: 30 * time.Second,
+		},
+		Parse: mailbox.ParseOptions{MaxAttachmentSize: config.DefaultMaxAttachmentBytes, LoopValue: "support@rfadesk.test"},
+		SMTP:  mailbox.SMTPConfig{Address: env.smtp.Addr(), Security: mailbox.SecurityNone},
+		Web:   config.Web{Listen: env.ln.Addr().String(), AdminToken: demoAdminToken},
+		Log:   config.Log{Level: slog.LevelInfo},
 	}
-	if env.cfg.Calendar, err = loadCalendarConfig(""); err != nil {
+	if env.cfg.Calendar, err = config.LoadCalendar(""); err != nil {
 		return nil, err
 	}
 	seeds := demo.Seeds()
