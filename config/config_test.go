@@ -1,10 +1,17 @@
 package config
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"rfadesk/bot"
+	"rfadesk/mailbox"
 )
 
 func noEnv(string) string { return "" }
@@ -201,4 +208,92 @@ func TestConfigAuthServID(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "imap.authserv_id:") {
 		t.Errorf("bad authserv_id: %v", err)
 	}
+}
+
+// TestConfigCatchesWhatTheSenderRefused: problems the SMTP sender used to
+// find only when the daemon started are reported by Load, with the key.
+func TestConfigCatchesWhatTheSenderRefused(t *testing.T) {
+	base := strings.Replace(loopbackTOML, "security = \"none\"\n[imap]", "security = \"none\"\n%s\n[imap]", 1) + "password = \"pw\"\n"
+	for _, tc := range []struct {
+		smtp string
+		env  map[string]string
+		want string
+	}{
+		{smtp: `password = "pw"`, want: "smtp.username: missing: a password is set"},
+		{env: map[string]string{"RFADESK_SMTP_PASSWORD": "pw"}, want: "smtp.username: missing: a password is set (password, password_file or RFADESK_SMTP_PASSWORD)"},
+		{smtp: `helo_name = "desk example"`, want: `smtp.helo_name: "desk example" is not a host name`},
+		{smtp: `helo_name = "desk\r\nRCPT TO:<x@example.org>"`, want: "smtp.helo_name:"},
+	} {
+		_, err := Load(writeConfig(t, fmt.Sprintf(base, tc.smtp)), func(k string) string { return tc.env[k] })
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("[smtp] %s, env %v: got %v, want %q", tc.smtp, tc.env, err, tc.want)
+		}
+	}
+	cfg, err := Load(writeConfig(t, fmt.Sprintf(base, `helo_name = "desk.example.org"`)), noEnv)
+	if err != nil || cfg.SMTP.HeloName != "desk.example.org" || cfg.SMTP.Username != "" {
+		t.Fatalf("good [smtp]: %v %+v", err, cfg)
+	}
+}
+
+// TestConfigLoopbackRule: plain text is allowed for loopback hosts only,
+// by one rule for IMAP, SMTP and the Discord API base.
+func TestConfigLoopbackRule(t *testing.T) {
+	for host, loopback := range map[string]bool{
+		"127.0.0.1": true, "[::1]": true, "localhost": true, "LocalHost": true,
+		"mail.example.org": false, "192.0.2.1": false, "localhost.example.org": false,
+	} {
+		body := strings.ReplaceAll(loopbackTOML, "127.0.0.1:", host+":") + "password = \"pw\"\n" +
+			"[discord]\ntoken = \"t\"\nguild_id = \"1\"\nchannel_id = \"2\"\nstaff_role_id = \"3\"\napi_base = \"http://" + host + ":8080/api/v9\"\n"
+		_, err := Load(writeConfig(t, body), noEnv)
+		for _, key := range []string{"imap.security: \"none\"", "smtp.security: \"none\"", "discord.api_base: plain http"} {
+			if got := err != nil && strings.Contains(err.Error(), key); got == loopback {
+				t.Errorf("host %q: reported %s = %v, want %v (err %v)", host, key, got, !loopback, err)
+			}
+		}
+	}
+	_, err := Load(writeConfig(t, loopbackTOML+"password = \"pw\"\n[discord]\ntoken = \"t\"\nguild_id = \"1\"\nchannel_id = \"2\"\nstaff_role_id = \"3\"\napi_base = \"https://proxy.example.org/api?x=1\"\n"), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "discord.api_base: \"https://proxy.example.org/api?x=1\" has a query") {
+		t.Errorf("api_base with a query: %v", err)
+	}
+}
+
+// TestConfigHoldsComponentConfigs: Load returns the components' own
+// config types with every default applied, ready for the constructors.
+func TestConfigHoldsComponentConfigs(t *testing.T) {
+	cfg, err := Parse([]byte(loopbackTOML+"password = \"pw\"\nauthserv_id = \"mx.example.org\"\n[log]\nlevel = \"debug\"\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantIMAP := mailbox.IMAPConfig{Address: "127.0.0.1:143", Security: "none", Username: "support@example.org", Password: "pw",
+		Mailbox: "INBOX", Processed: "Processed", Failed: "Failed", PollInterval: time.Minute}
+	if cfg.IMAP != wantIMAP {
+		t.Errorf("IMAP = %+v, want %+v", cfg.IMAP, wantIMAP)
+	}
+	if want := (mailbox.SMTPConfig{Address: "127.0.0.1:25", Security: "none"}); cfg.SMTP != want {
+		t.Errorf("SMTP = %+v, want %+v", cfg.SMTP, want)
+	}
+	if want := (mailbox.ParseOptions{MaxAttachmentSize: DefaultMaxAttachmentBytes, LoopValue: "support@example.org", AuthServID: "mx.example.org"}); cfg.Parse != want {
+		t.Errorf("Parse = %+v, want %+v", cfg.Parse, want)
+	}
+	if cfg.Web != (Web{Listen: "127.0.0.1:8080"}) || cfg.Log.Level != slog.LevelDebug || cfg.Discord.Enabled {
+		t.Errorf("web %+v, log %v, discord %+v", cfg.Web, cfg.Log.Level, cfg.Discord)
+	}
+	if _, err := mailbox.NewIntake(cfg.IMAP, nopIngester{}, mailbox.IntakeOptions{Parse: func([]byte) (*bot.Mail, error) { return nil, nil }, DedupeKey: func([]byte) string { return "" }}); err != nil {
+		t.Errorf("NewIntake refuses the loaded IMAP config: %v", err)
+	}
+	if _, err := mailbox.NewSender(cfg.SMTP, mailbox.SenderOptions{From: cfg.Desk.Address}); err != nil {
+		t.Errorf("NewSender refuses the loaded SMTP config: %v", err)
+	}
+	_, err = Parse([]byte("[desk]\nname = \"unterminated\n"), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("syntax error: %v", err)
+	}
+}
+
+// nopIngester stands in for the desk; the test never runs the intake.
+type nopIngester struct{}
+
+func (nopIngester) Cursor(context.Context, string) (bot.Cursor, error) { return bot.Cursor{}, nil }
+func (nopIngester) Ingest(context.Context, string, uint32, []bot.Delivered) ([]bot.Outcome, error) {
+	return nil, nil
 }
