@@ -39,7 +39,8 @@ import (
 // Config is the validated runtime configuration.
 type Config struct {
 	// Desk is [desk], [[organisation]] and the SLA policy built from
-	// [calendar], [sla] and [escalation]; Desk.Chat is Discord.Enabled.
+	// [calendar], [sla] and [escalation]; Desk.Chat is Discord.Enabled,
+	// and Desk.SLA.OnDutyRole defaults to discord.on_duty_role_id.
 	Desk bot.DeskConfig
 	// StorePath is desk.store, the bbolt file.
 	StorePath string
@@ -70,7 +71,7 @@ type Config struct {
 // Discord is the validated [discord] section.
 type Discord struct {
 	// Enabled is false when no token is configured: rfadesk then runs
-	// email-only and Config is the zero value.
+	// email-only and does not use Config.
 	Enabled bool
 	// Config is what chat.New takes; Token has no "Bot " prefix.
 	chat.Config

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/BurntSushi/toml"
-
 	"rfadesk/bot"
 	"rfadesk/bot/workcal"
 )
@@ -257,8 +255,8 @@ managers = ["nobody"]
 func decodeRaw(t *testing.T, body string) *rawConfig {
 	t.Helper()
 	var raw rawConfig
-	if _, err := toml.Decode(body, &raw); err != nil {
-		t.Fatal(err)
+	if unknown, err := decode("test", []byte(body), &raw, ""); err != nil || len(unknown) > 0 {
+		t.Fatal(err, unknown)
 	}
 	return &raw
 }
