@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	bolt "go.etcd.io/bbolt"
 
+	"rfadesk/config"
 	"rfadesk/demo"
 	"rfadesk/mailbox/dovecottest"
 )
@@ -287,14 +289,14 @@ func startBenchDaemon(b *testing.B, dir string, srv *dovecottest.Server, smtpAdd
 	b.Helper()
 	cfgPath := filepath.Join(dir, "rfadesk.toml")
 	writeLoopbackConfig(b, cfgPath, filepath.Join(dir, "rfadesk.db"), srv.Addr(), srv.User(), srv.Password(), smtpAddr)
-	cfg, err := loadConfig(cfgPath, func(string) string { return "" })
+	cfg, err := config.Load(cfgPath, func(string) string { return "" })
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	// Info level as in production, formatted but not written.
-	go func() { done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(io.Discard, "info")}) }()
+	go func() { done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(io.Discard, slog.LevelInfo)}) }()
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"rfadesk/bot"
+	"rfadesk/config"
 	"rfadesk/demo"
 	"rfadesk/mailbox/dovecottest"
 	"rfadesk/store"
@@ -37,7 +39,7 @@ func TestMain(m *testing.M) {
 // crashChild runs the daemon from RFADESK_CRASH_CONFIG and kills itself
 // at the RFADESK_CRASH_AFTER-th passage through point.
 func crashChild(point string) int {
-	cfg, err := loadConfig(os.Getenv("RFADESK_CRASH_CONFIG"), os.Getenv)
+	cfg, err := config.Load(os.Getenv("RFADESK_CRASH_CONFIG"), os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "crash child:", err)
 		return 3
@@ -50,7 +52,7 @@ func crashChild(point string) int {
 			select {} // the signal is on its way
 		}
 	}
-	o := daemonOptions{Logger: newLogger(os.Stderr, "debug")}
+	o := daemonOptions{Logger: newLogger(os.Stderr, slog.LevelDebug)}
 	switch point {
 	case "after-fetch":
 		o.wrapParse = func(parse func([]byte) (*bot.Mail, error)) func([]byte) (*bot.Mail, error) {
@@ -169,13 +171,13 @@ func TestCrashAnywhereLosesNothingAndDoublesNothing(t *testing.T) {
 				}
 
 				// Phase 2: restart on the same store until every email is answered.
-				cfg, err := loadConfig(cfgPath, os.Getenv)
+				cfg, err := config.Load(cfgPath, os.Getenv)
 				if err != nil {
 					t.Fatal(err)
 				}
 				ctx, cancel := context.WithCancel(context.Background())
 				done := make(chan error, 1)
-				go func() { done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(t.Output(), "info")}) }()
+				go func() { done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(t.Output(), slog.LevelInfo)}) }()
 				deadline := time.Now().Add(60 * time.Second)
 				for distinctRecipients(smtp.Messages()) < mails && time.Now().Before(deadline) {
 					time.Sleep(20 * time.Millisecond)

@@ -14,6 +14,7 @@ import (
 
 	"rfadesk/bot"
 	"rfadesk/chat"
+	"rfadesk/config"
 	"rfadesk/mailbox"
 	"rfadesk/store"
 	"rfadesk/web"
@@ -24,7 +25,7 @@ import (
 type daemonOptions struct {
 	Logger *slog.Logger
 	// Listener, when set, is used for the web server instead of
-	// listening on Config.Listen.
+	// listening on config.Web.Listen.
 	Listener net.Listener
 	// Sent enables the demo's outgoing-mail page.
 	Sent func() []web.SentMail
@@ -46,7 +47,7 @@ type daemonOptions struct {
 // two phases: first intake, the web server and the deliverer stop (a mail
 // being sent is finished and recorded), then the desk goroutine stops and
 // the store closes.
-func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
+func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -78,11 +79,9 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 			}
 		},
 	})
-	sender, err := mailbox.NewSender(mailbox.SMTPConfig{
-		Address: cfg.SMTP.Address, Security: cfg.SMTP.Security,
-		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
-		HeloName: cfg.HeloName, TLSConfig: o.TLSConfig,
-	}, mailbox.SenderOptions{From: cfg.Desk.Address, LoopValue: cfg.Desk.LoopValue, Logger: log.With("component", "smtp")})
+	smtpConfig := cfg.SMTP
+	smtpConfig.TLSConfig = o.TLSConfig
+	sender, err := mailbox.NewSender(smtpConfig, mailbox.SenderOptions{From: cfg.Desk.Address, LoopValue: cfg.Desk.LoopValue, Logger: log.With("component", "smtp")})
 	if err != nil {
 		return err
 	}
@@ -94,11 +93,7 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 	})
 	var console *chat.Console
 	if cfg.Discord.Enabled {
-		d := cfg.Discord
-		console, err = chat.New(chat.Config{
-			Token: d.Token, GuildID: d.GuildID, ChannelID: d.ChannelID, StaffRoleID: d.StaffRoleID,
-			OnDutyRoleID: d.OnDutyRoleID, OpsChannelID: d.OpsChannelID, APIBase: d.APIBase,
-		}, desk, &chat.Options{Logger: log.With("component", "discord"), Clocks: desk.SLA(), Location: desk.SLA().Calendar.Location(), MaxAttachment: cfg.MaxAttach})
+		console, err = chat.New(cfg.Discord.Config, desk, &chat.Options{Logger: log.With("component", "discord"), Clocks: desk.SLA(), Location: desk.SLA().Calendar.Location(), MaxAttachment: cfg.Parse.MaxAttachmentSize})
 		if err != nil {
 			return err
 		}
@@ -108,17 +103,14 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 			AuthHint: "check discord.token",
 		})
 	}
-	parseOpts := mailbox.ParseOptions{MaxAttachmentSize: cfg.MaxAttach, LoopValue: cfg.Desk.LoopValue, AuthServID: cfg.AuthServID}
+	parseOpts := cfg.Parse
 	parse := func(raw []byte) (*bot.Mail, error) { return mailbox.Parse(raw, parseOpts) }
 	if o.wrapParse != nil {
 		parse = o.wrapParse(parse)
 	}
-	intake, err := mailbox.NewIntake(mailbox.IMAPConfig{
-		Address: cfg.IMAP.Address, Security: cfg.IMAP.Security,
-		Username: cfg.IMAP.Username, Password: cfg.IMAP.Password,
-		Mailbox: cfg.Mailbox, Processed: cfg.Processed, Failed: cfg.Failed,
-		PollInterval: cfg.Poll, TLSConfig: o.TLSConfig,
-	}, desk, mailbox.IntakeOptions{
+	imapConfig := cfg.IMAP
+	imapConfig.TLSConfig = o.TLSConfig
+	intake, err := mailbox.NewIntake(imapConfig, desk, mailbox.IntakeOptions{
 		Parse:     parse,
 		DedupeKey: mailbox.DedupeKey,
 		Logger:    log.With("component", "imap"),
@@ -131,11 +123,11 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 	var calendar func(int) web.CalendarJSON
 	var hours string
 	if cfg.Calendar.Calendar != nil {
-		calendar = func(year int) web.CalendarJSON { return calendarYear(cfg.Calendar, year) }
-		hours = hoursText(cfg.Calendar)
+		calendar = cfg.Calendar.Year
+		hours = cfg.Calendar.HoursText()
 	}
 	handler := web.NewHandler(web.Options{
-		Desk: desk, Health: h.check, AdminToken: cfg.AdminToken,
+		Desk: desk, Health: h.check, AdminToken: cfg.Web.AdminToken,
 		DeskName: cfg.Desk.Name, SupportEmail: cfg.Desk.Address.Email, Hours: hours,
 		Sent: o.Sent, Logger: log.With("component", "web"),
 		Location:    sla.Calendar.Location(),
@@ -147,9 +139,9 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 	})
 	ln := o.Listener
 	if ln == nil {
-		ln, err = net.Listen("tcp", cfg.Listen)
+		ln, err = net.Listen("tcp", cfg.Web.Listen)
 		if err != nil {
-			return fmt.Errorf("web.listen: cannot listen on %s: %w", cfg.Listen, err)
+			return fmt.Errorf("web.listen: cannot listen on %s: %w", cfg.Web.Listen, err)
 		}
 	}
 
@@ -188,8 +180,6 @@ func runDaemon(ctx context.Context, cfg *Config, o daemonOptions) error {
 }
 
 // newLogger returns a text logger at level writing to w.
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"rfadesk/config"
 )
 
 // TestHealthzNamesTheSettingWhenTheMailboxIsUnreachable runs the daemon
@@ -25,11 +28,11 @@ func TestHealthzNamesTheSettingWhenTheMailboxIsUnreachable(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rfadesk.toml")
 	writeLoopbackConfig(t, path, filepath.Join(dir, "rfadesk.db"), deadAddr, "support@example.org", "pw", "127.0.0.1:1")
-	cfg, err := loadConfig(path, noEnv)
+	cfg, err := config.Load(path, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.AdminToken = "healthz-test-admin-token"
+	cfg.Web.AdminToken = "healthz-test-admin-token"
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +40,7 @@ func TestHealthzNamesTheSettingWhenTheMailboxIsUnreachable(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(t.Output(), "info"), Listener: ln, StoreNoSync: true})
+		done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(t.Output(), slog.LevelInfo), Listener: ln, StoreNoSync: true})
 	}()
 	defer func() {
 		cancel()
@@ -49,7 +52,7 @@ func TestHealthzNamesTheSettingWhenTheMailboxIsUnreachable(t *testing.T) {
 	var body string
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/healthz", nil)
-		req.Header.Set("Authorization", "Bearer "+cfg.AdminToken)
+		req.Header.Set("Authorization", "Bearer "+cfg.Web.AdminToken)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			continue

@@ -4,15 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"rfadesk/bot"
+	"rfadesk/config"
 	"rfadesk/demo"
+	"rfadesk/mailbox"
+	"rfadesk/netaddr"
 	"rfadesk/web"
 )
 
@@ -47,9 +49,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *unsafePublic {
 		fmt.Fprintf(stderr, "rfadesk demo: WARNING: -unsafe-public: anyone who can reach %s can read every status page and use the admin token %q\n", env.ln.Addr(), demoAdminToken)
 	}
-	level := "info"
+	level := slog.LevelInfo
 	if *verbose {
-		level = "debug"
+		level = slog.LevelDebug
 	}
 	log := newLogger(stderr, level)
 
@@ -92,10 +94,7 @@ func checkDemoListen(listen string, unsafePublic bool) error {
 	if err != nil {
 		return fmt.Errorf("demo: -listen %q: %w (want HOST:PORT, e.g. 127.0.0.1:8080)", listen, err)
 	}
-	if strings.EqualFold(host, "localhost") {
-		return nil
-	}
-	if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsLoopback() {
+	if netaddr.IsLoopback(host) {
 		return nil
 	}
 	return fmt.Errorf("demo: -listen %s is not a loopback address: the demo publishes every status link and a constant admin token; use 127.0.0.1:PORT, or add -unsafe-public if you really mean it", listen)
@@ -103,7 +102,7 @@ func checkDemoListen(listen string, unsafePublic bool) error {
 
 // demoEnv is the demo's embedded world.
 type demoEnv struct {
-	cfg  *Config
+	cfg  *config.Config
 	ln   net.Listener
 	imap *demo.IMAPServer
 	smtp *demo.SMTPCapture
@@ -138,7 +137,7 @@ func startDemo(listen, storePath string) (*demoEnv, error) {
 		storePath = filepath.Join(env.tmp, "rfadesk.db")
 	}
 	base := "http://" + env.ln.Addr().String()
-	env.cfg = &Config{
+	env.cfg = &config.Config{
 		Desk: bot.DeskConfig{
 			Name:           "Example Service Desk",
 			Address:        bot.Address{Name: "Example Service Desk", Email: "support@rfadesk.test"},
@@ -153,19 +152,17 @@ func startDemo(listen, storePath string) (*demoEnv, error) {
 				{Name: "Hollyfield School", Domains: []string{"hollyfield.sch.uk"}},
 			},
 		},
-		StorePath:  storePath,
-		MaxAttach:  10 << 20,
-		IMAP:       ServerConfig{Address: env.imap.Addr(), Security: "none", Username: "support@rfadesk.test", Password: "demo"},
-		Mailbox:    "INBOX",
-		Processed:  "Processed",
-		Failed:     "Failed",
-		Poll:       30 * time.Second,
-		SMTP:       ServerConfig{Address: env.smtp.Addr(), Security: "none"},
-		Listen:     env.ln.Addr().String(),
-		AdminToken: demoAdminToken,
-		LogLevel:   "info",
+		StorePath: storePath,
+		IMAP: mailbox.IMAPConfig{
+			Address: env.imap.Addr(), Security: mailbox.SecurityNone, Username: "support@rfadesk.test", Password: "demo",
+			Mailbox: "INBOX", Processed: "Processed", Failed: "Failed", PollInterval: 30 * time.Second,
+		},
+		Parse: mailbox.ParseOptions{MaxAttachmentSize: config.DefaultMaxAttachmentBytes, LoopValue: "support@rfadesk.test"},
+		SMTP:  mailbox.SMTPConfig{Address: env.smtp.Addr(), Security: mailbox.SecurityNone},
+		Web:   config.Web{Listen: env.ln.Addr().String(), AdminToken: demoAdminToken},
+		Log:   config.Log{Level: slog.LevelInfo},
 	}
-	if env.cfg.Calendar, err = loadCalendarConfig(""); err != nil {
+	if env.cfg.Calendar, err = config.LoadCalendar(""); err != nil {
 		return nil, err
 	}
 	seeds := demo.Seeds()

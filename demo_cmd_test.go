@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -27,7 +28,7 @@ func TestDemoFlow(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- runDaemon(ctx, env.cfg, daemonOptions{Logger: newLogger(t.Output(), "debug"), Listener: env.ln, Sent: env.sent, StoreNoSync: true})
+		done <- runDaemon(ctx, env.cfg, daemonOptions{Logger: newLogger(t.Output(), slog.LevelDebug), Listener: env.ln, Sent: env.sent, StoreNoSync: true})
 	}()
 	defer func() {
 		cancel()

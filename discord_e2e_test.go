@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"rfadesk/chat"
 	"rfadesk/chat/discordtest"
+	"rfadesk/config"
 )
 
 // TestDaemonWithDiscord runs the whole daemon with a [discord] section
@@ -24,13 +27,13 @@ func TestDaemonWithDiscord(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer env.Close()
-	env.cfg.Discord = DiscordConfig{Enabled: true, Token: "test-token", GuildID: "100", ChannelID: "200", StaffRoleID: "700", OpsChannelID: "300", APIBase: fake.APIBase()}
+	env.cfg.Discord = config.Discord{Enabled: true, Config: chat.Config{Token: "test-token", GuildID: "100", ChannelID: "200", StaffRoleID: "700", OpsChannelID: "300", APIBase: fake.APIBase()}}
 	env.cfg.Desk.Chat = true
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- runDaemon(ctx, env.cfg, daemonOptions{Logger: newLogger(t.Output(), "info"), Listener: env.ln, StoreNoSync: true})
+		done <- runDaemon(ctx, env.cfg, daemonOptions{Logger: newLogger(t.Output(), slog.LevelInfo), Listener: env.ln, StoreNoSync: true})
 	}()
 	defer func() {
 		cancel()

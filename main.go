@@ -21,6 +21,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"rfadesk/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -109,16 +111,16 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"check-config: -config FILE is required"}
 	}
-	cfg, err := loadConfig(*path, os.Getenv)
+	cfg, err := config.Load(*path, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return errors.New("check-config: the configuration has problems (listed above)")
 	}
-	for _, w := range cfg.SLAWarnings {
+	for _, w := range cfg.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
 	fmt.Fprintf(stdout, "%s: ok: desk %s <%s>, %d organisations, store %s, IMAP %s, SMTP %s, web %s\n",
-		*path, cfg.Desk.Name, cfg.Desk.Address.Email, len(cfg.Desk.Organisations), cfg.StorePath, cfg.IMAP.Address, cfg.SMTP.Address, cfg.Listen)
+		*path, cfg.Desk.Name, cfg.Desk.Address.Email, len(cfg.Desk.Organisations), cfg.StorePath, cfg.IMAP.Address, cfg.SMTP.Address, cfg.Web.Listen)
 	return nil
 }
 
@@ -132,12 +134,12 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		fs.Usage()
 		return usageError{"run: -config FILE is required"}
 	}
-	cfg, err := loadConfig(*path, os.Getenv)
+	cfg, err := config.Load(*path, os.Getenv)
 	if err != nil {
 		return fmt.Errorf("%w\nrun \"rfadesk check-config -config %s\" after fixing it", err, *path)
 	}
-	logger := newLogger(stderr, cfg.LogLevel)
-	for _, w := range cfg.SLAWarnings {
+	logger := newLogger(stderr, cfg.Log.Level)
+	for _, w := range cfg.Warnings {
 		logger.Warn(w)
 	}
 	return runDaemon(ctx, cfg, daemonOptions{Logger: logger})

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
-
 	"rfadesk/bot/workcal"
+	"rfadesk/config"
 )
 
 const slaUsage = `rfadesk sla does SLA arithmetic on the desk's working calendar.
@@ -84,7 +83,7 @@ func cmdSLADue(args []string, stdout, stderr io.Writer) error {
 	}
 	target, err := workcal.ParseTarget(pos[0])
 	if err != nil {
-		return usageError{fmt.Sprintf("sla due: %q is not a target: %s; write it like \"4 working hours\" or \"72 hours\"", pos[0], targetProblem(err, pos[0]))}
+		return usageError{fmt.Sprintf("sla due: %q is not a target: %s; write it like \"4 working hours\" or \"72 hours\"", pos[0], config.TargetProblem(err, pos[0]))}
 	}
 	cs, err := slaCalendar(*path)
 	if err != nil {
@@ -156,7 +155,7 @@ func cmdSLACalendar(args []string, stdout, stderr io.Writer) error {
 	if y < 1000 || y > 9999 {
 		return usageError{fmt.Sprintf("sla calendar: -year %d is not a four-digit year", y)}
 	}
-	v := calendarYear(cs, y)
+	v := cs.Year(y)
 	fmt.Fprintf(stdout, "Desk hours: %s, %s-%s %s (a working day is %s)\n", strings.Join(v.Days, " "),
 		v.Open, v.Close, v.Timezone, shortDuration(cs.Calendar.WorkingDay()))
 	fmt.Fprintf(stdout, "Holidays: %s\n", v.HolidaySource)
@@ -194,8 +193,8 @@ func cmdSLACalendar(args []string, stdout, stderr io.Writer) error {
 const rfc3339Offset = "2006-01-02T15:04:05-07:00"
 
 // slaCalendar loads the calendar for an sla subcommand.
-func slaCalendar(path string) (calendarSettings, error) {
-	cs, err := loadCalendarConfig(path)
+func slaCalendar(path string) (config.Calendar, error) {
+	cs, err := config.LoadCalendar(path)
 	if err != nil {
 		return cs, fmt.Errorf("sla: the calendar configuration has problems:\n%w", err)
 	}
@@ -275,50 +274,9 @@ func shortDuration(d time.Duration) string {
 	return s
 }
 
-// slaConfigFile is the part of a config file the sla command reads: the
-// calendar and the organisation names it may refer to. Everything else is
-// ignored, so a config unfinished elsewhere still serves.
-type slaConfigFile struct {
-	Calendar     rawCalendar `toml:"calendar"`
-	Organisation []struct {
-		Name string `toml:"name"`
-	} `toml:"organisation"`
-}
-
-// loadCalendarConfig reads only the [calendar] section of the config file
-// at path ("" means the built-in defaults), reporting every calendar
-// problem at once, joined, and nothing about other sections.
-func loadCalendarConfig(path string) (calendarSettings, error) {
-	var raw slaConfigFile
-	var errs []error
-	if path != "" {
-		md, err := toml.DecodeFile(path, &raw)
-		if err != nil {
-			return calendarSettings{}, decodeError(path, err)
-		}
-		for _, k := range md.Undecoded() {
-			if ks := k.String(); strings.HasPrefix(ks, "calendar.") {
-				errs = append(errs, fmt.Errorf("%s: unknown key: remove it or check its spelling against config.example.toml", ks))
-			}
-		}
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
 	}
-	orgs := make([]string, 0, len(raw.Organisation))
-	for _, o := range raw.Organisation {
-		orgs = append(orgs, o.Name)
-	}
-	cs, errs := validateCalendar(&raw.Calendar, orgs, errs)
-	if len(errs) > 0 {
-		return cs, errors.Join(errs...)
-	}
-	return cs, nil
-}
-
-// decodeError describes a TOML file that could not be decoded, with the
-// line of a syntax error.
-func decodeError(path string, err error) error {
-	var perr toml.ParseError
-	if errors.As(err, &perr) {
-		return fmt.Errorf("%s: %s", path, perr.ErrorWithPosition())
-	}
-	return fmt.Errorf("%s: %w", path, err)
+	return word + "s"
 }

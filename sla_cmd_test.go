@@ -18,7 +18,7 @@ func runCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	return out.String(), errOut.String(), err
 }
 
-const customHours = "testdata/config/custom-hours.toml"
+const customHours = "config/testdata/custom-hours.toml"
 
 func TestSLADue(t *testing.T) {
 	for _, tc := range []struct {
@@ -202,7 +202,7 @@ func TestSLACalendar(t *testing.T) {
 }
 
 func TestSLACalendarReplacedHolidays(t *testing.T) {
-	p := writeConfig(t, "[calendar]\nholidays_file = \"testdata/config/holidays-2026.json\"\n")
+	p := writeConfig(t, "[calendar]\nholidays_file = \"config/testdata/holidays-2026.json\"\n")
 	out, _, err := runCmd(t, "sla", "calendar", "-config", p, "-year", "2026")
 	if err != nil {
 		t.Fatal(err)
@@ -274,7 +274,7 @@ func TestSLAHelp(t *testing.T) {
 // TestSLAConfigErrorsOnlyCalendar: with -config, every calendar problem is
 // reported at once, and nothing about the sections sla does not use.
 func TestSLAConfigErrorsOnlyCalendar(t *testing.T) {
-	_, _, err := runCmd(t, "sla", "due", "-config", "testdata/config/bad-calendar.toml", "4 working hours")
+	_, _, err := runCmd(t, "sla", "due", "-config", "config/testdata/bad-calendar.toml", "4 working hours")
 	var ue usageError
 	if err == nil || errors.As(err, &ue) {
 		t.Fatalf("want a configuration error (exit 1), got %v", err)
@@ -284,7 +284,7 @@ func TestSLAConfigErrorsOnlyCalendar(t *testing.T) {
 		`calendar.timezone: "Mars/Olympus_Mons" is not a time zone`,
 		`calendar.open: "8am" is not a time: write it as "08:00"`,
 		`calendar.days[1]: "funday" is not a day`,
-		`calendar.holidays_file: testdata/config/holidays-duplicate.json: workcal: holidays: division "england-and-wales": event 1: duplicate date 2026-12-25`,
+		`calendar.holidays_file: config/testdata/holidays-duplicate.json: workcal: holidays: division "england-and-wales": event 1: duplicate date 2026-12-25`,
 		`calendar.closures[0]: "24/12/2026" is not a date`,
 		`calendar.school_holidays[0].organisation: "Nowhere School" is not the name of an [[organisation]]`,
 		`calendar.school_holidays[0].to: missing`,

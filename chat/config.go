@@ -8,11 +8,12 @@ package chat
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"rfadesk/netaddr"
 )
 
 // DefaultAPIBase is Discord's own REST base.
@@ -22,7 +23,10 @@ const DefaultAPIBase = "https://discord.com/api/v9"
 // Endpoint* strings are fixed at package init).
 const discordgoBase = "https://discord.com/api/v9"
 
-// Config is the [discord] section.
+// Config is the [discord] section, as package config validates it (ids
+// are Discord snowflakes, APIBase an http(s) URL, http on loopback only).
+// New refuses only a Config it cannot work with: a required field empty
+// or an APIBase it cannot use.
 type Config struct {
 	// Token is the bot token (with or without the "Bot " prefix).
 	Token string
@@ -39,32 +43,7 @@ type Config struct {
 	APIBase string
 }
 
-// Validate reports every problem with c at once, each naming its key.
-func (c Config) Validate() error {
-	var errs []error
-	need := func(key, v string) {
-		if strings.TrimSpace(v) == "" {
-			errs = append(errs, fmt.Errorf("discord.%s: required", key))
-		}
-	}
-	need("token", c.Token)
-	need("guild_id", c.GuildID)
-	need("channel_id", c.ChannelID)
-	need("staff_role_id", c.StaffRoleID)
-	for key, v := range map[string]string{"guild_id": c.GuildID, "channel_id": c.ChannelID,
-		"staff_role_id": c.StaffRoleID, "on_duty_role_id": c.OnDutyRoleID, "ops_channel_id": c.OpsChannelID} {
-		if v != "" && !isSnowflake(v) {
-			errs = append(errs, fmt.Errorf("discord.%s: %q is not a Discord id (digits only; enable Developer Mode and use Copy ID)", key, v))
-		}
-	}
-	if c.APIBase != "" {
-		if _, err := parseBase(c.APIBase); err != nil {
-			errs = append(errs, fmt.Errorf("discord.api_base: %w", err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
+// isSnowflake reports whether s looks like a Discord id: 1 to 20 digits.
 func isSnowflake(s string) bool {
 	if len(s) == 0 || len(s) > 20 {
 		return false
@@ -77,7 +56,9 @@ func isSnowflake(s string) bool {
 	return true
 }
 
-// parseBase checks an API base: https anywhere, http on loopback only.
+// parseBase reads an API base: https anywhere, http on loopback only
+// (config reports a bad discord.api_base to people; this refuses one
+// that reached chat anyway).
 func parseBase(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(s, "/"))
 	if err != nil {
@@ -87,7 +68,7 @@ func parseBase(s string) (*url.URL, error) {
 	case u.Host == "":
 		return nil, fmt.Errorf("%q: want an absolute URL such as %s", s, DefaultAPIBase)
 	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http" && netaddr.IsLoopback(u.Hostname()):
 	case u.Scheme == "http":
 		return nil, fmt.Errorf("%q: plain http is only allowed for a loopback host; use https", s)
 	default:
@@ -97,14 +78,6 @@ func parseBase(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("%q: no query or fragment allowed", s)
 	}
 	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // rewriter sends discordgo's requests to the configured base and lets
@@ -156,7 +129,7 @@ func (rw *rewriter) RoundTrip(req *http.Request) (*http.Response, error) {
 // and plain http only to loopback.
 func checkTarget(u *url.URL, base *url.URL) error {
 	host := u.Hostname()
-	if u.Scheme == "http" && !isLoopback(host) {
+	if u.Scheme == "http" && !netaddr.IsLoopback(host) {
 		return fmt.Errorf("chat: refusing plain http to %s", host)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {

@@ -14,6 +14,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"rfadesk/bot"
+	"rfadesk/netaddr"
 )
 
 // Desk is what the console needs from the desk engine (*bot.Desk). Every
@@ -77,11 +78,13 @@ type Console struct {
 	opened map[string]uint64
 }
 
-// New validates cfg and builds a console over desk. It does not connect:
+// New builds a console over desk from cfg as package config validated it
+// (it refuses only a Config missing required fields, or an APIBase that
+// is not an http(s) URL or is plain http off loopback). It does not connect:
 // Run does.
 func New(cfg Config, desk Desk, opts *Options) (*Console, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	if cfg.Token == "" || cfg.GuildID == "" || cfg.ChannelID == "" || cfg.StaffRoleID == "" {
+		return nil, errors.New("chat: Config needs Token, GuildID, ChannelID and StaffRoleID (load it with package config)")
 	}
 	var o Options
 	if opts != nil {
@@ -211,7 +214,7 @@ func checkGatewayURL(addr string) error {
 	switch {
 	case u.Scheme == "wss" && u.Host != "":
 		return nil
-	case u.Scheme == "ws" && isLoopback(u.Hostname()):
+	case u.Scheme == "ws" && netaddr.IsLoopback(u.Hostname()):
 		return nil
 	}
 	return fmt.Errorf("chat: refusing gateway address %q: the bot token would travel in clear (want wss://, or ws:// on a loopback host)", addr)

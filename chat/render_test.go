@@ -101,22 +101,21 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestConfigValidate(t *testing.T) {
+// TestNewRefusesUnusableConfig: package config reports bad [discord]
+// settings to people; New still refuses a Config it cannot work with,
+// above all plain http to a host off loopback (the token would travel
+// in clear).
+func TestNewRefusesUnusableConfig(t *testing.T) {
 	ok := Config{Token: "t", GuildID: "1", ChannelID: "2", StaffRoleID: "3"}
-	if err := ok.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	bad := Config{GuildID: "abc", APIBase: "http://proxy.example.org/api/v9"}
-	err := bad.Validate()
-	for _, want := range []string{"discord.token", "discord.guild_id: \"abc\"", "discord.channel_id", "discord.staff_role_id", "discord.api_base", "loopback"} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("Validate() = %v, want it to mention %q", err, want)
+	withBase := func(base string) Config { c := ok; c.APIBase = base; return c }
+	for _, c := range []Config{{}, {Token: "t", GuildID: "1", ChannelID: "2"},
+		withBase("http://proxy.example.org/api/v9"), withBase("ftp://proxy.example.org"), withBase("/api/v9")} {
+		if _, err := New(c, nil, nil); err == nil {
+			t.Errorf("New(%+v) accepted it", c)
 		}
 	}
-	for _, base := range []string{"https://proxy.example.org/api/v9", "http://127.0.0.1:8080/api/v9", "http://[::1]:1/x"} {
-		c := ok
-		c.APIBase = base
-		if err := c.Validate(); err != nil {
+	for _, base := range []string{"", "https://proxy.example.org/api/v9", "http://127.0.0.1:8080/api/v9", "http://[::1]:1/x", "http://LocalHost:1/x"} {
+		if _, err := New(withBase(base), nil, nil); err != nil {
 			t.Errorf("api_base %q: %v", base, err)
 		}
 	}

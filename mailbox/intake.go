@@ -22,8 +22,9 @@ import (
 type IMAPConfig struct {
 	// Address is host:port of the IMAP server (setting imap.address).
 	Address string
-	// Security is "tls" (implicit TLS, usually port 993), "starttls" or
-	// "none"; "none" is refused unless Address is on loopback.
+	// Security is SecurityTLS (implicit TLS, usually port 993),
+	// SecurityStartTLS or SecurityNone; "none" is refused unless Address
+	// is on loopback.
 	Security string
 	// Username and Password log in (imap.username, imap.password). The
 	// password is never logged.
@@ -109,8 +110,12 @@ type Intake struct {
 	lastReason string
 }
 
-// NewIntake validates cfg and returns an Intake. Errors name the setting
-// (imap.address, imap.security, ...) and are joined, so all are reported.
+// NewIntake returns an Intake for cfg as package config validated it,
+// with the defaults of cfg's zero fields applied; it reports no
+// user-facing problems. It refuses only what it cannot work with or
+// config would never produce: an Address without host and port, an
+// unknown Security or "none" off loopback (see NewSender), Processed or
+// Failed equal to Mailbox, or a missing collaborator.
 func NewIntake(cfg IMAPConfig, in Ingester, opts IntakeOptions) (*Intake, error) {
 	if cfg.Mailbox == "" {
 		cfg.Mailbox = "INBOX"
@@ -135,23 +140,10 @@ func NewIntake(cfg IMAPConfig, in Ingester, opts IntakeOptions) (*Intake, error)
 	}
 	var errs []error
 	host, _, err := net.SplitHostPort(cfg.Address)
-	if err != nil || host == "" {
-		errs = append(errs, fmt.Errorf("imap.address: %q is not host:port", cfg.Address))
-	}
-	switch cfg.Security {
-	case "tls", "starttls":
-	case "none":
-		if ip := net.ParseIP(host); err == nil && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			errs = append(errs, fmt.Errorf("imap.security: \"none\" sends the password in clear and is allowed only for a loopback address, not %q", host))
-		}
-	default:
-		errs = append(errs, fmt.Errorf("imap.security: %q is not one of tls, starttls, none", cfg.Security))
-	}
-	if cfg.Username == "" {
-		errs = append(errs, errors.New("imap.username: missing"))
-	}
-	if cfg.Password == "" {
-		errs = append(errs, errors.New("imap.password: missing"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("imap address %q: want host:port", cfg.Address))
+	} else if err := checkSecurity(cfg.Security, host); err != nil {
+		errs = append(errs, fmt.Errorf("imap %w", err))
 	}
 	if cfg.Processed == cfg.Mailbox || cfg.Failed == cfg.Mailbox {
 		errs = append(errs, fmt.Errorf("imap: the processed and failed folders must differ from the mailbox %q", cfg.Mailbox))

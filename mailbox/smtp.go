@@ -17,9 +17,10 @@ import (
 	"github.com/wneessen/go-mail/smtp"
 
 	"rfadesk/bot"
+	"rfadesk/netaddr"
 )
 
-// SMTP security modes for SMTPConfig.Security.
+// Security modes for SMTPConfig.Security and IMAPConfig.Security.
 const (
 	SecurityTLS      = "tls"      // implicit TLS from the first byte (port 465)
 	SecurityStartTLS = "starttls" // plain connect, STARTTLS required
@@ -93,33 +94,23 @@ type Sender struct {
 	closed bool        // Close was called: keep nothing
 }
 
-// NewSender validates cfg and opts. Security "none" is refused unless the
-// host of cfg.Address is a loopback IP or "localhost" (names are not
-// resolved), so credentials and mail never cross a network in clear.
+// NewSender returns a Sender for cfg as package config validated it; it
+// reports no user-facing problems. It refuses only a cfg it cannot work
+// with or that config would never produce: an Address without host and
+// port, a Security that is not one of the three modes, Security "none"
+// for a host that is not loopback (netaddr.IsLoopback: credentials and
+// mail never cross a network in clear), or an opts.From that is not an
+// address.
 func NewSender(cfg SMTPConfig, opts SenderOptions) (*Sender, error) {
 	host, port, err := net.SplitHostPort(cfg.Address)
 	if err != nil || host == "" || port == "" {
 		return nil, fmt.Errorf("mailbox: smtp address %q: want host:port", cfg.Address)
 	}
-	switch cfg.Security {
-	case SecurityTLS, SecurityStartTLS:
-	case SecurityNone:
-		if !isLoopbackHost(host) {
-			return nil, fmt.Errorf("mailbox: smtp security %q is only allowed for a loopback host, not %q: use %q or %q",
-				SecurityNone, host, SecurityTLS, SecurityStartTLS)
-		}
-	default:
-		return nil, fmt.Errorf("mailbox: smtp security %q: want %q, %q or %q",
-			cfg.Security, SecurityTLS, SecurityStartTLS, SecurityNone)
-	}
-	if cfg.Username == "" && cfg.Password != "" {
-		return nil, errors.New("mailbox: smtp password set without a username")
+	if err := checkSecurity(cfg.Security, host); err != nil {
+		return nil, fmt.Errorf("mailbox: smtp %w", err)
 	}
 	if cfg.HeloName == "" {
 		cfg.HeloName = "localhost"
-	}
-	if strings.ContainsAny(cfg.HeloName, " \r\n") {
-		return nil, fmt.Errorf("mailbox: smtp helo name %q is not a host name", cfg.HeloName)
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultSMTPTimeout
@@ -147,12 +138,19 @@ func NewSender(cfg SMTPConfig, opts SenderOptions) (*Sender, error) {
 	return &Sender{cfg: cfg, host: host, tls: tc, opts: opts, log: lg}, nil
 }
 
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
+// checkSecurity refuses a security mode rfadesk does not know (rather
+// than fall back to plain text) and SecurityNone for a host off loopback.
+func checkSecurity(security, host string) error {
+	switch security {
+	case SecurityTLS, SecurityStartTLS:
+		return nil
+	case SecurityNone:
+		if !netaddr.IsLoopback(host) {
+			return fmt.Errorf("security %q for %q: plain text is allowed for a loopback host only", security, host)
+		}
+		return nil
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return fmt.Errorf("security %q: want %q, %q or %q", security, SecurityTLS, SecurityStartTLS, SecurityNone)
 }
 
 // SMTP steps, used to classify failures.

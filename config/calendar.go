@@ -1,8 +1,8 @@
-package main
+package config
 
 import (
+	"errors"
 	"fmt"
-	"net/mail"
 	"os"
 	"slices"
 	"strconv"
@@ -36,30 +36,6 @@ type rawSchoolHoliday struct {
 	To           any    `toml:"to"`
 }
 
-// rawSLA is the [sla] section: targets as people write them.
-type rawSLA struct {
-	Response    string `toml:"response"`
-	FirstUpdate string `toml:"first_update"`
-	Critical    string `toml:"critical"`
-	Serious     string `toml:"serious"`
-	Moderate    string `toml:"moderate"`
-	Minor       string `toml:"minor"`
-}
-
-// rawEscalation is the [escalation] section.
-type rawEscalation struct {
-	Points      []rawPoint `toml:"points"`
-	Managers    []string   `toml:"managers"`
-	ManagerName string     `toml:"manager_name"`
-	OnDutyRole  string     `toml:"on_duty_role"`
-}
-
-// rawPoint is one escalation point, e.g. { at = "75%", action = "mention" }.
-type rawPoint struct {
-	At     any    `toml:"at"`
-	Action string `toml:"action"`
-}
-
 // Defaults of the [calendar], [sla] and [escalation] sections.
 const (
 	defaultTimezone    = "Europe/London"
@@ -67,10 +43,13 @@ const (
 	defaultSchoolName  = "School holiday"
 )
 
-// calendarSettings is the validated [calendar] section.
-type calendarSettings struct {
+// Calendar is the validated [calendar] section.
+type Calendar struct {
+	// Calendar is the desk's working calendar; nil only inside a Config
+	// that failed validation.
 	Calendar *workcal.Calendar
-	Hours    workcal.Hours
+	// Hours are the opening hours the calendar was built from.
+	Hours workcal.Hours
 	// Source says where the holidays come from, for people.
 	Source string
 	// Replaced is true when holidays_file replaced the built-in list.
@@ -80,149 +59,49 @@ type calendarSettings struct {
 	SchoolHolidays map[string][]bot.DateRange
 }
 
-// slaSettings is the validated [calendar], [sla] and [escalation]
-// sections, ready for Config.
-type slaSettings struct {
-	Policy      *bot.SLAPolicy
-	Calendar    calendarSettings
-	Managers    []bot.Address
-	ManagerName string
-	// Warnings are problems worth logging at start-up that do not stop
-	// the desk (a year without holiday data, nobody to escalate to).
-	Warnings []string
+// calendarFile is the part of a config file LoadCalendar reads: the
+// calendar and the organisation names it may refer to.
+type calendarFile struct {
+	Calendar     rawCalendar `toml:"calendar"`
+	Organisation []struct {
+		Name string `toml:"name"`
+	} `toml:"organisation"`
 }
 
-// validateSLA checks the [calendar], [sla] and [escalation] sections,
-// appending every problem to errs as "section.key: what is wrong, what to
-// do". now picks the years checked for holiday data (now's year and the
-// next, in the desk's zone). If the calendar itself is invalid the
-// returned Policy is nil (and errs says why).
-func validateSLA(raw *rawConfig, now time.Time, errs []error) (slaSettings, []error) {
+// LoadCalendar reads only the [calendar] section of the config file at
+// path ("" means the built-in defaults: Monday to Friday 08:00-17:00
+// Europe/London, England & Wales bank holidays) and the [[organisation]]
+// names it may refer to. Every calendar problem is reported at once,
+// joined, and nothing about other sections, so a file unfinished
+// elsewhere still serves. The returned Calendar.Calendar is not nil when
+// the error is nil.
+func LoadCalendar(path string) (Calendar, error) {
+	var raw calendarFile
+	var errs []error
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Calendar{}, err
+		}
+		if errs, err = decode(path, data, &raw, "calendar"); err != nil {
+			return Calendar{}, err
+		}
+	}
 	orgs := make([]string, 0, len(raw.Organisation))
 	for _, o := range raw.Organisation {
 		orgs = append(orgs, o.Name)
 	}
-	cal, errs := validateCalendar(&raw.Calendar, orgs, errs)
-	s := slaSettings{Calendar: cal}
-	if cal.Calendar != nil {
-		s.Warnings = calendarWarnings(cal, now)
+	cs, errs := validateCalendar(&raw.Calendar, orgs, errs)
+	if len(errs) > 0 {
+		return cs, errors.Join(errs...)
 	}
-
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
-	}
-	p := &bot.SLAPolicy{Calendar: cal.Calendar, Holidays: cal.SchoolHolidays}
-	target := func(key, written, def string, wallOK bool) workcal.Target {
-		if written == "" {
-			written = def
-		}
-		t, err := workcal.ParseTarget(written)
-		switch {
-		case err != nil:
-			bad(key, "%q is not a target: %s; write it like %q", written, targetProblem(err, written), def)
-		case !wallOK && !t.Working():
-			bad(key, "%q must be in working time: write %q", written, fmt.Sprintf("%d working %s", t.N, plural(t.N, "hour")))
-		}
-		return t
-	}
-	respDef := "72 hours"
-	if dr := raw.Desk.ResponseTarget; dr != "" {
-		if t, err := workcal.ParseTarget(dr); err == nil {
-			respDef = dr
-			if r, err := workcal.ParseTarget(raw.SLA.Response); raw.SLA.Response != "" && err == nil && r != t {
-				bad("sla.response", "%q differs from desk.response_target %q, the time promised in the acknowledgement: make them the same or remove desk.response_target", raw.SLA.Response, dr)
-			}
-		}
-	}
-	p.Response = target("sla.response", raw.SLA.Response, respDef, true)
-	p.FirstUpdate = target("sla.first_update", raw.SLA.FirstUpdate, "1 working hour", false)
-	p.Workaround = map[bot.Severity]workcal.Target{
-		bot.SeverityCritical: target("sla.critical", raw.SLA.Critical, "4 working hours", false),
-		bot.SeveritySerious:  target("sla.serious", raw.SLA.Serious, "2 working days", false),
-		bot.SeverityModerate: target("sla.moderate", raw.SLA.Moderate, "3 working days", false),
-		bot.SeverityMinor:    target("sla.minor", raw.SLA.Minor, "2 working weeks", false),
-	}
-
-	e := &raw.Escalation
-	p.Points, errs = validatePoints(e.Points, errs)
-	p.OnDutyRole = strings.TrimSpace(e.OnDutyRole)
-	s.ManagerName = or(strings.TrimSpace(e.ManagerName), defaultManagerName)
-	for i, m := range e.Managers {
-		a, err := mail.ParseAddress(m)
-		if err != nil {
-			bad(fmt.Sprintf("escalation.managers[%d]", i), "%q is not an email address: write it as \"desk-manager@example.org\"", m)
-			continue
-		}
-		s.Managers = append(s.Managers, bot.Address{Name: a.Name, Email: strings.ToLower(a.Address)})
-	}
-	if len(e.Managers) == 0 {
-		// Fall back to the staff alert list (validate reports its errors).
-		for _, m := range raw.Desk.AlertTo {
-			if a, err := mail.ParseAddress(m); err == nil {
-				s.Managers = append(s.Managers, bot.Address{Name: a.Name, Email: strings.ToLower(a.Address)})
-			}
-		}
-	}
-	if len(s.Managers) == 0 && slices.ContainsFunc(p.Points, func(pt bot.EscalationPoint) bool {
-		return pt.Action == bot.ActionManager || pt.Action == bot.ActionBreach
-	}) {
-		s.Warnings = append(s.Warnings, "escalation.managers: empty (and so is desk.alert_to): escalations to the manager are mailed to nobody (only posted to chat, when [discord] is set); list the managers' email addresses")
-	}
-	if cal.Calendar != nil {
-		s.Policy = p
-	}
-	return s, errs
-}
-
-// validatePoints checks escalation.points; nil means the defaults.
-func validatePoints(raw []rawPoint, errs []error) ([]bot.EscalationPoint, []error) {
-	if raw == nil {
-		return slices.Clone(bot.DefaultEscalationPoints), errs
-	}
-	if len(raw) == 0 {
-		return nil, append(errs, fmt.Errorf("escalation.points: empty: list at least one point, or remove the key for the defaults (50%% note, 75%% mention, 90%% manager, 100%% breach)"))
-	}
-	var out []bot.EscalationPoint
-	prev, prevAt := 0.0, ""
-	for i, rp := range raw {
-		key := fmt.Sprintf("escalation.points[%d]", i)
-		action := bot.EscalationAction(strings.ToLower(strings.TrimSpace(rp.Action)))
-		switch action {
-		case bot.ActionNoteAssignee, bot.ActionMentionDuty, bot.ActionManager, bot.ActionBreach:
-		case "":
-			errs = append(errs, fmt.Errorf("%s.action: missing: use note, mention, manager or breach", key))
-		default:
-			errs = append(errs, fmt.Errorf("%s.action: %q is not an action: use note, mention, manager or breach", key, rp.Action))
-		}
-		if rp.At == nil {
-			errs = append(errs, fmt.Errorf("%s.at: missing: write the fraction of the clock's time, like \"75%%\"", key))
-			continue
-		}
-		at, ok := rp.At.(string)
-		num, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(at), "%")), 64)
-		if !ok || !strings.HasSuffix(strings.TrimSpace(at), "%") || err != nil {
-			errs = append(errs, fmt.Errorf("%s.at: %s is not a percentage: write it like \"75%%\"", key, tomlValue(rp.At)))
-			continue
-		}
-		f := num / 100
-		switch {
-		case !(f > 0 && f <= 1):
-			errs = append(errs, fmt.Errorf("%s.at: %q is out of range: a point must be above 0%% and at most 100%%", key, at))
-			continue
-		case f <= prev:
-			errs = append(errs, fmt.Errorf("%s.at: %q does not come after %q: list the points in strictly increasing order", key, at, prevAt))
-			continue
-		}
-		prev, prevAt = f, at
-		out = append(out, bot.EscalationPoint{Fraction: f, Action: action})
-	}
-	return out, errs
+	return cs, nil
 }
 
 // validateCalendar checks the [calendar] section alone (orgs are the
 // [[organisation]] names school holidays may refer to) and builds the
 // calendar. Calendar is nil when errs gained a calendar problem.
-func validateCalendar(rc *rawCalendar, orgs []string, errs []error) (calendarSettings, []error) {
+func validateCalendar(rc *rawCalendar, orgs []string, errs []error) (Calendar, []error) {
 	n := len(errs)
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("calendar.%s: "+format, append([]any{key}, args...)...))
@@ -273,7 +152,7 @@ func validateCalendar(rc *rawCalendar, orgs []string, errs []error) (calendarSet
 	}
 
 	opts := &workcal.Options{Hours: &h}
-	cs := calendarSettings{Hours: h, Source: "built-in England & Wales bank holidays"}
+	cs := Calendar{Hours: h, Source: "built-in England & Wales bank holidays"}
 	division := or(rc.Division, workcal.DivisionEnglandAndWales)
 	switch {
 	case rc.HolidaysFile != "":
@@ -358,7 +237,7 @@ func validateSchoolHolidays(raw []rawSchoolHoliday, orgs []string, errs []error)
 
 // calendarWarnings names the years among now's and the next (at the
 // desk) that the calendar has no holiday data for.
-func calendarWarnings(cs calendarSettings, now time.Time) []string {
+func calendarWarnings(cs Calendar, now time.Time) []string {
 	y := now.In(cs.Calendar.Location()).Year()
 	var out []string
 	for _, u := range cs.Calendar.Uncovered(y, y+1) {
@@ -481,17 +360,4 @@ func dateBefore(a, b workcal.Date) bool {
 		return a.Month < b.Month
 	}
 	return a.Day < b.Day
-}
-
-// targetProblem is what ParseTarget found wrong with s, without its
-// package prefix.
-func targetProblem(err error, s string) string {
-	return strings.TrimPrefix(err.Error(), fmt.Sprintf("workcal: target %q: ", s))
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -6,6 +6,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"rfadesk/chat"
+	"rfadesk/netaddr"
 )
 
 // rawDiscord is the [discord] section as written.
@@ -20,29 +23,16 @@ type rawDiscord struct {
 	APIBase      string `toml:"api_base"`
 }
 
-// DiscordConfig is the validated [discord] section. Enabled is false when
-// no token is configured: rfadesk then runs email-only.
-type DiscordConfig struct {
-	Enabled      bool
-	Token        string
-	GuildID      string
-	ChannelID    string
-	StaffRoleID  string
-	OnDutyRoleID string
-	OpsChannelID string
-	APIBase      string
-}
-
 // validateDiscord checks the [discord] section. The token may come from
-// token, token_file or the environment (RFADESK_DISCORD_TOKEN).
-func validateDiscord(raw rawDiscord, envToken string, errs []error) (DiscordConfig, []error) {
+// token, token_file or the environment (envToken, RFADESK_DISCORD_TOKEN).
+func validateDiscord(raw rawDiscord, envToken string, errs []error) (Discord, []error) {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("discord.%s: "+format, append([]any{key}, args...)...))
 	}
-	d := DiscordConfig{
+	d := Discord{Config: chat.Config{
 		GuildID: raw.GuildID, ChannelID: raw.ChannelID, StaffRoleID: raw.StaffRoleID,
 		OnDutyRoleID: raw.OnDutyRoleID, OpsChannelID: raw.OpsChannelID, APIBase: raw.APIBase,
-	}
+	}}
 	switch {
 	case raw.Token != "" && raw.TokenFile != "":
 		bad("token", "set either token or token_file, not both")
@@ -86,8 +76,10 @@ func validateDiscord(raw rawDiscord, envToken string, errs []error) (DiscordConf
 		switch {
 		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
 			bad("api_base", "%q is not an http(s) URL: e.g. \"https://discord.com/api/v9\"", d.APIBase)
-		case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		case u.Scheme == "http" && !netaddr.IsLoopback(u.Hostname()):
 			bad("api_base", "plain http is allowed only for a loopback address: the bot token travels in every request")
+		case u.RawQuery != "" || u.Fragment != "":
+			bad("api_base", "%q has a query or fragment: write the base URL alone, e.g. \"https://discord.com/api/v9\"", d.APIBase)
 		}
 	}
 	return d, errs

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -10,10 +10,10 @@ import (
 	"rfadesk/web"
 )
 
-// calendarYear lists one year of the desk's calendar: hours, the days it
-// is closed and the school holidays overlapping the year. It is what both
-// "rfadesk sla calendar" and GET /api/calendar show.
-func calendarYear(cs calendarSettings, y int) web.CalendarJSON {
+// Year lists year y of the desk's calendar: hours, the days it is closed
+// and the school holidays overlapping the year. It is what both "rfadesk
+// sla calendar" and GET /api/calendar show. cs.Calendar must not be nil.
+func (cs Calendar) Year(y int) web.CalendarJSON {
 	cal, h := cs.Calendar, cs.Hours
 	v := web.CalendarJSON{
 		Year: y, Timezone: cal.Location().String(),
@@ -48,9 +48,10 @@ func calendarYear(cs calendarSettings, y int) web.CalendarJSON {
 	return v
 }
 
-// hoursText says when the desk is open, for people: "Monday to Friday,
+// HoursText says when the desk is open, for people: "Monday to Friday,
 // 08:00–17:00 UK time, closed on bank holidays" for the default hours.
-func hoursText(cs calendarSettings) string {
+// cs.Calendar must not be nil.
+func (cs Calendar) HoursText() string {
 	h := cs.Hours
 	var days []string
 	for i := range 7 {

@@ -1,12 +1,10 @@
-package main
+package config
 
 import (
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/BurntSushi/toml"
 
 	"rfadesk/bot"
 	"rfadesk/bot/workcal"
@@ -20,7 +18,7 @@ domains = ["oakprimary.sch.uk"]
 `
 
 func TestExampleConfigSLA(t *testing.T) {
-	cfg, err := loadConfig("config.example.toml", func(k string) string {
+	cfg, err := Load("../config.example.toml", func(k string) string {
 		return map[string]string{"RFADESK_IMAP_PASSWORD": "pw"}[k]
 	})
 	if err != nil {
@@ -63,7 +61,7 @@ func mapsEqual(a, b map[bot.Severity]workcal.Target) bool {
 }
 
 func TestSLAConfigDefaultsWithoutSections(t *testing.T) {
-	cfg, err := loadConfig(writeConfig(t, slaBase), noEnv)
+	cfg, err := Load(writeConfig(t, slaBase), noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,13 +69,13 @@ func TestSLAConfigDefaultsWithoutSections(t *testing.T) {
 	if p.Response.String() != "72 hours" || p.Workaround[bot.SeverityMinor].String() != "2 working weeks" || len(p.Points) != 4 {
 		t.Errorf("defaults not applied: %+v", p)
 	}
-	if !slices.ContainsFunc(cfg.SLAWarnings, func(w string) bool { return strings.HasPrefix(w, "escalation.managers: empty") }) {
-		t.Errorf("want a warning that nobody receives escalations, got %q", cfg.SLAWarnings)
+	if !slices.ContainsFunc(cfg.Warnings, func(w string) bool { return strings.HasPrefix(w, "escalation.managers: empty") }) {
+		t.Errorf("want a warning that nobody receives escalations, got %q", cfg.Warnings)
 	}
 }
 
 func TestSLAConfigCustom(t *testing.T) {
-	_, err := loadConfig(writeConfig(t, slaBase+`
+	_, err := Load(writeConfig(t, slaBase+`
 [escalation]
 points = [{ at = "25%", action = "note" }, { at = "12.5 %", action = "x" }, { at = "99.5%", action = "BREACH" }]
 `), noEnv)
@@ -109,7 +107,7 @@ points = [{ at = "25%", action = "note" }, { at = "99.5%", action = "BREACH" }]
 manager_name = "Ms Head"
 on_duty_role = "123456"
 `
-	cfg, err := loadConfig(writeConfig(t, body), noEnv)
+	cfg, err := Load(writeConfig(t, body), noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,8 +160,8 @@ func TestSLAConfigErrors(t *testing.T) {
 		{"[calendar]\ndays = []\n", []string{`calendar.days: no open day`}},
 		{"[calendar]\ndays = [\"mon\", \"Mon\"]\n", []string{`calendar.days[1]: "Mon" is listed twice`}},
 		{"[calendar]\nholidays_file = \"/nonexistent/bank-holidays.json\"\n", []string{`calendar.holidays_file: cannot read it: open /nonexistent/bank-holidays.json`}},
-		{"[calendar]\nholidays_file = \"testdata/config/holidays-2026.json\"\ndivision = \"scotland\"\n",
-			[]string{`calendar.holidays_file: testdata/config/holidays-2026.json: workcal: holidays: missing division "scotland"`, "fix the file"}},
+		{"[calendar]\nholidays_file = \"testdata/holidays-2026.json\"\ndivision = \"scotland\"\n",
+			[]string{`calendar.holidays_file: testdata/holidays-2026.json: workcal: holidays: missing division "scotland"`, "fix the file"}},
 		{"[calendar]\ndivision = \"scotland\"\n", []string{`calendar.division: "scotland" applies only with calendar.holidays_file`}},
 		{"[calendar]\nclosures = [\"2026-02-30\"]\n", []string{`calendar.closures[0]: "2026-02-30" is not a date: write it as "2026-12-24"`}},
 		{"[[calendar.school_holidays]]\nfrom = \"2027-01-04\"\nto = \"2026-12-19\"\n", []string{`calendar.school_holidays[0].to: 2026-12-19 is before from 2027-01-04`}},
@@ -189,7 +187,7 @@ func TestSLAConfigErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(strings.Fields(tc.toml)[0]+tc.want[0], func(t *testing.T) {
-			_, err := loadConfig(writeConfig(t, slaBase+tc.toml), noEnv)
+			_, err := Load(writeConfig(t, slaBase+tc.toml), noEnv)
 			if err == nil {
 				t.Fatal("bad config accepted")
 			}
@@ -203,13 +201,13 @@ func TestSLAConfigErrors(t *testing.T) {
 }
 
 func TestSLAConfigReportsEveryProblemAtOnce(t *testing.T) {
-	_, err := loadConfig(writeConfig(t, slaBase+`
+	_, err := Load(writeConfig(t, slaBase+`
 [calendar]
 timezone = "Europe/Lundun"
 open = "8am"
 close = "5pm"
 days = ["mon", "someday"]
-holidays_file = "testdata/config/holidays-duplicate.json"
+holidays_file = "testdata/holidays-duplicate.json"
 closures = ["2026-12-32"]
 [[calendar.school_holidays]]
 organisation = "Ash School"
@@ -232,7 +230,7 @@ managers = ["nobody"]
 	msg := err.Error()
 	wants := []string{
 		`calendar.timezone: "Europe/Lundun"`, `calendar.open: "8am"`, `calendar.close: "5pm"`,
-		`calendar.days[1]: "someday"`, `calendar.holidays_file: testdata/config/holidays-duplicate.json: workcal: holidays: division "england-and-wales": event 1: duplicate date 2026-12-25`,
+		`calendar.days[1]: "someday"`, `calendar.holidays_file: testdata/holidays-duplicate.json: workcal: holidays: division "england-and-wales": event 1: duplicate date 2026-12-25`,
 		`calendar.closures[0]: "2026-12-32"`, `calendar.school_holidays[0].organisation: "Ash School"`,
 		`calendar.school_holidays[0].to: 2026-12-01 is before from 2026-12-19`,
 		`sla.response: "72 hrs" is not a target`, `sla.first_update: "1 hour" must be in working time`,
@@ -257,8 +255,8 @@ managers = ["nobody"]
 func decodeRaw(t *testing.T, body string) *rawConfig {
 	t.Helper()
 	var raw rawConfig
-	if _, err := toml.Decode(body, &raw); err != nil {
-		t.Fatal(err)
+	if unknown, err := decode("test", []byte(body), &raw, ""); err != nil || len(unknown) > 0 {
+		t.Fatal(err, unknown)
 	}
 	return &raw
 }
@@ -279,7 +277,7 @@ func TestSLAWarnings(t *testing.T) {
 			[]string{"calendar: no bank holiday data for 2031: its holidays are predicted by rule and miss one-off days; set calendar.holidays_file to a current gov.uk bank-holidays.json"}},
 		{"built-in, both uncovered", managers, at(2035),
 			[]string{"calendar: no bank holiday data for 2035", "calendar: no bank holiday data for 2036"}},
-		{"replaced list", managers + "[calendar]\nholidays_file = \"testdata/config/holidays-2026.json\"\n", at(2026),
+		{"replaced list", managers + "[calendar]\nholidays_file = \"testdata/holidays-2026.json\"\n", at(2026),
 			[]string{"calendar.holidays_file: has no holidays for 2027, so every weekday of 2027 counts as a working day: use a file that covers it"}},
 		{"nobody to escalate to", "", at(2026),
 			[]string{"escalation.managers: empty (and so is desk.alert_to): escalations to the manager are mailed to nobody (only posted to chat, when [discord] is set); list the managers' email addresses"}},

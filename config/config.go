@@ -1,0 +1,449 @@
+// Package config loads and validates rfadesk's TOML configuration file, in
+// one place and once. The contract:
+//
+//   - Load (or Parse) decodes the file once. Every key the file has and
+//     rfadesk does not know is an error naming the key.
+//   - Every problem is reported at once: the error is an errors.Join of
+//     lines "section.key: what is wrong, what to do".
+//   - A *Config that Load returns is valid: it holds the components'
+//     own config types (mailbox.IMAPConfig, mailbox.SMTPConfig,
+//     chat.Config, bot.DeskConfig, ...) with every default applied, to be
+//     handed to the constructors as they are. Components check only for
+//     programming errors, so user-facing rules (addresses, security
+//     modes, the loopback rule of package netaddr) live here.
+//   - Problems that do not stop the desk (a year without holiday data,
+//     nobody to escalate to) are Config.Warnings, for the caller to log.
+//
+// LoadCalendar reads only the [calendar] section, for "rfadesk sla".
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"rfadesk/bot"
+	"rfadesk/chat"
+	"rfadesk/mailbox"
+	"rfadesk/netaddr"
+)
+
+// Config is the validated runtime configuration.
+type Config struct {
+	// Desk is [desk], [[organisation]] and the SLA policy built from
+	// [calendar], [sla] and [escalation]; Desk.Chat is Discord.Enabled,
+	// and Desk.SLA.OnDutyRole defaults to discord.on_duty_role_id.
+	Desk bot.DeskConfig
+	// StorePath is desk.store, the bbolt file.
+	StorePath string
+	// IMAP is the [imap] section, defaults applied. TLSConfig is nil.
+	IMAP mailbox.IMAPConfig
+	// Parse is how intake parses mail: desk.max_attachment_bytes, the
+	// desk's loop value and imap.authserv_id (mailbox.AuthServIDExchangeOnline
+	// for Microsoft 365; "" trusts no Authentication-Results).
+	Parse mailbox.ParseOptions
+	// SMTP is the [smtp] section. TLSConfig is nil; the zero timeouts
+	// mean mailbox's defaults.
+	SMTP mailbox.SMTPConfig
+	// Discord is the [discord] section; Enabled is false when no token is
+	// configured (email-only).
+	Discord Discord
+	// Web is the [web] section.
+	Web Web
+	// Log is the [log] section.
+	Log Log
+	// Calendar is the [calendar] section (hours, holidays, school
+	// holidays) as the calendar API and "rfadesk sla calendar" show it.
+	Calendar Calendar
+	// Warnings are problems to log at start-up that do not stop the desk
+	// (e.g. a year without holiday data), each "section.key: ...".
+	Warnings []string
+}
+
+// Discord is the validated [discord] section.
+type Discord struct {
+	// Enabled is false when no token is configured: rfadesk then runs
+	// email-only and does not use Config.
+	Enabled bool
+	// Config is what chat.New takes; Token has no "Bot " prefix.
+	chat.Config
+}
+
+// Web is the validated [web] section.
+type Web struct {
+	// Listen is host:port for the status pages and admin API; default
+	// "127.0.0.1:8080".
+	Listen string
+	// AdminToken enables the admin API; "" disables it.
+	AdminToken string
+}
+
+// Log is the validated [log] section.
+type Log struct {
+	// Level is log.level; default info.
+	Level slog.Level
+}
+
+// DefaultMaxAttachmentBytes is desk.max_attachment_bytes when unset.
+const DefaultMaxAttachmentBytes = 10 << 20
+
+// rawConfig is the TOML file as written. It is only ever read by
+// validate, which turns it into a Config.
+type rawConfig struct {
+	Desk struct {
+		Name               string   `toml:"name"`
+		Address            string   `toml:"address"`
+		Store              string   `toml:"store"`
+		BaseURL            string   `toml:"base_url"`
+		AlertTo            []string `toml:"alert_to"`
+		ResponseTarget     string   `toml:"response_target"`
+		Hours              string   `toml:"hours"`
+		MaxAttachmentBytes *int64   `toml:"max_attachment_bytes"`
+	} `toml:"desk"`
+	IMAP struct {
+		rawServer
+		Mailbox      string `toml:"mailbox"`
+		Processed    string `toml:"processed"`
+		Failed       string `toml:"failed"`
+		PollInterval string `toml:"poll_interval"`
+		AuthServID   string `toml:"authserv_id"`
+	} `toml:"imap"`
+	SMTP struct {
+		rawServer
+		HeloName string `toml:"helo_name"`
+	} `toml:"smtp"`
+	Web struct {
+		Listen     string `toml:"listen"`
+		AdminToken string `toml:"admin_token"`
+	} `toml:"web"`
+	Log struct {
+		Level string `toml:"level"`
+	} `toml:"log"`
+	Discord      rawDiscord        `toml:"discord"`
+	Organisation []rawOrganisation `toml:"organisation"`
+	Calendar     rawCalendar       `toml:"calendar"`
+	SLA          rawSLA            `toml:"sla"`
+	Escalation   rawEscalation     `toml:"escalation"`
+}
+
+// rawServer is what [imap] and [smtp] have in common.
+type rawServer struct {
+	Address      string `toml:"address"`
+	Security     string `toml:"security"`
+	Username     string `toml:"username"`
+	Password     string `toml:"password"`
+	PasswordFile string `toml:"password_file"`
+}
+
+// rawOrganisation is one [[organisation]] table.
+type rawOrganisation struct {
+	Name    string   `toml:"name"`
+	Domains []string `toml:"domains"`
+	Trust   string   `toml:"trust"`
+}
+
+// Load reads and validates the file at path. The environment
+// (RFADESK_IMAP_PASSWORD, RFADESK_SMTP_PASSWORD, RFADESK_DISCORD_TOKEN)
+// fills secrets left empty in the file. Every problem is reported at
+// once, joined, each as "section.key: what is wrong, what to do"; a
+// syntax error names the file and line.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parse(path, data, getenv)
+}
+
+// Parse is Load for a file's contents already in memory. Relative paths in
+// it (password_file, holidays_file, ...) are relative to the working
+// directory.
+func Parse(data []byte, getenv func(string) string) (*Config, error) {
+	return parse("config", data, getenv)
+}
+
+func parse(name string, data []byte, getenv func(string) string) (*Config, error) {
+	var raw rawConfig
+	errs, err := decode(name, data, &raw, "")
+	if err != nil {
+		return nil, err
+	}
+	cfg, verrs := validate(&raw, getenv, time.Now())
+	errs = append(errs, verrs...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return cfg, nil
+}
+
+// decode is the one TOML decoder: it decodes data (the file name) into v
+// and returns an error for each key of data that v has no field for, if
+// the key is in section under ("" means every section). A misspelt
+// section is reported once, not again for each key in it. The error is
+// for data that is not TOML (with the line) or does not fit v.
+func decode(name string, data []byte, v any, under string) ([]error, error) {
+	md, err := toml.Decode(string(data), v)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return nil, fmt.Errorf("%s: %s", name, perr.ErrorWithPosition())
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var errs []error
+	var unknown []string
+	for _, k := range md.Undecoded() {
+		key := k.String()
+		if under != "" && !strings.HasPrefix(key, under+".") {
+			continue
+		}
+		if len(unknown) > 0 && strings.HasPrefix(key, unknown[len(unknown)-1]+".") {
+			continue
+		}
+		unknown = append(unknown, key)
+		errs = append(errs, fmt.Errorf("%s: unknown key: remove it or check its spelling against config.example.toml", key))
+	}
+	return errs, nil
+}
+
+// validate turns raw into a Config; now picks the years checked for
+// holiday data.
+func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Config, []error) {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	c := &Config{StorePath: raw.Desk.Store}
+	errs = validateDesk(raw, &c.Desk, errs)
+	if c.StorePath == "" {
+		bad("desk.store", "missing: set it to the path of the bbolt file, e.g. \"/var/lib/rfadesk/rfadesk.db\"")
+	}
+	c.Parse = mailbox.ParseOptions{MaxAttachmentSize: DefaultMaxAttachmentBytes, LoopValue: c.Desk.LoopValue}
+	if raw.Desk.MaxAttachmentBytes != nil {
+		if *raw.Desk.MaxAttachmentBytes < 0 {
+			bad("desk.max_attachment_bytes", "must not be negative (0 keeps no attachment data; default 10485760)")
+		} else {
+			c.Parse.MaxAttachmentSize = *raw.Desk.MaxAttachmentBytes
+		}
+	}
+
+	c.IMAP, c.Parse.AuthServID, errs = validateIMAP(raw, getenv, errs)
+	c.SMTP, errs = validateSMTP(raw, getenv, errs)
+
+	c.Web = Web{Listen: or(raw.Web.Listen, "127.0.0.1:8080"), AdminToken: raw.Web.AdminToken}
+	if _, _, err := net.SplitHostPort(c.Web.Listen); err != nil {
+		bad("web.listen", "%q is not host:port: e.g. \"127.0.0.1:8080\"", c.Web.Listen)
+	}
+	if t := c.Web.AdminToken; t != "" && len(t) < 16 {
+		bad("web.admin_token", "too short (%d characters): use at least 16 random characters, e.g. from `openssl rand -hex 16`, or leave it empty to disable the admin API", len(t))
+	}
+	switch level := or(raw.Log.Level, "info"); level {
+	case "debug", "info", "warn", "error":
+		_ = c.Log.Level.UnmarshalText([]byte(level))
+	default:
+		bad("log.level", "%q is not a level: use debug, info, warn or error", level)
+	}
+
+	d := &c.Desk
+	sla, errs := validateSLA(raw, now, errs)
+	d.SLA, d.Managers, d.ManagerName, c.Warnings = sla.Policy, sla.Managers, sla.ManagerName, sla.Warnings
+	c.Calendar = sla.Calendar
+	if d.Hours == "" && c.Calendar.Calendar != nil {
+		d.Hours = "The desk is open " + c.Calendar.HoursText()
+	}
+	c.Discord, errs = validateDiscord(raw.Discord, getenv("RFADESK_DISCORD_TOKEN"), errs)
+	d.Chat = c.Discord.Enabled
+	if d.SLA != nil && d.SLA.OnDutyRole == "" {
+		d.SLA.OnDutyRole = c.Discord.OnDutyRoleID
+	}
+	if sla.Policy != nil {
+		// The acknowledgement promises exactly what the response clock measures.
+		d.ResponseTarget = sla.Policy.Response.String()
+	}
+	return c, errs
+}
+
+// validateDesk checks [desk] (but desk.store, desk.max_attachment_bytes
+// and the SLA) and [[organisation]] into d.
+func validateDesk(raw *rawConfig, d *bot.DeskConfig, errs []error) []error {
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	d.Name = or(raw.Desk.Name, "Service Desk")
+	d.ResponseTarget = or(raw.Desk.ResponseTarget, "72 hours")
+	d.Hours = raw.Desk.Hours // default: from [calendar], in validate
+	if raw.Desk.Address == "" {
+		bad("desk.address", "missing: set it to the support mailbox's address, e.g. \"support@example.org\"")
+	} else if a, err := mail.ParseAddress(raw.Desk.Address); err != nil {
+		bad("desk.address", "%q is not an email address: write it as \"support@example.org\"", raw.Desk.Address)
+	} else {
+		d.Address = bot.Address{Name: d.Name, Email: strings.ToLower(a.Address)}
+		d.LoopValue = d.Address.Email
+	}
+	if u, err := url.Parse(raw.Desk.BaseURL); raw.Desk.BaseURL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("desk.base_url", "%q is not an http(s) URL: set it to where requesters reach the status page, e.g. \"https://support.example.org\"", raw.Desk.BaseURL)
+	} else {
+		d.BaseURL = strings.TrimRight(raw.Desk.BaseURL, "/")
+	}
+	for i, s := range raw.Desk.AlertTo {
+		a, err := mail.ParseAddress(s)
+		if err != nil {
+			bad(fmt.Sprintf("desk.alert_to[%d]", i), "%q is not an email address", s)
+			continue
+		}
+		d.AlertTo = append(d.AlertTo, bot.Address{Name: a.Name, Email: strings.ToLower(a.Address)})
+	}
+
+	seen := map[string]string{}
+	for i, o := range raw.Organisation {
+		key := fmt.Sprintf("organisation[%d]", i)
+		if o.Name == "" {
+			bad(key+".name", "missing: every [[organisation]] needs the school's name")
+		}
+		if len(o.Domains) == 0 {
+			bad(key+".domains", "missing: list the school's mail domains, e.g. [\"oakprimary.sch.uk\"]")
+		}
+		var doms []string
+		for _, dom := range o.Domains {
+			dom = strings.ToLower(strings.TrimSpace(dom))
+			if dom == "" || strings.ContainsAny(dom, "@ /") || !strings.Contains(dom, ".") {
+				bad(key+".domains", "%q is not a mail domain: write the part after @, e.g. \"oakprimary.sch.uk\"", dom)
+				continue
+			}
+			if prev, dup := seen[dom]; dup {
+				bad(key+".domains", "%q is already claimed by %q: a domain belongs to one organisation", dom, prev)
+				continue
+			}
+			seen[dom] = o.Name
+			doms = append(doms, dom)
+		}
+		d.Organisations = append(d.Organisations, bot.Organisation{Name: o.Name, Trust: o.Trust, Domains: doms})
+	}
+	return errs
+}
+
+// validateIMAP checks [imap]; it returns the authserv-id separately, as
+// it is a parse option.
+func validateIMAP(raw *rawConfig, getenv func(string) string, errs []error) (mailbox.IMAPConfig, string, []error) {
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("imap.%s: "+format, append([]any{key}, args...)...))
+	}
+	r := &raw.IMAP
+	login, errs := validateServer("imap", r.rawServer, mailbox.SecurityTLS, getenv("RFADESK_IMAP_PASSWORD"), true, errs)
+	c := mailbox.IMAPConfig{
+		Address: login.Address, Security: login.Security, Username: login.Username, Password: login.Password,
+		Mailbox:      or(r.Mailbox, "INBOX"),
+		Processed:    or(r.Processed, "Processed"),
+		Failed:       or(r.Failed, "Failed"),
+		PollInterval: 60 * time.Second,
+	}
+	if r.PollInterval != "" {
+		p, err := time.ParseDuration(r.PollInterval)
+		switch {
+		case err != nil:
+			bad("poll_interval", "%q is not a duration: write it like \"60s\" or \"5m\"", r.PollInterval)
+		case p < time.Second || p > time.Hour:
+			bad("poll_interval", "%s is out of range: use between 1s and 1h", p)
+		default:
+			c.PollInterval = p
+		}
+	}
+	authServID := strings.TrimSpace(r.AuthServID)
+	if id := authServID; id != "" && id != mailbox.AuthServIDExchangeOnline {
+		if len(id) > 253 || strings.IndexFunc(id, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_')
+		}) >= 0 {
+			bad("authserv_id", "%q is not an authserv-id: use the host name your mail server writes first in its Authentication-Results headers (e.g. \"mx.example.org\"), %q for Microsoft 365, or leave it empty", id, mailbox.AuthServIDExchangeOnline)
+		}
+	}
+	if c.Processed == c.Mailbox || c.Failed == c.Mailbox {
+		bad("processed", "the processed and failed folders must differ from imap.mailbox (%q)", c.Mailbox)
+	}
+	return c, authServID, errs
+}
+
+// validateSMTP checks [smtp].
+func validateSMTP(raw *rawConfig, getenv func(string) string, errs []error) (mailbox.SMTPConfig, []error) {
+	login, errs := validateServer("smtp", raw.SMTP.rawServer, mailbox.SecurityStartTLS, getenv("RFADESK_SMTP_PASSWORD"), false, errs)
+	c := mailbox.SMTPConfig{
+		Address: login.Address, Security: login.Security, Username: login.Username, Password: login.Password,
+		HeloName: raw.SMTP.HeloName,
+	}
+	if strings.ContainsAny(c.HeloName, " \t\r\n") {
+		errs = append(errs, fmt.Errorf("smtp.helo_name: %q is not a host name: write this machine's name, e.g. \"desk.example.org\", or remove it for \"localhost\"", c.HeloName))
+	}
+	return c, errs
+}
+
+// serverLogin is how to reach and log in to one mail server.
+type serverLogin struct {
+	Address, Security, Username, Password string
+}
+
+// validateServer checks what [imap] and [smtp] (section) have in common.
+// envPass is the password from the environment, used when the file has
+// none.
+func validateServer(section string, r rawServer, defSecurity, envPass string, needAuth bool, errs []error) (serverLogin, []error) {
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s.%s: "+format, append([]any{section, key}, args...)...))
+	}
+	s := serverLogin{Address: r.Address, Security: or(r.Security, defSecurity), Username: r.Username}
+	host, port, err := net.SplitHostPort(r.Address)
+	if err != nil {
+		host = r.Address // still judge whether it is loopback
+	}
+	if r.Address == "" {
+		bad("address", "missing: set it to host:port of the %s server", strings.ToUpper(section))
+	} else if err != nil || host == "" || port == "" {
+		bad("address", "%q is not host:port: e.g. \"mail.example.org:%s\"", r.Address, map[string]string{"imap": "993", "smtp": "587"}[section])
+	}
+	switch s.Security {
+	case mailbox.SecurityTLS, mailbox.SecurityStartTLS:
+	case mailbox.SecurityNone:
+		if host != "" && !netaddr.IsLoopback(host) {
+			bad("security", "\"none\" sends the password in clear and is allowed only for a loopback address; use \"tls\" or \"starttls\"")
+		}
+	default:
+		bad("security", "%q is not one of tls, starttls, none", s.Security)
+	}
+	if r.Password != "" && r.PasswordFile != "" {
+		bad("password", "set either password or password_file, not both")
+	}
+	switch {
+	case r.PasswordFile != "":
+		b, err := os.ReadFile(r.PasswordFile)
+		if err != nil {
+			bad("password_file", "cannot read it: %v", err)
+		}
+		s.Password = strings.TrimRight(string(b), "\r\n")
+	case r.Password != "":
+		s.Password = r.Password
+	default:
+		s.Password = envPass
+	}
+	if needAuth && r.Username == "" {
+		bad("username", "missing: set it to the mailbox's login, e.g. \"support@example.org\"")
+	}
+	if r.Username != "" && s.Password == "" {
+		bad("password", "missing for %s: set password, password_file, or the environment variable RFADESK_%s_PASSWORD", r.Username, strings.ToUpper(section))
+	}
+	if r.Username == "" && s.Password != "" && !needAuth {
+		bad("username", "missing: a password is set (password, password_file or RFADESK_%s_PASSWORD), so set the login it belongs to, or remove the password to send without AUTH", strings.ToUpper(section))
+	}
+	return s, errs
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
