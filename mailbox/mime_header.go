@@ -171,17 +171,41 @@ func decodeText(v string) string {
 	return strings.Join(strings.Fields(v), " ")
 }
 
-// validUTF8 returns s unchanged when it is valid UTF-8, and otherwise
-// reads it as Windows-1252 (the usual charset of unlabelled 8-bit mail).
+// validUTF8 returns s as valid UTF-8, decoding it run by run: every
+// valid UTF-8 sequence is kept as it is, and each byte that is not part
+// of one is read as a Windows-1252 character (the usual charset of
+// unlabelled 8-bit mail, and of the stray byte pasted into mail labelled
+// UTF-8); the five bytes Windows-1252 leaves undefined become U+FFFD. So
+// one bad byte never changes how the rest of the text reads: "Café"
+// followed by a lone 0xE9 gives "Caféé", not "CafÃ©é". Pure Windows-1252
+// text reads as before, since its accented letters are lone high bytes.
 func validUTF8(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}
-	d, err := charmap.Windows1252.NewDecoder().String(s)
-	if err != nil {
-		return strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/4)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n <= 1 {
+			b.WriteRune(windows1252Rune(s[i]))
+			i++
+			continue
+		}
+		b.WriteString(s[i : i+n])
+		i += n
 	}
-	return d
+	return b.String()
+}
+
+// windows1252Rune decodes one byte as Windows-1252; the undefined bytes
+// (0x81, 0x8D, 0x8F, 0x90, 0x9D) give U+FFFD.
+func windows1252Rune(c byte) rune {
+	r := charmap.Windows1252.DecodeByte(c)
+	if r >= 0x80 && r < 0xa0 {
+		return utf8.RuneError
+	}
+	return r
 }
 
 // parseAddressList parses an address header value; when the strict RFC
