@@ -149,7 +149,8 @@ func lenientCharsetReader(cs string, r io.Reader) (io.Reader, error) {
 }
 
 // decodeText decodes encoded-words in an unstructured header value and
-// returns valid, single-line UTF-8.
+// returns valid, single-line UTF-8 without control or bidirectional
+// formatting characters (bot.NeutralizeBidi): it is text people read.
 func decodeText(v string) string {
 	if strings.Contains(v, "=?") {
 		// Go's decoder reads ISO-8859-1 itself; send it through webCharset.
@@ -168,7 +169,7 @@ func decodeText(v string) string {
 		}
 		return r
 	}, v)
-	return strings.Join(strings.Fields(v), " ")
+	return bot.NeutralizeBidi(strings.Join(strings.Fields(v), " "))
 }
 
 // validUTF8 returns s as valid UTF-8, decoding it run by run: every
@@ -212,21 +213,31 @@ func windows1252Rune(c byte) rune {
 // 5322 parser refuses it, addresses are picked out leniently. Emails are
 // lower-cased; names are decoded.
 func parseAddressList(v string) []bot.Address {
+	list, _ := parseAddresses(v)
+	return list
+}
+
+// parseAddresses is parseAddressList that also reports whether the
+// strict parser refused v and the addresses were picked out leniently.
+func parseAddresses(v string) (list []bot.Address, lenient bool) {
 	if strings.TrimSpace(v) == "" {
-		return nil
+		return nil, false
 	}
+	// Raw 8-bit bytes (Latin-1 names from old clients) are made UTF-8
+	// first, which the strict parser accepts (RFC 6532); only bytes
+	// above 0x7F change, so the structure it reads is the same.
+	v = validUTF8(v)
 	p := mail.AddressParser{WordDecoder: newWordDecoder()}
-	list, err := p.ParseList(v)
+	parsed, err := p.ParseList(v)
 	if err != nil {
-		return lenientAddresses(v)
+		return lenientAddresses(v), true
 	}
-	var out []bot.Address
-	for _, a := range list {
+	for _, a := range parsed {
 		if ad, ok := makeAddress(a.Name, a.Address); ok {
-			out = append(out, ad)
+			list = append(list, ad)
 		}
 	}
-	return out
+	return list, false
 }
 
 func makeAddress(name, email string) (bot.Address, bool) {
