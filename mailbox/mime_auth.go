@@ -3,6 +3,8 @@ package mailbox
 import (
 	"strings"
 
+	"golang.org/x/net/idna"
+
 	"rfadesk/bot"
 )
 
@@ -233,13 +235,19 @@ func headerFromProperty(words []string) string {
 }
 
 // normalDomain lower-cases a domain and drops quotes, a trailing dot,
-// and anything up to an '@' (some servers write a whole address).
+// and anything up to an '@' (some servers write a whole address). An
+// internationalised domain is given in its ASCII (xn--) form, so
+// "école.example" and "xn--cole-9oa.example" compare equal.
 func normalDomain(d string) string {
 	d = strings.Trim(strings.TrimSpace(d), `"`)
 	if i := strings.LastIndexByte(d, '@'); i >= 0 {
 		d = d[i+1:]
 	}
-	return strings.ToLower(strings.TrimSuffix(d, "."))
+	d = strings.ToLower(strings.TrimSuffix(d, "."))
+	if a, err := idna.Punycode.ToASCII(d); err == nil {
+		d = a
+	}
+	return d
 }
 
 // splitAuthResults drops the comments of v and splits it at the

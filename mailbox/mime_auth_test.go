@@ -170,6 +170,12 @@ func TestAuthVerdict(t *testing.T) {
 		lines: []string{"Authentication-Results: mx.rfadesk.example; dmarc=pass header.from = Oakfield.SCH.uk."},
 		want:  bot.AuthPass,
 	}, {
+		name:  "internationalised From domain matches its xn-- form",
+		id:    us,
+		from:  "école.example",
+		lines: []string{"Authentication-Results: mx.rfadesk.example; dmarc=pass header.from=xn--cole-9oa.example"},
+		want:  bot.AuthPass,
+	}, {
 		name:  "header.from inside a quoted reason is not read",
 		id:    us,
 		from:  "oakfield.sch.uk",

@@ -112,10 +112,10 @@ func TestAttachmentName(t *testing.T) {
 		t.Errorf("emoji name cut to %q", emoji)
 	}
 	for in, want := range map[string]string{
-		"":                        "attachment-3",
-		"invoice\u202efdp.exe":    "invoicefdp.exe",
-		"rapport été.pdf":         "rapport été.pdf",
-		".bashrc":                 ".bashrc",
+		"":                         "attachment-3",
+		"invoice\u202efdp.exe":     "invoicefdp.exe",
+		"rapport été.pdf":          "rapport été.pdf",
+		".bashrc":                  ".bashrc",
 		"a\r\nContent-Type: x.txt": "a Content-Type: x.txt",
 	} {
 		if got := attachmentName(in, 2); got != want {
