@@ -45,9 +45,14 @@ var (
 )
 
 // Parse decodes one raw RFC 5322 message into a bot.Mail. It is safe for
-// concurrent use and never panics. It returns an error (wrapping
-// ErrNoHeader or ErrNoFrom) only when the message is unusable; broken
-// parts are skipped and parsing carries on. Mail.Received is left zero.
+// concurrent use and never panics. The author is the first From address
+// (the Sender address when there is none); Mail.AuthorAmbiguous says
+// why when that is in doubt (see the Ambiguous* reasons). Every text
+// people read (subject, display names, attachment names, body) has its
+// bidirectional formatting characters removed (bot.NeutralizeBidi).
+// It returns an error (wrapping ErrNoHeader or ErrNoFrom) only when the
+// message is unusable; broken parts are skipped and parsing carries on.
+// Mail.Received is left zero.
 func Parse(raw []byte, opts ParseOptions) (m *bot.Mail, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -62,24 +67,22 @@ func parse(raw []byte, opts ParseOptions) (*bot.Mail, error) {
 	if len(h) == 0 {
 		return nil, ErrNoHeader
 	}
-	from := parseAddressList(h.Get("From"))
-	if len(from) == 0 {
-		from = parseAddressList(h.Get("Sender"))
-	}
-	if len(from) == 0 {
+	from, ambiguous, ok := author(h)
+	if !ok {
 		return nil, fmt.Errorf("%w (From: %q)", ErrNoFrom, truncate(validUTF8(h.Get("From")), 80))
 	}
 	m := &bot.Mail{
-		MessageID:  messageID(h),
-		InReplyTo:  idsOf(h, "In-Reply-To"),
-		References: idsOf(h, "References"),
-		From:       from[0],
-		ReplyTo:    parseAddressList(h.Get("Reply-To")),
-		To:         addressesOf(h, "To"),
-		Cc:         addressesOf(h, "Cc"),
-		Subject:    decodeText(h.Get("Subject")),
-		Date:       parseDate(h.Get("Date")),
-		Size:       len(raw),
+		MessageID:       messageID(h),
+		InReplyTo:       idsOf(h, "In-Reply-To"),
+		References:      idsOf(h, "References"),
+		From:            from,
+		AuthorAmbiguous: ambiguous,
+		ReplyTo:         parseAddressList(h.Get("Reply-To")),
+		To:              addressesOf(h, "To"),
+		Cc:              addressesOf(h, "Cc"),
+		Subject:         decodeText(h.Get("Subject")),
+		Date:            parseDate(h.Get("Date")),
+		Size:            len(raw),
 	}
 	m.DedupeKey = dedupeKey(m.MessageID, raw)
 
@@ -88,13 +91,13 @@ func parse(raw []byte, opts ParseOptions) (*bot.Mail, error) {
 		maxAtt = DefaultMaxAttachmentSize
 	}
 	w := &walker{maxAtt: maxAtt}
-	m.Text = tidyLines(normaliseNewlines(w.walk(newPart(h, body), 0, walkCtx{})))
+	m.Text = bot.NeutralizeBidi(tidyLines(normaliseNewlines(w.walk(newPart(h, body), 0, walkCtx{}))))
 	m.Attachments = w.atts
 	m.Forwarded = w.forwarded || isForwardedText(m.Text, m.Subject)
 	m.Reply = stripQuotes(m.Text)
 
 	m.Auto, m.Bounce = classify(h, m, w)
-	m.Auth = authVerdict(h, opts.AuthServID)
+	m.Auth = authVerdict(h, opts.AuthServID, m.From.Domain())
 	if opts.LoopValue != "" {
 		for _, v := range h.Values(LoopHeaderName) {
 			if strings.TrimSpace(v) == opts.LoopValue {

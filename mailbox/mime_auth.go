@@ -3,6 +3,8 @@ package mailbox
 import (
 	"strings"
 
+	"golang.org/x/net/idna"
+
 	"rfadesk/bot"
 )
 
@@ -42,7 +44,18 @@ const AuthServIDExchangeOnline = "!exchange-online"
 // AuthPass. DMARC results other than pass and fail (none, bestguesspass,
 // temperror, ...) count as no DMARC result: then dkim=pass or spf=pass
 // gives AuthPass, spf=fail gives AuthFail, anything else AuthUnknown.
-func authVerdict(h header, authServID string) bot.AuthVerdict {
+//
+// A DMARC pass vouches only for the domain in its header.from property,
+// which must equal fromDomain, the domain of the From address Parse
+// took as the author (case-insensitive, a trailing dot ignored). Our
+// server may read an ambiguous From differently from us (two From
+// fields, "<victim> <attacker>"): a dmarc=pass for another domain then
+// gives AuthFail, the safe side, since it says our server checked a
+// different author than the one the mail would be filed under. A
+// dmarc=pass without header.from cannot be matched and gives
+// AuthUnknown (no fallback to DKIM or SPF: those vouch for no From at
+// all). A dmarc=fail gives AuthFail whatever its header.from.
+func authVerdict(h header, authServID, fromDomain string) bot.AuthVerdict {
 	authServID = strings.TrimSpace(authServID)
 	if authServID == "" {
 		return bot.AuthUnknown
@@ -63,7 +76,7 @@ func authVerdict(h header, authServID string) bot.AuthVerdict {
 		inGroup = true
 		results = append(results, res...)
 	}
-	return judgeAuth(results)
+	return judgeAuth(results, fromDomain)
 }
 
 // trustedAuthServ reports whether a field with authserv-id id (""
@@ -76,20 +89,31 @@ func trustedAuthServ(id, authServID string) bool {
 }
 
 // authResult is one resinfo of an Authentication-Results field: the
-// method and its result, lower-cased; properties are not kept.
+// method and its result, lower-cased, and for dmarc the domain of its
+// header.from property (lower-cased, "" when absent); other properties
+// are not kept.
 type authResult struct {
-	method string
-	result string
+	method     string
+	result     string
+	headerFrom string
 }
 
 // judgeAuth turns the results of the trusted fields into a verdict (see
 // authVerdict).
-func judgeAuth(results []authResult) bot.AuthVerdict {
-	var dmarcPass, dmarcFail, dkimPass, spfPass, spfFail bool
+func judgeAuth(results []authResult, fromDomain string) bot.AuthVerdict {
+	fromDomain = normalDomain(fromDomain)
+	var dmarcPass, dmarcOther, dmarcUnmatched, dmarcFail, dkimPass, spfPass, spfFail bool
 	for _, r := range results {
 		switch r.method + "=" + r.result {
 		case "dmarc=pass":
-			dmarcPass = true
+			switch {
+			case r.headerFrom == "":
+				dmarcUnmatched = true
+			case fromDomain == "" || r.headerFrom != fromDomain:
+				dmarcOther = true
+			default:
+				dmarcPass = true
+			}
 		case "dmarc=fail":
 			dmarcFail = true
 		case "dkim=pass":
@@ -101,8 +125,10 @@ func judgeAuth(results []authResult) bot.AuthVerdict {
 		}
 	}
 	switch {
-	case dmarcFail:
+	case dmarcFail, dmarcOther:
 		return bot.AuthFail
+	case dmarcUnmatched && !dmarcPass:
+		return bot.AuthUnknown
 	case dmarcPass, dkimPass, spfPass:
 		return bot.AuthPass
 	case spfFail:
@@ -140,6 +166,12 @@ func parseAuthResults(v string) (id string, res []authResult, ok bool) {
 	for _, p := range parts {
 		if r, ok := parseResinfo(p); ok {
 			res = append(res, r)
+			continue
+		}
+		// Properties after a stray ';' (Exchange Online) belong to the
+		// result before them.
+		if n := len(res); n > 0 && res[n-1].method == "dmarc" && res[n-1].headerFrom == "" {
+			res[n-1].headerFrom = headerFromProperty(strings.Fields(p))
 		}
 	}
 	return id, res, true
@@ -165,7 +197,57 @@ func parseResinfo(p string) (authResult, bool) {
 		return authResult{}, false
 	}
 	result := strings.ToLower(strings.Trim(rest[0], `"`))
-	return authResult{method: method, result: result}, true
+	r := authResult{method: method, result: result}
+	if method == "dmarc" {
+		r.headerFrom = headerFromProperty(rest[1:])
+	}
+	return r, true
+}
+
+// headerFromProperty returns the domain of the header.from property
+// among the words that follow a result ("header.from=example.org", also
+// written "header.from = example.org"), or "". Words inside a quoted
+// reason are skipped.
+func headerFromProperty(words []string) string {
+	quoted := false
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		odd := strings.Count(w, `"`)%2 == 1
+		if quoted || odd {
+			quoted = quoted != odd
+			continue
+		}
+		key, val, _ := strings.Cut(w, "=")
+		if !strings.EqualFold(key, "header.from") {
+			continue
+		}
+		if !strings.Contains(w, "=") && i+1 < len(words) { // "header.from =..."
+			i++
+			val = strings.TrimPrefix(words[i], "=")
+		}
+		if val == "" && i+1 < len(words) { // "... = example.org"
+			i++
+			val = words[i]
+		}
+		return normalDomain(val)
+	}
+	return ""
+}
+
+// normalDomain lower-cases a domain and drops quotes, a trailing dot,
+// and anything up to an '@' (some servers write a whole address). An
+// internationalised domain is given in its ASCII (xn--) form, so
+// "école.example" and "xn--cole-9oa.example" compare equal.
+func normalDomain(d string) string {
+	d = strings.Trim(strings.TrimSpace(d), `"`)
+	if i := strings.LastIndexByte(d, '@'); i >= 0 {
+		d = d[i+1:]
+	}
+	d = strings.ToLower(strings.TrimSuffix(d, "."))
+	if a, err := idna.Punycode.ToASCII(d); err == nil {
+		d = a
+	}
+	return d
 }
 
 // splitAuthResults drops the comments of v and splits it at the

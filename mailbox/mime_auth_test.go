@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -22,11 +23,14 @@ func authHeader(t *testing.T, lines ...string) header {
 	return h
 }
 
+var firstHeaderFrom = regexp.MustCompile(`header\.from=([^\s;]+)`)
+
 func TestAuthVerdict(t *testing.T) {
 	const us = "mx.rfadesk.example"
 	tests := []struct {
 		name  string
 		id    string
+		from  string // the parsed From domain; "" takes the first header.from in lines
 		lines []string
 		want  bot.AuthVerdict
 	}{{
@@ -146,6 +150,46 @@ func TestAuthVerdict(t *testing.T) {
 		},
 		want: bot.AuthPass,
 	}, {
+		// The spoof of issue #7: our server checked the attacker's own
+		// domain, we read the victim's address as the author.
+		name:  "dmarc pass for another domain than the parsed From",
+		id:    us,
+		from:  "willowtree.sch.uk",
+		lines: []string{"Authentication-Results: mx.rfadesk.example; dmarc=pass (p=reject) header.from=evil.example; dkim=pass header.d=evil.example; spf=pass smtp.mailfrom=evil.example"},
+		want:  bot.AuthFail,
+	}, {
+		name:  "dmarc pass without header.from counts for nothing, not even with spf",
+		id:    us,
+		from:  "oakfield.sch.uk",
+		lines: []string{"Authentication-Results: mx.rfadesk.example; dmarc=pass; spf=pass smtp.mailfrom=oakfield.sch.uk"},
+		want:  bot.AuthUnknown,
+	}, {
+		name:  "header.from matched case-insensitively, trailing dot, spaces around '='",
+		id:    us,
+		from:  "OakField.sch.uk",
+		lines: []string{"Authentication-Results: mx.rfadesk.example; dmarc=pass header.from = Oakfield.SCH.uk."},
+		want:  bot.AuthPass,
+	}, {
+		name:  "internationalised From domain matches its xn-- form",
+		id:    us,
+		from:  "école.example",
+		lines: []string{"Authentication-Results: mx.rfadesk.example; dmarc=pass header.from=xn--cole-9oa.example"},
+		want:  bot.AuthPass,
+	}, {
+		name:  "header.from inside a quoted reason is not read",
+		id:    us,
+		from:  "oakfield.sch.uk",
+		lines: []string{`Authentication-Results: mx.rfadesk.example; dmarc=pass reason="header.from=oakfield.sch.uk ok" header.from=evil.example`},
+		want:  bot.AuthFail,
+	}, {
+		name: "exchange online: pass for another domain after a stray ';'",
+		id:   AuthServIDExchangeOnline,
+		from: "willowtree.sch.uk",
+		lines: []string{
+			"Authentication-Results: spf=pass (sender IP is 203.0.113.77); smtp.mailfrom=evil.example; dkim=pass; header.d=evil.example;dmarc=pass action=none; header.from=evil.example;compauth=pass reason=100",
+		},
+		want: bot.AuthFail,
+	}, {
 		name: "nothing trusted configured",
 		id:   "",
 		lines: []string{
@@ -211,8 +255,14 @@ func TestAuthVerdict(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := authVerdict(authHeader(t, tt.lines...), tt.id); got != tt.want {
-				t.Errorf("authVerdict(id %q) = %v, want %v", tt.id, got, tt.want)
+			from := tt.from
+			if from == "" {
+				if m := firstHeaderFrom.FindStringSubmatch(strings.Join(tt.lines, " ")); m != nil {
+					from = m[1]
+				}
+			}
+			if got := authVerdict(authHeader(t, tt.lines...), tt.id, from); got != tt.want {
+				t.Errorf("authVerdict(id %q, from %q) = %v, want %v", tt.id, from, got, tt.want)
 			}
 		})
 	}
@@ -226,16 +276,20 @@ func TestParseAuthResults(t *testing.T) {
 		wantOK bool
 	}{
 		{"mx.example.org 1; dkim=pass header.d=a.example (x; y) ; SPF=Fail", "mx.example.org",
-			[]authResult{{"dkim", "pass"}, {"spf", "fail"}}, true},
+			[]authResult{{"dkim", "pass", ""}, {"spf", "fail", ""}}, true},
 		{"mx.example.org; none", "mx.example.org", nil, true},
 		{"spf=pass (sender IP is 1.2.3.4) smtp.mailfrom=a.example;compauth=pass reason=100", "",
-			[]authResult{{"spf", "pass"}, {"compauth", "pass"}}, true},
+			[]authResult{{"spf", "pass", ""}, {"compauth", "pass", ""}}, true},
 		{"mx.example.org; auth=pass smtp.auth=\"u;1\"; dmarc=\"fail\"", "mx.example.org",
-			[]authResult{{"auth", "pass"}, {"dmarc", "fail"}}, true},
+			[]authResult{{"auth", "pass", ""}, {"dmarc", "fail", ""}}, true},
+		{"mx.example.org; dmarc=pass (p=none) header.from=Example.ORG; dkim=pass header.d=x.example", "mx.example.org",
+			[]authResult{{"dmarc", "pass", "example.org"}, {"dkim", "pass", ""}}, true},
+		{"dmarc=pass action=none; header.from=a.example;compauth=pass", "",
+			[]authResult{{"dmarc", "pass", "a.example"}, {"compauth", "pass", ""}}, true},
 		{"  (only a comment)  ", "", nil, false},
 		{"", "", nil, false},
 		{"mx.example.org; dkim=pass (unclosed comment; dmarc=fail", "mx.example.org",
-			[]authResult{{"dkim", "pass"}}, true},
+			[]authResult{{"dkim", "pass", ""}}, true},
 	}
 	for _, tt := range tests {
 		id, res, ok := parseAuthResults(tt.in)

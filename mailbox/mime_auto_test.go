@@ -69,3 +69,59 @@ func TestDeliveryStatusPartAlone(t *testing.T) {
 		t.Fatalf("Auto = %v, Bounce = %+v; want %+v", m.Auto, m.Bounce, want)
 	}
 }
+
+// Out-of-office subjects in the common European languages are automatic
+// replies like the English ones; words that also name school business
+// ("Frånvaro" is pupil absence) count only on a reply.
+func TestAutoReplySubjects(t *testing.T) {
+	tests := []struct {
+		subject string
+		reply   bool // the mail has In-Reply-To
+		want    bot.AutoKind
+	}{
+		{"Abwesenheitsnotiz: RFA-12 Drucker", false, bot.AutoReplied},
+		{"Automatische Antwort: RFA-12 Drucker", false, bot.AutoReplied},
+		{"Autosvar: RFA-12 Skrivare", false, bot.AutoReplied},
+		{"Automatisk svar: RFA-12", false, bot.AutoReplied},
+		{"Réponse automatique : RFA-12 Imprimante", false, bot.AutoReplied},
+		{"RÉPONSE AUTOMATIQUE: RFA-12", false, bot.AutoReplied},
+		{"Re\u0301ponse automatique: decomposed accent", false, bot.AutoReplied},
+		{"Respuesta automática: RFA-12", false, bot.AutoReplied},
+		{"Fuera de la oficina: RFA-12", false, bot.AutoReplied},
+		{"Fuera de la oficina hasta el lunes", false, bot.AutoReplied},
+		{"Risposta automatica: RFA-12", false, bot.AutoReplied},
+		{"Fuori ufficio", false, bot.AutoReplied},
+		{"Resposta automática: RFA-12", false, bot.AutoReplied},
+		{"Automatisch antwoord: RFA-12", false, bot.AutoReplied},
+		{"Automatyczna odpowiedź: RFA-12", false, bot.AutoReplied},
+		{"Out of office (until Monday)", false, bot.AutoReplied},
+		{"Afwezig: RFA-12", true, bot.AutoReplied},
+		{"Abwesend: bis 3.1.", true, bot.AutoReplied},
+		{"Frånvaro: v. 32", true, bot.AutoReplied},
+		{"Fraværende: RFA-12", true, bot.AutoReplied},
+		{"Fuori sede: RFA-12", true, bot.AutoReplied},
+		// A person writing about these topics.
+		{"Frånvaro: registreringen fungerar inte", false, bot.AutoNone},
+		{"Afwezig: leerling staat ten onrechte afwezig", false, bot.AutoNone},
+		{"Frånvarorapporten saknas", true, bot.AutoNone},
+		{"Abwesenheitsliste druckt nicht", false, bot.AutoNone},
+		{"Automatische Antwort funktioniert nicht", false, bot.AutoNone},
+		{"Autosvar fungerar inte", false, bot.AutoNone},
+		{"Out of officeware licence", false, bot.AutoNone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.subject, func(t *testing.T) {
+			raw := "From: a@b.sch.uk\r\nSubject: " + tt.subject + "\r\n"
+			if tt.reply {
+				raw += "In-Reply-To: <rfa-12.ack@desk.test>\r\n"
+			}
+			m, err := Parse([]byte(raw+"\r\nText\r\n"), ParseOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Auto != tt.want {
+				t.Errorf("Auto = %v, want %v", m.Auto, tt.want)
+			}
+		})
+	}
+}

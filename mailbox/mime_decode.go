@@ -270,7 +270,7 @@ func afterType(v string) string {
 	if t, rest, ok := strings.Cut(v, ";"); ok && !strings.ContainsAny(strings.TrimSpace(t), " \t") {
 		v = rest
 	}
-	return strings.Join(strings.Fields(v), " ")
+	return bot.NeutralizeBidi(strings.Join(strings.Fields(v), " "))
 }
 
 // originalID takes the Message-ID of the bounced message from a

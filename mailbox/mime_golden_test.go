@@ -29,6 +29,7 @@ type goldenMail struct {
 	InReplyTo   []string       `json:"in_reply_to,omitempty"`
 	References  []string       `json:"references,omitempty"`
 	From        *bot.Address   `json:"from,omitempty"`
+	Ambiguous   string         `json:"author_ambiguous,omitempty"`
 	ReplyTo     []bot.Address  `json:"reply_to,omitempty"`
 	To          []bot.Address  `json:"to,omitempty"`
 	Cc          []bot.Address  `json:"cc,omitempty"`
@@ -57,7 +58,7 @@ func toGolden(raw []byte, m *bot.Mail, err error) goldenMail {
 	}
 	from := m.From
 	g.DedupeKey, g.MessageID, g.InReplyTo, g.References = m.DedupeKey, m.MessageID, m.InReplyTo, m.References
-	g.From, g.ReplyTo, g.To, g.Cc, g.Subject = &from, m.ReplyTo, m.To, m.Cc, m.Subject
+	g.From, g.Ambiguous, g.ReplyTo, g.To, g.Cc, g.Subject = &from, m.AuthorAmbiguous, m.ReplyTo, m.To, m.Cc, m.Subject
 	if !m.Date.IsZero() {
 		g.Date = m.Date.Format(time.RFC3339)
 	}

@@ -149,7 +149,8 @@ func lenientCharsetReader(cs string, r io.Reader) (io.Reader, error) {
 }
 
 // decodeText decodes encoded-words in an unstructured header value and
-// returns valid, single-line UTF-8.
+// returns valid, single-line UTF-8 without control or bidirectional
+// formatting characters (bot.NeutralizeBidi): it is text people read.
 func decodeText(v string) string {
 	if strings.Contains(v, "=?") {
 		// Go's decoder reads ISO-8859-1 itself; send it through webCharset.
@@ -168,41 +169,75 @@ func decodeText(v string) string {
 		}
 		return r
 	}, v)
-	return strings.Join(strings.Fields(v), " ")
+	return bot.NeutralizeBidi(strings.Join(strings.Fields(v), " "))
 }
 
-// validUTF8 returns s unchanged when it is valid UTF-8, and otherwise
-// reads it as Windows-1252 (the usual charset of unlabelled 8-bit mail).
+// validUTF8 returns s as valid UTF-8, decoding it run by run: every
+// valid UTF-8 sequence is kept as it is, and each byte that is not part
+// of one is read as a Windows-1252 character (the usual charset of
+// unlabelled 8-bit mail, and of the stray byte pasted into mail labelled
+// UTF-8); the five bytes Windows-1252 leaves undefined become U+FFFD. So
+// one bad byte never changes how the rest of the text reads: "Café"
+// followed by a lone 0xE9 gives "Caféé", not "CafÃ©é". Pure Windows-1252
+// text reads as before, since its accented letters are lone high bytes.
 func validUTF8(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}
-	d, err := charmap.Windows1252.NewDecoder().String(s)
-	if err != nil {
-		return strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/4)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n <= 1 {
+			b.WriteRune(windows1252Rune(s[i]))
+			i++
+			continue
+		}
+		b.WriteString(s[i : i+n])
+		i += n
 	}
-	return d
+	return b.String()
+}
+
+// windows1252Rune decodes one byte as Windows-1252; the undefined bytes
+// (0x81, 0x8D, 0x8F, 0x90, 0x9D) give U+FFFD.
+func windows1252Rune(c byte) rune {
+	r := charmap.Windows1252.DecodeByte(c)
+	if r >= 0x80 && r < 0xa0 {
+		return utf8.RuneError
+	}
+	return r
 }
 
 // parseAddressList parses an address header value; when the strict RFC
 // 5322 parser refuses it, addresses are picked out leniently. Emails are
 // lower-cased; names are decoded.
 func parseAddressList(v string) []bot.Address {
+	list, _ := parseAddresses(v)
+	return list
+}
+
+// parseAddresses is parseAddressList that also reports whether the
+// strict parser refused v and the addresses were picked out leniently.
+func parseAddresses(v string) (list []bot.Address, lenient bool) {
 	if strings.TrimSpace(v) == "" {
-		return nil
+		return nil, false
 	}
+	// Raw 8-bit bytes (Latin-1 names from old clients) are made UTF-8
+	// first, which the strict parser accepts (RFC 6532); only bytes
+	// above 0x7F change, so the structure it reads is the same.
+	v = validUTF8(v)
 	p := mail.AddressParser{WordDecoder: newWordDecoder()}
-	list, err := p.ParseList(v)
+	parsed, err := p.ParseList(v)
 	if err != nil {
-		return lenientAddresses(v)
+		return lenientAddresses(v), true
 	}
-	var out []bot.Address
-	for _, a := range list {
+	for _, a := range parsed {
 		if ad, ok := makeAddress(a.Name, a.Address); ok {
-			out = append(out, ad)
+			list = append(list, ad)
 		}
 	}
-	return out
+	return list, false
 }
 
 func makeAddress(name, email string) (bot.Address, bool) {

@@ -69,7 +69,7 @@ type SenderOptions struct {
 	// From is the desk address, used for the From header and MAIL FROM.
 	From bot.Address
 	// LoopValue is written as X-Rfadesk-Loop so our own mail is recognised
-	// when it comes back. Empty omits the header.
+	// when it comes back. Empty omits the header; at most 250 octets.
 	LoopValue string
 	// Logger receives one debug line per delivery; nil discards.
 	Logger *slog.Logger
@@ -123,6 +123,9 @@ func NewSender(cfg SMTPConfig, opts SenderOptions) (*Sender, error) {
 	}
 	if err := checkAddrSpec(opts.From.Email); err != nil {
 		return nil, fmt.Errorf("mailbox: sender from address: %w", err)
+	}
+	if len(opts.LoopValue) > maxLoopValueLen {
+		return nil, fmt.Errorf("mailbox: sender loop value is %d octets long, at most %d fit in a header", len(opts.LoopValue), maxLoopValueLen)
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if cfg.TLSConfig != nil {

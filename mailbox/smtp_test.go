@@ -266,6 +266,9 @@ func TestSendRefusesMalformedMailPermanently(t *testing.T) {
 		"bracketed id":     func(m *bot.OutgoingMail) { m.MessageID = "<a@b>" },
 		"non-ascii id":     func(m *bot.OutgoingMail) { m.MessageID = "caf\u00e9@desk.example.test" },
 		"over-long id":     func(m *bot.OutgoingMail) { m.MessageID = strings.Repeat("a", 251) + "@d" },
+		"over-long recipient": func(m *bot.OutgoingMail) {
+			m.To[0].Email = strings.Repeat("a", 64) + "@" + strings.Repeat("b", 190) + ".test" // 259 octets
+		},
 		"attachment lost data": func(m *bot.OutgoingMail) {
 			m.Attachments = []bot.Attachment{{Name: "big.bin", Size: 10 << 20}}
 		},
@@ -461,6 +464,10 @@ func TestNewSenderValidation(t *testing.T) {
 	if _, err := mailbox.NewSender(mailbox.SMTPConfig{Address: "127.0.0.1:25", Security: "none"},
 		mailbox.SenderOptions{From: bot.Address{Email: "not an address"}}); err == nil {
 		t.Error("NewSender accepted a bad From address")
+	}
+	if _, err := mailbox.NewSender(mailbox.SMTPConfig{Address: "127.0.0.1:25", Security: "none"},
+		mailbox.SenderOptions{From: smtpDesk, LoopValue: strings.Repeat("l", 251)}); err == nil || !strings.Contains(err.Error(), "loop value") {
+		t.Errorf("NewSender with a 251-octet loop value: %v, want an error about the loop value", err)
 	}
 }
 
