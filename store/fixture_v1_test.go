@@ -141,7 +141,7 @@ func TestWriteV1Fixture(t *testing.T) {
 					Subject: "Re: [RFA-1] Printer offline in room 4", Text: "Please try the new driver.",
 					MessageID: "RFA-1-2@rfadesk.example", InReplyTo: "m2@hill.example", References: []string{"m1@hill.example", "m2@hill.example"},
 					Attachments: []bot.Attachment{{Name: "driver.zip", ContentType: "application/zip", Size: 3, Data: []byte("PK\x03")}},
-					Purpose: "staff reply"}},
+					Purpose:     "staff reply"}},
 			{Kind: bot.OutboxChat, RFA: 2, Created: t0.Add(24 * time.Hour), NextAttempt: t0.Add(24 * time.Hour),
 				Chat: &bot.ChatPost{Channel: bot.ChatNewRFA}},
 			{Kind: bot.OutboxMail, Created: t0.Add(25 * time.Hour), NextAttempt: t0.Add(25 * time.Hour),

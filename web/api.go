@@ -36,21 +36,6 @@ func (h *handler) apiNotFound(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusNotFound, apiError{Error: "not found"})
 }
 
-// apiList answers GET /api/rfas.
-func (h *handler) apiList(w http.ResponseWriter, r *http.Request) {
-	rfas, err := h.desk.RFAs(r.Context())
-	if err != nil {
-		h.log.Error("web: listing RFAs", "err", err)
-		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error"})
-		return
-	}
-	out := RFAListJSON{RFAs: make([]RFAJSON, 0, len(rfas))}
-	for _, rfa := range rfas {
-		out.RFAs = append(out.RFAs, rfaJSON(rfa, h.clocksOf(rfa), false))
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
 // apiOne answers GET /api/rfas/{ref}.
 func (h *handler) apiOne(w http.ResponseWriter, r *http.Request) {
 	num, err := bot.ParseRef(r.PathValue("ref"))
