@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"rfadesk/bot"
 )
@@ -94,5 +96,19 @@ func TestRFAPageWalksAndFilters(t *testing.T) {
 
 	if _, err := f.desk.RFAPage(ctx, bot.RFAQuery{Limit: bot.MaxRFAPage + 1}); !errors.Is(err, bot.ErrBadQuery) {
 		t.Errorf("limit over the maximum: %v, want ErrBadQuery", err)
+	}
+}
+
+func TestSummarySubjectCutOnACharacter(t *testing.T) {
+	for _, tt := range []struct{ subject, want string }{
+		{"short", "short"},
+		{strings.Repeat("é", 150), strings.Repeat("é", 100)},           // 2 bytes each: cut exactly
+		{strings.Repeat("€", 67), strings.Repeat("€", 66)},             // 3 bytes each: 201 bytes, the last one dropped whole
+		{"a" + strings.Repeat("€", 67), "a" + strings.Repeat("€", 66)}, // 202 bytes: 199 kept
+	} {
+		got := bot.SummaryOf(&bot.RFA{Subject: tt.subject}).Subject
+		if got != tt.want || !utf8.ValidString(got) || len(got) > bot.MaxSummarySubject {
+			t.Errorf("subject of %d bytes cut to %d bytes %q, want %d bytes", len(tt.subject), len(got), got, len(tt.want))
+		}
 	}
 }
