@@ -92,7 +92,10 @@ func TestDemoFlow(t *testing.T) {
 	if len(list) != 4 {
 		t.Errorf("RFAs = %d, want 4", len(list))
 	}
-	rfa1 := list[0].(map[string]any)
+	if list[0].(map[string]any)["url"] != "/api/rfas/RFA-1" {
+		t.Errorf("first listed = %v", list[0])
+	}
+	rfa1 := apiGet(t, base+"/api/rfas/RFA-1")
 	if rfa1["error_message"] != "Invalid session token (E1042)" || rfa1["can_replicate"] != "yes" {
 		t.Errorf("RFA-1 = %v", rfa1)
 	}

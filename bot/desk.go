@@ -235,7 +235,9 @@ func (d *Desk) Cursor(ctx context.Context, mailbox string) (Cursor, error) {
 	return c, err
 }
 
-// RFA returns the RFA numbered num, or an error wrapping ErrNotFound.
+// RFA returns the RFA numbered num without its message texts (every
+// message's Text is "", see Message.TextOmitted), or an error wrapping
+// ErrNotFound. Use RFAWithTexts or MessageText to show a conversation.
 func (d *Desk) RFA(ctx context.Context, num uint64) (*RFA, error) {
 	var r *RFA
 	err := d.store.View(ctx, func(tx Tx) error {
@@ -246,7 +248,48 @@ func (d *Desk) RFA(ctx context.Context, num uint64) (*RFA, error) {
 	return r, err
 }
 
-// RFAs returns every RFA in number order.
+// RFAWithTexts returns the RFA numbered num with every message's text,
+// or an error wrapping ErrNotFound. It reads every text, however large:
+// call it only for a caller entitled to the whole conversation.
+func (d *Desk) RFAWithTexts(ctx context.Context, num uint64) (*RFA, error) {
+	var r *RFA
+	err := d.store.View(ctx, func(tx Tx) error {
+		var err error
+		r, err = tx.RFAWithTexts(num)
+		return err
+	})
+	return r, err
+}
+
+// MessageText returns the text of message index i of RFA num ("" if
+// it is empty or there is no such message), reading that text only.
+func (d *Desk) MessageText(ctx context.Context, num uint64, i int) (string, error) {
+	var text string
+	err := d.store.View(ctx, func(tx Tx) error {
+		var err error
+		text, err = tx.MessageText(num, i)
+		return err
+	})
+	return text, err
+}
+
+// RFASummary returns the summary of RFA num, or an error wrapping
+// ErrNotFound. It reads one small record whatever the RFA holds, so it
+// is what a secret check (the status token) looks at first.
+func (d *Desk) RFASummary(ctx context.Context, num uint64) (*RFASummary, error) {
+	var s *RFASummary
+	err := d.store.View(ctx, func(tx Tx) error {
+		var err error
+		s, err = tx.RFASummary(num)
+		return err
+	})
+	return s, err
+}
+
+// RFAs returns every RFA in number order, without message texts.
+//
+// Deprecated: it walks the whole store and holds every RFA in memory;
+// use RFAPage.
 func (d *Desk) RFAs(ctx context.Context) ([]*RFA, error) {
 	var all []*RFA
 	err := d.store.View(ctx, func(tx Tx) error {

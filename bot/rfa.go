@@ -199,12 +199,24 @@ type Message struct {
 	Direction Direction `json:"direction"`
 	From      Address   `json:"from"`
 	Subject   string    `json:"subject"`
-	// Text is the new text of the message: quoted history removed.
-	Text        string       `json:"text"`
+	// Text is the new text of the message: quoted history removed. The
+	// store keeps it apart from the RFA record (Tx.RFA leaves it empty,
+	// Tx.RFAWithTexts and Tx.MessageText load it); once recorded it never
+	// changes.
+	Text string `json:"text"`
+	// TextLen is the length in bytes of Text as the store recorded it; 0
+	// for an empty text or a message not yet stored. A message with
+	// TextLen > 0 and an empty Text was loaded without its text: see
+	// TextOmitted.
+	TextLen     int          `json:"text_len,omitempty"`
 	MessageID   string       `json:"message_id,omitempty"`
 	Auto        AutoKind     `json:"auto,omitempty"`
 	Attachments []Attachment `json:"attachments,omitempty"`
 }
+
+// TextOmitted reports whether m was loaded without its text (Tx.RFA),
+// as opposed to having an empty one.
+func (m *Message) TextOmitted() bool { return m.Text == "" && m.TextLen > 0 }
 
 // Event is one entry in an RFA's history. Kinds are short lower-case
 // words with dashes (see the Event* constants).

@@ -30,14 +30,39 @@ type Tx interface {
 	// transaction: if the Update rolls back, the number is handed out again
 	// later, which is correct because the RFA that held it never existed.
 	NextRFANumber() (uint64, error)
-	// RFA loads an RFA by number; ErrNotFound if there is none.
+	// RFA loads an RFA by number, without its message texts: every
+	// message's Text is "" and its TextLen says how long the text is
+	// (Message.TextOmitted). ErrNotFound if there is none. This is what
+	// actions, pages and lists decode; it never reads a message text.
 	RFA(num uint64) (*RFA, error)
-	// PutRFA stores the RFA (insert or replace).
+	// RFAWithTexts is RFA with every message's Text filled in, for the
+	// few readers that show a conversation (the status page). It reads
+	// every text, however large.
+	RFAWithTexts(num uint64) (*RFA, error)
+	// MessageText returns the text of message index i of RFA num, or ""
+	// when that message's text is empty or there is no such message. It
+	// reads that one text only.
+	MessageText(num uint64, i int) (string, error)
+	// PutRFA stores the RFA (insert or replace) and, in the same
+	// transaction, its summary (SummaryOf). Message texts are stored
+	// apart from the record and are immutable: messages are only ever
+	// appended, a message's text is written once, a message loaded
+	// without its text (TextOmitted) keeps the stored one, and a Text
+	// that differs from the one stored for that index is an error.
 	PutRFA(*RFA) error
-	// ForEachRFA calls fn for every RFA in number order until fn returns
-	// an error, which is returned. fn must not write RFAs (PutRFA and
-	// NextRFANumber fail inside it): collect, then write after.
+	// ForEachRFA calls fn for every RFA in number order, each without its
+	// message texts, until fn returns an error, which is returned. fn must
+	// not write RFAs (PutRFA and NextRFANumber fail inside it): collect,
+	// then write after. It walks the whole store: prefer RFASummaries.
 	ForEachRFA(fn func(*RFA) error) error
+	// RFASummary loads the summary of RFA num (a small record: cheap
+	// whatever the RFA holds); ErrNotFound if there is none.
+	RFASummary(num uint64) (*RFASummary, error)
+	// RFASummaries calls fn for the summary of every RFA numbered above
+	// after, in number order, until fn returns false or an error (which
+	// is returned). rest reports whether summaries remain after the last
+	// one fn saw. fn must not write RFAs (PutRFA fails inside it).
+	RFASummaries(after uint64, fn func(*RFASummary) (more bool, err error)) (rest bool, err error)
 
 	// Dedupe returns the RFA number an email (by Mail.DedupeKey) was
 	// recorded against, and whether it was seen at all. A seen email

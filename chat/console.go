@@ -21,7 +21,10 @@ import (
 // method is safe for concurrent use and returns once the change is
 // committed.
 type Desk interface {
+	// RFA leaves message texts out (bot.Message.TextOmitted);
+	// MessageText reads one.
 	RFA(ctx context.Context, num uint64) (*bot.RFA, error)
+	MessageText(ctx context.Context, num uint64, i int) (string, error)
 	RFAs(ctx context.Context) ([]*bot.RFA, error)
 	RFAByChatThread(ctx context.Context, threadID string) (*bot.RFA, error)
 	MarkChatSeen(ctx context.Context, num uint64, messageID string) error

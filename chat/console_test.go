@@ -79,6 +79,11 @@ func TestConsole(t *testing.T) {
 				t.Errorf("card carries %q unneutralised", bad)
 			}
 		}
+		// The card shows the first message, whose text the store keeps
+		// apart from the RFA record.
+		if !strings.Contains(body.Embeds[0].Description, "says hi") {
+			t.Errorf("card description %q lacks the first message", body.Embeds[0].Description)
+		}
 		fields := map[string]string{}
 		for _, f := range body.Embeds[0].Fields {
 			fields[f.Name] = f.Value

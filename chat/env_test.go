@@ -199,7 +199,7 @@ func (e *env) ingest(id, subject, body string, inReplyTo ...string) {
 
 func (e *env) rfa(num uint64) *bot.RFA {
 	e.t.Helper()
-	r, err := e.desk.RFA(context.Background(), num)
+	r, err := e.desk.RFAWithTexts(context.Background(), num)
 	if err != nil {
 		e.t.Fatalf("RFA %d: %v", num, err)
 	}

@@ -74,6 +74,9 @@ func (t transport) Deliver(ctx context.Context, item bot.OutboxItem) (bot.Receip
 			return bot.Receipt{}, &bot.DeliveryError{Failure: bot.DeliveryTemporary,
 				Err: fmt.Errorf("chat: %s has no card yet", r.Ref())}
 		}
+		if err := c.loadFirstText(ctx, r); err != nil {
+			return bot.Receipt{}, err
+		}
 		embed, buttons := card(r, c.clocks(r))
 		embeds := []*discordgo.MessageEmbed{embed}
 		_, err = c.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
@@ -111,6 +114,9 @@ func (c *Console) deliverCard(ctx context.Context, item bot.OutboxItem) (bot.Rec
 		}
 	}
 	if postID == "" {
+		if err := c.loadFirstText(ctx, r); err != nil {
+			return bot.Receipt{}, err
+		}
 		embed, buttons := card(r, c.clocks(r))
 		m, err := c.post(ctx, c.cfg.ChannelID, outMessage{Embeds: []*discordgo.MessageEmbed{embed}, Components: buttons,
 			AllowedMentions: noMentions()}, nonce(item))
@@ -165,6 +171,20 @@ func (c *Console) loadRFA(ctx context.Context, num uint64) (*bot.RFA, error) {
 		return nil, &bot.DeliveryError{Failure: bot.DeliveryTemporary, Err: err}
 	}
 	return r, nil
+}
+
+// loadFirstText reads the text of r's first message, which its card
+// shows: Desk.RFA leaves texts out.
+func (c *Console) loadFirstText(ctx context.Context, r *bot.RFA) error {
+	if len(r.Messages) == 0 || !r.Messages[0].TextOmitted() {
+		return nil
+	}
+	text, err := c.desk.MessageText(ctx, r.Num, 0)
+	if err != nil {
+		return &bot.DeliveryError{Failure: bot.DeliveryTemporary, Err: err}
+	}
+	r.Messages[0].Text = text
+	return nil
 }
 
 // outMessage is a message create body; discordgo's MessageSend has no

@@ -1,11 +1,15 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 
 	bolt "go.etcd.io/bbolt"
+
+	"rfadesk/bot"
 )
 
 // This file is the one place that declares the on-disk layout: every
@@ -36,7 +40,7 @@ import (
 // schemaVersion is the layout this binary reads and writes. Raise it by
 // one and append to migrations() whenever the layout changes; Open refuses
 // a file whose version is higher.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // Bucket names. Each is a top-level bucket.
 const (
@@ -44,9 +48,10 @@ const (
 	//   key "schema_version" -> 8-byte uint64: the layout version.
 	bucketMeta = "meta"
 
-	// bucketRFAs holds every RFA.
+	// bucketRFAs holds every RFA, without message texts.
 	//   key   RFA number, 8 bytes
-	//   value JSON bot.RFA
+	//   value JSON bot.RFA; every message's "text" is "" and its
+	//         "text_len" the length of the text in bucketBodies
 	// The bucket's sequence (NextSequence) is the RFA number allocator: it
 	// is never used for anything else.
 	bucketRFAs = "rfas"
@@ -90,6 +95,18 @@ const (
 	//   key   chat thread id (Discord channel snowflake, decimal text)
 	//   value RFA number, 8 bytes
 	bucketChatThreads = "chat_threads"
+
+	// bucketBodies holds the text of every message with a non-empty one
+	// (bot.Message.Text), apart from the RFA record. Texts are written
+	// once and never change.
+	//   key   bodyKey: RFA number (8) | message index (4)
+	//   value the text, UTF-8
+	bucketBodies = "bodies"
+
+	// bucketSummaries holds each RFA's summary, written with the RFA.
+	//   key   RFA number, 8 bytes
+	//   value JSON bot.RFASummary (bot.SummaryOf of the stored RFA)
+	bucketSummaries = "rfa_summaries"
 )
 
 // keySchemaVersion is the key of the version in bucketMeta.
@@ -100,7 +117,7 @@ func allBuckets() []string {
 	return []string{
 		bucketMeta, bucketRFAs, bucketDedupe, bucketThreads, bucketOutbox,
 		bucketCursors, bucketDeadLetters, bucketAutoReplies, bucketAttachments,
-		bucketChatThreads,
+		bucketChatThreads, bucketBodies, bucketSummaries,
 	}
 }
 
@@ -125,7 +142,40 @@ func migrations() []migration {
 			}
 			return nil
 		}},
+		{to: 2, name: "message texts and summaries out of the RFA record", fn: migrateTextsOut},
 	}
+}
+
+// migrateTextsOut (version 2) moves every message text out of the RFA
+// records into bucketBodies and writes every RFA's summary. It uses the
+// store's own record writing (rfa_records.go), not PutRFA, so that what
+// later versions add to PutRFA does not run before its buckets exist.
+func migrateTextsOut(btx *bolt.Tx) error {
+	for _, name := range []string{bucketBodies, bucketSummaries} {
+		if _, err := btx.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return fmt.Errorf("create bucket %q: %w", name, err)
+		}
+	}
+	rfas := btx.Bucket([]byte(bucketRFAs))
+	var keys [][]byte
+	if err := rfas.ForEach(func(k, _ []byte) error {
+		keys = append(keys, bytes.Clone(k))
+		return nil
+	}); err != nil {
+		return err
+	}
+	t := &tx{btx: btx}
+	for _, k := range keys {
+		r := new(bot.RFA)
+		if err := json.Unmarshal(rfas.Get(k), r); err != nil {
+			num, _ := decodeU64(k)
+			return fmt.Errorf("decode %s: %w", bot.FormatRef(num), err)
+		}
+		if err := t.putRecord(rfas, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SchemaError is returned by Open for a file written by a newer rfadesk.
@@ -197,6 +247,17 @@ func decodeU64(b []byte) (uint64, error) {
 		return 0, fmt.Errorf("want 8 bytes, got %d", len(b))
 	}
 	return binary.BigEndian.Uint64(b), nil
+}
+
+// bodyKey is num(8) | msg(4), both big-endian, so the texts of one RFA
+// are adjacent and in message order.
+func bodyKey(num uint64, msg int) ([]byte, error) {
+	if msg < 0 || msg > math.MaxUint32 {
+		return nil, fmt.Errorf("store: message index %d out of range", msg)
+	}
+	k := make([]byte, 0, 12)
+	k = binary.BigEndian.AppendUint64(k, num)
+	return binary.BigEndian.AppendUint32(k, uint32(msg)), nil
 }
 
 // attachmentKey is num(8) | msg(4) | part(4), all big-endian, so the

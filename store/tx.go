@@ -20,9 +20,9 @@ import (
 type tx struct {
 	btx  *bolt.Tx
 	done bool // set when Update/View returns; further use is an error
-	// inRFAs counts running ForEachRFA loops: PutRFA and NextRFANumber
-	// refuse while one runs, as writing a bucket under an open bbolt
-	// cursor is undefined.
+	// inRFAs counts running ForEachRFA and RFASummaries loops: PutRFA
+	// and NextRFANumber refuse while one runs, as writing a bucket under
+	// an open bbolt cursor is undefined.
 	inRFAs int
 }
 
@@ -31,8 +31,9 @@ var _ bot.Tx = (*tx)(nil)
 // errTxDone is returned when a Tx is used after its Update or View ended.
 var errTxDone = errors.New("store: transaction used after it ended")
 
-// errRFAsBusy is returned by writes to the RFA bucket inside ForEachRFA.
-var errRFAsBusy = errors.New("store: RFA written inside ForEachRFA: write after the loop")
+// errRFAsBusy is returned by writes to the RFA bucket inside ForEachRFA
+// or RFASummaries.
+var errRFAsBusy = errors.New("store: RFA written inside ForEachRFA or RFASummaries: write after the loop")
 
 // bucket returns the named bucket, or an error if the transaction has
 // ended or the bucket is missing (which Open's checks rule out).
@@ -100,6 +101,7 @@ func (t *tx) NextRFANumber() (uint64, error) {
 	return n, nil
 }
 
+// RFA decodes the record alone: message texts stay in bucketBodies.
 func (t *tx) RFA(num uint64) (*bot.RFA, error) {
 	b, err := t.bucket(bucketRFAs)
 	if err != nil {
@@ -116,7 +118,8 @@ func (t *tx) RFA(num uint64) (*bot.RFA, error) {
 	return r, nil
 }
 
-// PutRFA inserts or replaces r under r.Num, which must not be 0. A number
+// PutRFA inserts or replaces r under r.Num, which must not be 0, with its
+// message texts and summary (putRecord, rfa_records.go). A number
 // above the allocator's last value (an imported RFA) advances the
 // allocator, so NextRFANumber never returns a number already stored.
 func (t *tx) PutRFA(r *bot.RFA) error {
@@ -130,7 +133,7 @@ func (t *tx) PutRFA(r *bot.RFA) error {
 	if r == nil || r.Num == 0 {
 		return errors.New("store: PutRFA needs an RFA with a number")
 	}
-	if err := putJSON(b, encodeU64(r.Num), r, r.Ref()); err != nil {
+	if err := t.putRecord(b, r); err != nil { // rfa_records.go: texts, record, summary
 		return err
 	}
 	if r.Num > b.Sequence() {

@@ -54,19 +54,30 @@ func TestRFARoundTrip(t *testing.T) {
 			return err
 		}
 		// Visible inside the same transaction.
-		got, err := tx.RFA(n)
-		if err != nil || !reflect.DeepEqual(got, want) {
+		got, err := tx.RFAWithTexts(n)
+		if err != nil || !reflect.DeepEqual(got, withTextLens(want)) {
 			t.Errorf("RFA in same tx = %+v, %v", got, err)
 		}
 		return nil
 	})
 	view(t, db, func(tx bot.Tx) error {
-		got, err := tx.RFA(want.Num)
+		got, err := tx.RFAWithTexts(want.Num)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(got, want) {
+		if !reflect.DeepEqual(got, withTextLens(want)) {
 			t.Errorf("RFA round trip:\n got %+v\nwant %+v", got, want)
+		}
+		// Without texts: the same but for each Text, whose length is kept.
+		bare, err := tx.RFA(want.Num)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(bare, withoutTexts(want)) {
+			t.Errorf("RFA without texts:\n got %+v\nwant %+v", bare, withoutTexts(want))
+		}
+		if m := bare.Messages[0]; !m.TextOmitted() || m.TextLen != len("It stopped.") {
+			t.Errorf("message loaded without text: TextOmitted %v, TextLen %d", m.TextOmitted(), m.TextLen)
 		}
 		// Callers get fresh values: mutating one changes nothing stored.
 		got.Subject = "changed"
@@ -446,4 +457,23 @@ func TestAttachmentKeyLayout(t *testing.T) {
 	if !bytes.Equal(k, want) {
 		t.Errorf("attachmentKey = % x, want % x", k, want)
 	}
+}
+
+// withTextLens is r as RFAWithTexts returns it: each TextLen set.
+func withTextLens(r *bot.RFA) *bot.RFA {
+	c := *r
+	c.Messages = append([]bot.Message(nil), r.Messages...)
+	for i := range c.Messages {
+		c.Messages[i].TextLen = len(c.Messages[i].Text)
+	}
+	return &c
+}
+
+// withoutTexts is r as RFA returns it: texts left out, lengths kept.
+func withoutTexts(r *bot.RFA) *bot.RFA {
+	c := withTextLens(r)
+	for i := range c.Messages {
+		c.Messages[i].Text = ""
+	}
+	return c
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"rfadesk/bot"
 )
@@ -42,24 +41,6 @@ type apiError struct {
 // path when the admin API is disabled.
 func (h *handler) apiNotFound(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusNotFound, apiError{Error: "not found"})
-}
-
-// apiList answers GET /api/rfas.
-func (h *handler) apiList(w http.ResponseWriter, r *http.Request) {
-	// Every RFA can take longer to send than the server's WriteTimeout.
-	// Not every writer has a deadline to move (httptest's has none).
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(listWriteTimeout))
-	rfas, err := h.desk.RFAs(r.Context())
-	if err != nil {
-		h.log.Error("web: listing RFAs", "err", err)
-		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error"})
-		return
-	}
-	out := RFAListJSON{RFAs: make([]RFAJSON, 0, len(rfas))}
-	for _, rfa := range rfas {
-		out.RFAs = append(out.RFAs, rfaJSON(rfa, h.clocksOf(rfa), false))
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 // apiOne answers GET /api/rfas/{ref}.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"html/template"
 	"io"
@@ -144,7 +145,12 @@ type eventView struct {
 // the page tells nobody without the token whether an RFA exists.
 func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	rfa, ok := h.rfaForToken(w, r, r.URL.Query().Get("t"))
+	num, ok := h.checkToken(w, r, r.URL.Query().Get("t"))
+	if !ok {
+		return
+	}
+	// The token matched: only now is the conversation read.
+	rfa, ok := h.loadRFA(w, r, num, h.desk.RFAWithTexts)
 	if !ok {
 		return
 	}
@@ -158,17 +164,51 @@ func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 	h.render(w, http.StatusOK, h.pages.status, v)
 }
 
-// rfaForToken loads the RFA named by the request's {ref} when token is
-// its status token. Otherwise it has written the response (the status
+// rfaForToken loads the RFA named by the request's {ref}, without its
+// message texts, when token is its status token (checkToken). Otherwise
+// it has written the response and reports false.
+func (h *handler) rfaForToken(w http.ResponseWriter, r *http.Request, token string) (*bot.RFA, bool) {
+	num, ok := h.checkToken(w, r, token)
+	if !ok {
+		return nil, false
+	}
+	return h.loadRFA(w, r, num, h.desk.RFA)
+}
+
+// checkToken returns the number of the RFA named by the request's {ref}
+// when token is its status token. It reads the RFA's summary only, so a
+// wrong token costs the same whatever the RFA holds, and compares in
+// constant time. Otherwise it has written the response (the status
 // page's 404 for a bad ref, an unknown RFA or a wrong token alike; 500
 // if the store failed) and reports false.
-func (h *handler) rfaForToken(w http.ResponseWriter, r *http.Request, token string) (*bot.RFA, bool) {
+func (h *handler) checkToken(w http.ResponseWriter, r *http.Request, token string) (uint64, bool) {
 	num, err := bot.ParseRef(r.PathValue("ref"))
 	if err != nil {
 		h.notFound(w)
-		return nil, false
+		return 0, false
 	}
-	rfa, err := h.desk.RFA(r.Context(), num)
+	sum, err := h.desk.RFASummary(r.Context(), num)
+	if errors.Is(err, bot.ErrNotFound) {
+		h.notFound(w)
+		return 0, false
+	}
+	if err != nil {
+		h.log.Error("web: loading RFA summary", "ref", bot.FormatRef(num), "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return 0, false
+	}
+	if !secretEqual(token, sum.Token) {
+		h.notFound(w)
+		return 0, false
+	}
+	return num, true
+}
+
+// loadRFA loads RFA num with load (after checkToken); a failure is
+// written as a 404 (gone) or 500 and reported false.
+func (h *handler) loadRFA(w http.ResponseWriter, r *http.Request, num uint64,
+	load func(context.Context, uint64) (*bot.RFA, error)) (*bot.RFA, bool) {
+	rfa, err := load(r.Context(), num)
 	if errors.Is(err, bot.ErrNotFound) {
 		h.notFound(w)
 		return nil, false
@@ -176,10 +216,6 @@ func (h *handler) rfaForToken(w http.ResponseWriter, r *http.Request, token stri
 	if err != nil {
 		h.log.Error("web: loading RFA", "ref", bot.FormatRef(num), "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
-		return nil, false
-	}
-	if !secretEqual(token, rfa.Token) {
-		h.notFound(w)
 		return nil, false
 	}
 	return rfa, true

@@ -98,11 +98,6 @@ type EventJSON struct {
 	Quote string `json:"quote,omitempty"`
 }
 
-// RFAListJSON is the body of GET /api/rfas.
-type RFAListJSON struct {
-	RFAs []RFAJSON `json:"rfas"`
-}
-
 // rfaJSON builds the API view of r with its clocks. withLink adds
 // status_url_path.
 func rfaJSON(r *bot.RFA, clocks []bot.ClockState, withLink bool) RFAJSON {

@@ -14,13 +14,12 @@ import (
 // context is done.
 const shutdownGrace = 5 * time.Second
 
-// The server's bounds. Every response but the admin list must be written
-// within writeTimeout; the list (every RFA) gets listWriteTimeout.
+// The server's bounds. Every response must be written within
+// writeTimeout: lists are paged, so no answer grows with the store.
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
 	writeTimeout      = 30 * time.Second
-	listWriteTimeout  = 5 * time.Minute
 	idleTimeout       = 2 * time.Minute
 	maxHeaderBytes    = 32 << 10
 )

@@ -35,11 +35,20 @@ import (
 // Implementations must be safe for concurrent use; every request calls
 // them from its own goroutine. bot.Desk implements it.
 type Desk interface {
-	// RFA returns the RFA numbered num, or an error wrapping
-	// bot.ErrNotFound if there is none.
+	// RFA returns the RFA numbered num without its message texts
+	// (bot.Message.TextOmitted), or an error wrapping bot.ErrNotFound if
+	// there is none.
 	RFA(ctx context.Context, num uint64) (*bot.RFA, error)
-	// RFAs returns every RFA in number order.
-	RFAs(ctx context.Context) ([]*bot.RFA, error)
+	// RFAWithTexts is RFA with every message's text: only for a caller
+	// already entitled to the conversation (the status token matched).
+	RFAWithTexts(ctx context.Context, num uint64) (*bot.RFA, error)
+	// RFASummary returns RFA num's small summary record (token
+	// included), or an error wrapping bot.ErrNotFound. Its cost does not
+	// depend on what the RFA holds.
+	RFASummary(ctx context.Context, num uint64) (*bot.RFASummary, error)
+	// RFAPage returns one page of summaries (bot.Desk.RFAPage); an error
+	// wrapping bot.ErrBadQuery is the caller's fault.
+	RFAPage(ctx context.Context, q bot.RFAQuery) (bot.RFAPage, error)
 }
 
 // HealthFunc reports whether the daemon is healthy and, if not, why (one

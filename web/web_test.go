@@ -37,16 +37,45 @@ func (d *fakeDesk) RFA(ctx context.Context, num uint64) (*bot.RFA, error) {
 	return r, nil
 }
 
-func (d *fakeDesk) RFAs(ctx context.Context) ([]*bot.RFA, error) {
+func (d *fakeDesk) RFAWithTexts(ctx context.Context, num uint64) (*bot.RFA, error) {
+	return d.RFA(ctx, num)
+}
+
+func (d *fakeDesk) RFASummary(ctx context.Context, num uint64) (*bot.RFASummary, error) {
+	r, err := d.RFA(ctx, num)
+	if err != nil {
+		return nil, err
+	}
+	s := bot.SummaryOf(r)
+	return &s, nil
+}
+
+// RFAPage pages by number; of the filters it applies status only (the
+// real ones are bot's, tested there and in rfalist_test.go).
+func (d *fakeDesk) RFAPage(ctx context.Context, q bot.RFAQuery) (bot.RFAPage, error) {
 	if d.err != nil {
-		return nil, d.err
+		return bot.RFAPage{}, d.err
 	}
-	var out []*bot.RFA
-	for _, r := range d.rfas {
-		out = append(out, r)
+	if q.Limit == 0 {
+		q.Limit = bot.DefaultRFAPage
 	}
-	slices.SortFunc(out, func(a, b *bot.RFA) int { return int(a.Num) - int(b.Num) })
-	return out, nil
+	var nums []uint64
+	for n := range d.rfas {
+		nums = append(nums, n)
+	}
+	slices.Sort(nums)
+	var p bot.RFAPage
+	for _, n := range nums {
+		if n <= q.After || (q.Status != "" && d.rfas[n].Status != q.Status) {
+			continue
+		}
+		if len(p.RFAs) == q.Limit {
+			p.Next = p.RFAs[len(p.RFAs)-1].Num
+			break
+		}
+		p.RFAs = append(p.RFAs, bot.SummaryOf(d.rfas[n]))
+	}
+	return p, nil
 }
 
 const (
@@ -300,17 +329,43 @@ func TestAPIList(t *testing.T) {
 	if !ok || len(list) != 2 {
 		t.Fatalf("rfas: %#v", m["rfas"])
 	}
+	if _, ok := m["next"]; ok {
+		t.Errorf("next %v on the last page", m["next"])
+	}
 	full, bare := list[0].(map[string]any), list[1].(map[string]any)
-	checkRFAObject(t, full)
-	checkRFAObject(t, bare)
 	if full["ref"] != "RFA-1" || bare["ref"] != "RFA-2" {
 		t.Errorf("order: %v, %v", full["ref"], bare["ref"])
 	}
-	for _, o := range list {
-		if _, ok := o.(map[string]any)["status_url_path"]; ok {
-			t.Error("status_url_path (the token) is in the list view")
+	want := map[string]any{
+		"url": "/api/rfas/RFA-1", "status": "open", "requester": "ann@oak.sch.uk", "requester_name": "Ann Head",
+		"organisation": "Oak Primary", "trust": "Acorn Trust", "severity": "moderate", "severity_label": "Moderate",
+		"messages": 2.0, "channel": "email", "flag": "named another school's RFA", "created": "2026-01-12T08:05:00Z",
+		"subject": `<script>alert(1)</script> "quoted" & 'single'`, "assignee": "Priya Shah (discord:1234)",
+	}
+	for k, v := range want {
+		if full[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, full[k], v)
 		}
 	}
+	if bare["severity"] != "" || bare["severity_label"] != "Awaiting triage" || bare["assignee"] != "" {
+		t.Errorf("bare: %v", bare)
+	}
+	for _, o := range list {
+		for _, k := range []string{"status_url_path", "token"} {
+			if _, ok := o.(map[string]any)[k]; ok {
+				t.Errorf("%s (the token) is in the list view", k)
+			}
+		}
+	}
+}
+
+// TestAPIOneFields: the one-RFA view's fields, for a full and a bare RFA.
+func TestAPIOneFields(t *testing.T) {
+	h := newTestHandler(t, nil)
+	_, full := apiGet(t, h, "/api/rfas/RFA-1")
+	_, bare := apiGet(t, h, "/api/rfas/RFA-2")
+	checkRFAObject(t, full)
+	checkRFAObject(t, bare)
 	// The RFA with nothing: empty arrays, not null, and every field missing.
 	if c := bare["components"].([]any); len(c) != 0 {
 		t.Errorf("bare components %v", c)

@@ -175,9 +175,20 @@ func (s *Server) Stop() {
 	if s.cmd == nil {
 		return
 	}
-	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	pgid := s.cmd.Process.Pid
+	syscall.Kill(-pgid, syscall.SIGKILL)
 	<-s.exited
 	s.cmd = nil
+	// The children (imap-login, imap, auth) die with the group but may
+	// still hold the run directory's sockets a moment after the master is
+	// reaped; a new master that finds one of them answering refuses to
+	// start ("Dovecot is already running?"). Wait until the group is gone.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	// Killed children may hold the listener a moment longer than the master.
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
 		conn, err := net.DialTimeout("tcp", s.addr, time.Second)

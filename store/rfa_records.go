@@ -1,0 +1,135 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	bolt "go.etcd.io/bbolt"
+
+	"rfadesk/bot"
+)
+
+// This file keeps an RFA's records small (schema.go, version 2): the
+// record in bucketRFAs carries no message text, the texts live in
+// bucketBodies, and bucketSummaries holds the summary that lists and the
+// status page's token check read instead of the RFA.
+
+// putRecord stores r under its number in rfas: the text of each message
+// not stored yet into bucketBodies, the record without texts, and the
+// summary. A message text is immutable: one that differs from the text
+// already stored for its index is refused (messages are only appended),
+// and a message loaded without its text (TextOmitted) keeps the stored
+// one. r itself is not changed.
+func (t *tx) putRecord(rfas *bolt.Bucket, r *bot.RFA) error {
+	bodies, err := t.bucket(bucketBodies)
+	if err != nil {
+		return err
+	}
+	summaries, err := t.bucket(bucketSummaries)
+	if err != nil {
+		return err
+	}
+	rec := *r
+	rec.Messages = make([]bot.Message, len(r.Messages))
+	for i, m := range r.Messages {
+		if m.Text != "" {
+			key, err := bodyKey(r.Num, i)
+			if err != nil {
+				return err
+			}
+			// string(old) == m.Text compares without copying old.
+			switch old := bodies.Get(key); {
+			case old == nil:
+				if err := bodies.Put(key, []byte(m.Text)); err != nil {
+					return fmt.Errorf("store: put text of %s message %d: %w", r.Ref(), i, err)
+				}
+			case string(old) != m.Text:
+				return fmt.Errorf("store: %s message %d: text differs from the one recorded (message texts never change; append a message instead)", r.Ref(), i)
+			}
+			m.TextLen, m.Text = len(m.Text), ""
+		}
+		rec.Messages[i] = m
+	}
+	key := encodeU64(r.Num)
+	if err := putJSON(rfas, key, &rec, r.Ref()); err != nil {
+		return err
+	}
+	return putJSON(summaries, key, bot.SummaryOf(r), "summary of "+r.Ref())
+}
+
+// RFAWithTexts is RFA with every message's text read from bucketBodies.
+func (t *tx) RFAWithTexts(num uint64) (*bot.RFA, error) {
+	r, err := t.RFA(num)
+	if err != nil {
+		return nil, err
+	}
+	for i := range r.Messages {
+		if m := &r.Messages[i]; m.TextOmitted() {
+			if m.Text, err = t.MessageText(num, i); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return r, nil
+}
+
+// MessageText reads one text from bucketBodies; "" when none is stored.
+func (t *tx) MessageText(num uint64, i int) (string, error) {
+	b, err := t.bucket(bucketBodies)
+	if err != nil {
+		return "", err
+	}
+	key, err := bodyKey(num, i)
+	if err != nil {
+		return "", err
+	}
+	return string(b.Get(key)), nil // string copies out of the mmap
+}
+
+func (t *tx) RFASummary(num uint64) (*bot.RFASummary, error) {
+	b, err := t.bucket(bucketSummaries)
+	if err != nil {
+		return nil, err
+	}
+	s := new(bot.RFASummary)
+	found, err := getJSON(b, encodeU64(num), s, "summary of "+bot.FormatRef(num))
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("store: %s: %w", bot.FormatRef(num), bot.ErrNotFound)
+	}
+	return s, nil
+}
+
+// RFASummaries walks bucketSummaries with a cursor from after+1; like
+// ForEachRFA, PutRFA and NextRFANumber fail inside fn.
+func (t *tx) RFASummaries(after uint64, fn func(*bot.RFASummary) (bool, error)) (bool, error) {
+	b, err := t.bucket(bucketSummaries)
+	if err != nil {
+		return false, err
+	}
+	if after == math.MaxUint64 {
+		return false, nil
+	}
+	t.inRFAs++
+	defer func() { t.inRFAs-- }()
+	c := b.Cursor()
+	for k, v := c.Seek(encodeU64(after + 1)); k != nil; k, v = c.Next() {
+		s := new(bot.RFASummary)
+		if err := json.Unmarshal(v, s); err != nil {
+			num, _ := decodeU64(k)
+			return false, fmt.Errorf("store: decode summary of %s: %w", bot.FormatRef(num), err)
+		}
+		more, err := fn(s)
+		if err != nil {
+			return false, err
+		}
+		if !more {
+			next, _ := c.Next()
+			return next != nil, nil
+		}
+	}
+	return false, nil
+}
