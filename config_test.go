@@ -202,3 +202,31 @@ func TestConfigAuthServID(t *testing.T) {
 		t.Errorf("bad authserv_id: %v", err)
 	}
 }
+
+// A syntax error in a secret's line must not print the secret, neither in
+// the context lines nor in the parser's message (which quotes the value).
+func TestConfigSyntaxErrorNeverShowsASecret(t *testing.T) {
+	for name, body := range map[string]string{
+		"on the password line": loopbackTOML + "password = hunter2secret\n",
+		"unterminated":         loopbackTOML + "password = \"hunter2secret\n",
+		"after the password":   loopbackTOML + "password = \"hunter2secret\"\nmailbox = = 1\n",
+		"admin token":          loopbackTOML + "[web]\nadmin_token = 'hunter2secret''\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := loadConfig(writeConfig(t, body), noEnv)
+			if err == nil {
+				t.Fatal("a syntax error was accepted")
+			}
+			if strings.Contains(err.Error(), "hunter") {
+				t.Errorf("the error shows the secret:\n%v", err)
+			}
+			if !strings.Contains(err.Error(), "line ") {
+				t.Errorf("the error does not say where:\n%v", err)
+			}
+		})
+	}
+	_, err := loadConfig(writeConfig(t, loopbackTOML+"mailbox = INBOX\n"), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "mailbox = INBOX") {
+		t.Errorf("a line without a secret should still be shown: %v", err)
+	}
+}
