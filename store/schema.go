@@ -36,7 +36,7 @@ import (
 // schemaVersion is the layout this binary reads and writes. Raise it by
 // one and append to migrations() whenever the layout changes; Open refuses
 // a file whose version is higher.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // Bucket names. Each is a top-level bucket.
 const (
@@ -90,6 +90,13 @@ const (
 	//   key   chat thread id (Discord channel snowflake, decimal text)
 	//   value RFA number, 8 bytes
 	bucketChatThreads = "chat_threads"
+
+	// bucketRateStates holds the state of the desk's intake safeguards
+	// (since version 2): per-sender RFA openings, the acknowledgement
+	// limit for unknown domains, batched staff alerts.
+	//   key   a safeguard key chosen by the bot package (bot.RateKey*)
+	//   value JSON bot.RateState
+	bucketRateStates = "rate_states"
 )
 
 // keySchemaVersion is the key of the version in bucketMeta.
@@ -100,7 +107,7 @@ func allBuckets() []string {
 	return []string{
 		bucketMeta, bucketRFAs, bucketDedupe, bucketThreads, bucketOutbox,
 		bucketCursors, bucketDeadLetters, bucketAutoReplies, bucketAttachments,
-		bucketChatThreads,
+		bucketChatThreads, bucketRateStates,
 	}
 }
 
@@ -122,6 +129,12 @@ func migrations() []migration {
 				if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 					return fmt.Errorf("create bucket %q: %w", name, err)
 				}
+			}
+			return nil
+		}},
+		{to: 2, name: "intake safeguards", fn: func(tx *bolt.Tx) error {
+			if _, err := tx.CreateBucketIfNotExists([]byte(bucketRateStates)); err != nil {
+				return fmt.Errorf("create bucket %q: %w", bucketRateStates, err)
 			}
 			return nil
 		}},

@@ -82,8 +82,8 @@ func TestOpenWritesSchemaAndBuckets(t *testing.T) {
 			}
 		}
 		v := tx.Bucket([]byte(bucketMeta)).Get([]byte(keySchemaVersion))
-		if n, err := decodeU64(v); err != nil || n != 1 {
-			t.Errorf("stored schema version = %v, %v; want 1", n, err)
+		if n, err := decodeU64(v); err != nil || n != schemaVersion {
+			t.Errorf("stored schema version = %v, %v; want %d", n, err, schemaVersion)
 		}
 		return nil
 	})
@@ -123,12 +123,12 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		db.Close()
 		t.Fatal("Open of a version 3 file succeeded")
 	}
-	want := fmt.Sprintf("store: %s has schema version 3, this binary understands up to 1: upgrade rfadesk", path)
+	want := fmt.Sprintf("store: %s has schema version 3, this binary understands up to %d: upgrade rfadesk", path, schemaVersion)
 	if err.Error() != want {
 		t.Errorf("error = %q\nwant    %q", err, want)
 	}
 	var se *SchemaError
-	if !errors.As(err, &se) || se.Version != 3 || se.Supports != 1 {
+	if !errors.As(err, &se) || se.Version != 3 || se.Supports != schemaVersion {
 		t.Errorf("error %#v is not the expected *SchemaError", err)
 	}
 	// The refused file is untouched and unlocked: bbolt opens it and
@@ -162,8 +162,8 @@ func TestOpenMigratesVersionZeroFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.SchemaVersion != 1 {
-		t.Errorf("schema version after migration = %d, want 1", st.SchemaVersion)
+	if st.SchemaVersion != schemaVersion {
+		t.Errorf("schema version after migration = %d, want %d", st.SchemaVersion, schemaVersion)
 	}
 }
 
