@@ -200,7 +200,11 @@ type Message struct {
 	From      Address   `json:"from"`
 	Subject   string    `json:"subject"`
 	// Text is the new text of the message: quoted history removed.
-	Text        string       `json:"text"`
+	Text string `json:"text"`
+	// FullSize, when not 0, says Text was cut to the desk's
+	// max_message_text: it is the size in bytes of the whole text, which
+	// is kept as the message's last attachment (FullTextName).
+	FullSize    int          `json:"full_size,omitempty"`
 	MessageID   string       `json:"message_id,omitempty"`
 	Auto        AutoKind     `json:"auto,omitempty"`
 	Attachments []Attachment `json:"attachments,omitempty"`
