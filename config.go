@@ -28,6 +28,7 @@ type rawConfig struct {
 		ResponseTarget     string   `toml:"response_target"`
 		Hours              string   `toml:"hours"`
 		MaxAttachmentBytes *int64   `toml:"max_attachment_bytes"`
+		MaxMessageText     *int64   `toml:"max_message_text"`
 	} `toml:"desk"`
 	IMAP struct {
 		Address      string `toml:"address"`
@@ -194,6 +195,14 @@ func validate(raw *rawConfig, getenv func(string) string) (*Config, []error) {
 		}
 	}
 
+	if v := raw.Desk.MaxMessageText; v != nil {
+		if *v < minMessageText || *v > maxMessageText {
+			bad("desk.max_message_text", "%d is out of range: use between %d and %d bytes (default %d); longer messages are cut and kept whole as an attachment", *v, minMessageText, maxMessageText, bot.DefaultMaxMessageText)
+		} else {
+			d.Limits.MaxMessageText = int(*v)
+		}
+	}
+
 	c.IMAP, errs = validateServer("imap", raw.IMAP.Address, raw.IMAP.Security, "tls", raw.IMAP.Username, raw.IMAP.Password, raw.IMAP.PasswordFile, getenv("RFADESK_IMAP_PASSWORD"), true, errs)
 	c.SMTP, errs = validateServer("smtp", raw.SMTP.Address, raw.SMTP.Security, "starttls", raw.SMTP.Username, raw.SMTP.Password, raw.SMTP.PasswordFile, getenv("RFADESK_SMTP_PASSWORD"), false, errs)
 	c.Poll = 60 * time.Second
@@ -336,6 +345,12 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// Bounds of desk.max_message_text, in bytes.
+const (
+	minMessageText = 1 << 10
+	maxMessageText = 16 << 20
+)
 
 // syntaxErrorText describes a TOML syntax error with the lines around
 // it, like toml.ParseError.ErrorWithPosition, but never shows the value

@@ -230,3 +230,16 @@ func TestConfigSyntaxErrorNeverShowsASecret(t *testing.T) {
 		t.Errorf("a line without a secret should still be shown: %v", err)
 	}
 }
+
+func TestMaxMessageText(t *testing.T) {
+	cfg, err := loadConfig(writeConfig(t, strings.Replace(loopbackTOML, "[smtp]", "max_message_text = 4096\n[smtp]", 1)+"password = \"x\"\n"), noEnv)
+	if err != nil || cfg.Desk.Limits.MaxMessageText != 4096 {
+		t.Fatalf("max_message_text = 4096: %v, %+v", err, cfg)
+	}
+	for _, v := range []string{"0", "-1", "100", "999999999"} {
+		_, err := loadConfig(writeConfig(t, strings.Replace(loopbackTOML, "[smtp]", "max_message_text = "+v+"\n[smtp]", 1)+"password = \"x\"\n"), noEnv)
+		if err == nil || !strings.Contains(err.Error(), "desk.max_message_text") || !strings.Contains(err.Error(), "between 1024 and") {
+			t.Errorf("max_message_text = %s: %v", v, err)
+		}
+	}
+}
