@@ -21,7 +21,8 @@ func (d *Desk) StatusURL(r *RFA) string {
 // IntakeLimits.UnknownAcks (takeUnknownAck).
 func (d *Desk) maybeAck(tx Tx, r *RFA, m *Mail) (bool, error) {
 	now := d.now()
-	sender := strings.ToLower(m.From.Email)
+	// Plus-tags and case variants of one mailbox share its limit.
+	sender := canonicalMailbox(m.From.Email)
 	sent, err := tx.AutoReplies(sender)
 	if err != nil {
 		return false, err

@@ -204,15 +204,17 @@ func (d *Desk) takeUnknownAck(tx Tx) (ok, told bool, err error) {
 }
 
 // recordOverSenderLimit records m on its sender's most recent RFA when
-// the sender has opened SenderRFAs' worth of RFAs within its window, and
-// returns that RFA's number (0 when m may open an RFA of its own). The
+// the sender has opened SenderRFAs' worth of RFAs within its window and
+// that RFA is not closed, and returns that RFA's number (0 when m may
+// open an RFA of its own). A sender is its canonical mailbox: plus-tags
+// and case variants count as one. The
 // mail becomes a message of that RFA (its Message-ID indexed, so replies
 // to it thread there) without a chat post or an acknowledgement; staff
 // are told once per window. A mail whose author is ambiguous, or that
 // failed sender authentication, is never recorded this way: only its
 // From would tie it to the RFA.
 func (d *Desk) recordOverSenderLimit(tx Tx, m *Mail) (uint64, bool, error) {
-	sender := strings.ToLower(m.From.Email)
+	sender := canonicalMailbox(m.From.Email)
 	if sender == "" || m.AuthorAmbiguous != "" || !threadingAllowed(m) {
 		return 0, false, nil
 	}
@@ -231,6 +233,9 @@ func (d *Desk) recordOverSenderLimit(tx Tx, m *Mail) (uint64, bool, error) {
 	}
 	if err != nil {
 		return 0, false, err
+	}
+	if r.Status == StatusClosed {
+		return 0, false, nil
 	}
 	if err := d.addMessage(tx, r, m); err != nil {
 		return 0, false, err
@@ -253,9 +258,10 @@ func (d *Desk) recordOverSenderLimit(tx Tx, m *Mail) (uint64, bool, error) {
 	return r.Num, told, tx.PutRFA(r)
 }
 
-// countSenderRFA records that m's sender opened RFA num.
+// countSenderRFA records that m's sender (its canonical mailbox) opened
+// RFA num.
 func (d *Desk) countSenderRFA(tx Tx, m *Mail, num uint64) error {
-	sender := strings.ToLower(m.From.Email)
+	sender := canonicalMailbox(m.From.Email)
 	if sender == "" {
 		return nil
 	}

@@ -201,6 +201,10 @@ func TestSenderOverTheRFALimitIsRecordedOnItsLatestRFA(t *testing.T) {
 	if o := f.ingest(mail("other@oakprimary.sch.uk", "bob@oakprimary.sch.uk", "Login", "broken")); o[0].Action != bot.ActionCreated {
 		t.Errorf("another sender: %+v", o[0])
 	}
+	// Plus-tags do not get round the limit.
+	if o := f.ingest(mail("plus@oakprimary.sch.uk", "Ann+Again@oakprimary.sch.uk", "Login", "broken")); o[0].Action != bot.ActionAppended || o[0].RFA != uint64(max) {
+		t.Errorf("plus-address of the sender: %+v", o[0])
+	}
 	// When the window has passed, the sender opens RFAs again.
 	f.now = f.now.Add(bot.DefaultSenderRFAs.Window)
 	late := mail("late@oakprimary.sch.uk", "ann@oakprimary.sch.uk", "Printer", "broken")
@@ -284,9 +288,19 @@ func TestLongMessageIsCutAndKeptWhole(t *testing.T) {
 	if err != nil || string(got) != want {
 		t.Errorf("full text attachment: %d bytes, %v", len(got), err)
 	}
+	// A redelivery of a mail whose subject was cut is still a duplicate.
+	longSubject := mail("longsubj@oakprimary.sch.uk", "carol@oakprimary.sch.uk", strings.Repeat("s", 3000), "hi")
+	first := f.ingest(longSubject)
+	again := mail("longsubj@oakprimary.sch.uk", "carol@oakprimary.sch.uk", strings.Repeat("s", 3000), "hi")
+	if o := f.ingest(again); o[0].Action != bot.ActionDuplicate || o[0].RFA != first[0].RFA {
+		t.Errorf("redelivery of a long-subject mail: %+v", o[0])
+	}
+	if m := f.rfa(first[0].RFA).Messages[0]; len(m.Subject) > bot.MessageSubjectLimit+3 || m.FullSize == 0 {
+		t.Errorf("long subject kept: %d bytes, full size %d", len(m.Subject), m.FullSize)
+	}
 	// A short message is not marked.
 	f.ingest(mail("short@oakprimary.sch.uk", "bob@oakprimary.sch.uk", "Login", "short"))
-	if m := f.rfa(2).Messages[0]; m.FullSize != 0 || len(m.Attachments) != 0 {
+	if m := f.rfa(first[0].RFA + 1).Messages[0]; m.FullSize != 0 || len(m.Attachments) != 0 {
 		t.Errorf("short message marked as cut: %+v", m)
 	}
 }
