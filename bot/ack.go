@@ -39,7 +39,7 @@ func (d *Desk) maybeAck(tx Tx, r *RFA, m *Mail) (bool, error) {
 		}
 		if !ok {
 			lim := d.cfg.Limits.unknownAcks()
-			r.addEvent(now, EventAutoSuppressed, "rfadesk", fmt.Sprintf("no acknowledgement sent: more than %d acknowledgements to senders outside the organisations within %s", lim.Max, lim.Window))
+			r.addEvent(now, EventAutoSuppressed, "rfadesk", fmt.Sprintf("no acknowledgement sent: more than %d acknowledgements to senders outside the organisations within %s", lim.Max, spell(lim.Window)))
 			return told, nil
 		}
 	}

@@ -194,7 +194,7 @@ func (d *Desk) takeUnknownAck(tx Tx) (ok, told bool, err error) {
 	if !st.Told.IsZero() && now.Sub(st.Told) < lim.Window {
 		return false, false, nil
 	}
-	text := fmt.Sprintf("More than %d acknowledgements within %s would have gone to senders outside the configured organisations. New RFAs from such senders are still logged, but get no acknowledgement until the rate falls. This is what a flood of mail with forged senders looks like: check the new RFAs.\n", lim.Max, lim.Window)
+	text := fmt.Sprintf("More than %d acknowledgements within %s would have gone to senders outside the configured organisations. New RFAs from such senders are still logged, but get no acknowledgement until the rate falls. This is what a flood of mail with forged senders looks like: check the new RFAs.\n", lim.Max, spell(lim.Window))
 	ids, err := d.tellStaff(tx, "rfadesk: acknowledgements to unknown senders paused", text, "staff alert", now)
 	if err != nil {
 		return false, false, err
@@ -241,11 +241,11 @@ func (d *Desk) recordOverSenderLimit(tx Tx, m *Mail) (uint64, bool, error) {
 		return 0, false, err
 	}
 	r.addEvent(m.Received, EventMessage, m.From.Email, fmt.Sprintf("new mail recorded here, not as a new RFA: the sender opened %d RFAs within %s: %s",
-		lim.Max, lim.Window, truncate(m.Subject, 120)))
+		lim.Max, spell(lim.Window), truncate(m.Subject, 120)))
 	told := false
 	if now := d.now(); st.Told.IsZero() || now.Sub(st.Told) >= lim.Window {
 		text := fmt.Sprintf("%s opened %d RFAs within %s. Further new mail from this sender is recorded as messages on %s (no new RFAs, cards or acknowledgements) until the rate falls.\n",
-			sender, lim.Max, lim.Window, r.Ref())
+			sender, lim.Max, spell(lim.Window), r.Ref())
 		ids, err := d.tellStaff(tx, "rfadesk: "+r.Ref()+": one sender is opening many RFAs", text, "staff alert", now)
 		if err != nil {
 			return 0, false, err
@@ -294,7 +294,7 @@ func (d *Desk) alertDeadLetter(tx Tx, text, line string) (bool, error) {
 		return false, err
 	}
 	if st.Told.IsZero() || now.Sub(st.Told) >= interval {
-		text += fmt.Sprintf("\nMore dead letters within %s are listed together in one alert.\n", interval)
+		text += fmt.Sprintf("\nMore dead letters within %s are listed together in one alert.\n", spell(interval))
 		if _, err := d.tellStaff(tx, "rfadesk: a message could not be processed", text, "dead-letter alert", now); err != nil {
 			return false, err
 		}
@@ -363,4 +363,16 @@ func containsID(ids []uint64, id uint64) bool {
 		}
 	}
 	return false
+}
+
+// spell writes a duration for people: "1h", "10m", "1h30m".
+func spell(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
