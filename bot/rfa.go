@@ -201,9 +201,10 @@ type Message struct {
 	Subject   string    `json:"subject"`
 	// Text is the new text of the message: quoted history removed.
 	Text string `json:"text"`
-	// FullSize, when not 0, says Text was cut to the desk's
-	// max_message_text: it is the size in bytes of the whole text, which
-	// is kept as the message's last attachment (FullTextName).
+	// FullSize, when not 0, says the message was cut: Text to the desk's
+	// max_message_text, or Subject to MessageSubjectLimit. The whole
+	// message (its subject, a blank line, its text) is kept as the
+	// message's last attachment, named FullTextName, of FullSize bytes.
 	FullSize    int          `json:"full_size,omitempty"`
 	MessageID   string       `json:"message_id,omitempty"`
 	Auto        AutoKind     `json:"auto,omitempty"`
