@@ -43,6 +43,16 @@ type daemonOptions struct {
 	afterCommit func()
 }
 
+// warnUntrustedAuthentication logs one warning at start-up when no
+// authserv-id is configured: no Authentication-Results header is then
+// trusted, so a reply joins an RFA on its From header alone.
+func warnUntrustedAuthentication(cfg *config.Config, log *slog.Logger) {
+	if cfg.Parse.AuthServID != "" {
+		return
+	}
+	log.Warn("imap.authserv_id is empty: replies are trusted on the From header alone (a forged From can join an RFA); set it to your mail server's authserv-id")
+}
+
 // runDaemon wires the daemon and runs it until ctx is done. Shutdown is in
 // two phases: first intake, the web server and the deliverer stop (a mail
 // being sent is finished and recorded), then the desk goroutine stops and
@@ -52,6 +62,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	warnUntrustedAuthentication(cfg, log)
 	st, err := store.Open(cfg.StorePath, &store.Options{NoSync: o.StoreNoSync})
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/url"
 	"slices"
@@ -15,9 +16,13 @@ func (d *Desk) StatusURL(r *RFA) string {
 
 // maybeAck queues the acknowledgement of a new RFA unless the policy
 // forbids automatic mail to its sender; either way the history says so.
+// A sender outside the configured organisations gets an acknowledgement
+// that quotes nothing they wrote, and only within the desk-wide limit
+// IntakeLimits.UnknownAcks (takeUnknownAck).
 func (d *Desk) maybeAck(tx Tx, r *RFA, m *Mail) (bool, error) {
 	now := d.now()
-	sender := strings.ToLower(m.From.Email)
+	// Plus-tags and case variants of one mailbox share its limit.
+	sender := canonicalMailbox(m.From.Email)
 	sent, err := tx.AutoReplies(sender)
 	if err != nil {
 		return false, err
@@ -26,7 +31,19 @@ func (d *Desk) maybeAck(tx Tx, r *RFA, m *Mail) (bool, error) {
 		r.addEvent(now, EventAutoSuppressed, "rfadesk", "no acknowledgement sent: "+why)
 		return false, nil
 	}
-	om := d.composeAck(r, m)
+	known := d.dir.Lookup(m.From.Domain()) != nil
+	if !known {
+		ok, told, err := d.takeUnknownAck(tx)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			lim := d.cfg.Limits.unknownAcks()
+			r.addEvent(now, EventAutoSuppressed, "rfadesk", fmt.Sprintf("no acknowledgement sent: more than %d acknowledgements to senders outside the organisations within %s", lim.Max, spell(lim.Window)))
+			return told, nil
+		}
+	}
+	om := d.composeAck(r, m, known)
 	if _, err := d.enqueueMail(tx, r.Num, om); err != nil {
 		return false, err
 	}
@@ -59,6 +76,9 @@ func threadHeaders(m *Mail) (string, []string) {
 	return m.MessageID, refs
 }
 
+// ackView is what the acknowledgement templates show. Every value that
+// comes from the sender is cut to its quote limit; for a sender outside
+// the configured organisations (composeAck with known false) none is set.
 type ackView struct {
 	Desk    string
 	Ref     string
@@ -74,11 +94,29 @@ type ackView struct {
 
 type ackField struct{ Label, Value string }
 
-func (d *Desk) composeAck(r *RFA, m *Mail) *OutgoingMail {
+// composeAck writes the acknowledgement of r to the sender of m. known
+// says the sender is in a configured organisation: only then does it
+// quote the sender's subject, name and report values (each cut to its
+// limit); otherwise it carries the reference and the status link only.
+func (d *Desk) composeAck(r *RFA, m *Mail, known bool) *OutgoingMail {
 	v := ackView{
-		Desk: d.cfg.Name, Ref: r.Ref(), Subject: r.Subject, Name: firstName(m.From),
+		Desk: d.cfg.Name, Ref: r.Ref(),
 		Target: d.cfg.ResponseTarget, Hours: d.cfg.Hours, Link: d.StatusURL(r), Flagged: r.Flag != "",
 	}
+	inReplyTo, refs := threadHeaders(m)
+	subject := "[" + r.Ref() + "] Received"
+	if !known {
+		for _, f := range r.Report.Missing() {
+			v.Missing = append(v.Missing, FieldLabel(f))
+		}
+		return &OutgoingMail{
+			To: []Address{replyTarget(m)}, Subject: subject,
+			Text: render(ackText, v), HTML: render(ackHTML, v),
+			InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "acknowledgement",
+		}
+	}
+	v.Subject, v.Name = truncate(r.Subject, SubjectQuoteLimit), truncate(firstName(m.From), 64)
+	subject += ": " + v.Subject
 	rep := r.Report
 	if r.Organisation != "" {
 		org := r.Organisation
@@ -89,16 +127,15 @@ func (d *Desk) composeAck(r *RFA, m *Mail) *OutgoingMail {
 	}
 	for _, f := range ReportFields {
 		if value := rep.Value(f); value != "" {
-			v.Fields = append(v.Fields, ackField{FieldLabel(f), value})
+			v.Fields = append(v.Fields, ackField{FieldLabel(f), truncate(value, ValueQuoteLimit)})
 		}
 	}
 	for _, f := range rep.Missing() {
 		v.Missing = append(v.Missing, FieldLabel(f))
 	}
-	inReplyTo, refs := threadHeaders(m)
 	return &OutgoingMail{
 		To:         []Address{replyTarget(m)},
-		Subject:    "[" + r.Ref() + "] Received: " + r.Subject,
+		Subject:    subject,
 		Text:       render(ackText, v),
 		HTML:       render(ackHTML, v),
 		InReplyTo:  inReplyTo,

@@ -6,13 +6,14 @@ import (
 )
 
 // The acknowledgement, as plain text. Values are the requester's own
-// words; plain text needs no escaping, the HTML twin escapes everything.
+// words (none for a sender outside the organisations, see composeAck);
+// plain text needs no escaping, the HTML twin escapes everything.
 var ackText = texttemplate.Must(texttemplate.New("ack.txt").Parse(
 	`{{if .Name}}Hello {{.Name}},{{else}}Hello,{{end}}
 
-Thank you for contacting the {{.Desk}}. Your request has been logged as {{.Ref}}:
+Thank you for contacting the {{.Desk}}. Your request has been logged as {{.Ref}}{{if .Subject}}:
 
-    {{.Subject}}
+    {{.Subject}}{{else}}.{{end}}
 {{if .Fields}}
 This is what we understood from your message:
 {{range .Fields}}
@@ -36,7 +37,7 @@ var ackHTML = htmltemplate.Must(htmltemplate.New("ack.html").Parse(
 	`<!DOCTYPE html>
 <html><body style="font-family: sans-serif; line-height: 1.4">
 <p>{{if .Name}}Hello {{.Name}},{{else}}Hello,{{end}}</p>
-<p>Thank you for contacting the {{.Desk}}. Your request has been logged as <strong>{{.Ref}}</strong>: {{.Subject}}</p>
+<p>Thank you for contacting the {{.Desk}}. Your request has been logged as <strong>{{.Ref}}</strong>{{if .Subject}}: {{.Subject}}{{else}}.{{end}}</p>
 {{if .Fields}}<p>This is what we understood from your message:</p>
 <table cellpadding="4" style="border-collapse: collapse">{{range .Fields}}
 <tr><th align="left" valign="top">{{.Label}}</th><td>{{.Value}}</td></tr>{{end}}

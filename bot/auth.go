@@ -39,13 +39,30 @@ func (v AuthVerdict) String() string {
 // schools' mail passes through servers whose results we cannot check,
 // and blocking on "unknown" would split every such conversation. Only a
 // positive fail blocks.
+//
+// A mail whose author is ambiguous (Mail.AuthorAmbiguous) never threads
+// either, whatever it names: it opens a new RFA flagged with
+// ambiguousFlag.
 func threadingAllowed(m *Mail) bool {
-	return m.Auth != AuthFail
+	return m.Auth != AuthFail && m.AuthorAmbiguous == ""
 }
 
 // authFlag is the RFA.Flag text for a mail that names ref (a formatted
 // reference such as "RFA-12") but was refused threading by
 // threadingAllowed.
 func authFlag(m *Mail, ref string) string {
+	if m.AuthorAmbiguous != "" {
+		return ambiguousFlag(m, ref)
+	}
 	return fmt.Sprintf("names %s but %s failed sender authentication (DMARC) at our mail server", ref, m.From.Email)
+}
+
+// ambiguousFlag is the RFA.Flag text for a mail whose author cannot be
+// told for certain; ref is the RFA it names ("" when none).
+func ambiguousFlag(m *Mail, ref string) string {
+	flag := "the author cannot be told for certain (" + truncate(m.AuthorAmbiguous, 200) + ")"
+	if ref != "" {
+		flag += ": it names " + ref + " but was not added to it"
+	}
+	return flag
 }

@@ -21,11 +21,16 @@ func (d *Desk) differentMailSameID(tx Tx, num uint64, m *Mail) (bool, error) {
 	}
 	for _, old := range r.Messages {
 		if old.Direction == Inbound && old.MessageID == m.MessageID {
-			return !strings.EqualFold(old.From.Email, m.From.Email) || cleanSubject(old.Subject) != cleanSubject(m.Subject), nil
+			return !strings.EqualFold(old.From.Email, m.From.Email) || cleanSubject(old.Subject) != cleanSubject(keptSubject(m.Subject)), nil
 		}
 	}
 	return false, nil
 }
+
+// keptSubject is the subject as a message keeps it: cut to
+// MessageSubjectLimit (the whole of a longer one is in the message's
+// FullTextName attachment).
+func keptSubject(s string) string { return truncate(s, MessageSubjectLimit) }
 
 // reusedKey is the dedupe key of a mail that reuses another's Message-ID:
 // the id qualified by a digest of its sender and subject, so its own

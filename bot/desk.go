@@ -41,6 +41,9 @@ type DeskConfig struct {
 	// SLA is the service level agreement; nil means DefaultSLAPolicy on
 	// the default calendar.
 	SLA *SLAPolicy
+	// Limits are the intake safeguards (safeguards.go); zero fields mean
+	// their defaults.
+	Limits IntakeLimits
 }
 
 // DeskOptions carry the desk's collaborators; nil fields get defaults.
@@ -78,7 +81,7 @@ type ingestEvent struct {
 	mailbox     string
 	uidValidity uint32
 	batch       []Delivered
-	pre         []readMail // readMails(batch), computed by the caller
+	pre         []readMail // readMails(batch, ...), computed by the caller
 	reply       chan ingestReply
 }
 
@@ -212,7 +215,7 @@ func await[T any](ctx context.Context, d *Desk, reply chan T) (T, error) {
 // never moves backwards. On error nothing was recorded.
 func (d *Desk) Ingest(ctx context.Context, mailbox string, uidValidity uint32, batch []Delivered) ([]Outcome, error) {
 	reply := make(chan ingestReply, 1)
-	if err := d.send(ctx, ingestEvent{mailbox, uidValidity, batch, readMails(batch), reply}); err != nil {
+	if err := d.send(ctx, ingestEvent{mailbox, uidValidity, batch, readMails(batch, d.cfg.Limits.maxMessageText()), reply}); err != nil {
 		return nil, err
 	}
 	// If ctx ends first, the event is still handled: its transaction

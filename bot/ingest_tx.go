@@ -114,15 +114,17 @@ type readMail struct {
 }
 
 // readMails reads the report fields and a suggested severity from every
-// parsed mail of a batch.
-func readMails(batch []Delivered) []readMail {
+// parsed mail of a batch, from no more of its text than an RFA keeps
+// (maxText bytes).
+func readMails(batch []Delivered, maxText int) []readMail {
 	pre := make([]readMail, len(batch))
 	for i, m := range batch {
 		if m.Mail == nil {
 			continue
 		}
-		rep := ParseReport(m.Mail.Subject, m.Mail.Reply)
-		pre[i] = readMail{report: rep, suggested: SuggestSeverity(m.Mail.Subject, rep, m.Mail.Reply)}
+		subject, text := keptSubject(m.Mail.Subject), cutText(m.Mail.Reply, maxText)
+		rep := ParseReport(subject, text)
+		pre[i] = readMail{report: rep, suggested: SuggestSeverity(subject, rep, text)}
 	}
 	return pre
 }

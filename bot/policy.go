@@ -54,7 +54,9 @@ func autoReplyBlock(m *Mail, deskAddress string, sent []time.Time, tiers []RateT
 		return "the message is automatic (" + m.Auto.String() + ")"
 	case m.From.Email == "":
 		return "the message has no sender address"
-	case strings.EqualFold(m.From.Email, deskAddress):
+	case m.AuthorAmbiguous != "":
+		return "the author cannot be told for certain"
+	case isDeskAddress(m.From.Email, deskAddress):
 		return "the message is from the desk's own address"
 	case IsNoReplySender(m.From.Email):
 		return "the sender " + m.From.Email + " does not take replies"

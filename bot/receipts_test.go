@@ -71,7 +71,7 @@ func newReceiptRig(t *testing.T, capOpts *demo.SMTPCaptureOptions) *receiptRig {
 	}
 	t.Cleanup(func() { rc.Close() })
 	g := &receiptRig{st: &countingStore{Store: db}, receipts: rc, kick: func() {}}
-	g.desk = bot.NewDesk(g.st, bot.DeskConfig{Name: "Desk", Address: bot.Address{Email: "support@example.org"}, BaseURL: "https://x.example"},
+	g.desk = bot.NewDesk(g.st, bot.DeskConfig{Name: "Desk", Address: bot.Address{Email: "support@example.org"}, BaseURL: "https://x.example", Organisations: testOrgs},
 		&bot.DeskOptions{OnOutbox: func() { g.kick() }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -79,7 +79,7 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 			action = ActionIgnored
 		}
 		return Outcome{RFA: num, Action: action}, false, tx.PutDedupe(key, num)
-	case mail.LoopHeader || strings.EqualFold(mail.From.Email, d.cfg.Address.Email):
+	case mail.LoopHeader || isDeskAddress(mail.From.Email, d.cfg.Address.Email):
 		d.log.Info("ignoring our own mail come back", "message_id", mail.MessageID)
 		return Outcome{Action: ActionIgnored}, false, tx.PutDedupe(key, 0)
 	}
@@ -99,8 +99,16 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 		// An automatic reply that belongs to no RFA: nothing to record it on.
 		return Outcome{Action: ActionIgnored}, false, tx.PutDedupe(key, 0)
 	}
+	if num, q, err := d.recordOverSenderLimit(tx, mail); err != nil || num != 0 {
+		if err != nil {
+			return Outcome{}, false, err
+		}
+		return Outcome{RFA: num, Action: ActionAppended}, q, tx.PutDedupe(key, num)
+	}
 	flag := ""
 	switch {
+	case mail.AuthorAmbiguous != "":
+		flag = ambiguousFlag(mail, named)
 	case target != nil && !threadingAllowed(mail):
 		flag = authFlag(mail, named)
 	case target != nil:
@@ -110,6 +118,9 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 	}
 	r, q, err := d.createRFA(tx, mail, flag, pre)
 	if err != nil {
+		return Outcome{}, false, err
+	}
+	if err := d.countSenderRFA(tx, mail, r.Num); err != nil {
 		return Outcome{}, false, err
 	}
 	return Outcome{RFA: r.Num, Action: ActionCreated}, q, tx.PutDedupe(key, r.Num)
@@ -171,12 +182,12 @@ func (d *Desk) createRFA(tx Tx, m *Mail, flag string, pre readMail) (*RFA, bool,
 		Num:       num,
 		Status:    StatusNew,
 		Channel:   ChannelEmail,
-		Subject:   cleanSubject(m.Subject),
+		Subject:   truncate(cleanSubject(m.Subject), SubjectQuoteLimit),
 		Created:   m.Received,
 		Requester: m.From,
 		Token:     token,
 		Flag:      flag,
-		Report:    pre.report,
+		Report:    capReport(pre.report),
 	}
 	if r.Report.CanReplicate == "" {
 		r.Report.CanReplicate = ReplicateUnknown
@@ -207,11 +218,8 @@ func (d *Desk) createRFA(tx Tx, m *Mail, flag string, pre readMail) (*RFA, bool,
 func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) (bool, error) {
 	if m.Auto == AutoReplied {
 		r.addEvent(m.Received, EventAutoReply, m.From.Email, "automatic reply received: "+truncate(m.Subject, 120))
-		r.Messages = append(r.Messages, Message{At: m.Received, Direction: Inbound, From: m.From, Subject: m.Subject, Text: m.Reply, MessageID: m.MessageID, Auto: m.Auto})
-		if m.MessageID != "" {
-			if err := tx.PutThread(m.MessageID, r.Num); err != nil {
-				return false, err
-			}
+		if err := d.addMessage(tx, r, m); err != nil {
+			return false, err
 		}
 		return false, tx.PutRFA(r)
 	}
@@ -238,7 +246,7 @@ func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) (bool, error) {
 		}
 		enqueued = q
 	}
-	filled := r.Report.Merge(ParseReport("", m.Reply))
+	filled := r.Report.Merge(capReport(ParseReport("", cutText(m.Reply, d.cfg.Limits.maxMessageText()))))
 	if len(filled) == 0 {
 		filled = answerReplicate(&r.Report, m.Reply)
 	}
@@ -253,10 +261,13 @@ func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) (bool, error) {
 }
 
 // addMessage appends m to r's conversation, stores its attachments and
-// indexes its Message-ID for threading.
+// indexes its Message-ID for threading. A text longer than the desk's
+// max_message_text (or a subject longer than MessageSubjectLimit) is cut
+// on a rune boundary, the message is marked with FullSize, and the whole
+// of it is stored as one more attachment, FullTextName.
 func (d *Desk) addMessage(tx Tx, r *RFA, m *Mail) error {
 	idx := len(r.Messages)
-	atts := make([]Attachment, len(m.Attachments))
+	atts := make([]Attachment, len(m.Attachments), len(m.Attachments)+1)
 	for i, a := range m.Attachments {
 		atts[i] = a
 		atts[i].Data = nil
@@ -266,10 +277,20 @@ func (d *Desk) addMessage(tx Tx, r *RFA, m *Mail) error {
 			}
 		}
 	}
-	r.Messages = append(r.Messages, Message{
+	msg := Message{
 		At: m.Received, Direction: Inbound, From: m.From, Subject: m.Subject,
-		Text: m.Reply, MessageID: m.MessageID, Auto: m.Auto, Attachments: atts,
-	})
+		Text: m.Reply, MessageID: m.MessageID, Auto: m.Auto,
+	}
+	if limit := d.cfg.Limits.maxMessageText(); len(m.Reply) > limit || len(m.Subject) > MessageSubjectLimit {
+		full := []byte("Subject: " + m.Subject + "\n\n" + m.Reply)
+		if err := tx.PutAttachment(r.Num, idx, len(atts), full); err != nil {
+			return err
+		}
+		atts = append(atts, Attachment{Name: FullTextName, ContentType: "text/plain; charset=utf-8", Size: int64(len(full)), Stored: true})
+		msg.Subject, msg.Text, msg.FullSize = keptSubject(m.Subject), cutText(m.Reply, limit), len(full)
+	}
+	msg.Attachments = atts
+	r.Messages = append(r.Messages, msg)
 	if m.MessageID != "" {
 		return tx.PutThread(m.MessageID, r.Num)
 	}
@@ -284,7 +305,7 @@ func (d *Desk) participants(m *Mail, requester Address) []string {
 	var out []string
 	for _, a := range append(slices.Clone(m.To), m.Cc...) {
 		e := strings.ToLower(a.Email)
-		if e == "" || strings.EqualFold(e, d.cfg.Address.Email) || strings.EqualFold(e, requester.Email) || slices.Contains(out, e) {
+		if e == "" || isDeskAddress(e, d.cfg.Address.Email) || strings.EqualFold(e, requester.Email) || slices.Contains(out, e) {
 			continue
 		}
 		same := a.Domain() == requester.Domain()
@@ -323,7 +344,8 @@ func (d *Desk) recordBounce(tx Tx, m *Mail) (uint64, error) {
 	return num, tx.PutRFA(r)
 }
 
-// deadLetter records an unparsable message and tells staff.
+// deadLetter records an unparsable message and tells staff
+// (alertDeadLetter: at most one alert per interval).
 func (d *Desk) deadLetter(tx Tx, mailbox string, m *Delivered, key string) (bool, error) {
 	dl := &DeadLetter{At: d.now(), Mailbox: mailbox, UID: m.UID, Key: key, Raw: m.Raw}
 	if m.ParseErr != nil {
@@ -340,19 +362,11 @@ func (d *Desk) deadLetter(tx Tx, mailbox string, m *Delivered, key string) (bool
 	if err := tx.PutDedupe(key, 0); err != nil {
 		return false, err
 	}
+	from, subject, reason := truncate(dl.From, 200), truncate(dl.Subject, 200), truncate(dl.Reason, 300)
 	text := fmt.Sprintf("A message in %s could not be turned into an RFA and was moved to the failed folder.\n\nDead letter: %d\nFrom: %s\nSubject: %s\nReason: %s\n\nThe original is kept in the failed folder (and in the store when it could not be parsed).\n",
-		mailbox, dl.ID, dl.From, dl.Subject, dl.Reason)
-	if err := d.enqueueChat(tx, 0, &ChatPost{Channel: ChatOps, Text: text}); err != nil {
-		return false, err
-	}
-	if len(d.cfg.AlertTo) == 0 {
-		return d.cfg.Chat, nil
-	}
-	_, err := d.enqueueMail(tx, 0, &OutgoingMail{
-		To: d.cfg.AlertTo, Subject: "rfadesk: a message could not be processed", Text: text,
-		Auto: true, Purpose: "dead-letter alert",
-	})
-	return true, err
+		mailbox, dl.ID, from, subject, reason)
+	line := fmt.Sprintf("Dead letter %d in %s, from %s, subject %q: %s", dl.ID, mailbox, truncate(from, 100), truncate(subject, 100), truncate(reason, 150))
+	return d.alertDeadLetter(tx, text, line)
 }
 
 // answerReplicate reads a bare answer ("Yes, every time") to the one

@@ -113,6 +113,12 @@ type Tx interface {
 	// PutAutoReplies replaces that list (the caller prunes old entries).
 	PutAutoReplies(sender string, times []time.Time) error
 
+	// RateState returns the state of one intake safeguard (see
+	// RateState), the zero value when none is stored.
+	RateState(key string) (RateState, error)
+	// PutRateState replaces it; the zero RateState deletes it.
+	PutRateState(key string, st RateState) error
+
 	// PutAttachment stores attachment data for message index msg of RFA
 	// num, part index part. GetAttachment returns it or ErrNotFound.
 	PutAttachment(num uint64, msg, part int, data []byte) error

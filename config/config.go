@@ -107,6 +107,7 @@ type rawConfig struct {
 		ResponseTarget     string   `toml:"response_target"`
 		Hours              string   `toml:"hours"`
 		MaxAttachmentBytes *int64   `toml:"max_attachment_bytes"`
+		MaxMessageText     *int64   `toml:"max_message_text"`
 	} `toml:"desk"`
 	IMAP struct {
 		rawServer
@@ -194,7 +195,7 @@ func decode(name string, data []byte, v any, under string) ([]error, error) {
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			return nil, fmt.Errorf("%s: %s", name, perr.ErrorWithPosition())
+			return nil, fmt.Errorf("%s: %s", name, syntaxErrorText(string(data), perr))
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -280,6 +281,13 @@ func validateDesk(raw *rawConfig, d *bot.DeskConfig, errs []error) []error {
 	d.Name = or(raw.Desk.Name, "Service Desk")
 	d.ResponseTarget = or(raw.Desk.ResponseTarget, "72 hours")
 	d.Hours = raw.Desk.Hours // default: from [calendar], in validate
+	if v := raw.Desk.MaxMessageText; v != nil {
+		if *v < minMessageText || *v > maxMessageText {
+			bad("desk.max_message_text", "%d is out of range: use between %d and %d bytes (default %d); longer messages are cut and kept whole as an attachment", *v, minMessageText, maxMessageText, bot.DefaultMaxMessageText)
+		} else {
+			d.Limits.MaxMessageText = int(*v)
+		}
+	}
 	if raw.Desk.Address == "" {
 		bad("desk.address", "missing: set it to the support mailbox's address, e.g. \"support@example.org\"")
 	} else if a, err := mail.ParseAddress(raw.Desk.Address); err != nil {

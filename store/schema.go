@@ -40,7 +40,7 @@ import (
 // schemaVersion is the layout this binary reads and writes. Raise it by
 // one and append to migrations() whenever the layout changes; Open refuses
 // a file whose version is higher.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // Bucket names. Each is a top-level bucket.
 const (
@@ -107,6 +107,13 @@ const (
 	//   key   RFA number, 8 bytes
 	//   value JSON bot.RFASummary (bot.SummaryOf of the stored RFA)
 	bucketSummaries = "rfa_summaries"
+
+	// bucketRateStates holds the state of the desk's intake safeguards
+	// (since version 3): per-sender RFA openings, the acknowledgement
+	// limit for unknown domains, batched staff alerts.
+	//   key   a safeguard key chosen by the bot package (bot.RateKey*)
+	//   value JSON bot.RateState
+	bucketRateStates = "rate_states"
 )
 
 // keySchemaVersion is the key of the version in bucketMeta.
@@ -117,7 +124,7 @@ func allBuckets() []string {
 	return []string{
 		bucketMeta, bucketRFAs, bucketDedupe, bucketThreads, bucketOutbox,
 		bucketCursors, bucketDeadLetters, bucketAutoReplies, bucketAttachments,
-		bucketChatThreads, bucketBodies, bucketSummaries,
+		bucketChatThreads, bucketBodies, bucketSummaries, bucketRateStates,
 	}
 }
 
@@ -143,6 +150,12 @@ func migrations() []migration {
 			return nil
 		}},
 		{to: 2, name: "message texts and summaries out of the RFA record", fn: migrateTextsOut},
+		{to: 3, name: "intake safeguards", fn: func(tx *bolt.Tx) error {
+			if _, err := tx.CreateBucketIfNotExists([]byte(bucketRateStates)); err != nil {
+				return fmt.Errorf("create bucket %q: %w", bucketRateStates, err)
+			}
+			return nil
+		}},
 	}
 }
 

@@ -403,6 +403,36 @@ func (t *tx) PutAutoReplies(sender string, times []time.Time) error {
 	return putJSON(b, key, times, "auto replies to "+sender)
 }
 
+// RateState returns the safeguard state stored under key, or the zero
+// RateState when there is none.
+func (t *tx) RateState(key string) (bot.RateState, error) {
+	var st bot.RateState
+	b, err := t.bucket(bucketRateStates)
+	if err != nil {
+		return st, err
+	}
+	_, err = getJSON(b, []byte(key), &st, "rate state "+key)
+	return st, err
+}
+
+// PutRateState stores st under key; the zero RateState deletes the entry.
+func (t *tx) PutRateState(key string, st bot.RateState) error {
+	b, err := t.writable(bucketRateStates)
+	if err != nil {
+		return err
+	}
+	if key == "" {
+		return errors.New("store: PutRateState needs a key")
+	}
+	if st.IsZero() {
+		if err := b.Delete([]byte(key)); err != nil {
+			return fmt.Errorf("store: delete rate state %s: %w", key, err)
+		}
+		return nil
+	}
+	return putJSON(b, []byte(key), st, "rate state "+key)
+}
+
 // PutAttachment copies data, so the caller may reuse its buffer at once.
 func (t *tx) PutAttachment(num uint64, msg, part int, data []byte) error {
 	b, err := t.writable(bucketAttachments)
