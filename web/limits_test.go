@@ -142,18 +142,18 @@ func TestLimiterIsBounded(t *testing.T) {
 	}
 }
 
-// blockingDesk is a Desk whose RFA waits for release, announcing each
-// caller on entered.
+// blockingDesk is a Desk whose RFASummary (the status page's first read)
+// waits for release, announcing each caller on entered.
 type blockingDesk struct {
 	*fakeDesk
 	entered chan struct{}
 	release chan struct{}
 }
 
-func (d *blockingDesk) RFA(ctx context.Context, num uint64) (*bot.RFA, error) {
+func (d *blockingDesk) RFASummary(ctx context.Context, num uint64) (*bot.RFASummary, error) {
 	d.entered <- struct{}{}
 	<-d.release
-	return d.fakeDesk.RFA(ctx, num)
+	return d.fakeDesk.RFASummary(ctx, num)
 }
 
 // TestConcurrencyCap: with MaxInFlight requests being handled, one more
