@@ -112,6 +112,16 @@ func (f *fixture) rfa(num uint64) *bot.RFA {
 	return r
 }
 
+// rfaWithTexts loads RFA num with its message texts.
+func (f *fixture) rfaWithTexts(num uint64) *bot.RFA {
+	f.t.Helper()
+	r, err := f.desk.RFAWithTexts(context.Background(), num)
+	if err != nil {
+		f.t.Fatalf("RFA %d: %v", num, err)
+	}
+	return r
+}
+
 func (f *fixture) outbox() []bot.OutboxItem {
 	f.t.Helper()
 	items, err := f.desk.Outbox(context.Background())

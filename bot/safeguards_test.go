@@ -270,7 +270,7 @@ func TestLongMessageIsCutAndKeptWhole(t *testing.T) {
 	f := newFixtureWith(t, func(c *bot.DeskConfig) { c.Limits.MaxMessageText = 1000 })
 	body := strings.Repeat("a", 999) + strings.Repeat("€", 2000) // the cut falls inside a rune
 	f.ingest(mail("long@oakprimary.sch.uk", "ann@oakprimary.sch.uk", "Login", body))
-	r := f.rfa(1)
+	r := f.rfaWithTexts(1)
 	m := r.Messages[0]
 	if len(m.Text) != 999 || !utf8.ValidString(m.Text) {
 		t.Errorf("kept text is %d bytes (valid UTF-8: %v), want cut on the rune boundary at 999", len(m.Text), utf8.ValidString(m.Text))
