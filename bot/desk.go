@@ -48,8 +48,10 @@ type DeskOptions struct {
 	Now    func() time.Time // default time.Now
 	Rand   io.Reader        // default crypto/rand.Reader; tokens and ids
 	Logger *slog.Logger     // default slog.Default()
-	// OnOutbox is called (without blocking for long) after a commit that
-	// enqueued outgoing items, to wake the deliverer.
+	// OnOutbox, if set, is called (without blocking for long) after
+	// every commit that enqueued outgoing items, once the deliverers of
+	// those kinds were kicked (the desk kicks them itself: see
+	// NewDeliverer).
 	OnOutbox func()
 }
 
@@ -64,6 +66,9 @@ type Desk struct {
 	rand   io.Reader
 	log    *slog.Logger
 	notify func()
+	// kicks wakes the deliverers by kind after a commit that enqueued
+	// (outgoing.go).
+	kicks  *deliverers
 	events chan event
 	jeop   *jeopardy // SLA escalation schedule (jeopardy.go)
 	// stopped is closed when Run returns, so that senders never wait
@@ -122,9 +127,11 @@ func NewDesk(st Store, cfg DeskConfig, opts *DeskOptions) *Desk {
 		cfg.ResponseTarget = "72 hours"
 	}
 	jeop := newJeopardy(cfg.SLA)
+	kicks := &deliverers{}
 	return &Desk{
 		jeop:    jeop,
-		store:   jeop.observe(st),
+		store:   kicks.watch(jeop.observe(st), nil),
+		kicks:   kicks,
 		cfg:     cfg,
 		dir:     NewDirectory(cfg.Organisations),
 		now:     o.Now,

@@ -182,13 +182,13 @@ func (l *Deliverer) replay(ctx context.Context) error {
 	if err != nil || len(recs) == 0 {
 		return err
 	}
-	items, err := l.desk.Outbox(ctx)
+	ids := make([]uint64, len(recs))
+	for i, rc := range recs {
+		ids[i] = rc.Item
+	}
+	byID, err := l.desk.outboxItems(ctx, ids)
 	if err != nil {
 		return err
-	}
-	byID := make(map[uint64]OutboxItem, len(items))
-	for _, it := range items {
-		byID[it.ID] = it
 	}
 	queued := make(map[uint64]bool, len(recs))
 	for _, rc := range recs {

@@ -30,8 +30,9 @@ import (
 //
 //	length   4 bytes, big-endian: the payload's size (at most 64 KiB)
 //	crc      4 bytes, big-endian: CRC-32C (Castagnoli) of the payload
-//	payload  JSON {"item": outbox item id, "chat_post_id", "chat_thread_id"
-//	         (omitted when empty), "at": RFC 3339 time of acceptance}
+//	payload  JSON {"item": outbox item id, "chat_post_id", "chat_thread_id",
+//	         "refused" (recipients refused for good), "refused_why" (all
+//	         omitted when empty), "at": RFC 3339 time of acceptance}
 //
 // appended and synced one at a time. Reading stops at the first record
 // that is short or fails its CRC (a torn append), which OpenReceipts cuts
