@@ -297,20 +297,6 @@ func TestAcceptedMailIsNeverSentAgainWhenItsRecordFails(t *testing.T) {
 	}
 }
 
-func TestCredentialsPauseHoldsWhenKicked(t *testing.T) {
-	f := newFixture(t)
-	d := f.startDelivery(t, &demo.SMTPCaptureOptions{Username: "desk", Password: "right"}, "desk", "wrong")
-	f.ingest(mail("kp1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
-	waitFor(t, "an unhealthy report", func() bool { return len(d.health.all()) > 0 })
-	for i := range 5 { // each commit kicks the deliverer
-		f.ingest(mail(fmt.Sprintf("kp%d@oakprimary.sch.uk", i+2), fmt.Sprintf("k%d@oakprimary.sch.uk", i), "Login", "broken"))
-	}
-	time.Sleep(200 * time.Millisecond)
-	if n := len(d.health.all()); n != 1 {
-		t.Errorf("%d login attempts during the pause, want 1 (every kick retried the refused credentials)", n)
-	}
-}
-
 func TestOneRefusedManagerDoesNotStopTheOthers(t *testing.T) {
 	// Escalations are mailed to two managers; the first has left.
 	f := newFixtureWith(t, func(c *bot.DeskConfig) {

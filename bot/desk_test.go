@@ -25,6 +25,7 @@ type fixture struct {
 	db    *store.DB
 	desk  *bot.Desk
 	now   time.Time
+	uid   uint32 // the last UID ingest gave out
 	kicks int
 	// kick, when set, is called after every commit that enqueued mail.
 	kick func()
@@ -87,14 +88,12 @@ func mail(id, from, subject, body string) *bot.Mail {
 	}
 }
 
-var uid uint32
-
 func (f *fixture) ingest(ms ...*bot.Mail) []bot.Outcome {
 	f.t.Helper()
 	batch := make([]bot.Delivered, len(ms))
 	for i, m := range ms {
-		uid++
-		batch[i] = bot.Delivered{UID: uid, Mail: m}
+		f.uid++
+		batch[i] = bot.Delivered{UID: f.uid, Mail: m}
 	}
 	out, err := f.desk.Ingest(context.Background(), "INBOX", 7, batch)
 	if err != nil {
