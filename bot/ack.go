@@ -15,20 +15,20 @@ func (d *Desk) StatusURL(r *RFA) string {
 
 // maybeAck queues the acknowledgement of a new RFA unless the policy
 // forbids automatic mail to its sender; either way the history says so.
-func (d *Desk) maybeAck(tx Tx, r *RFA, m *Mail) (bool, error) {
+func (d *Desk) maybeAck(tx Tx, r *RFA, m *Mail) error {
 	now := d.now()
 	sender := strings.ToLower(m.From.Email)
 	sent, err := tx.AutoReplies(sender)
 	if err != nil {
-		return false, err
+		return err
 	}
 	if why := autoReplyBlock(m, d.cfg.Address.Email, sent, d.cfg.RateTiers, now); why != "" {
 		r.addEvent(now, EventAutoSuppressed, "rfadesk", "no acknowledgement sent: "+why)
-		return false, nil
+		return nil
 	}
 	om := d.composeAck(r, m)
 	if _, err := d.enqueueMail(tx, r.Num, om); err != nil {
-		return false, err
+		return err
 	}
 	r.Messages = append(r.Messages, Message{
 		At: now, Direction: Outbound, From: d.cfg.Address, Subject: om.Subject,
@@ -36,7 +36,7 @@ func (d *Desk) maybeAck(tx Tx, r *RFA, m *Mail) (bool, error) {
 	})
 	r.addEvent(now, EventAckQueued, "rfadesk", "acknowledgement queued to "+m.From.Email)
 	sent = append(pruneSent(sent, d.cfg.RateTiers, now), now)
-	return true, tx.PutAutoReplies(sender, sent)
+	return tx.PutAutoReplies(sender, sent)
 }
 
 // replyTarget is who automatic replies to m go to.

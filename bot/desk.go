@@ -59,13 +59,12 @@ type DeskOptions struct {
 // RFA state; other goroutines send it typed events through its methods
 // and wait for the committed result. Reads go straight to the store.
 type Desk struct {
-	store  Store
-	cfg    DeskConfig
-	dir    *Directory
-	now    func() time.Time
-	rand   io.Reader
-	log    *slog.Logger
-	notify func()
+	store Store
+	cfg   DeskConfig
+	dir   *Directory
+	now   func() time.Time
+	rand  io.Reader
+	log   *slog.Logger
 	// kicks wakes the deliverers by kind after a commit that enqueued
 	// (outgoing.go).
 	kicks  *deliverers
@@ -117,9 +116,6 @@ func NewDesk(st Store, cfg DeskConfig, opts *DeskOptions) *Desk {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.OnOutbox == nil {
-		o.OnOutbox = func() {}
-	}
 	if cfg.RateTiers == nil {
 		cfg.RateTiers = DefaultRateTiers
 	}
@@ -130,14 +126,13 @@ func NewDesk(st Store, cfg DeskConfig, opts *DeskOptions) *Desk {
 	kicks := &deliverers{}
 	return &Desk{
 		jeop:    jeop,
-		store:   kicks.watch(jeop.observe(st), nil),
+		store:   kicks.watch(jeop.observe(st), o.OnOutbox),
 		kicks:   kicks,
 		cfg:     cfg,
 		dir:     NewDirectory(cfg.Organisations),
 		now:     o.Now,
 		rand:    o.Rand,
 		log:     o.Logger,
-		notify:  o.OnOutbox,
 		events:  make(chan event),
 		stopped: make(chan struct{}),
 	}
@@ -317,9 +312,7 @@ func (d *Desk) RecordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 
 func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt, sendErr error) error {
 	now := d.now()
-	queued := false
-	err := d.store.Update(ctx, func(tx Tx) error {
-		queued = false
+	return d.store.Update(ctx, func(tx Tx) error {
 		var de *DeliveryError
 		failure := DeliveryTemporary
 		if sendErr != nil && errors.As(sendErr, &de) {
@@ -335,9 +328,7 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 		}
 		switch {
 		case sendErr == nil:
-			q, err := d.applyDelivered(tx, item, rcpt, now)
-			queued = q
-			return err
+			return d.applyDelivered(tx, item, rcpt, now)
 		case failure == DeliveryPermanent:
 			if err := tx.DeleteOutbox(item.ID); err != nil {
 				return err
@@ -346,7 +337,6 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 				if err := d.enqueueChat(tx, item.RFA, &ChatPost{Channel: ChatThread, Text: "⚠️ " + describeItem(item) + " failed for good: " + sendErr.Error()}); err != nil {
 					return err
 				}
-				queued = true
 			}
 			return d.noteOnRFA(tx, item, EventMailFailed, describeItem(item)+" refused for good: "+sendErr.Error())
 		case failure == DeliveryAuth:
@@ -358,10 +348,6 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 			return tx.UpdateOutbox(&item)
 		}
 	})
-	if err == nil && queued {
-		d.notify()
-	}
-	return err
 }
 
 func describeItem(item OutboxItem) string {

@@ -49,18 +49,18 @@ func saysStillBroken(reply string) bool { return stillBroken.MatchString(reply) 
 // Escalate records a customer escalation of RFA num (from the status
 // page, say): the manager is told and the requester is told who owns it.
 func (d *Desk) Escalate(ctx context.Context, num uint64, by Actor, via string) error {
-	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+	return d.act(ctx, num, func(tx Tx, r *RFA) error {
 		return d.escalate(tx, r, by, via)
 	})
 }
 
-func (d *Desk) escalate(tx Tx, r *RFA, by Actor, via string) (bool, error) {
+func (d *Desk) escalate(tx Tx, r *RFA, by Actor, via string) error {
 	now := d.now()
 	for i := len(r.Events) - 1; i >= 0; i-- {
 		e := r.Events[i]
 		if e.Kind == EventEscalated && now.Sub(e.At) < EscalationInterval {
 			r.addEvent(now, EventEscalated, by.String(), "escalation repeated "+via+" (already escalated at "+e.At.Format(time.RFC3339)+"; manager not told again)")
-			return false, nil
+			return nil
 		}
 	}
 	owner := d.cfg.ManagerName
@@ -76,11 +76,11 @@ func (d *Desk) escalate(tx Tx, r *RFA, by Actor, via string) (bool, error) {
 			To: d.cfg.Managers, Subject: "[" + r.Ref() + "] Escalated by the requester: " + r.Subject,
 			Text: text, Auto: true, Purpose: "escalation to manager",
 		}); err != nil {
-			return false, err
+			return err
 		}
 	}
 	if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatOps, Text: "Escalated by the requester " + via + ": " + r.Ref() + " (" + r.Organisation + ") " + r.Subject}); err != nil {
-		return false, err
+		return err
 	}
 	inReplyTo, refs := conversationHeaders(r)
 	om := &OutgoingMail{
@@ -91,7 +91,7 @@ func (d *Desk) escalate(tx Tx, r *RFA, by Actor, via string) (bool, error) {
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "escalation confirmation",
 	}
 	if _, err := d.enqueueMail(tx, r.Num, om); err != nil {
-		return false, err
+		return err
 	}
-	return true, nil
+	return nil
 }
