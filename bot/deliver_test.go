@@ -56,6 +56,12 @@ func runDeliverer(t *testing.T, l *bot.Deliverer) {
 
 func (f *fixture) startDelivery(t *testing.T, capOpts *demo.SMTPCaptureOptions, user, pass string) *delivery {
 	t.Helper()
+	return f.startDeliveryVia(t, capOpts, user, pass, func(s *mailbox.Sender) bot.MailSender { return s })
+}
+
+// startDeliveryVia is startDelivery with the real sender wrapped by wrap.
+func (f *fixture) startDeliveryVia(t *testing.T, capOpts *demo.SMTPCaptureOptions, user, pass string, wrap func(*mailbox.Sender) bot.MailSender) *delivery {
+	t.Helper()
 	srv, err := demo.StartSMTPCapture(capOpts)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +74,7 @@ func (f *fixture) startDelivery(t *testing.T, capOpts *demo.SMTPCaptureOptions, 
 	}
 	d := &delivery{smtp: srv, health: &healthLog{}}
 	later := f.now.Add(48 * time.Hour) // every item is due from the deliverer's point of view
-	l := bot.NewDeliverer(f.desk, bot.MailTransport(sender), &bot.DelivererOptions{
+	l := bot.NewDeliverer(f.desk, bot.MailTransport(wrap(sender)), &bot.DelivererOptions{
 		Now:       func() time.Time { return later },
 		AuthPause: time.Hour,
 		Health:    d.health.report,
@@ -207,12 +213,34 @@ func TestStoppedDeskAnswersInsteadOfHanging(t *testing.T) {
 	}
 }
 
+// preparingSpy is the real sender, remembering the outcome of each
+// PrepareMail: which mails were prepared ahead, and which preparations
+// failed.
+type preparingSpy struct {
+	*mailbox.Sender
+	mu       sync.Mutex
+	prepared []string // first recipient of each mail prepared
+	failed   []string // ... whose preparation failed
+}
+
+func (s *preparingSpy) PrepareMail(ctx context.Context, m *bot.OutgoingMail) (bot.PreparedMail, error) {
+	p, err := s.Sender.PrepareMail(ctx, m)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prepared = append(s.prepared, m.To[0].Email)
+	if err != nil {
+		s.failed = append(s.failed, m.To[0].Email)
+	}
+	return p, err
+}
+
 func TestPreparedAheadFailureIsRetriedAndNothingDoubles(t *testing.T) {
 	f := newFixture(t)
 	var srv *demo.SMTPCapture
 	var accepted int
 	var mu sync.Mutex
-	d := f.startDelivery(t, &demo.SMTPCaptureOptions{OnAccept: func(demo.CapturedMail) {
+	spy := &preparingSpy{}
+	d := f.startDeliveryVia(t, &demo.SMTPCaptureOptions{OnAccept: func(demo.CapturedMail) {
 		mu.Lock()
 		defer mu.Unlock()
 		accepted++
@@ -221,7 +249,7 @@ func TestPreparedAheadFailureIsRetriedAndNothingDoubles(t *testing.T) {
 			// is recorded: make its RCPT fail once.
 			srv.FailNext(demo.FaultRcpt, 451, 1)
 		}
-	}}, "", "")
+	}}, "", "", func(s *mailbox.Sender) bot.MailSender { spy.Sender = s; return spy })
 	srv = d.smtp
 	var batch []*bot.Mail
 	for i := range 5 {
@@ -240,6 +268,13 @@ func TestPreparedAheadFailureIsRetriedAndNothingDoubles(t *testing.T) {
 		if n := seen[fmt.Sprintf("r%d@oakprimary.sch.uk", i)]; n != 1 {
 			t.Errorf("r%d got %d acknowledgements, want 1", i, n)
 		}
+	}
+	// The mechanism: the third mail was prepared ahead, and it is that
+	// preparation the server refused for now.
+	spy.mu.Lock()
+	defer spy.mu.Unlock()
+	if !slices.Equal(spy.failed, []string{"r2@oakprimary.sch.uk"}) || !slices.Contains(spy.prepared, "r1@oakprimary.sch.uk") {
+		t.Errorf("prepared ahead %v, failed %v; want the 451 on the third mail's preparation", spy.prepared, spy.failed)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -269,4 +270,43 @@ func TestReceiptLogRefusingFallsBackToRecordingEachDelivery(t *testing.T) {
 	log.refuse.Store(true)
 	g.start(t, log)
 	g.checkDelivered(t, n)
+}
+
+// TestReceiptLeftByACrashKeepsTheRefusal: a mail accepted for some
+// recipients and refused for good for another, whose receipt was still
+// in the log at a crash, still gets "refused for good" on its RFA when
+// the receipt is replayed.
+func TestReceiptLeftByACrashKeepsTheRefusal(t *testing.T) {
+	g := newReceiptRig(t, nil)
+	g.ingest(t, 1, 1)
+	items, err := g.desk.Outbox(context.Background())
+	if err != nil || len(items) != 1 {
+		t.Fatalf("outbox = %d items, %v", len(items), err)
+	}
+	at := time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+	rc := bot.DeliveryReceipt{Item: items[0].ID, At: at, Receipt: bot.Receipt{Refused: []string{"gone@oakprimary.sch.uk"}, RefusedWhy: "550 5.1.1 no such user"}}
+	if err := g.receipts.Append(rc); err != nil {
+		t.Fatal(err)
+	}
+	g.start(t, g.receipts)
+	waitFor(t, "the outbox to empty", func() bool {
+		items, _ := g.desk.Outbox(context.Background())
+		return len(items) == 0
+	})
+	if n := len(g.smtp.Messages()); n != 0 {
+		t.Errorf("the replayed mail was sent again (%d)", n)
+	}
+	r, err := g.desk.RFA(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused bool
+	for _, e := range r.Events {
+		if e.Kind == bot.EventMailFailed && strings.Contains(e.Text, "refused for good for gone@oakprimary.sch.uk") && strings.Contains(e.Text, "550 5.1.1") {
+			refused = true
+		}
+	}
+	if !refused {
+		t.Errorf("the replayed receipt lost the refusal; events: %+v", r.Events)
+	}
 }
