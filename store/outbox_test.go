@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -289,5 +290,66 @@ func TestOutboxItemGolden(t *testing.T) {
 	}
 	if !bytes.Equal(got.Bytes(), want) {
 		t.Errorf("stored outbox items changed (a renamed field changes the file format; migrate, then -update):\n got %s\nwant %s", got.Bytes(), want)
+	}
+}
+
+// fillOutbox enqueues n mails due at minute 30 and one due at minute 0.
+func fillOutbox(t testing.TB, db *DB, n int) {
+	t.Helper()
+	err := db.Update(context.Background(), func(tx bot.Tx) error {
+		for range n {
+			it := mailWith()
+			it.NextAttempt = at(30)
+			if _, err := tx.Enqueue(it); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Enqueue(mailWith())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDueOutboxCostDoesNotGrowWithTheOutbox: reading the one due item
+// allocates the same with 5000 items waiting for later as with none,
+// so a deliverer's pass does not decode the outbox whole.
+func TestDueOutboxCostDoesNotGrowWithTheOutbox(t *testing.T) {
+	allocs := func(waiting int) float64 {
+		db := openTest(t, "")
+		fillOutbox(t, db, waiting)
+		return testing.AllocsPerRun(20, func() {
+			err := db.View(context.Background(), func(tx bot.Tx) error {
+				due, err := tx.DueOutbox(bot.OutboxMail, at(1), 64)
+				if len(due) != 1 {
+					t.Fatalf("due = %d items, want 1", len(due))
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	empty, full := allocs(0), allocs(5000)
+	if full > empty+4 {
+		t.Errorf("DueOutbox allocates %v with 5000 items waiting, %v with none: its cost grows with the outbox", full, empty)
+	}
+}
+
+// BenchmarkDueOutbox reads the due items of an outbox where 5000 mails
+// wait for a later attempt.
+func BenchmarkDueOutbox(b *testing.B) {
+	db := openTest(b, "")
+	fillOutbox(b, db, 5000)
+	for b.Loop() {
+		err := db.View(context.Background(), func(tx bot.Tx) error {
+			_, err := tx.DueOutbox(bot.OutboxMail, at(1), 64)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
 	}
 }
