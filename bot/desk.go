@@ -284,7 +284,9 @@ func (d *Desk) DeadLetter(ctx context.Context, id uint64) (*DeadLetter, error) {
 	return dl, err
 }
 
-// Outbox returns the pending outgoing items in ID order.
+// Outbox returns every pending outgoing item in ID order, decoding them
+// all (attachments by reference): for listings, not for delivery, which
+// reads the due index.
 func (d *Desk) Outbox(ctx context.Context) ([]OutboxItem, error) {
 	var items []OutboxItem
 	err := d.store.View(ctx, func(tx Tx) error {
