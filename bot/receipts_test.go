@@ -56,6 +56,7 @@ type receiptRig struct {
 	smtp     *demo.SMTPCapture
 	kick     func()
 	health   healthLog
+	changed  *changes
 }
 
 func newReceiptRig(t *testing.T, capOpts *demo.SMTPCaptureOptions) *receiptRig {
@@ -71,8 +72,9 @@ func newReceiptRig(t *testing.T, capOpts *demo.SMTPCaptureOptions) *receiptRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rc.Close() })
-	g := &receiptRig{st: &countingStore{Store: db}, receipts: rc, kick: func() {}}
-	g.desk = bot.NewDesk(g.st, bot.DeskConfig{Name: "Desk", Address: bot.Address{Email: "support@example.org"}, BaseURL: "https://x.example"},
+	g := &receiptRig{st: &countingStore{Store: db}, receipts: rc, kick: func() {}, changed: newChanges()}
+	g.health.changed = g.changed
+	g.desk = bot.NewDesk(&pokingStore{Store: g.st, changed: g.changed}, bot.DeskConfig{Name: "Desk", Address: bot.Address{Email: "support@example.org"}, BaseURL: "https://x.example"},
 		&bot.DeskOptions{OnOutbox: func() { g.kick() }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -86,13 +88,35 @@ func newReceiptRig(t *testing.T, capOpts *demo.SMTPCaptureOptions) *receiptRig {
 	return g
 }
 
+// pokingLog is a receipt log that pokes changed when it is truncated.
+type pokingLog struct {
+	bot.ReceiptLog
+	changed *changes
+}
+
+func (l *pokingLog) Truncate() error {
+	err := l.ReceiptLog.Truncate()
+	l.changed.poke()
+	return err
+}
+
+// waitSettled waits until the outbox and the receipt log are empty.
+func (g *receiptRig) waitSettled(t *testing.T) {
+	t.Helper()
+	g.changed.waitFor(t, "the outbox and the receipt log to empty", func() bool {
+		items, _ := g.desk.Outbox(context.Background())
+		all, _ := g.receipts.All()
+		return len(items) == 0 && len(all) == 0
+	})
+}
+
 func (g *receiptRig) start(t *testing.T, log bot.ReceiptLog) {
 	t.Helper()
 	sender, err := mailbox.NewSender(mailbox.SMTPConfig{Address: g.smtp.Addr(), Security: "none"}, mailbox.SenderOptions{From: bot.Address{Email: "support@example.org"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := bot.NewDeliverer(g.desk, bot.MailTransport(sender), &bot.DelivererOptions{Receipts: log, Health: g.health.report})
+	l := bot.NewDeliverer(g.desk, bot.MailTransport(sender), &bot.DelivererOptions{Receipts: &pokingLog{log, g.changed}, Health: g.health.report})
 	g.kick = l.Kick
 	runDeliverer(t, l)
 	l.Kick()
@@ -118,10 +142,7 @@ func (g *receiptRig) ingest(t *testing.T, from, n int) {
 func (g *receiptRig) checkDelivered(t *testing.T, n int) {
 	t.Helper()
 	ctx := context.Background()
-	waitFor(t, "the outbox to empty", func() bool {
-		items, _ := g.desk.Outbox(ctx)
-		return len(items) == 0
-	})
+	g.waitSettled(t)
 	perRcpt := map[string]int{}
 	for _, m := range g.smtp.Messages() {
 		perRcpt[m.To[0]]++
@@ -187,10 +208,7 @@ func TestReceiptsLeftByACrashAreAppliedBeforeSending(t *testing.T) {
 	if _, err := g.smtp.Wait(t.Context(), 1); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the outbox to empty", func() bool {
-		items, _ := g.desk.Outbox(context.Background())
-		return len(items) == 0
-	})
+	g.waitSettled(t)
 	msgs := g.smtp.Messages()
 	if len(msgs) != 1 || msgs[0].To[0] != "r3@oakprimary.sch.uk" {
 		t.Fatalf("sent %d mails (%v), want only the third item's", len(msgs), msgs)
@@ -289,10 +307,7 @@ func TestReceiptLeftByACrashKeepsTheRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.start(t, g.receipts)
-	waitFor(t, "the outbox to empty", func() bool {
-		items, _ := g.desk.Outbox(context.Background())
-		return len(items) == 0
-	})
+	g.waitSettled(t)
 	if n := len(g.smtp.Messages()); n != 0 {
 		t.Errorf("the replayed mail was sent again (%d)", n)
 	}
