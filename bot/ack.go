@@ -19,33 +19,33 @@ func (d *Desk) StatusURL(r *RFA) string {
 // A sender outside the configured organisations gets an acknowledgement
 // that quotes nothing they wrote, and only within the desk-wide limit
 // IntakeLimits.UnknownAcks (takeUnknownAck).
-func (d *Desk) maybeAck(tx Tx, r *RFA, m *Mail) (bool, error) {
+func (d *Desk) maybeAck(tx Tx, r *RFA, m *Mail) error {
 	now := d.now()
 	// Plus-tags and case variants of one mailbox share its limit.
 	sender := canonicalMailbox(m.From.Email)
 	sent, err := tx.AutoReplies(sender)
 	if err != nil {
-		return false, err
+		return err
 	}
 	if why := autoReplyBlock(m, d.cfg.Address.Email, sent, d.cfg.RateTiers, now); why != "" {
 		r.addEvent(now, EventAutoSuppressed, "rfadesk", "no acknowledgement sent: "+why)
-		return false, nil
+		return nil
 	}
 	known := d.dir.Lookup(m.From.Domain()) != nil
 	if !known {
-		ok, told, err := d.takeUnknownAck(tx)
+		ok, err := d.takeUnknownAck(tx)
 		if err != nil {
-			return false, err
+			return err
 		}
 		if !ok {
 			lim := d.cfg.Limits.unknownAcks()
 			r.addEvent(now, EventAutoSuppressed, "rfadesk", fmt.Sprintf("no acknowledgement sent: more than %d acknowledgements to senders outside the organisations within %s", lim.Max, spell(lim.Window)))
-			return told, nil
+			return nil
 		}
 	}
 	om := d.composeAck(r, m, known)
 	if _, err := d.enqueueMail(tx, r.Num, om); err != nil {
-		return false, err
+		return err
 	}
 	r.Messages = append(r.Messages, Message{
 		At: now, Direction: Outbound, From: d.cfg.Address, Subject: om.Subject,
@@ -53,7 +53,7 @@ func (d *Desk) maybeAck(tx Tx, r *RFA, m *Mail) (bool, error) {
 	})
 	r.addEvent(now, EventAckQueued, "rfadesk", "acknowledgement queued to "+m.From.Email)
 	sent = append(pruneSent(sent, d.cfg.RateTiers, now), now)
-	return true, tx.PutAutoReplies(sender, sent)
+	return tx.PutAutoReplies(sender, sent)
 }
 
 // replyTarget is who automatic replies to m go to.

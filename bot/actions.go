@@ -33,7 +33,7 @@ func (a Actor) String() string {
 
 type actionEvent struct {
 	num   uint64
-	fn    func(tx Tx, r *RFA) (enqueued bool, err error)
+	fn    func(tx Tx, r *RFA) error
 	reply chan error
 }
 
@@ -41,7 +41,7 @@ func (actionEvent) isEvent() {}
 
 // act runs fn on RFA num inside one transaction on the desk goroutine,
 // storing the RFA afterwards when fn succeeds.
-func (d *Desk) act(ctx context.Context, num uint64, fn func(tx Tx, r *RFA) (bool, error)) error {
+func (d *Desk) act(ctx context.Context, num uint64, fn func(tx Tx, r *RFA) error) error {
 	reply := make(chan error, 1)
 	if err := d.send(ctx, actionEvent{num, fn, reply}); err != nil {
 		return err
@@ -54,23 +54,16 @@ func (d *Desk) act(ctx context.Context, num uint64, fn func(tx Tx, r *RFA) (bool
 }
 
 func (d *Desk) runAction(ctx context.Context, ev actionEvent) error {
-	enqueued := false
-	err := d.store.Update(ctx, func(tx Tx) error {
+	return d.store.Update(ctx, func(tx Tx) error {
 		r, err := tx.RFA(ev.num)
 		if err != nil {
 			return fmt.Errorf("bot: %s: %w", FormatRef(ev.num), err)
 		}
-		q, err := ev.fn(tx, r)
-		if err != nil {
+		if err := ev.fn(tx, r); err != nil {
 			return err
 		}
-		enqueued = q
 		return tx.PutRFA(r)
 	})
-	if err == nil && enqueued {
-		d.notify()
-	}
-	return err
 }
 
 func notAllowed(r *RFA, why string) error {
@@ -83,28 +76,28 @@ func (d *Desk) SetSeverity(ctx context.Context, num uint64, sev Severity, by Act
 	if _, err := ParseSeverity(string(sev)); err != nil {
 		return err
 	}
-	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+	return d.act(ctx, num, func(tx Tx, r *RFA) error {
 		if r.Severity == sev {
-			return false, nil
+			return nil
 		}
 		r.Severity = sev
 		if r.Status == StatusNew {
 			r.Status = StatusOpen
 		}
 		r.addEvent(d.now(), EventSeverity, by.String(), string(sev))
-		return d.cfg.Chat, d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatCard})
+		return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatCard})
 	})
 }
 
 // Assign makes assignee (a staff member's display name) the RFA's owner.
 func (d *Desk) Assign(ctx context.Context, num uint64, assignee Actor, by Actor) error {
-	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+	return d.act(ctx, num, func(tx Tx, r *RFA) error {
 		r.Assignee = assignee.String()
 		if r.Status == StatusNew {
 			r.Status = StatusOpen
 		}
 		r.addEvent(d.now(), EventAssigned, by.String(), assignee.String())
-		return d.cfg.Chat, d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatCard})
+		return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatCard})
 	})
 }
 
@@ -114,10 +107,10 @@ func (d *Desk) AssignRelease(ctx context.Context, num uint64, rel Release, by Ac
 	if strings.TrimSpace(rel.Name) == "" || rel.Ships.IsZero() {
 		return fmt.Errorf("bot: a release needs a name and a ship date: %w", ErrNotAllowed)
 	}
-	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+	return d.act(ctx, num, func(tx Tx, r *RFA) error {
 		r.Release = &rel
 		r.addEvent(d.now(), EventRelease, by.String(), "planned for release "+rel.Name+", shipping "+rel.Ships.Format(time.RFC3339))
-		return d.cfg.Chat, d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatCard})
+		return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatCard})
 	})
 }
 
@@ -138,7 +131,7 @@ type StaffMessage struct {
 // signed with their name and threaded to the conversation. It meets the
 // response clock. An internal message is recorded as a note only.
 func (d *Desk) Reply(ctx context.Context, num uint64, m StaffMessage) error {
-	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+	return d.act(ctx, num, func(tx Tx, r *RFA) error {
 		if o := m.Origin; o != nil && o.ChannelID != "" && o.ChannelID == r.Chat.ThreadID && snowflakeLess(r.Chat.LastSeen, o.MessageID) {
 			// Read and acted on in one transaction: a crash cannot make
 			// the start-up catch-up send this reply again.
@@ -146,91 +139,91 @@ func (d *Desk) Reply(ctx context.Context, num uint64, m StaffMessage) error {
 		}
 		if m.Internal {
 			r.addEvent(d.now(), EventNote, m.By.String(), m.Text)
-			return false, nil
+			return nil
 		}
 		if err := d.mailRequester(tx, r, m, "reply", ""); err != nil {
-			return false, err
+			return err
 		}
 		if r.Status == StatusNew {
 			r.Status = StatusOpen
 		}
 		r.addEvent(d.now(), EventStaffReply, m.By.String(), truncate(m.Text, 200))
-		return true, nil
+		return nil
 	})
 }
 
 // PostUpdate publishes a status update: on the status page and by email
 // to the requester. It meets the first-update clock.
 func (d *Desk) PostUpdate(ctx context.Context, num uint64, m StaffMessage) error {
-	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+	return d.act(ctx, num, func(tx Tx, r *RFA) error {
 		if err := d.mailRequester(tx, r, m, "status update", "Status update"); err != nil {
-			return false, err
+			return err
 		}
 		if r.Status == StatusNew {
 			r.Status = StatusOpen
 		}
 		r.addEvent(d.now(), EventStatusUpdate, m.By.String(), m.Text)
-		return true, nil
+		return nil
 	})
 }
 
 // Ask sends the requester a question and pauses the workaround clock
 // until they reply.
 func (d *Desk) Ask(ctx context.Context, num uint64, m StaffMessage) error {
-	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+	return d.act(ctx, num, func(tx Tx, r *RFA) error {
 		if r.Status == StatusCleared || r.Status == StatusClosed {
-			return false, notAllowed(r, "is "+string(r.Status)+": reopen it first")
+			return notAllowed(r, "is "+string(r.Status)+": reopen it first")
 		}
 		if err := d.mailRequester(tx, r, m, "question", "Question"); err != nil {
-			return false, err
+			return err
 		}
 		r.Status = StatusAwaitingRequester
 		r.addEvent(d.now(), EventAsked, m.By.String(), m.Text)
-		return true, nil
+		return nil
 	})
 }
 
 // Workaround records and sends a workaround; it meets the workaround clock.
 func (d *Desk) Workaround(ctx context.Context, num uint64, m StaffMessage) error {
-	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+	return d.act(ctx, num, func(tx Tx, r *RFA) error {
 		if err := d.mailRequester(tx, r, m, "workaround", "Workaround"); err != nil {
-			return false, err
+			return err
 		}
 		if r.Status == StatusNew || r.Status == StatusAwaitingRequester {
 			r.Status = StatusOpen
 		}
 		r.addEvent(d.now(), EventWorkaround, m.By.String(), m.Text)
-		return true, nil
+		return nil
 	})
 }
 
 // Clear marks the RFA cleared, tells the requester the resolution and
 // asks them to confirm (or reply "still broken" to reopen it).
 func (d *Desk) Clear(ctx context.Context, num uint64, m StaffMessage) error {
-	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+	return d.act(ctx, num, func(tx Tx, r *RFA) error {
 		if r.Status == StatusCleared || r.Status == StatusClosed {
-			return false, notAllowed(r, "is already "+string(r.Status))
+			return notAllowed(r, "is already "+string(r.Status))
 		}
 		m.Text = strings.TrimSpace(m.Text) + "\n\nPlease reply to confirm that this is resolved. If it is still broken, reply \"still broken\" and we will reopen it."
 		if err := d.mailRequester(tx, r, m, "clearance", "Cleared"); err != nil {
-			return false, err
+			return err
 		}
 		r.Status = StatusCleared
 		r.addEvent(d.now(), EventCleared, m.By.String(), m.Text)
-		return true, nil
+		return nil
 	})
 }
 
 // Reopen puts a cleared or closed RFA back in progress; the clocks'
 // escalation points fire again.
 func (d *Desk) Reopen(ctx context.Context, num uint64, reason string, by Actor) error {
-	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+	return d.act(ctx, num, func(tx Tx, r *RFA) error {
 		if r.Status != StatusCleared && r.Status != StatusClosed {
-			return false, notAllowed(r, "is not cleared or closed")
+			return notAllowed(r, "is not cleared or closed")
 		}
 		r.Status = StatusOpen
 		r.addEvent(d.now(), EventReopened, by.String(), reason)
-		return false, nil
+		return nil
 	})
 }
 

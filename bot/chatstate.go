@@ -27,11 +27,11 @@ func (d *Desk) RFAByChatThread(ctx context.Context, threadID string) (*RFA, erro
 // MarkChatSeen records that the desk has read the RFA's thread up to
 // messageID (a Discord snowflake). It never moves backwards.
 func (d *Desk) MarkChatSeen(ctx context.Context, num uint64, messageID string) error {
-	return d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+	return d.act(ctx, num, func(tx Tx, r *RFA) error {
 		if snowflakeLess(r.Chat.LastSeen, messageID) {
 			r.Chat.LastSeen = messageID
 		}
-		return false, nil
+		return nil
 	})
 }
 
@@ -86,7 +86,6 @@ func (phoneEvent) isEvent() {}
 
 func (d *Desk) logCall(ctx context.Context, c PhoneCall) (*RFA, error) {
 	var r *RFA
-	enqueued := false
 	err := d.store.Update(ctx, func(tx Tx) error {
 		now := d.now()
 		num, err := tx.NextRFANumber()
@@ -113,23 +112,17 @@ func (d *Desk) logCall(ctx context.Context, c PhoneCall) (*RFA, error) {
 		r.Messages = append(r.Messages, Message{At: now, Direction: Inbound, From: c.Caller, Subject: r.Subject, Text: c.Description})
 		if c.Caller.Email != "" {
 			m := &Mail{From: c.Caller, Subject: r.Subject, Received: now}
-			q, err := d.maybeAck(tx, r, m)
-			if err != nil {
+			if err := d.maybeAck(tx, r, m); err != nil {
 				return err
 			}
-			enqueued = q
 		}
 		if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatNewRFA}); err != nil {
 			return err
 		}
-		enqueued = enqueued || d.cfg.Chat
 		return tx.PutRFA(r)
 	})
 	if err != nil {
 		return nil, err
-	}
-	if enqueued {
-		d.notify()
 	}
 	return r, nil
 }

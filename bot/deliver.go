@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -101,7 +102,8 @@ func (l *Deliverer) deliver(ctx context.Context, item OutboxItem) (rcpt Receipt,
 
 // prepareAhead starts preparing item in the background, or returns nil
 // when the transport cannot prepare (chat, or a sender without
-// MailPreparer).
+// MailPreparer) or the item's attachments cannot be read (the item is
+// then sent, and fails, on its own turn).
 func (l *Deliverer) prepareAhead(ctx context.Context, item OutboxItem) *preparing {
 	mt, ok := l.t.(mailTransport)
 	if !ok || item.Mail == nil {
@@ -111,12 +113,31 @@ func (l *Deliverer) prepareAhead(ctx context.Context, item OutboxItem) *preparin
 	if !ok {
 		return nil
 	}
+	full, err := l.desk.withAttachments(ctx, item)
+	if err != nil {
+		return nil
+	}
 	pr := &preparing{item: item, done: make(chan struct{})}
 	go func() {
 		defer close(pr.done)
-		pr.p, pr.err = mp.PrepareMail(ctx, item.Mail)
+		pr.p, pr.err = mp.PrepareMail(ctx, full.Mail)
 	}()
 	return pr
+}
+
+// send reads item's attachment bytes and hands it over. Bytes that are
+// gone from the store make a permanent failure (no retry brings them
+// back); a store that cannot be read, a temporary one.
+func (l *Deliverer) send(ctx context.Context, item OutboxItem) (Receipt, error) {
+	full, err := l.desk.withAttachments(ctx, item)
+	if err != nil {
+		failure := DeliveryTemporary
+		if errors.Is(err, ErrNotFound) {
+			failure = DeliveryPermanent
+		}
+		return Receipt{}, &DeliveryError{Failure: failure, Err: fmt.Errorf("attachments of %s: %w", describeItem(item), err)}
+	}
+	return l.deliver(ctx, full)
 }
 
 // commit hands the prepared item over.
@@ -138,12 +159,84 @@ func (pr *preparing) abort() {
 
 // deliveryRecorder is what the deliverer needs from the desk.
 type deliveryRecorder interface {
-	Outbox(ctx context.Context) ([]OutboxItem, error)
+	dueOutbox(ctx context.Context, kind OutboxKind, by time.Time, limit int) ([]OutboxItem, error)
+	nextOutboxAttempt(ctx context.Context, kind OutboxKind) (time.Time, bool, error)
+	outboxItems(ctx context.Context, ids []uint64) (map[uint64]OutboxItem, error)
+	withAttachments(ctx context.Context, item OutboxItem) (OutboxItem, error)
 	RecordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt, err error) error
 	RecordDeliveries(ctx context.Context, batch []Accepted) error
 }
 
 var _ deliveryRecorder = (*Desk)(nil)
+
+// dueOutbox reads up to limit items of kind due by by (Tx.DueOutbox).
+func (d *Desk) dueOutbox(ctx context.Context, kind OutboxKind, by time.Time, limit int) ([]OutboxItem, error) {
+	var items []OutboxItem
+	err := d.store.View(ctx, func(tx Tx) error {
+		var err error
+		items, err = tx.DueOutbox(kind, by, limit)
+		return err
+	})
+	return items, err
+}
+
+// nextOutboxAttempt reads when the next item of kind is due.
+func (d *Desk) nextOutboxAttempt(ctx context.Context, kind OutboxKind) (at time.Time, ok bool, err error) {
+	err = d.store.View(ctx, func(tx Tx) error {
+		at, ok, err = tx.NextOutboxAttempt(kind)
+		return err
+	})
+	return at, ok, err
+}
+
+// outboxItems reads the items of ids still pending, by id.
+func (d *Desk) outboxItems(ctx context.Context, ids []uint64) (map[uint64]OutboxItem, error) {
+	items := make(map[uint64]OutboxItem, len(ids))
+	err := d.store.View(ctx, func(tx Tx) error {
+		for _, id := range ids {
+			it, err := tx.OutboxItem(id)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			items[id] = *it
+		}
+		return nil
+	})
+	return items, err
+}
+
+// withAttachments returns item with a copy of its mail whose attachments
+// hold their bytes (read through Tx.OutboxAttachment); item itself, as
+// stored, keeps the references. An item without attachments is returned
+// as is.
+func (d *Desk) withAttachments(ctx context.Context, item OutboxItem) (OutboxItem, error) {
+	if item.Mail == nil || !slices.ContainsFunc(item.Mail.Attachments, func(a Attachment) bool { return a.Blob != "" && a.Data == nil }) {
+		return item, nil
+	}
+	mail := *item.Mail
+	mail.Attachments = slices.Clone(item.Mail.Attachments)
+	err := d.store.View(ctx, func(tx Tx) error {
+		for i, a := range mail.Attachments {
+			if a.Blob == "" || a.Data != nil {
+				continue
+			}
+			data, err := tx.OutboxAttachment(a.Blob)
+			if err != nil {
+				return err
+			}
+			mail.Attachments[i].Data = data
+		}
+		return nil
+	})
+	if err != nil {
+		return item, err
+	}
+	item.Mail = &mail
+	return item, nil
+}
 
 // DelivererOptions configure a Deliverer; nil fields get defaults.
 type DelivererOptions struct {
@@ -169,8 +262,12 @@ type DelivererOptions struct {
 }
 
 // Deliverer performs the outbox items of one kind (mail, or chat: each
-// kind has its own deliverer so a chat outage never holds up mail): it
-// sends each due item once, in ID order, one at a time, and makes the
+// kind has its own deliverer so a chat outage never holds up mail). It
+// reads only the items of its kind that are due (Tx.DueOutbox, at most
+// dueBatch a pass) and sleeps until the next one is due (at most Idle),
+// unless the desk kicks it after a commit that enqueued an item of its
+// kind. It sends each due item once, by next attempt then ID, one at a
+// time, and makes the
 // result durable before sending the next: a failure, or a chat
 // delivery, is committed through the desk; a mail accepted by a
 // deliverer with a receipt log gets a receipt there, and the receipts
@@ -198,7 +295,9 @@ type Deliverer struct {
 	replayed bool
 }
 
-// NewDeliverer returns a deliverer for the items of t's kind in desk's outbox.
+// NewDeliverer returns a deliverer for the items of t's kind in desk's
+// outbox, and registers it with desk: every commit that enqueues an item
+// of that kind kicks it.
 func NewDeliverer(desk *Desk, t Transport, opts *DelivererOptions) *Deliverer {
 	var o DelivererOptions
 	if opts != nil {
@@ -225,10 +324,13 @@ func NewDeliverer(desk *Desk, t Transport, opts *DelivererOptions) *Deliverer {
 	if t.Kind() != OutboxMail {
 		o.Receipts = nil
 	}
-	return &Deliverer{desk: desk, t: t, opts: o, kick: make(chan struct{}, 1), accepted: make(map[uint64]Receipt)}
+	l := &Deliverer{desk: desk, t: t, opts: o, kick: make(chan struct{}, 1), accepted: make(map[uint64]Receipt)}
+	desk.kicks.add(t.Kind(), l.Kick)
+	return l
 }
 
-// Kick wakes the deliverer to look at the outbox now. It never blocks.
+// Kick wakes the deliverer to look at the outbox now. It never blocks;
+// kicks that come while one is waiting are one kick.
 func (l *Deliverer) Kick() {
 	select {
 	case l.kick <- struct{}{}:
@@ -290,22 +392,11 @@ func (l *Deliverer) pass(ctx context.Context) (wait time.Duration, err error) {
 	if now.Before(l.pausedUntil) {
 		return l.pausedUntil.Sub(now), nil
 	}
-	items, err := l.desk.Outbox(ctx)
+	due, err := l.desk.dueOutbox(ctx, l.t.Kind(), now, dueBatch)
 	if err != nil {
 		return l.opts.Idle, err
 	}
 	next := l.opts.Idle
-	var due []OutboxItem
-	for _, item := range items {
-		switch {
-		case item.Kind != l.t.Kind():
-			// another deliverer's
-		case item.NextAttempt.After(now):
-			next = min(next, item.NextAttempt.Sub(now))
-		default:
-			due = append(due, item)
-		}
-	}
 	var ahead *preparing
 	defer func() {
 		if ahead != nil {
@@ -324,7 +415,7 @@ func (l *Deliverer) pass(ctx context.Context) (wait time.Duration, err error) {
 			rcpt, sendErr = ahead.commit(work)
 			ahead = nil
 		} else {
-			rcpt, sendErr = l.deliver(work, item)
+			rcpt, sendErr = l.send(work, item)
 		}
 		if sendErr == nil && i+1 < len(due) {
 			ahead = l.prepareAhead(work, due[i+1])
@@ -368,5 +459,22 @@ func (l *Deliverer) pass(ctx context.Context) (wait time.Duration, err error) {
 			return time.Second, nil
 		}
 	}
-	return next, nil
+	if len(due) == dueBatch {
+		return 0, nil // more may be due: the next pass reads them at once
+	}
+	if l.opts.Receipts != nil {
+		// Applied now, so the items just delivered do not count as due.
+		if err := l.flush(work); err != nil {
+			return l.opts.Idle, err
+		}
+	}
+	at, ok, err := l.desk.nextOutboxAttempt(ctx, l.t.Kind())
+	if err != nil || !ok {
+		return l.opts.Idle, err
+	}
+	return min(max(at.Sub(l.opts.Now()), 0), l.opts.Idle), nil
 }
+
+// dueBatch is how many due items a pass reads at most; a full batch
+// makes the next pass start at once.
+const dueBatch = 64

@@ -51,8 +51,10 @@ type DeskOptions struct {
 	Now    func() time.Time // default time.Now
 	Rand   io.Reader        // default crypto/rand.Reader; tokens and ids
 	Logger *slog.Logger     // default slog.Default()
-	// OnOutbox is called (without blocking for long) after a commit that
-	// enqueued outgoing items, to wake the deliverer.
+	// OnOutbox, if set, is called (without blocking for long) after
+	// every commit that enqueued outgoing items, once the deliverers of
+	// those kinds were kicked (the desk kicks them itself: see
+	// NewDeliverer).
 	OnOutbox func()
 }
 
@@ -60,13 +62,15 @@ type DeskOptions struct {
 // RFA state; other goroutines send it typed events through its methods
 // and wait for the committed result. Reads go straight to the store.
 type Desk struct {
-	store  Store
-	cfg    DeskConfig
-	dir    *Directory
-	now    func() time.Time
-	rand   io.Reader
-	log    *slog.Logger
-	notify func()
+	store Store
+	cfg   DeskConfig
+	dir   *Directory
+	now   func() time.Time
+	rand  io.Reader
+	log   *slog.Logger
+	// kicks wakes the deliverers by kind after a commit that enqueued
+	// (outgoing.go).
+	kicks  *deliverers
 	events chan event
 	jeop   *jeopardy // SLA escalation schedule (jeopardy.go)
 	// stopped is closed when Run returns, so that senders never wait
@@ -115,9 +119,6 @@ func NewDesk(st Store, cfg DeskConfig, opts *DeskOptions) *Desk {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.OnOutbox == nil {
-		o.OnOutbox = func() {}
-	}
 	if cfg.RateTiers == nil {
 		cfg.RateTiers = DefaultRateTiers
 	}
@@ -125,15 +126,16 @@ func NewDesk(st Store, cfg DeskConfig, opts *DeskOptions) *Desk {
 		cfg.ResponseTarget = "72 hours"
 	}
 	jeop := newJeopardy(cfg.SLA)
+	kicks := &deliverers{}
 	return &Desk{
 		jeop:    jeop,
-		store:   jeop.observe(st),
+		store:   kicks.watch(jeop.observe(st), o.OnOutbox),
+		kicks:   kicks,
 		cfg:     cfg,
 		dir:     NewDirectory(cfg.Organisations),
 		now:     o.Now,
 		rand:    o.Rand,
 		log:     o.Logger,
-		notify:  o.OnOutbox,
 		events:  make(chan event),
 		stopped: make(chan struct{}),
 	}
@@ -328,7 +330,9 @@ func (d *Desk) DeadLetter(ctx context.Context, id uint64) (*DeadLetter, error) {
 	return dl, err
 }
 
-// Outbox returns the pending outgoing items in ID order.
+// Outbox returns every pending outgoing item in ID order, decoding them
+// all (attachments by reference): for listings, not for delivery, which
+// reads the due index.
 func (d *Desk) Outbox(ctx context.Context) ([]OutboxItem, error) {
 	var items []OutboxItem
 	err := d.store.View(ctx, func(tx Tx) error {
@@ -356,9 +360,7 @@ func (d *Desk) RecordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 
 func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt, sendErr error) error {
 	now := d.now()
-	queued := false
-	err := d.store.Update(ctx, func(tx Tx) error {
-		queued = false
+	return d.store.Update(ctx, func(tx Tx) error {
 		var de *DeliveryError
 		failure := DeliveryTemporary
 		if sendErr != nil && errors.As(sendErr, &de) {
@@ -374,9 +376,7 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 		}
 		switch {
 		case sendErr == nil:
-			q, err := d.applyDelivered(tx, item, rcpt, now)
-			queued = q
-			return err
+			return d.applyDelivered(tx, item, rcpt, now)
 		case failure == DeliveryPermanent:
 			if err := tx.DeleteOutbox(item.ID); err != nil {
 				return err
@@ -385,7 +385,6 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 				if err := d.enqueueChat(tx, item.RFA, &ChatPost{Channel: ChatThread, Text: "⚠️ " + describeItem(item) + " failed for good: " + sendErr.Error()}); err != nil {
 					return err
 				}
-				queued = true
 			}
 			return d.noteOnRFA(tx, item, EventMailFailed, describeItem(item)+" refused for good: "+sendErr.Error())
 		case failure == DeliveryAuth:
@@ -397,10 +396,6 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 			return tx.UpdateOutbox(&item)
 		}
 	})
-	if err == nil && queued {
-		d.notify()
-	}
-	return err
 }
 
 func describeItem(item OutboxItem) string {

@@ -25,7 +25,10 @@ type fixture struct {
 	db    *store.DB
 	desk  *bot.Desk
 	now   time.Time
+	uid   uint32 // the last UID ingest gave out
 	kicks int
+	// changed is poked at every commit of the desk (deliver_test.go).
+	changed *changes
 	// kick, when set, is called after every commit that enqueued mail.
 	kick func()
 }
@@ -43,7 +46,7 @@ func newFixtureWith(t *testing.T, tweak func(*bot.DeskConfig)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &fixture{t: t, db: db, now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	f := &fixture{t: t, db: db, now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC), changed: newChanges()}
 	cfg := bot.DeskConfig{
 		Name:          "Example Service Desk",
 		Address:       bot.Address{Name: "Example Service Desk", Email: "support@example.org"},
@@ -56,7 +59,7 @@ func newFixtureWith(t *testing.T, tweak func(*bot.DeskConfig)) *fixture {
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	f.desk = bot.NewDesk(db, cfg, &bot.DeskOptions{
+	f.desk = bot.NewDesk(&pokingStore{Store: db, changed: f.changed}, cfg, &bot.DeskOptions{
 		Now:    func() time.Time { return f.now },
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
 		OnOutbox: func() {
@@ -87,14 +90,12 @@ func mail(id, from, subject, body string) *bot.Mail {
 	}
 }
 
-var uid uint32
-
 func (f *fixture) ingest(ms ...*bot.Mail) []bot.Outcome {
 	f.t.Helper()
 	batch := make([]bot.Delivered, len(ms))
 	for i, m := range ms {
-		uid++
-		batch[i] = bot.Delivered{UID: uid, Mail: m}
+		f.uid++
+		batch[i] = bot.Delivered{UID: f.uid, Mail: m}
 	}
 	out, err := f.desk.Ingest(context.Background(), "INBOX", 7, batch)
 	if err != nil {

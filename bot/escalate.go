@@ -70,9 +70,9 @@ var errEscalationRepeated = errors.New("bot: escalation repeated within the inte
 // manager has been told already, and a flood of repeats cannot grow the
 // record.
 func (d *Desk) Escalate(ctx context.Context, num uint64, by Actor, via, reason string) error {
-	err := d.act(ctx, num, func(tx Tx, r *RFA) (bool, error) {
+	err := d.act(ctx, num, func(tx Tx, r *RFA) error {
 		if _, repeated := escalatedWithin(r, d.now()); repeated {
-			return false, errEscalationRepeated
+			return errEscalationRepeated
 		}
 		return d.escalateFor(tx, r, by, via, reason)
 	})
@@ -96,11 +96,11 @@ func escalatedWithin(r *RFA, now time.Time) (time.Time, bool) {
 // escalate records a requester's escalation asked for by mail (via is
 // "by email"); a repeat within EscalationInterval is noted as an event
 // but not passed on (the mail itself is recorded anyway).
-func (d *Desk) escalate(tx Tx, r *RFA, by Actor, via string) (bool, error) {
+func (d *Desk) escalate(tx Tx, r *RFA, by Actor, via string) error {
 	now := d.now()
 	if at, repeated := escalatedWithin(r, now); repeated {
 		r.addEvent(now, EventEscalated, by.String(), "escalation repeated "+via+" (already escalated at "+at.Format(time.RFC3339)+"; manager not told again)")
-		return false, nil
+		return nil
 	}
 	return d.escalateFor(tx, r, by, via, "")
 }
@@ -128,7 +128,7 @@ func cleanEscalationReason(reason string) string {
 // escalateFor records the escalation: an event whose Text is the desk's
 // sentence and whose Quote is the requester's reason, the manager's
 // mail, the ops chat post and the requester's confirmation.
-func (d *Desk) escalateFor(tx Tx, r *RFA, by Actor, via, reason string) (bool, error) {
+func (d *Desk) escalateFor(tx Tx, r *RFA, by Actor, via, reason string) error {
 	now := d.now()
 	reason = cleanEscalationReason(reason)
 	owner := d.cfg.ManagerName
@@ -149,12 +149,12 @@ func (d *Desk) escalateFor(tx Tx, r *RFA, by Actor, via, reason string) (bool, e
 			To: d.cfg.Managers, Subject: "[" + r.Ref() + "] Escalated by the requester: " + NeutralizeBidi(r.Subject),
 			Text: text, Auto: true, Purpose: "escalation to manager",
 		}); err != nil {
-			return false, err
+			return err
 		}
 	}
 	chat := "Escalated by the requester " + via + ": " + r.Ref() + " (" + r.Organisation + ") " + r.Subject + "\n" + quoted
 	if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatOps, Text: strings.TrimRight(chat, "\n")}); err != nil {
-		return false, err
+		return err
 	}
 	inReplyTo, refs := conversationHeaders(r)
 	om := &OutgoingMail{
@@ -164,8 +164,6 @@ func (d *Desk) escalateFor(tx Tx, r *RFA, by Actor, via, reason string) (bool, e
 			", who will be in touch.\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n\n" + d.cfg.Name + "\n",
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "escalation confirmation",
 	}
-	if _, err := d.enqueueMail(tx, r.Num, om); err != nil {
-		return false, err
-	}
-	return true, nil
+	_, err := d.enqueueMail(tx, r.Num, om)
+	return err
 }

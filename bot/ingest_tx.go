@@ -12,21 +12,18 @@ import (
 // the cursor commit together or not at all.
 func (d *Desk) ingest(ctx context.Context, mailbox string, uidValidity uint32, batch []Delivered, pre []readMail) ([]Outcome, error) {
 	var outcomes []Outcome
-	enqueued := false
 	err := d.store.Update(ctx, func(tx Tx) error {
 		outcomes = outcomes[:0]
-		enqueued = false
 		var maxUID uint32
 		for i := range batch {
 			m := &batch[i]
 			maxUID = max(maxUID, m.UID)
-			out, q, err := d.recordOne(tx, mailbox, m, pre[i])
+			out, err := d.recordOne(tx, mailbox, m, pre[i])
 			if err != nil {
 				return fmt.Errorf("bot: recording UID %d: %w", m.UID, err)
 			}
 			out.UID = m.UID
 			outcomes = append(outcomes, out)
-			enqueued = enqueued || q
 		}
 		cur, err := tx.Cursor(mailbox)
 		if err != nil {
@@ -46,9 +43,6 @@ func (d *Desk) ingest(ctx context.Context, mailbox string, uidValidity uint32, b
 	})
 	if err != nil {
 		return nil, err
-	}
-	if enqueued {
-		d.notify()
 	}
 	return outcomes, nil
 }

@@ -366,9 +366,7 @@ func (d *Desk) fireDue(ctx context.Context) {
 		j.kick()
 		return
 	}
-	enqueued := false
 	err := d.store.Update(ctx, func(tx Tx) error {
-		enqueued = false
 		for _, num := range nums {
 			r, err := tx.RFA(num)
 			if errors.Is(err, ErrNotFound) {
@@ -377,11 +375,10 @@ func (d *Desk) fireDue(ctx context.Context) {
 			if err != nil {
 				return err
 			}
-			q, n, err := d.firePoints(tx, r, now)
+			n, err := d.firePoints(tx, r, now)
 			if err != nil {
 				return err
 			}
-			enqueued = enqueued || q
 			if n > 0 {
 				if err := tx.PutRFA(r); err != nil {
 					return err
@@ -399,35 +396,29 @@ func (d *Desk) fireDue(ctx context.Context) {
 		}
 	}
 	j.kick()
-	if enqueued {
-		d.notify()
-	}
 }
 
 // firePoints records and acts on every point of r due by now, in order.
-// It reports whether it enqueued outbox items and how many points fired.
-func (d *Desk) firePoints(tx Tx, r *RFA, now time.Time) (bool, int, error) {
+// It reports how many points fired.
+func (d *Desk) firePoints(tx Tx, r *RFA, now time.Time) (int, error) {
 	n := 0
-	enqueued := false
 	for _, pp := range d.jeop.policy.pendingPoints(r) {
 		if pp.at.After(now) {
 			break
 		}
 		n++
 		r.addEvent(now, EventJeopardy, "rfadesk", jeopardyText(pp.clock, pp.point))
-		q, err := d.escalationAction(tx, r, pp, now)
-		if err != nil {
-			return false, 0, err
+		if err := d.escalationAction(tx, r, pp, now); err != nil {
+			return 0, err
 		}
-		enqueued = enqueued || q
 	}
-	return enqueued, n, nil
+	return n, nil
 }
 
 // escalationAction performs pp's action on r: a chat note to the
 // assignee, a mention of the on-duty role, the manager by email and chat,
-// or a breach record plus the manager. It reports whether it enqueued.
-func (d *Desk) escalationAction(tx Tx, r *RFA, pp pendingPoint, now time.Time) (bool, error) {
+// or a breach record plus the manager.
+func (d *Desk) escalationAction(tx Tx, r *RFA, pp pendingPoint, now time.Time) error {
 	what := d.describePoint(r, pp)
 	switch pp.point.Action {
 	case ActionNoteAssignee:
@@ -435,17 +426,17 @@ func (d *Desk) escalationAction(tx Tx, r *RFA, pp pendingPoint, now time.Time) (
 		if to == "" {
 			to = "nobody yet (unassigned)"
 		}
-		return true, d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatThread, Text: "For " + to + ": " + what})
+		return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatThread, Text: "For " + to + ": " + what})
 	case ActionMentionDuty:
-		return true, d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatThread, Mention: d.jeop.policy.OnDutyRole, Text: "On-duty staff: " + what})
+		return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatThread, Mention: d.jeop.policy.OnDutyRole, Text: "On-duty staff: " + what})
 	case ActionManager:
-		return true, d.tellManager(tx, r, "SLA jeopardy", what)
+		return d.tellManager(tx, r, "SLA jeopardy", what)
 	case ActionBreach:
 		r.addEvent(now, EventBreach, "rfadesk", pp.clock)
-		return true, d.tellManager(tx, r, "SLA breached", what)
+		return d.tellManager(tx, r, "SLA breached", what)
 	}
 	d.log.Warn("jeopardy: unknown escalation action; recorded only", "action", pp.point.Action, "rfa", r.Ref())
-	return false, nil
+	return nil
 }
 
 // describePoint says in one sentence which clock of r passed which point.

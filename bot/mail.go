@@ -87,9 +87,15 @@ type Attachment struct {
 	// Data is the decoded content, or nil when Size exceeds the
 	// configured cap (the attachment is then recorded but not stored).
 	// RFA messages never hold it (their bytes live in the store's
-	// attachment bucket); an outgoing mail waiting in the outbox does,
-	// so that a retry after a restart still has the file.
+	// attachment bucket). An outgoing mail is enqueued with it; the
+	// store keeps the bytes apart, once per content, and the stored item
+	// carries Blob instead, which the deliverer resolves (Tx.
+	// OutboxAttachment) before sending, so a retry after a restart still
+	// has the file.
 	Data []byte `json:"data,omitempty"`
+	// Blob names the stored bytes of an outbox item's attachment
+	// ("sha256:" and the hex digest); empty everywhere else.
+	Blob string `json:"blob,omitempty"`
 	// Stored reports whether Data was kept.
 	Stored bool `json:"stored"`
 }

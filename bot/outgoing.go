@@ -1,11 +1,14 @@
 package bot
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // enqueueChat writes a staff-chat item to the outbox when chat is on
@@ -61,4 +64,79 @@ func newToken(rnd io.Reader) (string, error) {
 		return "", fmt.Errorf("bot: token: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// deliverers wakes the deliverers of each outbox kind after a commit
+// that enqueued items of that kind. Deliverers register with NewDeliverer,
+// from any goroutine; kicks come from the desk goroutine.
+type deliverers struct {
+	mu    sync.Mutex
+	kicks map[OutboxKind][]func()
+}
+
+// add registers kick for items of kind.
+func (ds *deliverers) add(kind OutboxKind, kick func()) {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	if ds.kicks == nil {
+		ds.kicks = make(map[OutboxKind][]func())
+	}
+	ds.kicks[kind] = append(ds.kicks[kind], kick)
+}
+
+// kick wakes the deliverers of every kind in kinds.
+func (ds *deliverers) kick(kinds []OutboxKind) {
+	ds.mu.Lock()
+	var fns []func()
+	for _, k := range kinds {
+		fns = append(fns, ds.kicks[k]...)
+	}
+	ds.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// watch wraps st so that every Update records which kinds of items it
+// enqueued and, once it has committed, kicks their deliverers and then
+// calls after (if not nil). Nothing that enqueues has to say so: the
+// transaction knows. View passes through.
+func (ds *deliverers) watch(st Store, after func()) Store {
+	return &enqueueWatch{Store: st, ds: ds, after: after}
+}
+
+type enqueueWatch struct {
+	Store
+	ds    *deliverers
+	after func()
+}
+
+func (s *enqueueWatch) Update(ctx context.Context, fn func(Tx) error) error {
+	var kinds []OutboxKind
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		kinds = kinds[:0]
+		return fn(enqueueTx{Tx: tx, kinds: &kinds})
+	})
+	if err != nil || len(kinds) == 0 {
+		return err
+	}
+	s.ds.kick(kinds)
+	if s.after != nil {
+		s.after()
+	}
+	return nil
+}
+
+// enqueueTx records the kind of every item enqueued through it.
+type enqueueTx struct {
+	Tx
+	kinds *[]OutboxKind
+}
+
+func (t enqueueTx) Enqueue(item *OutboxItem) (uint64, error) {
+	id, err := t.Tx.Enqueue(item)
+	if err == nil && !slices.Contains(*t.kinds, item.Kind) {
+		*t.kinds = append(*t.kinds, item.Kind)
+	}
+	return id, err
 }

@@ -70,9 +70,7 @@ func (d *Desk) RecordDeliveries(ctx context.Context, batch []Accepted) error {
 
 // recordDeliveries runs RecordDeliveries on the desk goroutine.
 func (d *Desk) recordDeliveries(ctx context.Context, batch []Accepted) error {
-	queued := false
-	err := d.store.Update(ctx, func(tx Tx) error {
-		queued = false
+	return d.store.Update(ctx, func(tx Tx) error {
 		for _, a := range batch {
 			// UpdateOutbox refuses an item that is gone (ErrNotFound):
 			// that is how an item recorded already is recognised.
@@ -82,43 +80,35 @@ func (d *Desk) recordDeliveries(ctx context.Context, batch []Accepted) error {
 			} else if err != nil {
 				return err
 			}
-			q, err := d.applyDelivered(tx, item, a.Receipt, a.At)
-			if err != nil {
+			if err := d.applyDelivered(tx, item, a.Receipt, a.At); err != nil {
 				return err
 			}
-			queued = queued || q
 		}
 		return nil
 	})
-	if err == nil && queued {
-		d.notify()
-	}
-	return err
 }
 
 // applyDelivered records within tx that item was delivered at at: what
-// RecordDelivery does for a nil error. It reports whether it queued an
-// outbox item.
-func (d *Desk) applyDelivered(tx Tx, item OutboxItem, rcpt Receipt, at time.Time) (queued bool, err error) {
+// RecordDelivery does for a nil error.
+func (d *Desk) applyDelivered(tx Tx, item OutboxItem, rcpt Receipt, at time.Time) error {
 	if at.IsZero() {
 		at = d.now()
 	}
 	if err := tx.DeleteOutbox(item.ID); err != nil {
-		return false, err
+		return err
 	}
 	if item.Kind == OutboxChat {
-		return false, d.recordChatReceipt(tx, item, rcpt)
+		return d.recordChatReceipt(tx, item, rcpt)
 	}
 	if item.Mail == nil {
-		return false, nil
+		return nil
 	}
 	if o := item.Mail.Origin; o != nil && d.cfg.Chat {
 		if err := d.enqueueChat(tx, item.RFA, &ChatPost{Channel: ChatReact, Emoji: "✅", Origin: o}); err != nil {
-			return false, err
+			return err
 		}
-		queued = true
 	}
-	return queued, updateItemRFA(tx, item, func(r *RFA) error {
+	return updateItemRFA(tx, item, func(r *RFA) error {
 		kind := EventMailSent
 		if !slices.ContainsFunc(item.Mail.To, func(a Address) bool { return strings.EqualFold(a.Email, r.Requester.Email) }) {
 			kind = EventStaffMailSent // to managers or staff: never shown to the requester
@@ -182,13 +172,13 @@ func (l *Deliverer) replay(ctx context.Context) error {
 	if err != nil || len(recs) == 0 {
 		return err
 	}
-	items, err := l.desk.Outbox(ctx)
+	ids := make([]uint64, len(recs))
+	for i, rc := range recs {
+		ids[i] = rc.Item
+	}
+	byID, err := l.desk.outboxItems(ctx, ids)
 	if err != nil {
 		return err
-	}
-	byID := make(map[uint64]OutboxItem, len(items))
-	for _, it := range items {
-		byID[it.ID] = it
 	}
 	queued := make(map[uint64]bool, len(recs))
 	for _, rc := range recs {

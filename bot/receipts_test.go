@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -55,6 +56,7 @@ type receiptRig struct {
 	smtp     *demo.SMTPCapture
 	kick     func()
 	health   healthLog
+	changed  *changes
 }
 
 func newReceiptRig(t *testing.T, capOpts *demo.SMTPCaptureOptions) *receiptRig {
@@ -70,8 +72,9 @@ func newReceiptRig(t *testing.T, capOpts *demo.SMTPCaptureOptions) *receiptRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rc.Close() })
-	g := &receiptRig{st: &countingStore{Store: db}, receipts: rc, kick: func() {}}
-	g.desk = bot.NewDesk(g.st, bot.DeskConfig{Name: "Desk", Address: bot.Address{Email: "support@example.org"}, BaseURL: "https://x.example", Organisations: testOrgs},
+	g := &receiptRig{st: &countingStore{Store: db}, receipts: rc, kick: func() {}, changed: newChanges()}
+	g.health.changed = g.changed
+	g.desk = bot.NewDesk(&pokingStore{Store: g.st, changed: g.changed}, bot.DeskConfig{Name: "Desk", Address: bot.Address{Email: "support@example.org"}, BaseURL: "https://x.example", Organisations: testOrgs},
 		&bot.DeskOptions{OnOutbox: func() { g.kick() }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -85,13 +88,35 @@ func newReceiptRig(t *testing.T, capOpts *demo.SMTPCaptureOptions) *receiptRig {
 	return g
 }
 
+// pokingLog is a receipt log that pokes changed when it is truncated.
+type pokingLog struct {
+	bot.ReceiptLog
+	changed *changes
+}
+
+func (l *pokingLog) Truncate() error {
+	err := l.ReceiptLog.Truncate()
+	l.changed.poke()
+	return err
+}
+
+// waitSettled waits until the outbox and the receipt log are empty.
+func (g *receiptRig) waitSettled(t *testing.T) {
+	t.Helper()
+	g.changed.waitFor(t, "the outbox and the receipt log to empty", func() bool {
+		items, _ := g.desk.Outbox(context.Background())
+		all, _ := g.receipts.All()
+		return len(items) == 0 && len(all) == 0
+	})
+}
+
 func (g *receiptRig) start(t *testing.T, log bot.ReceiptLog) {
 	t.Helper()
 	sender, err := mailbox.NewSender(mailbox.SMTPConfig{Address: g.smtp.Addr(), Security: "none"}, mailbox.SenderOptions{From: bot.Address{Email: "support@example.org"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := bot.NewDeliverer(g.desk, bot.MailTransport(sender), &bot.DelivererOptions{Receipts: log, Health: g.health.report})
+	l := bot.NewDeliverer(g.desk, bot.MailTransport(sender), &bot.DelivererOptions{Receipts: &pokingLog{log, g.changed}, Health: g.health.report})
 	g.kick = l.Kick
 	runDeliverer(t, l)
 	l.Kick()
@@ -117,10 +142,7 @@ func (g *receiptRig) ingest(t *testing.T, from, n int) {
 func (g *receiptRig) checkDelivered(t *testing.T, n int) {
 	t.Helper()
 	ctx := context.Background()
-	waitFor(t, "the outbox to empty", func() bool {
-		items, _ := g.desk.Outbox(ctx)
-		return len(items) == 0
-	})
+	g.waitSettled(t)
 	perRcpt := map[string]int{}
 	for _, m := range g.smtp.Messages() {
 		perRcpt[m.To[0]]++
@@ -186,10 +208,7 @@ func TestReceiptsLeftByACrashAreAppliedBeforeSending(t *testing.T) {
 	if _, err := g.smtp.Wait(t.Context(), 1); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the outbox to empty", func() bool {
-		items, _ := g.desk.Outbox(context.Background())
-		return len(items) == 0
-	})
+	g.waitSettled(t)
 	msgs := g.smtp.Messages()
 	if len(msgs) != 1 || msgs[0].To[0] != "r3@oakprimary.sch.uk" {
 		t.Fatalf("sent %d mails (%v), want only the third item's", len(msgs), msgs)
@@ -269,4 +288,40 @@ func TestReceiptLogRefusingFallsBackToRecordingEachDelivery(t *testing.T) {
 	log.refuse.Store(true)
 	g.start(t, log)
 	g.checkDelivered(t, n)
+}
+
+// TestReceiptLeftByACrashKeepsTheRefusal: a mail accepted for some
+// recipients and refused for good for another, whose receipt was still
+// in the log at a crash, still gets "refused for good" on its RFA when
+// the receipt is replayed.
+func TestReceiptLeftByACrashKeepsTheRefusal(t *testing.T) {
+	g := newReceiptRig(t, nil)
+	g.ingest(t, 1, 1)
+	items, err := g.desk.Outbox(context.Background())
+	if err != nil || len(items) != 1 {
+		t.Fatalf("outbox = %d items, %v", len(items), err)
+	}
+	at := time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+	rc := bot.DeliveryReceipt{Item: items[0].ID, At: at, Receipt: bot.Receipt{Refused: []string{"gone@oakprimary.sch.uk"}, RefusedWhy: "550 5.1.1 no such user"}}
+	if err := g.receipts.Append(rc); err != nil {
+		t.Fatal(err)
+	}
+	g.start(t, g.receipts)
+	g.waitSettled(t)
+	if n := len(g.smtp.Messages()); n != 0 {
+		t.Errorf("the replayed mail was sent again (%d)", n)
+	}
+	r, err := g.desk.RFA(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused bool
+	for _, e := range r.Events {
+		if e.Kind == bot.EventMailFailed && strings.Contains(e.Text, "refused for good for gone@oakprimary.sch.uk") && strings.Contains(e.Text, "550 5.1.1") {
+			refused = true
+		}
+	}
+	if !refused {
+		t.Errorf("the replayed receipt lost the refusal; events: %+v", r.Events)
+	}
 }

@@ -18,25 +18,24 @@ const (
 	ActionIgnored    = "ignored"
 )
 
-// recordOne decides and records one message. It reports whether it
-// enqueued outgoing items.
-func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Outcome, bool, error) {
+// recordOne decides and records one message.
+func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Outcome, error) {
 	key := m.DedupeKey
 	if m.Mail != nil && m.Mail.DedupeKey != "" {
 		key = m.Mail.DedupeKey
 	}
 	if key == "" {
-		return Outcome{}, false, errors.New("message has no dedupe key")
+		return Outcome{}, errors.New("message has no dedupe key")
 	}
 	num, seen, err := tx.Dedupe(key)
 	if err != nil {
-		return Outcome{}, false, err
+		return Outcome{}, err
 	}
 	reusedOn := uint64(0)
 	if seen && num != 0 && m.Mail != nil && strings.HasPrefix(key, "mid:") {
 		other, err := d.differentMailSameID(tx, num, m.Mail)
 		if err != nil {
-			return Outcome{}, false, err
+			return Outcome{}, err
 		}
 		if other {
 			// A different mail reusing a Message-ID (a broken mailer, or
@@ -47,7 +46,7 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 			key = reusedKey(key, m.Mail)
 			m.Mail.DedupeKey, m.Mail.MessageID = key, ""
 			if num, seen, err = tx.Dedupe(key); err != nil {
-				return Outcome{}, false, err
+				return Outcome{}, err
 			}
 		}
 	}
@@ -56,11 +55,11 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 		if m.Mail == nil {
 			disp = ToFailed
 		}
-		return Outcome{RFA: num, Action: ActionDuplicate, Disposition: disp}, false, nil
+		return Outcome{RFA: num, Action: ActionDuplicate, Disposition: disp}, nil
 	}
 	if m.Mail == nil {
-		q, err := d.deadLetter(tx, mailbox, m, key)
-		return Outcome{Action: ActionDeadLetter, Disposition: ToFailed}, q, err
+		err := d.deadLetter(tx, mailbox, m, key)
+		return Outcome{Action: ActionDeadLetter, Disposition: ToFailed}, err
 	}
 	mail := m.Mail
 	now := d.now()
@@ -72,38 +71,37 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 	case mail.Auto == AutoBounce:
 		num, err := d.recordBounce(tx, mail)
 		if err != nil {
-			return Outcome{}, false, err
+			return Outcome{}, err
 		}
 		action := ActionBounce
 		if num == 0 {
 			action = ActionIgnored
 		}
-		return Outcome{RFA: num, Action: action}, false, tx.PutDedupe(key, num)
+		return Outcome{RFA: num, Action: action}, tx.PutDedupe(key, num)
 	case mail.LoopHeader || isDeskAddress(mail.From.Email, d.cfg.Address.Email):
 		d.log.Info("ignoring our own mail come back", "message_id", mail.MessageID)
-		return Outcome{Action: ActionIgnored}, false, tx.PutDedupe(key, 0)
+		return Outcome{Action: ActionIgnored}, tx.PutDedupe(key, 0)
 	}
 
 	target, named, err := d.thread(tx, mail)
 	if err != nil {
-		return Outcome{}, false, err
+		return Outcome{}, err
 	}
 	if target != nil && target.IsParticipant(mail.From.Email) && threadingAllowed(mail) {
-		q, err := d.appendMail(tx, target, mail)
-		if err != nil {
-			return Outcome{}, false, err
+		if err := d.appendMail(tx, target, mail); err != nil {
+			return Outcome{}, err
 		}
-		return Outcome{RFA: target.Num, Action: ActionAppended}, q, tx.PutDedupe(key, target.Num)
+		return Outcome{RFA: target.Num, Action: ActionAppended}, tx.PutDedupe(key, target.Num)
 	}
 	if target == nil && mail.Auto == AutoReplied {
 		// An automatic reply that belongs to no RFA: nothing to record it on.
-		return Outcome{Action: ActionIgnored}, false, tx.PutDedupe(key, 0)
+		return Outcome{Action: ActionIgnored}, tx.PutDedupe(key, 0)
 	}
-	if num, q, err := d.recordOverSenderLimit(tx, mail); err != nil || num != 0 {
+	if num, err := d.recordOverSenderLimit(tx, mail); err != nil || num != 0 {
 		if err != nil {
-			return Outcome{}, false, err
+			return Outcome{}, err
 		}
-		return Outcome{RFA: num, Action: ActionAppended}, q, tx.PutDedupe(key, num)
+		return Outcome{RFA: num, Action: ActionAppended}, tx.PutDedupe(key, num)
 	}
 	flag := ""
 	switch {
@@ -116,14 +114,14 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 	case reusedOn != 0:
 		flag = fmt.Sprintf("reuses the Message-ID of a different mail on %s", FormatRef(reusedOn))
 	}
-	r, q, err := d.createRFA(tx, mail, flag, pre)
+	r, err := d.createRFA(tx, mail, flag, pre)
 	if err != nil {
-		return Outcome{}, false, err
+		return Outcome{}, err
 	}
 	if err := d.countSenderRFA(tx, mail, r.Num); err != nil {
-		return Outcome{}, false, err
+		return Outcome{}, err
 	}
-	return Outcome{RFA: r.Num, Action: ActionCreated}, q, tx.PutDedupe(key, r.Num)
+	return Outcome{RFA: r.Num, Action: ActionCreated}, tx.PutDedupe(key, r.Num)
 }
 
 var refTag = regexp.MustCompile(`(?i)\[\s*RFA-(\d+)\s*\]`)
@@ -168,14 +166,14 @@ func (d *Desk) thread(tx Tx, m *Mail) (*RFA, string, error) {
 }
 
 // createRFA records a new RFA from m and queues its acknowledgement.
-func (d *Desk) createRFA(tx Tx, m *Mail, flag string, pre readMail) (*RFA, bool, error) {
+func (d *Desk) createRFA(tx Tx, m *Mail, flag string, pre readMail) (*RFA, error) {
 	num, err := tx.NextRFANumber()
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	token, err := newToken(d.rand)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	now := d.now()
 	r := &RFA{
@@ -202,35 +200,33 @@ func (d *Desk) createRFA(tx Tx, m *Mail, flag string, pre readMail) (*RFA, bool,
 		r.addEvent(now, EventFlagged, "rfadesk", flag)
 	}
 	if err := d.addMessage(tx, r, m); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	q, err := d.maybeAck(tx, r, m)
-	if err != nil {
-		return nil, false, err
+	if err := d.maybeAck(tx, r, m); err != nil {
+		return nil, err
 	}
 	if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatNewRFA}); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return r, q || d.cfg.Chat, tx.PutRFA(r)
+	return r, tx.PutRFA(r)
 }
 
 // appendMail adds a reply from a participant to its RFA.
-func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) (bool, error) {
+func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) error {
 	if m.Auto == AutoReplied {
 		r.addEvent(m.Received, EventAutoReply, m.From.Email, "automatic reply received: "+truncate(m.Subject, 120))
 		if err := d.addMessage(tx, r, m); err != nil {
-			return false, err
+			return err
 		}
-		return false, tx.PutRFA(r)
+		return tx.PutRFA(r)
 	}
 	if err := d.addMessage(tx, r, m); err != nil {
-		return false, err
+		return err
 	}
 	r.addEvent(m.Received, EventMessage, m.From.Email, "reply received: "+truncate(m.Subject, 120))
 	if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatThread, Text: inboundChatText(m, d.RecordURL(r))}); err != nil {
-		return false, err
+		return err
 	}
-	enqueued := d.cfg.Chat
 	switch {
 	case r.Status == StatusAwaitingRequester:
 		r.Status = StatusOpen
@@ -240,11 +236,9 @@ func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) (bool, error) {
 		r.addEvent(m.Received, EventReopened, m.From.Email, "the requester says it is still broken")
 	}
 	if asksToEscalate(m.Subject, m.Reply, r.Subject) {
-		q, err := d.escalate(tx, r, Actor{Name: m.From.Name, ID: m.From.Email}, "by email")
-		if err != nil {
-			return false, err
+		if err := d.escalate(tx, r, Actor{Name: m.From.Name, ID: m.From.Email}, "by email"); err != nil {
+			return err
 		}
-		enqueued = q
 	}
 	filled := r.Report.Merge(capReport(ParseReport("", cutText(m.Reply, d.cfg.Limits.maxMessageText()))))
 	if len(filled) == 0 {
@@ -257,7 +251,7 @@ func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) (bool, error) {
 		}
 		r.addEvent(m.Received, EventFieldsFilled, m.From.Email, "filled in: "+strings.Join(labels, ", "))
 	}
-	return enqueued, tx.PutRFA(r)
+	return tx.PutRFA(r)
 }
 
 // addMessage appends m to r's conversation, stores its attachments and
@@ -346,7 +340,7 @@ func (d *Desk) recordBounce(tx Tx, m *Mail) (uint64, error) {
 
 // deadLetter records an unparsable message and tells staff
 // (alertDeadLetter: at most one alert per interval).
-func (d *Desk) deadLetter(tx Tx, mailbox string, m *Delivered, key string) (bool, error) {
+func (d *Desk) deadLetter(tx Tx, mailbox string, m *Delivered, key string) error {
 	dl := &DeadLetter{At: d.now(), Mailbox: mailbox, UID: m.UID, Key: key, Raw: m.Raw}
 	if m.ParseErr != nil {
 		dl.Reason = m.ParseErr.Error()
@@ -357,10 +351,10 @@ func (d *Desk) deadLetter(tx Tx, mailbox string, m *Delivered, key string) (bool
 		dl.From, dl.Subject = u.from, u.subject
 	}
 	if err := tx.PutDeadLetter(dl); err != nil {
-		return false, err
+		return err
 	}
 	if err := tx.PutDedupe(key, 0); err != nil {
-		return false, err
+		return err
 	}
 	from, subject, reason := truncate(dl.From, 200), truncate(dl.Subject, 200), truncate(dl.Reason, 300)
 	text := fmt.Sprintf("A message in %s could not be turned into an RFA and was moved to the failed folder.\n\nDead letter: %d\nFrom: %s\nSubject: %s\nReason: %s\n\nThe original is kept in the failed folder (and in the store when it could not be parsed).\n",

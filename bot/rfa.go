@@ -208,12 +208,12 @@ type Message struct {
 	// for an empty text or a message not yet stored. A message with
 	// TextLen > 0 and an empty Text was loaded without its text: see
 	// TextOmitted.
-	TextLen     int          `json:"text_len,omitempty"`
+	TextLen int `json:"text_len,omitempty"`
 	// FullSize, when not 0, says the message was cut: Text to the desk's
 	// max_message_text, or Subject to MessageSubjectLimit. The whole
 	// message (its subject, a blank line, its text) is kept as the
 	// message's last attachment, named FullTextName, of FullSize bytes.
-	FullSize int `json:"full_size,omitempty"`
+	FullSize    int          `json:"full_size,omitempty"`
 	MessageID   string       `json:"message_id,omitempty"`
 	Auto        AutoKind     `json:"auto,omitempty"`
 	Attachments []Attachment `json:"attachments,omitempty"`

@@ -179,28 +179,26 @@ func (d *Desk) tellStaff(tx Tx, subject, text, purpose string, due time.Time) ([
 
 // takeUnknownAck reports whether an acknowledgement may go to a sender
 // outside the configured organisations, counting it if so. Over the
-// desk-wide limit it tells staff, once per window, and reports whether it
-// queued that alert.
-func (d *Desk) takeUnknownAck(tx Tx) (ok, told bool, err error) {
+// desk-wide limit it tells staff, once per window.
+func (d *Desk) takeUnknownAck(tx Tx) (bool, error) {
 	lim, now := d.cfg.Limits.unknownAcks(), d.now()
 	st, err := tx.RateState(RateKeyUnknownAcks)
 	if err != nil {
-		return false, false, err
+		return false, err
 	}
 	if st.count(lim.Window, now) < lim.Max {
 		st.record(lim.Window, now)
-		return true, false, tx.PutRateState(RateKeyUnknownAcks, st)
+		return true, tx.PutRateState(RateKeyUnknownAcks, st)
 	}
 	if !st.Told.IsZero() && now.Sub(st.Told) < lim.Window {
-		return false, false, nil
+		return false, nil
 	}
 	text := fmt.Sprintf("More than %d acknowledgements within %s would have gone to senders outside the configured organisations. New RFAs from such senders are still logged, but get no acknowledgement until the rate falls. This is what a flood of mail with forged senders looks like: check the new RFAs.\n", lim.Max, spell(lim.Window))
-	ids, err := d.tellStaff(tx, "rfadesk: acknowledgements to unknown senders paused", text, "staff alert", now)
-	if err != nil {
-		return false, false, err
+	if _, err := d.tellStaff(tx, "rfadesk: acknowledgements to unknown senders paused", text, "staff alert", now); err != nil {
+		return false, err
 	}
 	st.Told = now
-	return false, len(ids) > 0, tx.PutRateState(RateKeyUnknownAcks, st)
+	return false, tx.PutRateState(RateKeyUnknownAcks, st)
 }
 
 // recordOverSenderLimit records m on its sender's most recent RFA when
@@ -213,49 +211,47 @@ func (d *Desk) takeUnknownAck(tx Tx) (ok, told bool, err error) {
 // are told once per window. A mail whose author is ambiguous, or that
 // failed sender authentication, is never recorded this way: only its
 // From would tie it to the RFA.
-func (d *Desk) recordOverSenderLimit(tx Tx, m *Mail) (uint64, bool, error) {
+func (d *Desk) recordOverSenderLimit(tx Tx, m *Mail) (uint64, error) {
 	sender := canonicalMailbox(m.From.Email)
 	if sender == "" || m.AuthorAmbiguous != "" || !threadingAllowed(m) {
-		return 0, false, nil
+		return 0, nil
 	}
 	lim := d.cfg.Limits.senderRFAs()
 	key := RateKeySender(sender)
 	st, err := tx.RateState(key)
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	if st.RFA == 0 || st.count(lim.Window, m.Received) < lim.Max {
-		return 0, false, nil
+		return 0, nil
 	}
 	r, err := tx.RFA(st.RFA)
 	if errors.Is(err, ErrNotFound) {
-		return 0, false, nil
+		return 0, nil
 	}
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	if r.Status == StatusClosed {
-		return 0, false, nil
+		return 0, nil
 	}
 	if err := d.addMessage(tx, r, m); err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	r.addEvent(m.Received, EventMessage, m.From.Email, fmt.Sprintf("new mail recorded here, not as a new RFA: the sender opened %d RFAs within %s: %s",
 		lim.Max, spell(lim.Window), truncate(m.Subject, 120)))
-	told := false
 	if now := d.now(); st.Told.IsZero() || now.Sub(st.Told) >= lim.Window {
 		text := fmt.Sprintf("%s opened %d RFAs within %s. Further new mail from this sender is recorded as messages on %s (no new RFAs, cards or acknowledgements) until the rate falls.\n",
 			sender, lim.Max, spell(lim.Window), r.Ref())
-		ids, err := d.tellStaff(tx, "rfadesk: "+r.Ref()+": one sender is opening many RFAs", text, "staff alert", now)
-		if err != nil {
-			return 0, false, err
+		if _, err := d.tellStaff(tx, "rfadesk: "+r.Ref()+": one sender is opening many RFAs", text, "staff alert", now); err != nil {
+			return 0, err
 		}
-		st.Told, told = now, len(ids) > 0
+		st.Told = now
 		if err := tx.PutRateState(key, st); err != nil {
-			return 0, false, err
+			return 0, err
 		}
 	}
-	return r.Num, told, tx.PutRFA(r)
+	return r.Num, tx.PutRFA(r)
 }
 
 // countSenderRFA records that m's sender (its canonical mailbox) opened
@@ -283,31 +279,31 @@ const maxAlertLines = 100
 // alert went out within the alert interval (text), otherwise by adding
 // line to the one batched alert that goes out when the interval ends. So
 // a flood of bad mail makes at most one alert per interval, which lists
-// the rest. It reports whether it queued anything.
-func (d *Desk) alertDeadLetter(tx Tx, text, line string) (bool, error) {
+// the rest.
+func (d *Desk) alertDeadLetter(tx Tx, text, line string) error {
 	if !d.cfg.Chat && len(d.cfg.AlertTo) == 0 {
-		return false, nil
+		return nil
 	}
 	now, interval := d.now(), d.cfg.Limits.alertInterval()
 	st, err := tx.RateState(RateKeyDeadLetterAlert)
 	if err != nil {
-		return false, err
+		return err
 	}
 	if st.Told.IsZero() || now.Sub(st.Told) >= interval {
 		text += fmt.Sprintf("\nMore dead letters within %s are listed together in one alert.\n", spell(interval))
 		if _, err := d.tellStaff(tx, "rfadesk: a message could not be processed", text, "dead-letter alert", now); err != nil {
-			return false, err
+			return err
 		}
-		return true, tx.PutRateState(RateKeyDeadLetterAlert, RateState{Told: now})
+		return tx.PutRateState(RateKeyDeadLetterAlert, RateState{Told: now})
 	}
 	if st.Told.After(now) && len(st.Items) > 0 {
 		found, err := d.addToAlert(tx, st.Items, line, st.Listed)
 		if err != nil {
-			return false, err
+			return err
 		}
 		if found {
 			st.Listed++
-			return false, tx.PutRateState(RateKeyDeadLetterAlert, st)
+			return tx.PutRateState(RateKeyDeadLetterAlert, st)
 		}
 	}
 	due := st.Told.Add(interval)
@@ -317,9 +313,9 @@ func (d *Desk) alertDeadLetter(tx Tx, text, line string) (bool, error) {
 	head := "More messages could not be turned into RFAs and were moved to the failed folder:\n\n"
 	ids, err := d.tellStaff(tx, "rfadesk: more messages could not be processed", head+line+"\n", "dead-letter alert", due)
 	if err != nil {
-		return false, err
+		return err
 	}
-	return true, tx.PutRateState(RateKeyDeadLetterAlert, RateState{Told: due, Items: ids, Listed: 1})
+	return tx.PutRateState(RateKeyDeadLetterAlert, RateState{Told: due, Items: ids, Listed: 1})
 }
 
 // addToAlert appends line to the waiting outbox items ids (a batched
@@ -332,14 +328,16 @@ func (d *Desk) addToAlert(tx Tx, ids []uint64, line string, listed int) (bool, e
 	case listed == maxAlertLines:
 		line = "… and more: see the dead letters on the admin page."
 	}
-	items, err := tx.Outbox()
-	if err != nil {
-		return false, err
-	}
 	found := false
-	for i := range items {
-		it := &items[i]
-		if !containsID(ids, it.ID) || it.Attempts > 0 {
+	for _, id := range ids {
+		it, err := tx.OutboxItem(id)
+		if errors.Is(err, ErrNotFound) {
+			continue // sent already
+		}
+		if err != nil {
+			return false, err
+		}
+		if it.Attempts > 0 {
 			continue
 		}
 		switch {

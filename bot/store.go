@@ -83,15 +83,38 @@ type Tx interface {
 	PutChatThread(id string, num uint64) error
 
 	// Enqueue records an outgoing item; the store assigns item.ID
-	// (increasing) and returns it. The item is delivered after commit.
+	// (increasing) and returns it, and changes nothing else in item. The
+	// item is delivered after commit. Attachment bytes (Data) are stored
+	// apart, once per content: the item read back carries a Blob
+	// reference instead (see OutboxAttachment).
 	Enqueue(item *OutboxItem) (uint64, error)
-	// Outbox returns every pending item in ID order.
+	// OutboxItem loads one pending item; ErrNotFound once it has left
+	// the outbox.
+	OutboxItem(id uint64) (*OutboxItem, error)
+	// DueOutbox returns up to limit (> 0) pending items of kind whose
+	// NextAttempt is at or before by, ordered by NextAttempt then ID.
+	// It reads an index: its cost grows with the items returned, not
+	// with the outbox.
+	DueOutbox(kind OutboxKind, by time.Time, limit int) ([]OutboxItem, error)
+	// NextOutboxAttempt returns the earliest NextAttempt of the pending
+	// items of kind (to the nanosecond, in UTC; the Unix epoch for an
+	// item due at once), and false when there are none.
+	NextOutboxAttempt(kind OutboxKind) (at time.Time, ok bool, err error)
+	// OutboxAttachment returns the bytes an outbox attachment's Blob
+	// names, while an item referencing them is pending; ErrNotFound
+	// after.
+	OutboxAttachment(ref string) ([]byte, error)
+	// Outbox returns every pending item in ID order, decoding them all:
+	// for listings, not for delivery.
 	Outbox() ([]OutboxItem, error)
-	// UpdateOutbox replaces a pending item (attempt count, next try). It
-	// fails with an error wrapping ErrNotFound when the item has left the
+	// UpdateOutbox replaces a pending item (attempt count, next try),
+	// keeping the due index and attachment references in step. It fails
+	// with an error wrapping ErrNotFound when the item has left the
 	// outbox (delivered or given up), and then writes nothing.
 	UpdateOutbox(item *OutboxItem) error
-	// DeleteOutbox removes a delivered or finally failed item.
+	// DeleteOutbox removes a delivered or finally failed item, and its
+	// attachment bytes unless another pending item references them.
+	// Deleting an item that is gone is not an error.
 	DeleteOutbox(id uint64) error
 
 	// Cursor returns the intake position for a mailbox (zero if none).

@@ -72,10 +72,13 @@ func (r *Receipts) Path() string { return r.path }
 
 // receiptRecord is the JSON payload of one record.
 type receiptRecord struct {
-	Item         uint64    `json:"item"`
-	ChatPostID   string    `json:"chat_post_id,omitempty"`
-	ChatThreadID string    `json:"chat_thread_id,omitempty"`
-	At           time.Time `json:"at"`
+	Item         uint64 `json:"item"`
+	ChatPostID   string `json:"chat_post_id,omitempty"`
+	ChatThreadID string `json:"chat_thread_id,omitempty"`
+	// Refused and RefusedWhy: recipients the server refused for good.
+	Refused    []string  `json:"refused,omitempty"`
+	RefusedWhy string    `json:"refused_why,omitempty"`
+	At         time.Time `json:"at"`
 }
 
 // receiptHeader is the length and CRC-32C that precede each payload.
@@ -93,7 +96,8 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // is idempotent) and the log stays usable.
 func (r *Receipts) Append(rc bot.DeliveryReceipt) error {
 	payload, err := json.Marshal(receiptRecord{
-		Item: rc.Item, ChatPostID: rc.Receipt.ChatPostID, ChatThreadID: rc.Receipt.ChatThreadID, At: rc.At,
+		Item: rc.Item, ChatPostID: rc.Receipt.ChatPostID, ChatThreadID: rc.Receipt.ChatThreadID,
+		Refused: rc.Receipt.Refused, RefusedWhy: rc.Receipt.RefusedWhy, At: rc.At,
 	})
 	if err != nil {
 		return fmt.Errorf("store: encode receipt: %w", err)
@@ -164,7 +168,10 @@ func (r *Receipts) read(limit int64) ([]bot.DeliveryReceipt, int64, error) {
 		}
 		all = append(all, bot.DeliveryReceipt{
 			Item: rec.Item, At: rec.At,
-			Receipt: bot.Receipt{ChatPostID: rec.ChatPostID, ChatThreadID: rec.ChatThreadID},
+			Receipt: bot.Receipt{
+				ChatPostID: rec.ChatPostID, ChatThreadID: rec.ChatThreadID,
+				Refused: rec.Refused, RefusedWhy: rec.RefusedWhy,
+			},
 		})
 		off += receiptHeader + n
 	}

@@ -155,3 +155,41 @@ func TestReceiptsPathIsBesideTheDatabase(t *testing.T) {
 		t.Errorf("ReceiptsPath = %q", got)
 	}
 }
+
+// TestReceiptsRoundTripEveryField appends a receipt with every field of
+// bot.Receipt set and reads it back after a reopen (as a replay after a
+// crash does): a field the log drops would lose, say, that a recipient
+// refused the mail for good.
+func TestReceiptsRoundTripEveryField(t *testing.T) {
+	want := bot.DeliveryReceipt{
+		Item: 7, At: time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC),
+		Receipt: bot.Receipt{
+			ChatPostID: "1001", ChatThreadID: "1002",
+			Refused: []string{"gone@school.example", "left@school.example"}, RefusedWhy: "550 5.1.1 no such user",
+		},
+	}
+	rv := reflect.ValueOf(want.Receipt)
+	for i := range rv.NumField() {
+		if rv.Field(i).IsZero() {
+			t.Fatalf("the test leaves bot.Receipt.%s empty: set it, so the log is shown to keep it", rv.Type().Field(i).Name)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "desk.db.receipts")
+	r, err := OpenReceipts(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Append(want); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	all, err := openReceiptsTest(t, path).All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 1 || !reflect.DeepEqual(all[0], want) {
+		t.Errorf("replayed receipts = %+v\nwant [%+v]", all, want)
+	}
+}

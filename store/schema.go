@@ -2,10 +2,14 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -27,8 +31,9 @@ import (
 //
 //	length   4 bytes, big-endian: the payload's size (at most 64 KiB)
 //	crc      4 bytes, big-endian: CRC-32C (Castagnoli) of the payload
-//	payload  JSON {"item": outbox item id, "chat_post_id", "chat_thread_id"
-//	         (omitted when empty), "at": RFC 3339 time of acceptance}
+//	payload  JSON {"item": outbox item id, "chat_post_id", "chat_thread_id",
+//	         "refused" (recipients refused for good), "refused_why" (all
+//	         omitted when empty), "at": RFC 3339 time of acceptance}
 //
 // appended and synced one at a time. Reading stops at the first record
 // that is short or fails its CRC (a torn append), which OpenReceipts cuts
@@ -40,7 +45,7 @@ import (
 // schemaVersion is the layout this binary reads and writes. Raise it by
 // one and append to migrations() whenever the layout changes; Open refuses
 // a file whose version is higher.
-const schemaVersion = 3
+const schemaVersion = 4
 
 // Bucket names. Each is a top-level bucket.
 const (
@@ -68,8 +73,28 @@ const (
 
 	// bucketOutbox holds side effects waiting for delivery.
 	//   key   outbox item id, 8 bytes (from the bucket's NextSequence)
-	//   value JSON bot.OutboxItem
+	//   value JSON bot.OutboxItem; mail attachments carry "blob" (a
+	//         reference into bucketOutboxBlobs), never "data"
 	bucketOutbox = "outbox"
+
+	// bucketOutboxDue indexes the outbox by kind and next attempt, so a
+	// deliverer reads only its due items. One entry per item.
+	//   key   outboxDueKey: kind | 0x00 | next attempt (8, unix nanos,
+	//         clamped to 0 before 1970) | item id (8)
+	//   value empty
+	bucketOutboxDue = "outbox_due"
+
+	// bucketOutboxBlobs holds the bytes of outbox mail attachments, once
+	// per content.
+	//   key   SHA-256 of the bytes, 32 bytes (reference "sha256:" + hex)
+	//   value the bytes
+	bucketOutboxBlobs = "outbox_blobs"
+
+	// bucketOutboxBlobRefs counts the outbox items referencing a blob;
+	// the blob is deleted with its last reference.
+	//   key   as bucketOutboxBlobs
+	//   value count, 8 bytes
+	bucketOutboxBlobRefs = "outbox_blob_refs"
 
 	// bucketCursors holds the intake position of each mailbox.
 	//   key   mailbox name as given by the intake (e.g. "INBOX")
@@ -125,6 +150,7 @@ func allBuckets() []string {
 		bucketMeta, bucketRFAs, bucketDedupe, bucketThreads, bucketOutbox,
 		bucketCursors, bucketDeadLetters, bucketAutoReplies, bucketAttachments,
 		bucketChatThreads, bucketBodies, bucketSummaries, bucketRateStates,
+		bucketOutboxDue, bucketOutboxBlobs, bucketOutboxBlobRefs,
 	}
 }
 
@@ -156,6 +182,7 @@ func migrations() []migration {
 			}
 			return nil
 		}},
+		{to: 4, name: "index the outbox, store its attachments once", fn: migrateOutboxIndex},
 	}
 }
 
@@ -284,4 +311,92 @@ func attachmentKey(num uint64, msg, part int) ([]byte, error) {
 	k = binary.BigEndian.AppendUint32(k, uint32(msg))
 	k = binary.BigEndian.AppendUint32(k, uint32(part))
 	return k, nil
+}
+
+// blobRefPrefix starts every outbox attachment reference.
+const blobRefPrefix = "sha256:"
+
+// blobKey is the bucketOutboxBlobs key of a reference.
+func blobKey(ref string) ([]byte, error) {
+	h, ok := strings.CutPrefix(ref, blobRefPrefix)
+	key, err := hex.DecodeString(h)
+	if !ok || err != nil || len(key) != sha256.Size {
+		return nil, fmt.Errorf("store: bad outbox attachment reference %q", ref)
+	}
+	return key, nil
+}
+
+// outboxDuePrefix is kind | 0x00: the start of every due index key of kind.
+func outboxDuePrefix(kind bot.OutboxKind) ([]byte, error) {
+	if strings.IndexByte(string(kind), 0) >= 0 {
+		return nil, fmt.Errorf("store: outbox kind %q contains a NUL byte", kind)
+	}
+	return append([]byte(kind), 0), nil
+}
+
+// outboxDueKey is kind | 0x00 | dueNanos(at) (8) | id (8), so a cursor
+// walks one kind's items by next attempt, then id.
+func outboxDueKey(kind bot.OutboxKind, at time.Time, id uint64) ([]byte, error) {
+	k, err := outboxDuePrefix(kind)
+	if err != nil {
+		return nil, err
+	}
+	k = binary.BigEndian.AppendUint64(k, dueNanos(at))
+	return binary.BigEndian.AppendUint64(k, id), nil
+}
+
+// splitOutboxDueKey reads the time and id after a prefix of n bytes.
+func splitOutboxDueKey(k []byte, n int) (at, id uint64, err error) {
+	if len(k) != n+16 {
+		return 0, 0, fmt.Errorf("store: outbox due key of %d bytes, want %d", len(k), n+16)
+	}
+	return binary.BigEndian.Uint64(k[n : n+8]), binary.BigEndian.Uint64(k[n+8:]), nil
+}
+
+// dueNanos is t in unix nanoseconds, 0 for anything before 1970 (the
+// zero time: due at once) and the maximum after 2262.
+func dueNanos(t time.Time) uint64 {
+	switch {
+	case t.Before(time.Unix(0, 0)):
+		return 0
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return uint64(t.UnixNano())
+}
+
+// migrateOutboxIndex (version 4) creates the due index and blob buckets,
+// moves the attachment bytes of every pending outbox item into the blob
+// bucket (one copy per content, counted per item) and indexes the item.
+func migrateOutboxIndex(btx *bolt.Tx) error {
+	for _, name := range []string{bucketOutboxDue, bucketOutboxBlobs, bucketOutboxBlobRefs} {
+		if _, err := btx.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return fmt.Errorf("create bucket %q: %w", name, err)
+		}
+	}
+	out := btx.Bucket([]byte(bucketOutbox))
+	if out == nil {
+		return fmt.Errorf("bucket %q missing", bucketOutbox)
+	}
+	// Read first: the outbox is rewritten below, never under its cursor.
+	var items []bot.OutboxItem
+	err := out.ForEach(func(k, v []byte) error {
+		var it bot.OutboxItem
+		if err := json.Unmarshal(v, &it); err != nil {
+			id, _ := decodeU64(k)
+			return fmt.Errorf("decode outbox item %d: %w", id, err)
+		}
+		items = append(items, it)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	t := &tx{btx: btx}
+	for i := range items {
+		if err := t.putItem(&items[i], nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
