@@ -82,8 +82,8 @@ func TestOpenWritesSchemaAndBuckets(t *testing.T) {
 			}
 		}
 		v := tx.Bucket([]byte(bucketMeta)).Get([]byte(keySchemaVersion))
-		if n, err := decodeU64(v); err != nil || n != 1 {
-			t.Errorf("stored schema version = %v, %v; want 1", n, err)
+		if n, err := decodeU64(v); err != nil || n != schemaVersion {
+			t.Errorf("stored schema version = %v, %v; want %d", n, err, schemaVersion)
 		}
 		return nil
 	})
@@ -117,18 +117,19 @@ func writeVersion(t *testing.T, path string, version uint64) {
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rfadesk.db")
-	writeVersion(t, path, 3)
+	newer := uint64(schemaVersion + 1)
+	writeVersion(t, path, newer)
 	db, err := Open(path, nil)
 	if err == nil {
 		db.Close()
-		t.Fatal("Open of a version 3 file succeeded")
+		t.Fatalf("Open of a version %d file succeeded", newer)
 	}
-	want := fmt.Sprintf("store: %s has schema version 3, this binary understands up to 1: upgrade rfadesk", path)
+	want := fmt.Sprintf("store: %s has schema version %d, this binary understands up to %d: upgrade rfadesk", path, newer, schemaVersion)
 	if err.Error() != want {
 		t.Errorf("error = %q\nwant    %q", err, want)
 	}
 	var se *SchemaError
-	if !errors.As(err, &se) || se.Version != 3 || se.Supports != 1 {
+	if !errors.As(err, &se) || se.Version != newer || se.Supports != schemaVersion {
 		t.Errorf("error %#v is not the expected *SchemaError", err)
 	}
 	// The refused file is untouched and unlocked: bbolt opens it and
@@ -139,7 +140,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	}
 	defer bdb.Close()
 	_ = bdb.View(func(tx *bolt.Tx) error {
-		if n, _ := decodeU64(tx.Bucket([]byte("meta")).Get([]byte("schema_version"))); n != 3 {
+		if n, _ := decodeU64(tx.Bucket([]byte("meta")).Get([]byte("schema_version"))); n != newer {
 			t.Errorf("version rewritten to %d", n)
 		}
 		if tx.Bucket([]byte(bucketRFAs)) != nil {
@@ -162,8 +163,8 @@ func TestOpenMigratesVersionZeroFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.SchemaVersion != 1 {
-		t.Errorf("schema version after migration = %d, want 1", st.SchemaVersion)
+	if st.SchemaVersion != schemaVersion {
+		t.Errorf("schema version after migration = %d, want %d", st.SchemaVersion, schemaVersion)
 	}
 }
 

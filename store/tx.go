@@ -118,7 +118,9 @@ func (t *tx) RFA(num uint64) (*bot.RFA, error) {
 
 // PutRFA inserts or replaces r under r.Num, which must not be 0. A number
 // above the allocator's last value (an imported RFA) advances the
-// allocator, so NextRFANumber never returns a number already stored.
+// allocator, so NextRFANumber never returns a number already stored. The
+// open-RFA and jeopardy indexes follow r in the same transaction
+// (indexRFA).
 func (t *tx) PutRFA(r *bot.RFA) error {
 	b, err := t.writable(bucketRFAs)
 	if err != nil {
@@ -131,6 +133,9 @@ func (t *tx) PutRFA(r *bot.RFA) error {
 		return errors.New("store: PutRFA needs an RFA with a number")
 	}
 	if err := putJSON(b, encodeU64(r.Num), r, r.Ref()); err != nil {
+		return err
+	}
+	if err := t.indexRFA(r); err != nil { // rfa_indexes.go
 		return err
 	}
 	if r.Num > b.Sequence() {
