@@ -1,0 +1,136 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"rfadesk/bot"
+	"rfadesk/bot/workcal"
+	"rfadesk/store"
+)
+
+// armWith opens the store at path, runs a desk with pol over it just long
+// enough to arm the schedule at now, and returns the status and RFA-1.
+func armWith(t *testing.T, path string, pol *bot.SLAPolicy, now time.Time, mails ...*bot.Mail) (bot.ScheduleStatus, *bot.RFA) {
+	t.Helper()
+	db, err := store.Open(path, &store.Options{NoSync: true})
+	must(t, err)
+	defer db.Close()
+	d := bot.NewDesk(db, bot.DeskConfig{
+		Name: "Example Service Desk", Address: bot.Address{Email: "support@example.org"},
+		Organisations: testOrgs, SLA: pol,
+	}, &bot.DeskOptions{Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for i, m := range mails {
+		_, err := d.Ingest(ctx, "INBOX", 1, []bot.Delivered{{UID: uint32(i + 1), Mail: m}})
+		must(t, err)
+	}
+	st, err := d.ArmSchedule(ctx)
+	must(t, err)
+	r, err := d.RFA(ctx, 1)
+	must(t, err)
+	return st, r
+}
+
+// TestPolicyChangeRebuildsTheScheduleOnce: the schedule stored under one
+// policy is recomputed, over the open RFAs only, the first time a desk
+// with another policy arms it, and not again after.
+func TestPolicyChangeRebuildsTheScheduleOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "desk.db")
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) // Mon 09:00 London
+	m := mail("p1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken")
+	m.Received = now
+	m2 := mail("p2@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Printer", "jammed")
+	m2.Received = now
+	one := bot.DefaultSLAPolicy(workcal.Default())
+	st, r := armWith(t, path, one, now, m, m2)
+	if st.Rebuilt != 2 || !st.Next.Equal(now.Add(30*time.Minute)) {
+		t.Fatalf("first start: %+v, want 2 open RFAs rebuilt, next at 09:30", st)
+	}
+	if !r.NextEscalation.Equal(st.Next) {
+		t.Errorf("RFA-1 NextEscalation = %v, want %v", r.NextEscalation, st.Next)
+	}
+
+	st, _ = armWith(t, path, bot.DefaultSLAPolicy(workcal.Default()), now)
+	if st.Rebuilt != 0 {
+		t.Errorf("same policy rebuilt %d RFAs, want 0", st.Rebuilt)
+	}
+
+	two := bot.DefaultSLAPolicy(workcal.Default())
+	two.FirstUpdate = workcal.Target{N: 2, Unit: workcal.UnitWorkingHour}
+	if one.Fingerprint() == two.Fingerprint() {
+		t.Fatal("a changed target keeps the policy's fingerprint")
+	}
+	st, r = armWith(t, path, two, now)
+	if st.Rebuilt != 2 || st.Rescheduled != 2 || !st.Next.Equal(now.Add(time.Hour)) {
+		t.Errorf("after the policy change: %+v, want 2 rebuilt and moved, next at 10:00", st)
+	}
+	if !r.NextEscalation.Equal(now.Add(time.Hour)) {
+		t.Errorf("RFA-1 NextEscalation = %v, want 10:00 (first_update 50%% of 2 hours)", r.NextEscalation)
+	}
+	st, _ = armWith(t, path, two, now)
+	if st.Rebuilt != 0 || !st.Next.Equal(now.Add(time.Hour)) {
+		t.Errorf("second start under the new policy: %+v, want nothing rebuilt", st)
+	}
+}
+
+// TestJeopardyFiresInBatches: more RFAs due at once than one batch holds
+// all fire, once each, after a restart; an entry left for an RFA that is
+// not stored is dropped without holding up the rest.
+func TestJeopardyFiresInBatches(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "desk.db")
+		ctx := context.Background()
+		sleepUntil(t, "2026-11-23 09:00")
+		rd := startDesk(t, path)
+		const n = 150
+		var batch []bot.Delivered
+		for i := range n {
+			id := fmt.Sprintf("b%d@oakprimary.sch.uk", i)
+			m := &bot.Mail{MessageID: id, From: bot.Address{Email: "s@oakprimary.sch.uk"}, To: []bot.Address{{Email: "support@example.org"}},
+				Subject: "Login", Text: "broken", Reply: "broken", DedupeKey: "mid:" + id, Received: time.Now()}
+			batch = append(batch, bot.Delivered{UID: uint32(i + 1), Mail: m})
+		}
+		_, err := rd.desk.Ingest(ctx, "INBOX", 1, batch)
+		must(t, err)
+		must(t, rd.db.Update(ctx, func(tx bot.Tx) error {
+			return tx.RescheduleEscalation(9999, at(t, "2026-11-23 09:10"))
+		}))
+		rd.stop()
+		sleepUntil(t, "2026-11-23 09:40") // first_update 50% of all, due 09:30
+		rd = startDesk(t, path)
+		defer rd.stop()
+		sleepUntil(t, "2026-11-23 09:41")
+		fired := map[string]int{}
+		for _, p := range firedPoints(t, rd) {
+			fired[p]++
+		}
+		for num := uint64(1); num <= n; num++ {
+			p := bot.FormatRef(num) + " first_update 50% @ Mon 09:40"
+			if fired[p] != 1 {
+				t.Errorf("%s fired %d times, want once", p, fired[p])
+			}
+		}
+		if len(fired) != n {
+			t.Errorf("%d points fired, want %d", len(fired), n)
+		}
+		var next uint64
+		must(t, rd.db.View(ctx, func(tx bot.Tx) error {
+			num, _, _, err := tx.NextEscalation()
+			next = num
+			return err
+		}))
+		if next == 9999 {
+			t.Error("the entry of an RFA that is not stored is still scheduled")
+		}
+	})
+}
