@@ -143,7 +143,8 @@ func benchDesk(db *store.DB) (d *bot.Desk, stop func()) {
 // store of RFADESK_BENCH_RFAS RFAs (default 100,000), 5% open:
 //
 //   - start-up: open the file, start the desk, arm the jeopardy schedule
-//     (the stored policy matches: one index lookup);
+//     (the stored policy matches: one index lookup); start-up-cold the
+//     same with the file's pages dropped from the page cache first;
 //   - start-up-rebuild: the same after a policy change, which
 //     recomputes every open RFA's next point once;
 //   - next-point: the scheduler's look at the schedule's first entry;
@@ -175,6 +176,16 @@ func BenchmarkArchive(b *testing.B) {
 	}
 	b.Run("start-up", func(b *testing.B) {
 		for b.Loop() {
+			armed(b, 0)
+		}
+	})
+	b.Run("start-up-cold", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			if !dropPageCache(path) {
+				b.Skip("cannot drop the file's cached pages here")
+			}
+			b.StartTimer()
 			armed(b, 0)
 		}
 	})
@@ -223,6 +234,9 @@ func BenchmarkArchive(b *testing.B) {
 		}
 	})
 	b.Run("queue-full-scan", func(b *testing.B) {
+		if n > 200_000 {
+			b.Skip("a full scan of more than 200,000 RFAs takes minutes and gigabytes")
+		}
 		for b.Loop() {
 			all, err := d.RFAs(ctx)
 			if err != nil {
