@@ -2,10 +2,12 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -133,4 +135,75 @@ func TestJeopardyFiresInBatches(t *testing.T) {
 			t.Error("the entry of an RFA that is not stored is still scheduled")
 		}
 	})
+}
+
+// putRefusingStore fails every PutRFA of RFA num while refuse is set.
+type putRefusingStore struct {
+	bot.Store
+	num    uint64
+	refuse *atomic.Bool
+}
+
+func (s putRefusingStore) Update(ctx context.Context, fn func(bot.Tx) error) error {
+	return s.Store.Update(ctx, func(tx bot.Tx) error { return fn(putRefusingTx{tx, s}) })
+}
+
+type putRefusingTx struct {
+	bot.Tx
+	s putRefusingStore
+}
+
+func (t putRefusingTx) PutRFA(r *bot.RFA) error {
+	if r.Num == t.s.num && t.s.refuse.Load() {
+		return errors.New("the disk refuses RFA-2")
+	}
+	return t.Tx.PutRFA(r)
+}
+
+// TestJeopardyOneBadRFADoesNotHoldUpTheRest: when one due RFA cannot be
+// written, the others in its batch still fire, and it is tried again a
+// minute later.
+func TestJeopardyOneBadRFADoesNotHoldUpTheRest(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "desk.db"), &store.Options{NoSync: true})
+	must(t, err)
+	defer db.Close()
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) // Mon 09:00 London
+	refuse := new(atomic.Bool)
+	d := bot.NewDesk(putRefusingStore{Store: db, num: 2, refuse: refuse}, bot.DeskConfig{
+		Name: "Example Service Desk", Address: bot.Address{Email: "support@example.org"}, Organisations: testOrgs,
+	}, &bot.DeskOptions{Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for i := range 3 {
+		m := mail(fmt.Sprintf("bad%d@oakprimary.sch.uk", i), "s@oakprimary.sch.uk", "Login", "broken")
+		m.Received = now
+		_, err := d.Ingest(ctx, "INBOX", 1, []bot.Delivered{{UID: uint32(i + 1), Mail: m}})
+		must(t, err)
+	}
+	refuse.Store(true)
+	now = now.Add(40 * time.Minute) // first_update 50% of all three was due at 09:30
+	st, err := d.ArmSchedule(ctx)
+	must(t, err)
+	if st.Fired != 2 {
+		t.Errorf("fired %d RFAs, want 2", st.Fired)
+	}
+	for num, want := range map[uint64]bool{1: true, 2: false, 3: true} {
+		r, err := d.RFA(ctx, num)
+		must(t, err)
+		if got := hasEvent(r, bot.EventJeopardy); got != want {
+			t.Errorf("%s has a jeopardy event: %v, want %v", r.Ref(), got, want)
+		}
+	}
+	if want := now.Add(time.Minute); !st.Next.Equal(want) {
+		t.Errorf("next = %v, want RFA-2's retry at %v", st.Next, want)
+	}
+	refuse.Store(false)
+	now = now.Add(time.Minute)
+	st, err = d.ArmSchedule(ctx)
+	must(t, err)
+	if r, _ := d.RFA(ctx, 2); st.Fired != 1 || !hasEvent(r, bot.EventJeopardy) {
+		t.Errorf("retry fired %d RFAs; RFA-2 events %+v", st.Fired, r.Events)
+	}
 }
