@@ -207,3 +207,25 @@ func TestJeopardyOneBadRFADoesNotHoldUpTheRest(t *testing.T) {
 		t.Errorf("retry fired %d RFAs; RFA-2 events %+v", st.Fired, r.Events)
 	}
 }
+
+// TestPolicyFingerprint: equal policies agree; a closed day, a target or
+// an escalation point changes it.
+func TestPolicyFingerprint(t *testing.T) {
+	base := bot.DefaultSLAPolicy(workcal.Default()).Fingerprint()
+	if again := bot.DefaultSLAPolicy(workcal.Default()).Fingerprint(); again != base {
+		t.Errorf("two default policies: %s and %s", base, again)
+	}
+	closure, err := workcal.New(&workcal.Options{ExtraClosures: []workcal.Date{{Year: 2026, Month: 12, Day: 29}}})
+	must(t, err)
+	serious := bot.DefaultSLAPolicy(workcal.Default())
+	serious.Workaround = map[bot.Severity]workcal.Target{bot.SeveritySerious: {N: 3, Unit: workcal.UnitWorkingDay}}
+	points := bot.DefaultSLAPolicy(workcal.Default())
+	points.Points = points.Points[1:]
+	for name, p := range map[string]*bot.SLAPolicy{
+		"a closure": bot.DefaultSLAPolicy(closure), "a workaround target": serious, "the points": points,
+	} {
+		if p.Fingerprint() == base {
+			t.Errorf("changing %s keeps the fingerprint", name)
+		}
+	}
+}
