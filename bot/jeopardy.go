@@ -1,11 +1,9 @@
 package bot
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"rfadesk/bot/workcal"
@@ -14,150 +12,65 @@ import (
 // Jeopardy management: every clock's escalation points (SLAPolicy.Points)
 // are delivered once per clock and cycle, by one timer for the whole desk.
 //
-// The desk goroutine owns an in-memory min-heap holding, for every RFA
-// with a point still to come, the instant of its earliest one. It is
-// loaded from the store when RunJeopardy starts (read off the desk
-// goroutine, see LoadSchedule) and kept current by the desk's store
-// wrapper: every RFA written in a committed Update has its next point
-// recomputed (cost: one RFA's clocks plus a heap fix). After
-// every change the desk hands the heap's minimum to the RunJeopardy
-// goroutine, which sleeps on a single time.Timer until then and asks the
-// desk to fire what is due. Whether a point has fired is read from the
-// RFA's history (an EventJeopardy "<clock> <percent>%" after the cycle's
-// start), recorded in the same transaction as its outbox items, so a
-// restart never repeats one.
+// The schedule lives in the store, not in memory. Every RFA carries its
+// next point (RFA.NextEscalation), which the desk's store wrapper
+// computes before each PutRFA; the store indexes it by time in the same
+// transaction (Tx.PutRFA). RunJeopardy keeps one timer set to the
+// index's first entry (Tx.NextEscalation) and re-reads it whenever a
+// commit put an entry in (a kick), as mox's queue asks its database for
+// the next work. When the timer fires, the desk goroutine fires the due
+// points in batches of at most fireBatch RFAs, one transaction each.
+// Whether a point has fired is read from the RFA's history (an
+// EventJeopardy "<clock> <percent>%" after the cycle's start), recorded
+// in the same transaction as its outbox items, so a restart never
+// repeats one.
+//
+// The entries are valid for the policy they were computed with: its
+// fingerprint (SLAPolicy.Fingerprint) is stored beside them. At start-up
+// (ArmSchedule) a different or missing fingerprint makes the desk compute
+// every open RFA's next point again, walking the open-RFA index in pages
+// of rebuildBatch, one transaction each.
 
-// jeopardyRetry is how long the desk waits before retrying a failed load
-// of the schedule or a failed firing transaction.
+// jeopardyRetry is how long the scheduler waits after a failed
+// transaction before trying again, and how far an RFA whose points cannot
+// be fired is put back in the schedule.
 const jeopardyRetry = time.Minute
 
-// schedEntry is one RFA's earliest pending point.
-type schedEntry struct {
-	num uint64
-	at  time.Time
-}
+// fireBatch bounds the RFAs fired in one transaction; rebuildBatch the
+// open RFAs rescheduled in one transaction of a rebuild.
+const (
+	fireBatch    = 64
+	rebuildBatch = 256
+)
 
-// schedule is a min-heap of schedEntry by at, indexed by RFA number.
-type schedule struct {
-	h   []schedEntry
-	pos map[uint64]int
-}
-
-func (s *schedule) Len() int           { return len(s.h) }
-func (s *schedule) Less(i, j int) bool { return s.h[i].at.Before(s.h[j].at) }
-func (s *schedule) Swap(i, j int) {
-	s.h[i], s.h[j] = s.h[j], s.h[i]
-	s.pos[s.h[i].num] = i
-	s.pos[s.h[j].num] = j
-}
-func (s *schedule) Push(x any) {
-	e := x.(schedEntry)
-	s.pos[e.num] = len(s.h)
-	s.h = append(s.h, e)
-}
-func (s *schedule) Pop() any {
-	e := s.h[len(s.h)-1]
-	s.h = s.h[:len(s.h)-1]
-	delete(s.pos, e.num)
-	return e
-}
-
-// set makes at the entry of RFA num; a zero at removes it.
-func (s *schedule) set(num uint64, at time.Time) {
-	i, ok := s.pos[num]
-	switch {
-	case ok && at.IsZero():
-		heap.Remove(s, i)
-	case ok:
-		s.h[i].at = at
-		heap.Fix(s, i)
-	case !at.IsZero():
-		heap.Push(s, schedEntry{num, at})
-	}
-}
-
-// popDue removes and returns the RFAs whose entry is at or before now.
-func (s *schedule) popDue(now time.Time) []uint64 {
-	var nums []uint64
-	for len(s.h) > 0 && !s.h[0].at.After(now) {
-		nums = append(nums, heap.Pop(s).(schedEntry).num)
-	}
-	return nums
-}
-
-// jeopardy is the desk's scheduler state. Every field but wake and policy
-// (immutable) is used on the desk goroutine only.
+// jeopardy is the desk's scheduler state; immutable but for the channel.
 type jeopardy struct {
-	policy *SLAPolicy
-	// loaded: sched holds every RFA's next point. loads counts loads
-	// under way; while there are any, changes committed go to dirty as
-	// well, to override what the loads read.
-	loaded bool
-	loads  int
-	sched  schedule
-	dirty  map[uint64]time.Time
-	// pending holds the next points of RFAs written in the Update under
-	// way; applied when it commits.
-	pending map[uint64]time.Time
-	// wake carries the heap's minimum (zero: nothing scheduled) to the
-	// RunJeopardy goroutine. Capacity 1, written only by the desk
-	// goroutine, which replaces an unread value: it never blocks.
-	wake           chan time.Time
-	sent           time.Time
-	sentOK, sentAt bool
+	policy      *SLAPolicy
+	fingerprint string // policy.Fingerprint()
+	// kick wakes RunJeopardy to re-read the schedule's first entry.
+	// Capacity 1; senders never block (a pending kick is enough).
+	kick chan struct{}
 }
 
 func newJeopardy(policy *SLAPolicy) *jeopardy {
 	if policy == nil {
 		policy = DefaultSLAPolicy(workcal.Default())
 	}
-	return &jeopardy{
-		policy:  policy,
-		sched:   schedule{pos: map[uint64]int{}},
-		dirty:   map[uint64]time.Time{},
-		pending: map[uint64]time.Time{},
-		wake:    make(chan time.Time, 1),
-	}
+	return &jeopardy{policy: policy, fingerprint: policy.Fingerprint(), kick: make(chan struct{}, 1)}
 }
 
-// track records r's next point for the Update under way.
-func (j *jeopardy) track(r *RFA) {
-	at, _ := j.policy.NextPoint(r)
-	j.pending[r.Num] = at
-}
-
-// endLoad ends one load; the last one forgets the tracked changes.
-func (j *jeopardy) endLoad() {
-	if j.loads > 0 {
-		j.loads--
-	}
-	if j.loads == 0 {
-		clear(j.dirty)
-	}
-}
-
-// kick hands the heap's minimum to RunJeopardy if it changed since the
-// last hand-over.
-func (j *jeopardy) kick() {
-	var at time.Time
-	ok := len(j.sched.h) > 0
-	if ok {
-		at = j.sched.h[0].at
-	}
-	if j.sentAt && ok == j.sentOK && at.Equal(j.sent) {
-		return
-	}
-	j.sent, j.sentOK, j.sentAt = at, ok, true
+// wake kicks RunJeopardy without blocking.
+func (j *jeopardy) wake() {
 	select {
-	case <-j.wake:
+	case j.kick <- struct{}{}:
 	default:
 	}
-	j.wake <- at
 }
 
-// observe wraps st so that every committed write of an RFA reschedules
-// it. The wrapper's Update must be called on the desk goroutine only
-// (the desk is the only writer of RFA state); View passes through.
+// observe wraps st so that every RFA written carries its next escalation
+// point, and a commit that scheduled an RFA anew kicks the scheduler.
+// Its Update may be called from any goroutine (the desk's is the only
+// one that writes RFAs); View passes through.
 func (j *jeopardy) observe(st Store) Store { return &observedStore{Store: st, j: j} }
 
 type observedStore struct {
@@ -166,156 +79,224 @@ type observedStore struct {
 }
 
 func (s *observedStore) Update(ctx context.Context, fn func(Tx) error) error {
-	j := s.j
-	if !j.loaded && j.loads == 0 {
-		return s.Store.Update(ctx, fn) // nothing to keep current yet
-	}
-	clear(j.pending)
+	var scheduled bool
 	err := s.Store.Update(ctx, func(tx Tx) error {
-		clear(j.pending)
-		return fn(observedTx{Tx: tx, j: j})
+		scheduled = false
+		return fn(observedTx{Tx: tx, policy: s.j.policy, scheduled: &scheduled})
 	})
-	if err == nil && len(j.pending) > 0 {
-		for num, at := range j.pending {
-			if j.loads > 0 {
-				j.dirty[num] = at
-			}
-			if j.loaded {
-				j.sched.set(num, at)
-			}
-		}
-		if j.loaded {
-			j.kick()
-		}
+	if err == nil && scheduled {
+		s.j.wake()
 	}
-	clear(j.pending)
 	return err
 }
 
 type observedTx struct {
 	Tx
-	j *jeopardy
+	policy    *SLAPolicy
+	scheduled *bool // set when a PutRFA gave an RFA a new, non-zero point
 }
 
+// PutRFA sets r.NextEscalation from the policy, then stores r.
 func (t observedTx) PutRFA(r *RFA) error {
-	if err := t.Tx.PutRFA(r); err != nil {
-		return err
+	at, _ := t.policy.NextPoint(r)
+	if !at.IsZero() && !at.Equal(r.NextEscalation) {
+		*t.scheduled = true
 	}
-	t.j.track(r)
-	return nil
+	r.NextEscalation = at
+	return t.Tx.PutRFA(r)
 }
 
 // jeopardyOp is what a jeopardyEvent asks of the desk goroutine.
 type jeopardyOp int
 
 const (
-	opFire    jeopardyOp = iota // fire the points due by now
-	opTrack                     // a load starts: track changes from now on
-	opLoaded                    // a load read entries: install them, then fire
-	opUntrack                   // the load failed: stop tracking
+	opFire    jeopardyOp = iota // fire one batch of the points due by now
+	opRebuild                   // reschedule one page of open RFAs
 )
 
 // jeopardyEvent is a request from the scheduler to the desk goroutine.
 type jeopardyEvent struct {
-	op      jeopardyOp
-	entries []schedEntry // opLoaded
-	reply   chan ScheduleStatus
+	op    jeopardyOp
+	after uint64 // opRebuild: the page starts after this RFA number
+	reply chan jeopardyReply
+}
+
+type jeopardyReply struct {
+	more bool   // opFire: more points may be due; opRebuild: more pages
+	last uint64 // opRebuild: the page's last RFA number
+	n    int    // RFAs fired (opFire) or rescheduled (opRebuild)
+	read int    // opRebuild: open RFAs read
+	err  error
 }
 
 func (jeopardyEvent) isEvent() {}
 
-// ScheduleStatus describes the jeopardy schedule.
+// ScheduleStatus describes the jeopardy schedule after ArmSchedule.
 type ScheduleStatus struct {
-	// RFAs is how many RFAs have an escalation point still to come.
-	RFAs int
 	// Next is the earliest delivery time of any point; zero if none.
 	Next time.Time
+	// Rebuilt is how many open RFAs had their next point recomputed
+	// because the policy's fingerprint differed from the stored one
+	// (0 when the stored schedule was current); Rescheduled how many of
+	// them moved.
+	Rebuilt, Rescheduled int
+	// Fired is how many RFAs had points fired that were already due.
+	Fired int
 }
 
 // SLA returns the desk's service level agreement (DeskConfig.SLA or the
 // default), for computing clocks with [SLAPolicy.Clocks].
 func (d *Desk) SLA() *SLAPolicy { return d.jeop.policy }
 
-// call sends a jeopardy request to the desk goroutine and waits for it.
-func (d *Desk) callJeopardy(ctx context.Context, ev jeopardyEvent) (ScheduleStatus, error) {
-	ev.reply = make(chan ScheduleStatus, 1)
+// callJeopardy sends a jeopardy request to the desk goroutine and waits.
+func (d *Desk) callJeopardy(ctx context.Context, ev jeopardyEvent) (jeopardyReply, error) {
+	ev.reply = make(chan jeopardyReply, 1)
 	if err := d.send(ctx, ev); err != nil {
-		return ScheduleStatus{}, err
+		return jeopardyReply{}, err
 	}
-	select {
-	case st := <-ev.reply:
-		return st, nil
-	case <-ctx.Done():
-		return ScheduleStatus{}, ctx.Err()
+	r, err := await(ctx, d, ev.reply)
+	if err != nil {
+		return jeopardyReply{}, err
+	}
+	return r, r.err
+}
+
+// ArmSchedule readies the persisted jeopardy schedule: if it was computed
+// under another policy (or never), every open RFA's next point is
+// computed again, a page per transaction on the desk goroutine, and the
+// policy's fingerprint stored with the last page; then the points
+// already due are fired and the earliest one to come is returned. Its
+// cost is one index lookup when the schedule is current. Run must be
+// running. RunJeopardy calls it at start; calling it again is harmless.
+func (d *Desk) ArmSchedule(ctx context.Context) (ScheduleStatus, error) {
+	var st ScheduleStatus
+	var stored string
+	if err := d.store.View(ctx, func(tx Tx) error {
+		var err error
+		stored, err = tx.EscalationPolicy()
+		return err
+	}); err != nil {
+		return st, fmt.Errorf("bot: reading the jeopardy policy: %w", err)
+	}
+	if stored != d.jeop.fingerprint {
+		for more, after := true, uint64(0); more; {
+			r, err := d.callJeopardy(ctx, jeopardyEvent{op: opRebuild, after: after})
+			if err != nil {
+				return st, fmt.Errorf("bot: rebuilding the jeopardy schedule after %s: %w", FormatRef(after), err)
+			}
+			st.Rebuilt += r.read
+			st.Rescheduled += r.n
+			more, after = r.more, r.last
+		}
+	}
+	n, err := d.fireAllDue(ctx)
+	st.Fired = n
+	if err != nil {
+		return st, err
+	}
+	next, ok, err := d.nextEscalation(ctx)
+	if ok {
+		st.Next = next
+	}
+	return st, err
+}
+
+// fireAllDue has the desk fire batches until nothing is due.
+func (d *Desk) fireAllDue(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		r, err := d.callJeopardy(ctx, jeopardyEvent{op: opFire})
+		total += r.n
+		if err != nil {
+			return total, fmt.Errorf("bot: firing escalation points: %w", err)
+		}
+		if !r.more {
+			return total, nil
+		}
 	}
 }
 
-// LoadSchedule (re)builds the jeopardy schedule from the store, fires the
-// points already due and returns the schedule's state. The store is read
-// on the caller's goroutine, in one read transaction, so the desk keeps
-// handling mail meanwhile; RFAs it changes during the load are tracked
-// and win over what the load read. Run must be running. RunJeopardy
-// calls it at start; calling it again, even concurrently, is harmless.
-func (d *Desk) LoadSchedule(ctx context.Context) (ScheduleStatus, error) {
-	if _, err := d.callJeopardy(ctx, jeopardyEvent{op: opTrack}); err != nil {
-		return ScheduleStatus{}, err
-	}
-	var entries []schedEntry
+// nextEscalation reads the schedule's first entry in a short view.
+func (d *Desk) nextEscalation(ctx context.Context) (time.Time, bool, error) {
+	var at time.Time
+	var ok bool
 	err := d.store.View(ctx, func(tx Tx) error {
-		return tx.ForEachRFA(func(r *RFA) error {
-			if at, ok := d.jeop.policy.NextPoint(r); ok {
-				entries = append(entries, schedEntry{r.Num, at})
-			}
-			return nil
-		})
+		var err error
+		_, at, ok, err = tx.NextEscalation()
+		return err
 	})
 	if err != nil {
-		// Best effort: the desk stops tracking when it gets this.
-		_, _ = d.callJeopardy(ctx, jeopardyEvent{op: opUntrack})
-		return ScheduleStatus{}, fmt.Errorf("bot: loading the jeopardy schedule: %w", err)
+		return time.Time{}, false, fmt.Errorf("bot: reading the jeopardy schedule: %w", err)
 	}
-	return d.callJeopardy(ctx, jeopardyEvent{op: opLoaded, entries: entries})
+	return at, ok, nil
 }
 
-// RunJeopardy is the jeopardy scheduler goroutine: it loads the schedule
-// (LoadSchedule, retried every minute until it works), then sleeps on one
-// timer until the earliest escalation point of any RFA, has the desk fire
-// what is due, and so on until ctx is done; it returns ctx.Err(). Run must
-// be running. Call it once per Desk (a second concurrent call steals the
-// first one's wake-ups).
+// RunJeopardy is the jeopardy scheduler goroutine: it arms the schedule
+// (ArmSchedule, retried every minute until it works), then sleeps on one
+// timer until the schedule's first entry, has the desk fire what is due,
+// and so on until ctx is done; it returns ctx.Err(). A commit that
+// schedules an RFA kicks it to re-read the first entry. Run must be
+// running. Call it once per Desk (a second concurrent call steals the
+// first one's kicks).
 func (d *Desk) RunJeopardy(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	// pause waits out jeopardyRetry; false when ctx ended first.
+	pause := func() bool {
+		timer.Reset(jeopardyRetry)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+			return true
+		}
+	}
 	for {
-		st, err := d.LoadSchedule(ctx)
+		st, err := d.ArmSchedule(ctx)
 		if err == nil {
-			d.log.Info("jeopardy schedule loaded", "rfas", st.RFAs, "next", st.Next)
+			d.log.Info("jeopardy schedule armed", "next", st.Next, "rebuilt", st.Rebuilt, "rescheduled", st.Rescheduled, "fired", st.Fired)
 			break
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		d.log.Error("jeopardy: loading the schedule failed; retrying", "err", err, "in", jeopardyRetry)
-		timer.Reset(jeopardyRetry)
-		select {
-		case <-ctx.Done():
+		d.log.Error("jeopardy: arming the schedule failed; retrying", "err", err, "in", jeopardyRetry)
+		if !pause() {
 			return ctx.Err()
-		case <-timer.C:
 		}
 	}
 	for {
+		next, ok, err := d.nextEscalation(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			d.log.Error("jeopardy: reading the schedule failed; retrying", "err", err, "in", jeopardyRetry)
+			if !pause() {
+				return ctx.Err()
+			}
+			continue
+		}
+		var fire <-chan time.Time
+		if ok {
+			timer.Reset(next.Sub(d.now()))
+			fire = timer.C
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case at := <-d.jeop.wake:
+		case <-d.jeop.kick:
 			timer.Stop()
-			if !at.IsZero() {
-				timer.Reset(at.Sub(d.now()))
-			}
-		case <-timer.C:
-			if err := d.send(ctx, jeopardyEvent{op: opFire}); err != nil {
-				return err
+		case <-fire:
+			if _, err := d.fireAllDue(ctx); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				d.log.Error("jeopardy: firing escalation points failed; retrying", "err", err, "in", jeopardyRetry)
+				if !pause() {
+					return ctx.Err()
+				}
 			}
 		}
 	}
@@ -323,152 +304,140 @@ func (d *Desk) RunJeopardy(ctx context.Context) error {
 
 // handleJeopardy runs a scheduler request on the desk goroutine.
 func (d *Desk) handleJeopardy(ctx context.Context, ev jeopardyEvent) {
-	j := d.jeop
+	var r jeopardyReply
 	switch ev.op {
-	case opTrack:
-		j.loads++
-	case opUntrack:
-		j.endLoad()
-	case opLoaded:
-		s := schedule{h: ev.entries, pos: make(map[uint64]int, len(ev.entries))}
-		for i, e := range s.h {
-			s.pos[e.num] = i
-		}
-		heap.Init(&s)
-		for num, at := range j.dirty {
-			s.set(num, at)
-		}
-		j.sched, j.loaded = s, true
-		j.endLoad()
-		d.fireDue(ctx)
 	case opFire:
-		if j.loaded {
-			d.fireDue(ctx)
-		}
+		r = d.fireBatch(ctx)
+	case opRebuild:
+		r = d.rebuildPage(ctx, ev.after)
 	}
-	if ev.reply != nil {
-		st := ScheduleStatus{RFAs: len(j.sched.h)}
-		if st.RFAs > 0 {
-			st.Next = j.sched.h[0].at
-		}
-		ev.reply <- st
-	}
+	ev.reply <- r
 }
 
-// fireDue fires every point due by now in one transaction and hands the
-// next wake-up to RunJeopardy.
-func (d *Desk) fireDue(ctx context.Context) {
-	j := d.jeop
-	j.sentAt = false // the timer may have fired: always hand over the next one
-	now := d.now()
-	nums := j.sched.popDue(now)
-	if len(nums) == 0 {
-		j.kick()
-		return
-	}
+// rebuildPage recomputes the next point of the open RFAs after after, up
+// to rebuildBatch of them, in one transaction; the last page also stores
+// the policy's fingerprint. An RFA whose point is unchanged keeps its
+// record and only has its schedule entry rewritten.
+func (d *Desk) rebuildPage(ctx context.Context, after uint64) jeopardyReply {
+	var r jeopardyReply
 	err := d.store.Update(ctx, func(tx Tx) error {
-		for _, num := range nums {
-			r, err := tx.RFA(num)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			n, err := d.firePoints(tx, r, now)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				if err := tx.PutRFA(r); err != nil {
+		r = jeopardyReply{last: after}
+		page, err := tx.OpenRFAs(after, rebuildBatch)
+		if err != nil {
+			return err
+		}
+		r.read = len(page)
+		for _, rfa := range page {
+			r.last = rfa.Num
+			at, _ := d.jeop.policy.NextPoint(rfa)
+			if !at.Equal(rfa.NextEscalation) {
+				r.n++
+				if err := tx.PutRFA(rfa); err != nil {
 					return err
 				}
 				continue
 			}
-			j.track(r) // nothing due after all: just reschedule
+			if err := tx.RescheduleEscalation(rfa.Num, at); err != nil {
+				return err
+			}
+		}
+		if len(page) < rebuildBatch {
+			return tx.SetEscalationPolicy(d.jeop.fingerprint)
+		}
+		r.more = true
+		return nil
+	})
+	r.err = err
+	return r
+}
+
+// fireBatch fires the points due by now of up to fireBatch RFAs, in one
+// transaction. Should that fail, each RFA is tried in its own, and one
+// that still fails is put back in the schedule jeopardyRetry later, so
+// one bad RFA does not hold up the rest. more reports that another batch
+// may be due.
+func (d *Desk) fireBatch(ctx context.Context) jeopardyReply {
+	now := d.now()
+	var nums []uint64
+	var r jeopardyReply
+	err := d.store.Update(ctx, func(tx Tx) error {
+		r = jeopardyReply{}
+		var err error
+		if nums, err = tx.DueEscalations(now, fireBatch+1); err != nil {
+			return err
+		}
+		if len(nums) > fireBatch {
+			nums, r.more = nums[:fireBatch], true
+		}
+		for _, num := range nums {
+			fired, err := d.fireRFA(tx, num, now)
+			if err != nil {
+				return fmt.Errorf("%s: %w", FormatRef(num), err)
+			}
+			if fired {
+				r.n++
+			}
 		}
 		return nil
 	})
-	if err != nil {
-		d.log.Error("jeopardy: firing escalation points failed; retrying", "err", err, "rfas", len(nums), "in", jeopardyRetry)
+	if err != nil && len(nums) > 0 && ctx.Err() == nil {
+		d.log.Warn("jeopardy: firing a batch failed; firing its RFAs one by one", "err", err, "rfas", len(nums))
+		r.more, r.n, err = true, 0, nil
 		for _, num := range nums {
-			j.sched.set(num, now.Add(jeopardyRetry))
+			if e := d.fireOne(ctx, num, now, &r.n); e != nil {
+				err = e
+				break
+			}
 		}
 	}
-	j.kick()
+	r.err = err
+	return r
 }
 
-// firePoints records and acts on every point of r due by now, in order.
-// It reports how many points fired.
-func (d *Desk) firePoints(tx Tx, r *RFA, now time.Time) (int, error) {
-	n := 0
-	for _, pp := range d.jeop.policy.pendingPoints(r) {
-		if pp.at.After(now) {
-			break
+// fireOne fires RFA num's due points in a transaction of its own; if
+// that fails, it puts the RFA back in the schedule jeopardyRetry later.
+// Only a failure of that, too, is returned.
+func (d *Desk) fireOne(ctx context.Context, num uint64, now time.Time, n *int) error {
+	fired := false
+	err := d.store.Update(ctx, func(tx Tx) error {
+		var err error
+		fired, err = d.fireRFA(tx, num, now)
+		return err
+	})
+	if err == nil {
+		if fired {
+			*n++
 		}
-		n++
-		r.addEvent(now, EventJeopardy, "rfadesk", jeopardyText(pp.clock, pp.point))
-		if err := d.escalationAction(tx, r, pp, now); err != nil {
-			return 0, err
-		}
+		return nil
 	}
-	return n, nil
+	d.log.Error("jeopardy: firing escalation points failed; retrying", "rfa", FormatRef(num), "err", err, "in", jeopardyRetry)
+	return d.store.Update(ctx, func(tx Tx) error {
+		return tx.RescheduleEscalation(num, now.Add(jeopardyRetry))
+	})
 }
 
-// escalationAction performs pp's action on r: a chat note to the
-// assignee, a mention of the on-duty role, the manager by email and chat,
-// or a breach record plus the manager.
-func (d *Desk) escalationAction(tx Tx, r *RFA, pp pendingPoint, now time.Time) error {
-	what := d.describePoint(r, pp)
-	switch pp.point.Action {
-	case ActionNoteAssignee:
-		to := r.Assignee
-		if to == "" {
-			to = "nobody yet (unassigned)"
-		}
-		return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatThread, Text: "For " + to + ": " + what})
-	case ActionMentionDuty:
-		return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatThread, Mention: d.jeop.policy.OnDutyRole, Text: "On-duty staff: " + what})
-	case ActionManager:
-		return d.tellManager(tx, r, "SLA jeopardy", what)
-	case ActionBreach:
-		r.addEvent(now, EventBreach, "rfadesk", pp.clock)
-		return d.tellManager(tx, r, "SLA breached", what)
+// fireRFA fires RFA num's points due by now within tx and stores it with
+// its next point. It reports whether any point fired. An entry left due (which the policy never
+// gives) is moved jeopardyRetry ahead, so the scheduler cannot spin.
+func (d *Desk) fireRFA(tx Tx, num uint64, now time.Time) (fired bool, err error) {
+	r, err := tx.RFA(num)
+	if errors.Is(err, ErrNotFound) {
+		return false, tx.RescheduleEscalation(num, time.Time{})
 	}
-	d.log.Warn("jeopardy: unknown escalation action; recorded only", "action", pp.point.Action, "rfa", r.Ref())
-	return nil
-}
-
-// describePoint says in one sentence which clock of r passed which point.
-func (d *Desk) describePoint(r *RFA, pp pendingPoint) string {
-	s := r.Ref() + " (" + r.Severity.Title()
-	if r.Organisation != "" {
-		s += ", " + r.Organisation
+	if err != nil {
+		return false, err
 	}
-	s += ") \"" + r.Subject + "\": the " + strings.ToLower(ClockLabel(pp.clock)) + " clock "
-	if pp.point.Fraction >= 1 {
-		s += "has run out its " + pp.target.String()
-	} else {
-		s += "has used " + percent(pp.point.Fraction) + "% of its " + pp.target.String()
+	n, err := d.firePoints(tx, r, now)
+	if err != nil {
+		return false, err
 	}
-	if !pp.due.IsZero() {
-		s += "; due " + pp.due.In(d.jeop.policy.Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")
+	if err := tx.PutRFA(r); err != nil {
+		return false, err
 	}
-	return s + "."
-}
-
-// tellManager mails the managers (when configured) and posts to the ops
-// channel.
-func (d *Desk) tellManager(tx Tx, r *RFA, label, what string) error {
-	if len(d.cfg.Managers) > 0 {
-		text := what + "\n\nOrganisation: " + r.Organisation + "\nRequester: " + r.Requester.String() +
-			"\nAssignee: " + r.Assignee + "\nStatus: " + string(r.Status) + "\n"
-		if _, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
-			To: d.cfg.Managers, Subject: "[" + r.Ref() + "] " + label + ": " + r.Subject,
-			Text: text, Auto: true, Purpose: "SLA escalation to manager",
-		}); err != nil {
-			return err
+	if !r.NextEscalation.IsZero() && !r.NextEscalation.After(now) {
+		if err := tx.RescheduleEscalation(num, now.Add(jeopardyRetry)); err != nil {
+			return false, err
 		}
 	}
-	return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatOps, Text: label + ": " + what})
+	return n > 0, nil
 }

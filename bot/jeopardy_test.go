@@ -331,21 +331,27 @@ func TestJeopardyNeedsTheScheduler(t *testing.T) {
 	}
 }
 
-// TestLoadScheduleFiresWhatIsDue: loading reports the earliest point and
+// TestArmScheduleFiresWhatIsDue: arming reports the earliest point and
 // fires those already due, once, with the desk's clock.
-func TestLoadScheduleFiresWhatIsDue(t *testing.T) {
+func TestArmScheduleFiresWhatIsDue(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.ingest(mail("ls1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken")) // received 08:59 UTC
-	st, err := f.desk.LoadSchedule(ctx)
+	st, err := f.desk.ArmSchedule(ctx)
 	must(t, err)
-	if want := time.Date(2026, 11, 26, 9, 29, 0, 0, time.UTC); st.RFAs != 1 || !st.Next.Equal(want) {
-		t.Fatalf("schedule = %+v, want 1 RFA next at %v (first_update 50%%)", st, want)
+	if want := time.Date(2026, 11, 26, 9, 29, 0, 0, time.UTC); !st.Next.Equal(want) || st.Fired != 0 {
+		t.Fatalf("schedule = %+v, want next at %v (first_update 50%%), nothing fired", st, want)
+	}
+	if st.Rebuilt != 1 {
+		t.Errorf("first arming rebuilt %d RFAs, want 1 (no policy stored yet)", st.Rebuilt)
 	}
 	f.now = time.Date(2026, 11, 26, 9, 50, 0, 0, time.UTC) // past 50% and 75%
 	for range 2 {
-		st, err = f.desk.LoadSchedule(ctx)
+		st, err = f.desk.ArmSchedule(ctx)
 		must(t, err)
+		if st.Rebuilt != 0 {
+			t.Errorf("arming again rebuilt %d RFAs, want 0 (policy unchanged)", st.Rebuilt)
+		}
 	}
 	var got []string
 	for _, e := range f.rfa(1).Events {
@@ -356,5 +362,8 @@ func TestLoadScheduleFiresWhatIsDue(t *testing.T) {
 	sameList(t, "fired", got, []string{"first_update 50% @ 09:50", "first_update 75% @ 09:50"})
 	if want := time.Date(2026, 11, 26, 9, 53, 0, 0, time.UTC); !st.Next.Equal(want) {
 		t.Errorf("next = %v, want %v (first_update 90%%)", st.Next, want)
+	}
+	if r := f.rfa(1); !r.NextEscalation.Equal(st.Next) {
+		t.Errorf("RFA-1 NextEscalation = %v, want the schedule's %v", r.NextEscalation, st.Next)
 	}
 }

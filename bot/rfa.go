@@ -312,6 +312,12 @@ type RFA struct {
 
 	Messages []Message `json:"messages"`
 	Events   []Event   `json:"events"`
+
+	// NextEscalation is when the desk's jeopardy scheduler next looks at
+	// this RFA: its next escalation point as the SLA policy computed it
+	// at the last write (zero: none to come). The desk sets it before
+	// every write, and the store's schedule index follows it.
+	NextEscalation time.Time `json:"next_escalation,omitzero"`
 }
 
 // Release is a software release an RFA's fix ships in. Minor releases

@@ -44,7 +44,13 @@ type Tx interface {
 	// reads that one text only.
 	MessageText(num uint64, i int) (string, error)
 	// PutRFA stores the RFA (insert or replace) and, in the same
-	// transaction, its summary (SummaryOf). Message texts are stored
+	// transaction, its summary (SummaryOf) and its index entries: the
+	// open-RFA index holds it unless its Status is StatusClosed, and the
+	// jeopardy schedule holds it at r.NextEscalation (a zero time: not at
+	// all), replacing its earlier entry. The store never computes
+	// NextEscalation: the desk sets it before every PutRFA (its store
+	// wrapper, jeopardy.go); an RFA written without it is not scheduled.
+	// Message texts are stored
 	// apart from the record and are immutable: messages are only ever
 	// appended, a message's text is written once, a message loaded
 	// without its text (TextOmitted) keeps the stored one, and a Text
@@ -63,6 +69,31 @@ type Tx interface {
 	// is returned). rest reports whether summaries remain after the last
 	// one fn saw. fn must not write RFAs (PutRFA fails inside it).
 	RFASummaries(after uint64, fn func(*RFASummary) (more bool, err error)) (rest bool, err error)
+
+	// OpenRFAs returns up to limit (>= 1) RFAs whose status is not
+	// closed, with numbers above after, in number order, read through the
+	// open-RFA index: its cost is the page, not the archive. Page through
+	// with after = the last number returned; a page shorter than limit is
+	// the last.
+	OpenRFAs(after uint64, limit int) ([]*RFA, error)
+
+	// NextEscalation returns the jeopardy schedule's earliest entry (the
+	// RFA and when its next escalation point is due); ok is false when
+	// the schedule is empty. One index lookup.
+	NextEscalation() (num uint64, at time.Time, ok bool, err error)
+	// DueEscalations returns, earliest first, up to limit (>= 1) RFAs
+	// whose schedule entry is at or before until.
+	DueEscalations(until time.Time, limit int) ([]uint64, error)
+	// RescheduleEscalation moves RFA num's schedule entry to at (a zero
+	// time removes it) without touching the RFA: for retrying an RFA
+	// that cannot be handled now. The next PutRFA of the RFA replaces it.
+	RescheduleEscalation(num uint64, at time.Time) error
+	// EscalationPolicy returns the fingerprint last given to
+	// SetEscalationPolicy, "" if none: the schedule's entries were
+	// computed under that policy. SetEscalationPolicy records it ("" to
+	// forget it, which makes the desk rebuild the schedule at start-up).
+	EscalationPolicy() (string, error)
+	SetEscalationPolicy(fingerprint string) error
 
 	// Dedupe returns the RFA number an email (by Mail.DedupeKey) was
 	// recorded against, and whether it was seen at all. A seen email

@@ -20,7 +20,10 @@ type command struct {
 	// rfa: the command acts on one RFA, implied in its thread or named
 	// by the optional "ref" option (added automatically).
 	rfa bool
-	run func(ctx context.Context, c *Console, in *invocation) (answer, error)
+	// slow: the command may outlast Discord's three-second answer window;
+	// its answer is deferred when it does (Console.answerLate).
+	slow bool
+	run  func(ctx context.Context, c *Console, in *invocation) (answer, error)
 }
 
 // invocation is one use of a command by a staff member.
@@ -97,7 +100,7 @@ func commandTable() []*command {
 			options: []*discordgo.ApplicationCommandOption{strOpt("name", "The release, e.g. 2026.12", true), strOpt("ships", "Ship date, YYYY-MM-DD", true)},
 			run:     runRelease},
 		{group: "rfa", name: "new", desc: "Log an RFA taken by telephone", run: runNew},
-		{group: "desk", name: "queue", desc: "Open RFAs by their next SLA point", run: runQueue},
+		{group: "desk", name: "queue", desc: "Open RFAs by their next SLA point", slow: true, run: runQueue},
 	}
 }
 

@@ -25,7 +25,9 @@ type Desk interface {
 	// MessageText reads one.
 	RFA(ctx context.Context, num uint64) (*bot.RFA, error)
 	MessageText(ctx context.Context, num uint64, i int) (string, error)
-	RFAs(ctx context.Context) ([]*bot.RFA, error)
+	// ForEachOpenRFA calls fn for every RFA not closed, reading them a
+	// page at a time; fn runs outside any store transaction.
+	ForEachOpenRFA(ctx context.Context, fn func(*bot.RFA) error) error
 	RFAByChatThread(ctx context.Context, threadID string) (*bot.RFA, error)
 	MarkChatSeen(ctx context.Context, num uint64, messageID string) error
 
@@ -56,6 +58,12 @@ type Options struct {
 	MaxAttachment int64
 	// Timeout bounds each REST call and download (default 30s).
 	Timeout time.Duration
+	// DeferAfter is how long a slow command (/desk queue) may work before
+	// its answer is deferred: Discord is told at once that the answer is
+	// coming (it shows "thinking…"), and the answer then replaces that
+	// reply. Default 1.5s, well inside Discord's three-second window;
+	// negative defers at once.
+	DeferAfter time.Duration
 }
 
 // Console is the Discord staff console. Run owns the gateway session
@@ -104,6 +112,9 @@ func New(cfg Config, desk Desk, opts *Options) (*Console, error) {
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 30 * time.Second
+	}
+	if o.DeferAfter == 0 {
+		o.DeferAfter = 1500 * time.Millisecond
 	}
 	client, err := newHTTPClient(cfg.APIBase, o.Timeout)
 	if err != nil {
@@ -259,22 +270,20 @@ func (c *Console) onMessage(ctx context.Context, e *discordgo.MessageCreate) {
 }
 
 // catchUp handles, in order, the thread messages of every RFA not
-// closed that arrived after the last one the desk saw.
+// closed that arrived after the last one the desk saw. It reads only the
+// open RFAs (the desk's open index), whatever the archive's size.
 func (c *Console) catchUp(ctx context.Context) error {
-	rfas, err := c.desk.RFAs(ctx)
-	if err != nil {
-		return err
-	}
 	var errs []error
-	for _, r := range rfas {
+	err := c.desk.ForEachOpenRFA(ctx, func(r *bot.RFA) error {
 		if r.Chat.ThreadID == "" || r.Status == bot.StatusClosed {
-			continue
+			return nil
 		}
 		if err := c.catchUpThread(ctx, r); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", r.Ref(), err))
 		}
-	}
-	return errors.Join(errs...)
+		return ctx.Err()
+	})
+	return errors.Join(append(errs, err)...)
 }
 
 func (c *Console) catchUpThread(ctx context.Context, r *bot.RFA) error {

@@ -64,6 +64,8 @@ type env struct {
 	stop    func()
 	// manualChat leaves chat items to the test: no chat deliverer runs.
 	manualChat bool
+	// deferAfter is the console's Options.DeferAfter (0: its default).
+	deferAfter time.Duration
 }
 
 func newEnv(t *testing.T) *env {
@@ -118,7 +120,7 @@ func (e *env) start() {
 	e.console, err = chat.New(chat.Config{
 		Token: "test-token", GuildID: guildID, ChannelID: channelID, StaffRoleID: staffRole,
 		OnDutyRoleID: dutyRole, OpsChannelID: opsID, APIBase: e.fake.APIBase(),
-	}, e.desk, &chat.Options{Logger: e.log, Now: e.clock.Now, Clocks: e.desk.SLA()})
+	}, e.desk, &chat.Options{Logger: e.log, Now: e.clock.Now, Clocks: e.desk.SLA(), DeferAfter: e.deferAfter})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -19,14 +20,83 @@ const (
 )
 
 // onInteraction answers every interaction: staff only, in our guild.
-// Errors go back to the caller as an ephemeral message.
+// Errors go back to the caller as an ephemeral message. A slow command
+// is answered by answerLate.
 func (c *Console) onInteraction(ctx context.Context, i *discordgo.Interaction) {
+	if c.isSlow(i) {
+		c.answerLate(ctx, i)
+		return
+	}
+	if err := c.respond(ctx, i, c.answer(ctx, i)); err != nil {
+		c.log.Error("chat: answering an interaction", "interaction", i.ID, "err", err)
+	}
+}
+
+// answer runs interaction i; an error becomes an ephemeral message.
+func (c *Console) answer(ctx context.Context, i *discordgo.Interaction) answer {
 	a, err := c.interaction(ctx, i)
 	if err != nil {
 		a = answer{text: userError(err), ephemeral: true}
 	}
-	if err := c.respond(ctx, i, a); err != nil {
-		c.log.Error("chat: answering an interaction", "interaction", i.ID, "err", err)
+	return a
+}
+
+// isSlow reports whether i invokes a command marked slow.
+func (c *Console) isSlow(i *discordgo.Interaction) bool {
+	if i.Type != discordgo.InteractionApplicationCommand {
+		return false
+	}
+	d := i.ApplicationCommandData()
+	if len(d.Options) != 1 {
+		return false
+	}
+	cmd := c.cmds.byKey[d.Name+" "+d.Options[0].Name]
+	return cmd != nil && cmd.slow
+}
+
+// answerLate answers a slow command (never a modal) within Discord's
+// three-second window: the command runs on its own goroutine, and if it
+// has not finished within Options.DeferAfter, Discord is sent a deferred
+// response (ephemeral: it shows "thinking…" to the caller only), which
+// the answer replaces when it is ready. The console handles no other
+// event meanwhile, as for any interaction.
+func (c *Console) answerLate(ctx context.Context, i *discordgo.Interaction) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan answer, 1)
+	go func() { done <- c.answer(ctx, i) }()
+	if wait := c.opts.DeferAfter; wait >= 0 {
+		t := time.NewTimer(wait)
+		select {
+		case a := <-done:
+			t.Stop()
+			if err := c.respond(ctx, i, a); err != nil {
+				c.log.Error("chat: answering an interaction", "interaction", i.ID, "err", err)
+			}
+			return
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+	err := c.s.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Flags: ephemeral},
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		c.log.Error("chat: deferring the answer to an interaction", "interaction", i.ID, "err", err)
+		return
+	}
+	var a answer
+	select {
+	case a = <-done:
+	case <-ctx.Done():
+		return
+	}
+	text := cut(a.text, maxContent)
+	if _, err := c.s.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: &text, AllowedMentions: noMentions()}, discordgo.WithContext(ctx)); err != nil {
+		c.log.Error("chat: sending a deferred answer", "interaction", i.ID, "err", err)
 	}
 }
 
@@ -196,23 +266,23 @@ func (c *Console) logCall(ctx context.Context, by bot.Actor, v map[string]string
 	return answer{text: fmt.Sprintf("%s logged %s from a telephone call: %s", by.Name, r.Ref(), Neutralise(r.Subject))}, nil
 }
 
-// queueEntry is one open RFA in /desk queue.
+// queueEntry is one open RFA in /desk queue: what its line shows.
 type queueEntry struct {
-	r     *bot.RFA
-	clock *bot.ClockState // the next unmet clock with a due, if any
+	ref, subject string
+	severity     bot.Severity
+	clock        *bot.ClockState // the next unmet clock with a due, if any
 }
 
+// runQueue lists the RFAs staff still work on (not cleared or closed) by
+// their next SLA point. It reads the open RFAs only, a page at a time,
+// and keeps just what their lines show.
 func runQueue(ctx context.Context, c *Console, _ *invocation) (answer, error) {
-	rfas, err := c.desk.RFAs(ctx)
-	if err != nil {
-		return answer{}, err
-	}
 	var q []queueEntry
-	for _, r := range rfas {
+	err := c.desk.ForEachOpenRFA(ctx, func(r *bot.RFA) error {
 		if r.Status == bot.StatusCleared || r.Status == bot.StatusClosed {
-			continue
+			return nil
 		}
-		e := queueEntry{r: r}
+		e := queueEntry{ref: r.Ref(), subject: r.Subject, severity: r.Severity}
 		for _, cl := range c.clocks(r) {
 			if cl.MetAt != nil || cl.Due.IsZero() {
 				continue
@@ -223,6 +293,10 @@ func runQueue(ctx context.Context, c *Console, _ *invocation) (answer, error) {
 			}
 		}
 		q = append(q, e)
+		return ctx.Err()
+	})
+	if err != nil {
+		return answer{}, err
 	}
 	slices.SortStableFunc(q, func(a, b queueEntry) int {
 		switch {
@@ -255,8 +329,7 @@ func runQueue(ctx context.Context, c *Console, _ *invocation) (answer, error) {
 const atRisk = 0.75
 
 func queueLine(e queueEntry) string {
-	r := e.r
-	line := "• **" + r.Ref() + "** " + cut(Neutralise(r.Subject), 80) + " — " + r.Severity.Title()
+	line := "• **" + e.ref + "** " + cut(Neutralise(e.subject), 80) + " — " + e.severity.Title()
 	if e.clock == nil {
 		return line + " — no SLA point due\n"
 	}

@@ -45,7 +45,7 @@ import (
 // schemaVersion is the layout this binary reads and writes. Raise it by
 // one and append to migrations() whenever the layout changes; Open refuses
 // a file whose version is higher.
-const schemaVersion = 4
+const schemaVersion = 5
 
 // Bucket names. Each is a top-level bucket.
 const (
@@ -139,10 +139,38 @@ const (
 	//   key   a safeguard key chosen by the bot package (bot.RateKey*)
 	//   value JSON bot.RateState
 	bucketRateStates = "rate_states"
+
+	// bucketOpenRFAs indexes every RFA whose status is not closed, so
+	// "what is live" costs the live RFAs, not the archive.
+	//   key   RFA number, 8 bytes
+	//   value empty
+	// PutRFA keeps it in the same transaction as the RFA.
+	bucketOpenRFAs = "open_rfas"
+
+	// bucketJeopardy is the persisted jeopardy schedule: one entry per RFA
+	// with an escalation point to come, ordered by when it is due.
+	//   key   jeopardyKey: at (8, unix nanoseconds, big-endian) | RFA number (8)
+	//   value empty
+	// PutRFA writes bot.RFA.NextEscalation here (a zero time: no entry);
+	// Tx.RescheduleEscalation moves an entry without the RFA.
+	bucketJeopardy = "jeopardy"
+
+	// bucketJeopardyRFAs is bucketJeopardy's reverse, so that a write
+	// finds the entry it replaces without decoding the old RFA.
+	//   key   RFA number, 8 bytes
+	//   value at, 8 bytes (unix nanoseconds, as in the jeopardy key)
+	// It has an entry exactly when bucketJeopardy has one for the RFA.
+	bucketJeopardyRFAs = "jeopardy_rfas"
 )
 
 // keySchemaVersion is the key of the version in bucketMeta.
 const keySchemaVersion = "schema_version"
+
+// keyJeopardyPolicy is the key in bucketMeta of the fingerprint of the
+// escalation policy the jeopardy schedule was computed with (text, as
+// given to Tx.SetEscalationPolicy). Absent: the schedule was never
+// computed, and the domain rebuilds it.
+const keyJeopardyPolicy = "jeopardy_policy"
 
 // allBuckets lists every bucket the current schema has.
 func allBuckets() []string {
@@ -151,6 +179,7 @@ func allBuckets() []string {
 		bucketCursors, bucketDeadLetters, bucketAutoReplies, bucketAttachments,
 		bucketChatThreads, bucketBodies, bucketSummaries, bucketRateStates,
 		bucketOutboxDue, bucketOutboxBlobs, bucketOutboxBlobRefs,
+		bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs,
 	}
 }
 
@@ -183,6 +212,7 @@ func migrations() []migration {
 			return nil
 		}},
 		{to: 4, name: "index the outbox, store its attachments once", fn: migrateOutboxIndex},
+		{to: 5, name: "open-RFA and jeopardy indexes", fn: migrateIndexes},
 	}
 }
 
@@ -214,6 +244,44 @@ func migrateTextsOut(btx *bolt.Tx) error {
 		if err := t.putRecord(rfas, r); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// migrateIndexes (version 5) creates the open-RFA and jeopardy indexes of
+// an existing store. The open index is filled from each RFA's status
+// (only that field is decoded). The jeopardy index is left empty and the
+// policy fingerprint absent: the domain computes every open RFA's next
+// point once at start-up (see Tx.EscalationPolicy).
+func migrateIndexes(tx *bolt.Tx) error {
+	for _, name := range []string{bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs} {
+		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return fmt.Errorf("create bucket %q: %w", name, err)
+		}
+	}
+	rfas := tx.Bucket([]byte(bucketRFAs))
+	if rfas == nil {
+		return fmt.Errorf("bucket %q missing", bucketRFAs)
+	}
+	open := tx.Bucket([]byte(bucketOpenRFAs))
+	err := rfas.ForEach(func(k, v []byte) error {
+		var r struct {
+			Status bot.Status `json:"status"`
+		}
+		if err := json.Unmarshal(v, &r); err != nil {
+			num, _ := decodeU64(k)
+			return fmt.Errorf("decode %s: %w", bot.FormatRef(num), err)
+		}
+		if r.Status == bot.StatusClosed {
+			return nil
+		}
+		return open.Put(bytes.Clone(k), []byte{})
+	})
+	if err != nil {
+		return err
+	}
+	if meta := tx.Bucket([]byte(bucketMeta)); meta != nil {
+		return meta.Delete([]byte(keyJeopardyPolicy))
 	}
 	return nil
 }
@@ -399,4 +467,21 @@ func migrateOutboxIndex(btx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// jeopardyKey is at(8) | num(8), both big-endian: at as unix nanoseconds
+// (a time before 1970 counts as 1970), so a cursor walks the schedule in
+// time order and, within an instant, in RFA number order.
+func jeopardyKey(at time.Time, num uint64) []byte {
+	k := make([]byte, 0, 16)
+	k = binary.BigEndian.AppendUint64(k, dueNanos(at))
+	return binary.BigEndian.AppendUint64(k, num)
+}
+
+// decodeJeopardyKey reverses jeopardyKey; times come back in UTC.
+func decodeJeopardyKey(k []byte) (at time.Time, num uint64, err error) {
+	if len(k) != 16 {
+		return time.Time{}, 0, fmt.Errorf("jeopardy key: want 16 bytes, got %d", len(k))
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(k))).UTC(), binary.BigEndian.Uint64(k[8:]), nil
 }

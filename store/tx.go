@@ -121,7 +121,9 @@ func (t *tx) RFA(num uint64) (*bot.RFA, error) {
 // PutRFA inserts or replaces r under r.Num, which must not be 0, with its
 // message texts and summary (putRecord, rfa_records.go). A number
 // above the allocator's last value (an imported RFA) advances the
-// allocator, so NextRFANumber never returns a number already stored.
+// allocator, so NextRFANumber never returns a number already stored. The
+// open-RFA and jeopardy indexes follow r in the same transaction
+// (indexRFA).
 func (t *tx) PutRFA(r *bot.RFA) error {
 	b, err := t.writable(bucketRFAs)
 	if err != nil {
@@ -134,6 +136,9 @@ func (t *tx) PutRFA(r *bot.RFA) error {
 		return errors.New("store: PutRFA needs an RFA with a number")
 	}
 	if err := t.putRecord(b, r); err != nil { // rfa_records.go: texts, record, summary
+		return err
+	}
+	if err := t.indexRFA(r); err != nil { // rfa_indexes.go
 		return err
 	}
 	if r.Num > b.Sequence() {

@@ -62,6 +62,16 @@ func (s *Server) routeLocked(w *httptest.ResponseRecorder, method, path string, 
 		}
 		s.callbacks[seg[1]] = c
 		w.WriteHeader(204)
+	case len(seg) == 5 && seg[0] == "webhooks" && seg[3] == "messages" && seg[4] == "@original" && method == "PATCH":
+		// Editing an interaction's original response: the interaction
+		// must have been answered first (a deferred answer, usually).
+		id := strings.TrimPrefix(seg[2], "tok-")
+		if _, ok := s.callbacks[id]; !ok || seg[1] != s.opts.BotID {
+			notFound(w, 10015, "Webhook")
+			return
+		}
+		s.edits[id] = append(json.RawMessage(nil), body...)
+		writeJSON(w, 200, map[string]any{"id": s.newIDLocked(), "channel_id": "", "content": ""})
 	case len(seg) == 4 && seg[0] == "guilds" && seg[2] == "members" && method == "GET":
 		if _, ok := s.members[seg[3]]; !ok || seg[1] != s.opts.GuildID {
 			notFound(w, 10007, "Member")

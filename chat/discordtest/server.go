@@ -129,6 +129,7 @@ type Server struct {
 	files     map[string][]byte
 	commands  json.RawMessage
 	callbacks map[string]Callback
+	edits     map[string]json.RawMessage // interaction id -> last edit of its response
 	gw        gatewayState
 }
 
@@ -150,7 +151,7 @@ func New(opts *Options) *Server {
 	s := &Server{
 		opts: o, changed: make(chan struct{}), nextID: 1_300_000_000_000_000_000,
 		messages: map[string][]*Message{}, byID: map[string]*Message{},
-		members: map[string]Member{}, files: map[string][]byte{}, callbacks: map[string]Callback{},
+		members: map[string]Member{}, files: map[string][]byte{}, callbacks: map[string]Callback{}, edits: map[string]json.RawMessage{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", s.serveGateway)
@@ -274,6 +275,21 @@ func (s *Server) Callback(id string) (Callback, bool) {
 	defer s.mu.Unlock()
 	c, ok := s.callbacks[id]
 	return c, ok
+}
+
+// Edited returns the last edit of interaction id's original response
+// (PATCH /webhooks/{app}/{token}/messages/@original), as a deferred
+// answer is completed.
+func (s *Server) Edited(id string) (CallbackData, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	body, ok := s.edits[id]
+	if !ok {
+		return CallbackData{}, false
+	}
+	var d CallbackData
+	_ = json.Unmarshal(body, &d)
+	return d, true
 }
 
 // AddMessage stores a message from a member in a channel without telling

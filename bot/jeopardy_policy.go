@@ -1,0 +1,34 @@
+package bot
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+)
+
+// jeopardyAlgorithm names how NextPoint computes a point from a policy;
+// change it when that computation changes, so stored schedules are
+// rebuilt.
+const jeopardyAlgorithm = "jeopardy-v1"
+
+// Fingerprint identifies everything NextPoint depends on besides the RFA:
+// the calendar (zone, hours, closed days), the targets, the escalation
+// points and the computation itself. The jeopardy schedule stored with
+// one fingerprint is valid for any policy with the same one; a change
+// makes the desk rebuild it once at start-up. It is a hex SHA-256.
+func (p *SLAPolicy) Fingerprint() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n", jeopardyAlgorithm)
+	if err := p.Calendar.WriteFingerprint(h); err != nil {
+		panic(err) // a hash.Hash never fails to write
+	}
+	fmt.Fprintf(h, "response %+v\nfirst_update %+v\n", p.Response, p.FirstUpdate)
+	for _, s := range Severities {
+		t, ok := p.Workaround[s]
+		fmt.Fprintf(h, "workaround %s %v %+v\n", s, ok, t)
+	}
+	for _, pt := range p.Points {
+		fmt.Fprintf(h, "point %v %s\n", pt.Fraction, pt.Action)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
