@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"rfadesk/bot/report"
 )
 
 // Status is where an RFA is in its life.
@@ -27,13 +29,14 @@ const (
 	ChannelPhone  Channel = "phone"
 )
 
-// Replicate answers "can the school replicate the problem?".
-type Replicate string
+// Replicate answers "can the school replicate the problem?". It is the
+// report package's type, so a parsed report converts to Report as is.
+type Replicate = report.Replicate
 
 const (
-	ReplicateUnknown Replicate = "unknown"
-	ReplicateYes     Replicate = "yes"
-	ReplicateNo      Replicate = "no"
+	ReplicateUnknown = report.ReplicateUnknown
+	ReplicateYes     = report.ReplicateYes
+	ReplicateNo      = report.ReplicateNo
 )
 
 // Report holds the fields the SLA asks every report to carry.

@@ -1,4 +1,4 @@
-package bot
+package report
 
 import (
 	"bytes"
@@ -12,9 +12,9 @@ import (
 	"testing"
 )
 
-var updateReport = flag.Bool("update", false, "rewrite the want section of testdata/report/*.txt from ParseReport's output")
+var updateReport = flag.Bool("update", false, "rewrite the want section of testdata/*.txt from Parse's output")
 
-// reportCase is one file of testdata/report: a txtar-like file with
+// reportCase is one file of testdata: a txtar-like file with
 // "-- subject --", "-- body --" and "-- want --" sections (the want is the
 // expected Report as JSON). Text before the first section is a comment.
 // Section markers end in "\n"; subject and body lose one final "\n".
@@ -63,7 +63,7 @@ func writeReportCase(c reportCase) ([]byte, error) {
 
 func loadReportCases(t testing.TB) map[string]reportCase {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "report", "*.txt"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestParseReportCorpus(t *testing.T) {
 	}
 	for file, c := range cases {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			got := ParseReport(c.subject, c.body)
+			got := Parse(c.subject, c.body)
 			if *updateReport {
 				c.want = got
 				data, err := writeReportCase(c)
@@ -112,7 +112,7 @@ func TestParseReportCorpus(t *testing.T) {
 			if !sameReport(got, c.want) {
 				g, _ := json.MarshalIndent(got, "", "  ")
 				w, _ := json.MarshalIndent(c.want, "", "  ")
-				t.Errorf("ParseReport mismatch\n got: %s\nwant: %s", g, w)
+				t.Errorf("Parse mismatch\n got: %s\nwant: %s", g, w)
 			}
 		})
 	}
@@ -157,22 +157,22 @@ func TestParseReplicate(t *testing.T) {
 // TestReportLabelWordings checks label wordings, separators and decorations,
 // and lines that must not be read as labels.
 func TestReportLabelWordings(t *testing.T) {
-	tests := map[string]string{
-		"Site:": FieldSite, "Site location -": FieldSite, "**Campus**:": FieldSite, "3. Where?": FieldSite,
-		"Component(s):": FieldComponents, "Service component(s) affected:": FieldComponents, "Affected service(s)": FieldComponents,
-		"Support level:": FieldLevel, "Level of support =": FieldLevel, "Contract level –": FieldLevel,
-		"Action taken:": FieldActionTaken, "What have you tried so far?": FieldActionTaken, "- Troubleshooting done:": FieldActionTaken,
-		"Exact error message:": FieldErrorMessage, "Message shown:": FieldErrorMessage, "Error text |": FieldErrorMessage,
-		"Can you replicate it?": FieldCanReplicate, "Reproducible?": FieldCanReplicate, "Able to reproduce:": FieldCanReplicate,
-		"Q6) Is the problem replicable?": FieldCanReplicate,
+	tests := map[string]fieldKey{
+		"Site:": fieldSite, "Site location -": fieldSite, "**Campus**:": fieldSite, "3. Where?": fieldSite,
+		"Component(s):": fieldComponents, "Service component(s) affected:": fieldComponents, "Affected service(s)": fieldComponents,
+		"Support level:": fieldLevel, "Level of support =": fieldLevel, "Contract level –": fieldLevel,
+		"Action taken:": fieldActionTaken, "What have you tried so far?": fieldActionTaken, "- Troubleshooting done:": fieldActionTaken,
+		"Exact error message:": fieldErrorMessage, "Message shown:": fieldErrorMessage, "Error text |": fieldErrorMessage,
+		"Can you replicate it?": fieldCanReplicate, "Reproducible?": fieldCanReplicate, "Able to reproduce:": fieldCanReplicate,
+		"Q6) Is the problem replicable?": fieldCanReplicate,
 		// Not labels.
 		"Steps to reproduce:": "", "Message:": "", "Level 3 corridor:": "", "Time of error:": "", "Name:": "",
 		"We have a problem with the level of support": "", "Email:": "",
 	}
 	for line, want := range tests {
-		got, _, ok := rpLabelLine(line)
+		got, _, ok := labelLine(line)
 		if got != want || ok != (want != "") {
-			t.Errorf("rpLabelLine(%q) = %q, %v; want %q", line, got, ok, want)
+			t.Errorf("labelLine(%q) = %q, %v; want %q", line, got, ok, want)
 		}
 	}
 }
@@ -180,13 +180,13 @@ func TestReportLabelWordings(t *testing.T) {
 func TestParseReportLabelsWinOverProse(t *testing.T) {
 	body := "We can't reproduce it at our Northgate site; it says \"Timeout\" in Attendance.\n\n" +
 		"Site: Southgate\nComponent: Payments\nError: E42\nCan replicate: yes\n"
-	got := ParseReport("", body)
+	got := Parse("", body)
 	want := Report{Site: "Southgate", Components: []string{"Payments"}, ErrorMessage: "E42", CanReplicate: ReplicateYes}
 	if !sameReport(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
 	// An explicit "n/a" answer to a label is not overridden by prose.
-	got = ParseReport("Attendance at our Northgate site", "Site: n/a\nComponents: n/a\n")
+	got = Parse("Attendance at our Northgate site", "Site: n/a\nComponents: n/a\n")
 	if got.Site != "" || len(got.Components) != 0 {
 		t.Errorf("placeholder answers were filled from prose: %+v", got)
 	}
@@ -199,8 +199,8 @@ func FuzzParseReport(f *testing.F) {
 	f.Add("", "Error: \"unterminated\nSite:\n\n\n- \n* **")
 	f.Add("it says '", "Components:\n- a\n- A\n-\n")
 	f.Fuzz(func(t *testing.T, subject, body string) {
-		a := ParseReport(subject, body)
-		b := ParseReport(subject, body)
+		a := Parse(subject, body)
+		b := Parse(subject, body)
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("not deterministic: %+v vs %+v", a, b)
 		}
@@ -235,6 +235,6 @@ func BenchmarkParseReport(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		c := in[i%len(in)]
-		ParseReport(c.subject, c.body)
+		Parse(c.subject, c.body)
 	}
 }
