@@ -1,6 +1,7 @@
 package report
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -12,22 +13,38 @@ import (
 //
 // Labelled lines in the body ("Site location: North campus", "**2. Error
 // message** - ...", a label alone on its line with the value below) are
-// read first; the first occurrence of a field wins. Fields no label gave
+// read first; labels are recognised by their words (see labelWords). The
+// first occurrence of a field wins, except that action-taken labels naming
+// different support levels ("Level 1 action taken: ...", "Level 2 action
+// taken: ...") each add a line to ActionTaken, led by its level ("Level 1:
+// restarted the server"). A support tier ("Support level: Gold") fills
+// Level, an optional extra. Fields no label gave
 // are then looked for in the prose of the subject and body, conservatively:
 // an empty field is preferred to a wrong guess. Multi-line values are joined
 // with "\n". Parse is pure and safe for concurrent use.
 func Parse(subject, body string) Report {
 	r := Report{CanReplicate: ReplicateUnknown}
 	lines := strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n")
-	seen := map[fieldKey]bool{} // fields a label answered, even with "n/a"
+	seen := map[fieldKey]bool{}     // fields a label answered, even with "n/a"
+	seenLevels := map[string]bool{} // level sets an action label answered
 	for i := 0; i < len(lines); i++ {
-		field, val, ok := labelLine(lines[i])
+		field, levels, val, ok := labelLine(lines[i])
 		if !ok {
 			continue
 		}
 		vals, next := collect(lines, i+1, field, val)
 		i = next - 1
-		if !seen[field] && len(vals) > 0 {
+		if len(vals) == 0 {
+			continue
+		}
+		if field == fieldActionTaken {
+			if key := strings.Join(levels, " "); !seenLevels[key] {
+				seenLevels[key] = true
+				addAction(&r, levels, vals)
+			}
+			continue
+		}
+		if !seen[field] {
 			seen[field] = true
 			setField(&r, field, vals)
 		}
@@ -66,8 +83,6 @@ func setField(r *Report, field fieldKey, vals []string) {
 		r.Site = unquote(joined)
 	case fieldLevel:
 		r.Level = unquote(joined)
-	case fieldActionTaken:
-		r.ActionTaken = joined
 	case fieldErrorMessage:
 		r.ErrorMessage = unquote(joined)
 	case fieldCanReplicate:
@@ -75,6 +90,38 @@ func setField(r *Report, field fieldKey, vals []string) {
 	case fieldComponents:
 		r.Components = splitComponents(vals)
 	}
+}
+
+// addAction adds the answer to one action-taken label to r.ActionTaken,
+// on a line of its own, led by the support levels the label named unless
+// the answer already starts with a level of its own.
+func addAction(r *Report, levels, vals []string) {
+	text := strings.TrimSpace(strings.Join(vals, "\n"))
+	if placeholder(text) {
+		return
+	}
+	if lead := levelPhrase(levels); lead != "" && !namesLevel.MatchString(text) {
+		text = lead + ": " + text
+	}
+	if r.ActionTaken != "" {
+		text = r.ActionTaken + "\n" + text
+	}
+	r.ActionTaken = text
+}
+
+// namesLevel matches an answer that starts with a support level.
+var namesLevel = regexp.MustCompile(`(?i)^(?:levels?\s*\d|lvl\s*\d|l\d\b|(?:\d(?:st|nd|rd|th)|first|second|third|fourth)[\s-]+(?:level|line)\b)`)
+
+// levelPhrase names support levels for a reader: "Level 1", "Levels 1
+// and 2", "Levels 1, 2 and 3"; "" for none.
+func levelPhrase(levels []string) string {
+	switch len(levels) {
+	case 0:
+		return ""
+	case 1:
+		return "Level " + levels[0]
+	}
+	return "Levels " + strings.Join(levels[:len(levels)-1], ", ") + " and " + levels[len(levels)-1]
 }
 
 // ParseReplicate maps a free-text answer to "can you replicate it?" to

@@ -154,29 +154,6 @@ func TestParseReplicate(t *testing.T) {
 	}
 }
 
-// TestReportLabelWordings checks label wordings, separators and decorations,
-// and lines that must not be read as labels.
-func TestReportLabelWordings(t *testing.T) {
-	tests := map[string]fieldKey{
-		"Site:": fieldSite, "Site location -": fieldSite, "**Campus**:": fieldSite, "3. Where?": fieldSite,
-		"Component(s):": fieldComponents, "Service component(s) affected:": fieldComponents, "Affected service(s)": fieldComponents,
-		"Support level:": fieldLevel, "Level of support =": fieldLevel, "Contract level –": fieldLevel,
-		"Action taken:": fieldActionTaken, "What have you tried so far?": fieldActionTaken, "- Troubleshooting done:": fieldActionTaken,
-		"Exact error message:": fieldErrorMessage, "Message shown:": fieldErrorMessage, "Error text |": fieldErrorMessage,
-		"Can you replicate it?": fieldCanReplicate, "Reproducible?": fieldCanReplicate, "Able to reproduce:": fieldCanReplicate,
-		"Q6) Is the problem replicable?": fieldCanReplicate,
-		// Not labels.
-		"Steps to reproduce:": "", "Message:": "", "Level 3 corridor:": "", "Time of error:": "", "Name:": "",
-		"We have a problem with the level of support": "", "Email:": "",
-	}
-	for line, want := range tests {
-		got, _, ok := labelLine(line)
-		if got != want || ok != (want != "") {
-			t.Errorf("labelLine(%q) = %q, %v; want %q", line, got, ok, want)
-		}
-	}
-}
-
 func TestParseReportLabelsWinOverProse(t *testing.T) {
 	body := "We can't reproduce it at our Northgate site; it says \"Timeout\" in Attendance.\n\n" +
 		"Site: Southgate\nComponent: Payments\nError: E42\nCan replicate: yes\n"

@@ -56,7 +56,7 @@ func stops(line string) bool {
 	if strings.TrimSpace(line) == "" || isSignOff(line) {
 		return true
 	}
-	_, _, ok := labelLine(line)
+	_, _, _, ok := labelLine(line)
 	return ok
 }
 
