@@ -24,7 +24,7 @@ const maxLabelWords = 9
 // ("component(s)", "(optional)"), splits on punctuation (so case, a
 // trailing "?" and "L1/L2" make no difference), takes the support levels
 // out ("Level 1", "levels 1 and 2", "1st line", "first-level", "L2" give
-// "1", "2"), drops filler words ("please", "what", "have", "you") and
+// "1", "2"), drops filler words ("please", "have", "you") and
 // makes plurals singular ("actions" → "action"). words is nil for a label
 // longer than maxLabelWords content words.
 func labelWords(label string) (words, levels []string) {
