@@ -202,10 +202,13 @@ func TestAcknowledgementAsksForMissingFieldsAndReplyFillsThem(t *testing.T) {
 	f := newFixture(t)
 	f.ingest(mail("p1@elmpark.sch.uk", "t@elmpark.sch.uk", "Timetable empty", "Our supply staff see an empty timetable."))
 	ack := f.outbox()[0].Mail
-	for _, label := range []string{"Site location", "Support level", "Exact error message"} {
+	for _, label := range []string{"Site location", "Level(s) of action taken", "Exact error message"} {
 		if !strings.Contains(ack.Text, label) {
 			t.Errorf("ack does not ask for %q:\n%s", label, ack.Text)
 		}
+	}
+	if strings.Contains(ack.Text, "Support tier") || strings.Contains(ack.Text, "Support level") {
+		t.Errorf("ack asks for a support tier the contract never asks for:\n%s", ack.Text)
 	}
 	reply := mail("p2@elmpark.sch.uk", "t@elmpark.sch.uk", "Re: "+ack.Subject, "Site: Sixth form centre\nSupport level: Bronze\n")
 	reply.InReplyTo = []string{ack.MessageID}

@@ -1,240 +1,72 @@
-package bot
+package bot_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
-	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"rfadesk/bot"
 )
 
-var updateReport = flag.Bool("update", false, "rewrite the want section of testdata/report/*.txt from ParseReport's output")
-
-// reportCase is one file of testdata/report: a txtar-like file with
-// "-- subject --", "-- body --" and "-- want --" sections (the want is the
-// expected Report as JSON). Text before the first section is a comment.
-// Section markers end in "\n"; subject and body lose one final "\n".
-type reportCase struct {
-	comment, subject, body string
-	want                   Report
-}
-
-const (
-	rcSubject = "-- subject --\n"
-	rcBody    = "-- body --\n"
-	rcWant    = "-- want --\n"
-)
-
-func readReportCase(data []byte) (reportCase, error) {
-	s := string(data) // byte-exact: a body may hold "\r\n" on purpose
-	is, ib, iw := strings.Index(s, rcSubject), strings.Index(s, rcBody), strings.Index(s, rcWant)
-	if is < 0 || ib < is || iw < ib {
-		return reportCase{}, fmt.Errorf("want sections %q, %q, %q in that order", rcSubject, rcBody, rcWant)
+// TestFieldLabelsReadBack: a school that copies the desk's field labels
+// into its reply ("Level(s) of action taken: ...") fills those fields,
+// each label its own field and no other.
+func TestFieldLabelsReadBack(t *testing.T) {
+	sample := map[string]string{
+		bot.FieldSite: "Main building", bot.FieldComponents: "Attendance", bot.FieldLevel: "Gold",
+		bot.FieldActionTaken: "Level 1: restarted the service", bot.FieldErrorMessage: "E1042", bot.FieldCanReplicate: "Yes",
 	}
-	c := reportCase{
-		comment: s[:is],
-		subject: strings.TrimSuffix(s[is+len(rcSubject):ib], "\n"),
-		body:    strings.TrimSuffix(s[ib+len(rcBody):iw], "\n"),
-	}
-	if err := json.Unmarshal([]byte(s[iw+len(rcWant):]), &c.want); err != nil {
-		return reportCase{}, fmt.Errorf("want: %w", err)
-	}
-	return c, nil
-}
-
-func writeReportCase(c reportCase) ([]byte, error) {
-	w, err := json.MarshalIndent(c.want, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	b.WriteString(c.comment)
-	b.WriteString(rcSubject + c.subject + "\n")
-	b.WriteString(rcBody + c.body + "\n")
-	b.WriteString(rcWant)
-	b.Write(w)
-	b.WriteByte('\n')
-	return b.Bytes(), nil
-}
-
-func loadReportCases(t testing.TB) map[string]reportCase {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "report", "*.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := map[string]reportCase{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := readReportCase(data)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		cases[f] = c
-	}
-	return cases
-}
-
-// sameReport compares reports treating nil and empty component lists alike.
-func sameReport(a, b Report) bool {
-	if len(a.Components) == 0 && len(b.Components) == 0 {
-		a.Components, b.Components = nil, nil
-	}
-	return reflect.DeepEqual(a, b)
-}
-
-func TestParseReportCorpus(t *testing.T) {
-	cases := loadReportCases(t)
-	if len(cases) < 30 {
-		t.Errorf("corpus has %d cases, want at least 30", len(cases))
-	}
-	for file, c := range cases {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			got := ParseReport(c.subject, c.body)
-			if *updateReport {
-				c.want = got
-				data, err := writeReportCase(c)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(file, data, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if !sameReport(got, c.want) {
-				g, _ := json.MarshalIndent(got, "", "  ")
-				w, _ := json.MarshalIndent(c.want, "", "  ")
-				t.Errorf("ParseReport mismatch\n got: %s\nwant: %s", g, w)
-			}
-		})
-	}
-}
-
-func TestReportCaseRoundTrip(t *testing.T) {
-	c := reportCase{comment: "note\n", subject: "S", body: "a\n\nb", want: Report{Site: "X", CanReplicate: ReplicateNo}}
-	data, err := writeReportCase(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := readReportCase(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if back.comment != c.comment || back.subject != c.subject || back.body != c.body || !sameReport(back.want, c.want) {
-		t.Errorf("round trip: got %+v, want %+v", back, c)
-	}
-	if _, err := readReportCase([]byte("-- body --\nx\n-- want --\n{}")); err == nil {
-		t.Error("readReportCase accepted a file without a subject section")
-	}
-}
-
-func TestParseReplicate(t *testing.T) {
-	tests := map[string]Replicate{
-		"yes": ReplicateYes, "Y": ReplicateYes, "Yes - every time": ReplicateYes, "yes, every time.": ReplicateYes,
-		"Always": ReplicateYes, "sometimes": ReplicateYes, "Intermittently": ReplicateYes, "not always": ReplicateYes,
-		"yeah": ReplicateYes, "every time we try": ReplicateYes, "we can": ReplicateYes, "only sometimes": ReplicateYes,
-		"no": ReplicateNo, "N": ReplicateNo, "No.": ReplicateNo, "not able": ReplicateNo, "Unable to": ReplicateNo,
-		"can't": ReplicateNo, "Can’t": ReplicateNo, "cannot": ReplicateNo, "only once": ReplicateNo, "Only once so far": ReplicateNo,
-		"never again": ReplicateNo, "no - it only happened once": ReplicateNo,
-		"": ReplicateUnknown, "not sure": ReplicateUnknown, "n/a": ReplicateUnknown, "haven't tried": ReplicateUnknown,
-		"Don't know": ReplicateUnknown, "the sky is blue": ReplicateUnknown, "?": ReplicateUnknown, "No idea": ReplicateUnknown,
-	}
-	for in, want := range tests {
-		if got := ParseReplicate(in); got != want {
-			t.Errorf("ParseReplicate(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-// TestReportLabelWordings checks label wordings, separators and decorations,
-// and lines that must not be read as labels.
-func TestReportLabelWordings(t *testing.T) {
-	tests := map[string]string{
-		"Site:": FieldSite, "Site location -": FieldSite, "**Campus**:": FieldSite, "3. Where?": FieldSite,
-		"Component(s):": FieldComponents, "Service component(s) affected:": FieldComponents, "Affected service(s)": FieldComponents,
-		"Support level:": FieldLevel, "Level of support =": FieldLevel, "Contract level –": FieldLevel,
-		"Action taken:": FieldActionTaken, "What have you tried so far?": FieldActionTaken, "- Troubleshooting done:": FieldActionTaken,
-		"Exact error message:": FieldErrorMessage, "Message shown:": FieldErrorMessage, "Error text |": FieldErrorMessage,
-		"Can you replicate it?": FieldCanReplicate, "Reproducible?": FieldCanReplicate, "Able to reproduce:": FieldCanReplicate,
-		"Q6) Is the problem replicable?": FieldCanReplicate,
-		// Not labels.
-		"Steps to reproduce:": "", "Message:": "", "Level 3 corridor:": "", "Time of error:": "", "Name:": "",
-		"We have a problem with the level of support": "", "Email:": "",
-	}
-	for line, want := range tests {
-		got, _, ok := rpLabelLine(line)
-		if got != want || ok != (want != "") {
-			t.Errorf("rpLabelLine(%q) = %q, %v; want %q", line, got, ok, want)
-		}
-	}
-}
-
-func TestParseReportLabelsWinOverProse(t *testing.T) {
-	body := "We can't reproduce it at our Northgate site; it says \"Timeout\" in Attendance.\n\n" +
-		"Site: Southgate\nComponent: Payments\nError: E42\nCan replicate: yes\n"
-	got := ParseReport("", body)
-	want := Report{Site: "Southgate", Components: []string{"Payments"}, ErrorMessage: "E42", CanReplicate: ReplicateYes}
-	if !sameReport(got, want) {
-		t.Errorf("got %+v, want %+v", got, want)
-	}
-	// An explicit "n/a" answer to a label is not overridden by prose.
-	got = ParseReport("Attendance at our Northgate site", "Site: n/a\nComponents: n/a\n")
-	if got.Site != "" || len(got.Components) != 0 {
-		t.Errorf("placeholder answers were filled from prose: %+v", got)
-	}
-}
-
-func FuzzParseReport(f *testing.F) {
-	for _, c := range loadReportCases(f) {
-		f.Add(c.subject, c.body)
-	}
-	f.Add("", "Error: \"unterminated\nSite:\n\n\n- \n* **")
-	f.Add("it says '", "Components:\n- a\n- A\n-\n")
-	f.Fuzz(func(t *testing.T, subject, body string) {
-		a := ParseReport(subject, body)
-		b := ParseReport(subject, body)
-		if !reflect.DeepEqual(a, b) {
-			t.Fatalf("not deterministic: %+v vs %+v", a, b)
-		}
-		switch a.CanReplicate {
-		case ReplicateYes, ReplicateNo, ReplicateUnknown:
-		default:
-			t.Fatalf("CanReplicate = %q", a.CanReplicate)
-		}
-		seen := map[string]bool{}
-		for _, c := range a.Components {
-			k := strings.ToLower(c)
-			if c == "" || c != strings.TrimSpace(c) || seen[k] {
-				t.Fatalf("bad component list %q", a.Components)
-			}
-			seen[k] = true
-		}
-		for _, v := range []string{a.Site, a.Level, a.ActionTaken, a.ErrorMessage} {
-			if v != strings.TrimSpace(v) {
-				t.Fatalf("value %q not trimmed", v)
+	var form []string
+	for _, f := range bot.ReportFields {
+		line := bot.FieldLabel(f) + ": " + sample[f]
+		form = append(form, line)
+		got := bot.ParseReport("", line)
+		for _, g := range bot.ReportFields {
+			if v := got.Value(g); (g == f) != (v != "") || g == f && v != sample[f] {
+				t.Errorf("%q gave %s = %q", line, g, v)
 			}
 		}
-	})
+	}
+	rep := bot.ParseReport("", strings.Join(form, "\n"))
+	if m := rep.Missing(); len(m) != 0 || rep.Level != "Gold" {
+		t.Errorf("the desk's own form read back as %+v, missing %v", rep, m)
+	}
 }
 
-func BenchmarkParseReport(b *testing.B) {
-	cases := loadReportCases(b)
-	var in []reportCase
-	for _, c := range cases {
-		in = append(in, c)
+// TestMissingAsksOnlyForTheContractFields: the support tier is never
+// missing, and an empty report misses exactly the contract's fields.
+func TestMissingAsksOnlyForTheContractFields(t *testing.T) {
+	if m := (bot.Report{}).Missing(); !slices.Equal(m, bot.RequiredFields) {
+		t.Errorf("empty report misses %v, want %v", m, bot.RequiredFields)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		c := in[i%len(in)]
-		ParseReport(c.subject, c.body)
+	if slices.Contains(bot.RequiredFields, bot.FieldLevel) || !slices.Contains(bot.ReportFields, bot.FieldLevel) {
+		t.Errorf("the support tier must be shown when given but never required")
+	}
+	full := bot.Report{Site: "Annexe", Components: []string{"Login"}, ActionTaken: "Level 1: restarted",
+		ErrorMessage: "E42", CanReplicate: bot.ReplicateNo}
+	if m := full.Missing(); len(m) != 0 {
+		t.Errorf("a report without a support tier misses %v", m)
+	}
+}
+
+// TestMailInTheContractsWords: a mail written with the contract's labels,
+// "Level 1 action taken:" among them, is complete.
+func TestMailInTheContractsWords(t *testing.T) {
+	body := "Hello,\n\n" +
+		"Site location: Oak Primary, main office\n" +
+		"Service component(s) affected: Attendance\n" +
+		"Level 1 action taken: restarted the service and cleared the browser cache\n" +
+		"Exact error message: \"Register could not be saved (E2031)\"\n" +
+		"Can you replicate the error? Yes, every time\n\nThanks,\nAmy\n"
+	got := bot.ParseReport("Registers will not save", body)
+	want := bot.Report{Site: "Oak Primary, main office", Components: []string{"Attendance"},
+		ActionTaken:  "Level 1: restarted the service and cleared the browser cache",
+		ErrorMessage: "Register could not be saved (E2031)", CanReplicate: bot.ReplicateYes}
+	if !slices.Equal(got.Components, want.Components) || got.Site != want.Site || got.ActionTaken != want.ActionTaken ||
+		got.ErrorMessage != want.ErrorMessage || got.CanReplicate != want.CanReplicate || got.Level != "" {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	if m := got.Missing(); len(m) != 0 {
+		t.Errorf("missing %v from a complete mail", m)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"rfadesk/bot/report"
 )
 
 // Status is where an RFA is in its life.
@@ -27,21 +29,30 @@ const (
 	ChannelPhone  Channel = "phone"
 )
 
-// Replicate answers "can the school replicate the problem?".
-type Replicate string
+// Replicate answers "can the school replicate the problem?". It is the
+// report package's type, so a parsed report converts to Report as is.
+type Replicate = report.Replicate
 
 const (
-	ReplicateUnknown Replicate = "unknown"
-	ReplicateYes     Replicate = "yes"
-	ReplicateNo      Replicate = "no"
+	ReplicateUnknown = report.ReplicateUnknown
+	ReplicateYes     = report.ReplicateYes
+	ReplicateNo      = report.ReplicateNo
 )
 
-// Report holds the fields the SLA asks every report to carry.
+// Report holds the fields the support contract asks every report to
+// carry (RequiredFields), and a support tier the school may volunteer.
+// Its layout is report.Report's: ParseReport converts one to the other.
 type Report struct {
-	Site         string    `json:"site"`
-	Components   []string  `json:"components"`
-	Level        string    `json:"level"`        // support level
-	ActionTaken  string    `json:"action_taken"` // action already taken
+	Site       string   `json:"site"`
+	Components []string `json:"components"`
+	// Level is the support tier the school volunteered ("Gold"): an
+	// optional extra the contract does not ask for, never missing.
+	Level string `json:"level"`
+	// ActionTaken is the contract's "[LEVEL(s)] action taken": the
+	// first-line diagnosis the school already did, each line led by the
+	// support level that did it when the school named one ("Level 1:
+	// restarted the server").
+	ActionTaken  string    `json:"action_taken"`
 	ErrorMessage string    `json:"error_message"`
 	CanReplicate Replicate `json:"can_replicate"`
 }
@@ -50,16 +61,23 @@ type Report struct {
 const (
 	FieldSite         = "site"
 	FieldComponents   = "components"
-	FieldLevel        = "level"
+	FieldLevel        = "level" // the volunteered support tier: optional
 	FieldActionTaken  = "action_taken"
 	FieldErrorMessage = "error_message"
 	FieldCanReplicate = "can_replicate"
 )
 
-// ReportFields lists every report field in the order they are shown.
-var ReportFields = []string{FieldSite, FieldComponents, FieldLevel, FieldActionTaken, FieldErrorMessage, FieldCanReplicate}
+// RequiredFields lists the fields the contract asks for, in its order:
+// what the desk asks a school for and what Missing checks.
+var RequiredFields = []string{FieldSite, FieldComponents, FieldActionTaken, FieldErrorMessage, FieldCanReplicate}
 
-// FieldLabel is the human label of a report field.
+// ReportFields lists every report field in the order they are shown: the
+// required ones, then the optional support tier.
+var ReportFields = []string{FieldSite, FieldComponents, FieldActionTaken, FieldErrorMessage, FieldCanReplicate, FieldLevel}
+
+// FieldLabel is the human label of a report field, in the contract's
+// words. Every label reads back as its own field when a school copies
+// it into a reply ("Level(s) of action taken: ...").
 func FieldLabel(field string) string {
 	switch field {
 	case FieldSite:
@@ -67,13 +85,13 @@ func FieldLabel(field string) string {
 	case FieldComponents:
 		return "Service component(s) affected"
 	case FieldLevel:
-		return "Support level"
+		return "Support tier (optional)"
 	case FieldActionTaken:
-		return "Action already taken"
+		return "Level(s) of action taken"
 	case FieldErrorMessage:
-		return "Exact error message"
+		return "Exact error message (or a precise description of the problem)"
 	case FieldCanReplicate:
-		return "Can you replicate it?"
+		return "Can you replicate the error?"
 	}
 	return field
 }
@@ -103,8 +121,8 @@ func (r Report) Value(field string) string {
 	return ""
 }
 
-// Missing lists the names of the fields that are still empty, in
-// ReportFields order.
+// Missing lists the names of the required fields that are still empty,
+// in RequiredFields order. The optional support tier is never missing.
 func (r Report) Missing() []string {
 	var m []string
 	if r.Site == "" {
@@ -112,9 +130,6 @@ func (r Report) Missing() []string {
 	}
 	if len(r.Components) == 0 {
 		m = append(m, FieldComponents)
-	}
-	if r.Level == "" {
-		m = append(m, FieldLevel)
 	}
 	if r.ActionTaken == "" {
 		m = append(m, FieldActionTaken)

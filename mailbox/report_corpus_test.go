@@ -41,7 +41,7 @@ func TestReportFieldsFromRealMail(t *testing.T) {
 			if rep.CanReplicate == "" {
 				rep.CanReplicate = bot.ReplicateUnknown
 			}
-			if len(rep.Missing()) < len(bot.ReportFields) {
+			if len(rep.Missing()) < len(bot.RequiredFields) {
 				withFields++
 			}
 			got, _ := json.MarshalIndent(rep, "", "  ")

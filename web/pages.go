@@ -80,7 +80,7 @@ type landingView struct {
 // landing answers GET /.
 func (h *handler) landing(w http.ResponseWriter, r *http.Request) {
 	v := landingView{page: page{DeskName: h.deskName, Hours: h.hours, Title: h.deskName}, SupportEmail: h.support}
-	for _, f := range bot.ReportFields {
+	for _, f := range bot.RequiredFields {
 		v.Fields = append(v.Fields, bot.FieldLabel(f))
 	}
 	h.render(w, http.StatusOK, h.pages.landing, v)
@@ -252,7 +252,9 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 		v.Missing = append(v.Missing, bot.FieldLabel(f))
 	}
 	for _, f := range bot.ReportFields {
-		v.Fields = append(v.Fields, fieldView{Label: bot.FieldLabel(f), Value: rfa.Report.Value(f), Missing: missing[f]})
+		if value := rfa.Report.Value(f); value != "" || missing[f] { // an optional field shows only when given
+			v.Fields = append(v.Fields, fieldView{Label: bot.FieldLabel(f), Value: value, Missing: missing[f]})
+		}
 	}
 	for _, m := range rfa.Messages {
 		mv := messageView{Inbound: m.Direction == bot.Inbound, From: m.From.Name, At: m.At, Text: m.Text}

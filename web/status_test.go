@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"rfadesk/bot"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -56,13 +58,16 @@ func TestStatusPageMissingFields(t *testing.T) {
 		t.Fatalf("status %d", res.StatusCode)
 	}
 	for _, want := range []string{"Received", "We still need the following", "<li>Site location</li><li>Service component(s) affected</li>",
-		"<li>Can you replicate it?</li></ul>", "Not given yet", "No messages yet."} {
+		"<li>Can you replicate the error?</li></ul>", "Not given yet", "No messages yet."} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	if n := strings.Count(body, `class="missing"`); n != 6 {
-		t.Errorf("%d fields marked missing, want 6", n)
+	if n := strings.Count(body, `class="missing"`); n != len(bot.RequiredFields) {
+		t.Errorf("%d fields marked missing, want the %d the contract asks for", n, len(bot.RequiredFields))
+	}
+	if strings.Contains(body, "Support tier") {
+		t.Error("the page asks for or shows a support tier nobody gave")
 	}
 }
 

@@ -370,8 +370,8 @@ func TestAPIOneFields(t *testing.T) {
 	if c := bare["components"].([]any); len(c) != 0 {
 		t.Errorf("bare components %v", c)
 	}
-	if miss := bare["missing"].([]any); len(miss) != len(bot.ReportFields) {
-		t.Errorf("bare missing %v, want all of %v", miss, bot.ReportFields)
+	if miss := bare["missing"].([]any); len(miss) != len(bot.RequiredFields) {
+		t.Errorf("bare missing %v, want all of %v", miss, bot.RequiredFields)
 	}
 	if bare["can_replicate"] != "unknown" || bare["messages"] != 0.0 {
 		t.Errorf("bare: can_replicate %v messages %v", bare["can_replicate"], bare["messages"])
@@ -452,6 +452,9 @@ func TestLandingAndStatic(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("landing lacks %q", want)
 		}
+	}
+	if strings.Contains(body, "Support tier") || strings.Contains(body, "Support level") {
+		t.Error("landing asks schools for a support tier the contract never asks for")
 	}
 	if res, _ := do(t, h, "GET", "/nope", nil); res.StatusCode != 404 {
 		t.Errorf("/nope: %d", res.StatusCode)

@@ -1,4 +1,4 @@
-package bot
+package report
 
 import (
 	"regexp"
@@ -7,19 +7,19 @@ import (
 	"unicode/utf8"
 )
 
-// Prose fallbacks for ParseReport: used only for fields no label gave.
+// Prose fallbacks for Parse: used only for fields no label gave.
 // Each one would rather find nothing than guess.
 
-// rpSiteRe matches "at our Northgate site", "in the Science building": one
+// siteRe matches "at our Northgate site", "in the Science building": one
 // to four capitalised words (or numbers) before a site noun.
-var rpSiteRe = regexp.MustCompile(`\b(?:[Aa]t|[Ii]n|[Ff]rom)\s+(?:our|the)\s+((?:[A-Z0-9][\w'&.-]*\s+){1,4}(?:[Ss]ite|[Cc]ampus|[Bb]uilding|[Bb]lock))\b`)
+var siteRe = regexp.MustCompile(`\b(?:[Aa]t|[Ii]n|[Ff]rom)\s+(?:our|the)\s+((?:[A-Z0-9][\w'&.-]*\s+){1,4}(?:[Ss]ite|[Cc]ampus|[Bb]uilding|[Bb]lock))\b`)
 
-// rpProseSite finds a site named in prose, keeping its noun ("Northgate
+// proseSite finds a site named in prose, keeping its noun ("Northgate
 // site"). Web sites ("the Parent Portal site") are not school sites.
-func rpProseSite(text string) string {
-	for _, m := range rpSiteRe.FindAllStringSubmatch(text, 8) {
+func proseSite(text string) string {
+	for _, m := range siteRe.FindAllStringSubmatch(text, 8) {
 		web := false
-		for _, w := range strings.Fields(rpLowerASCII(m[1])) {
+		for _, w := range strings.Fields(lowerASCII(m[1])) {
 			switch w {
 			case "portal", "app", "web", "website", "internet", "login", "support", "help", "microsoft", "google":
 				web = true
@@ -32,16 +32,16 @@ func rpProseSite(text string) string {
 	return ""
 }
 
-// rpComponent is one built-in component and the whole-word phrases that
+// knownComponent is one built-in component and the whole-word phrases that
 // name it in prose; caseSensitive phrases must match exactly (Reports,
 // HR, Email are everyday words in lower case).
-type rpComponent struct {
+type knownComponent struct {
 	name          string
 	phrases       []string
 	caseSensitive bool
 }
 
-var rpComponents = []rpComponent{
+var knownComponents = []knownComponent{
 	{name: "Attendance", phrases: []string{"attendance"}},
 	{name: "Assessment", phrases: []string{"assessment", "assessments"}},
 	{name: "Behaviour", phrases: []string{"behaviour", "behavior"}},
@@ -61,22 +61,22 @@ var rpComponents = []rpComponent{
 	{name: "HR", phrases: []string{"HR"}, caseSensitive: true},
 }
 
-// rpJobWords after a component name make it a job title or team, not a
+// jobWords after a component name make it a job title or team, not a
 // component ("Exams Officer", "attendance team").
-var rpJobWords = []string{"officer", "manager", "lead", "team", "department", "dept", "office", "administrator", "admin", "coordinator", "co-ordinator", "assistant", "director", "clerk", "staff"}
+var jobWords = []string{"officer", "manager", "lead", "team", "department", "dept", "office", "administrator", "admin", "coordinator", "co-ordinator", "assistant", "director", "clerk", "staff"}
 
-// rpProseComponents lists the built-in components named in text, in the
+// proseComponents lists the built-in components named in text, in the
 // order of the built-in list.
-func rpProseComponents(text string) []string {
-	lower := rpLowerASCII(text)
+func proseComponents(text string) []string {
+	lower := lowerASCII(text)
 	var out []string
-	for _, c := range rpComponents {
+	for _, c := range knownComponents {
 		for _, p := range c.phrases {
 			hay, needle := text, p
 			if !c.caseSensitive {
-				hay, needle = lower, rpLowerASCII(p)
+				hay, needle = lower, lowerASCII(p)
 			}
-			if rpFindWord(hay, needle) {
+			if findWord(hay, needle) {
 				out = append(out, c.name)
 				break
 			}
@@ -85,9 +85,9 @@ func rpProseComponents(text string) []string {
 	return out
 }
 
-// rpFindWord reports whether needle occurs in hay as a whole word that is
+// findWord reports whether needle occurs in hay as a whole word that is
 // not followed by a job word.
-func rpFindWord(hay, needle string) bool {
+func findWord(hay, needle string) bool {
 	for off := 0; off < len(hay); {
 		i := strings.Index(hay[off:], needle)
 		if i < 0 {
@@ -96,12 +96,12 @@ func rpFindWord(hay, needle string) bool {
 		i += off
 		j := i + len(needle)
 		off = j
-		if !rpWholeWord(hay, i, j) {
+		if !wholeWord(hay, i, j) {
 			continue
 		}
 		next := strings.Fields(strings.ToLower(hay[j:min(len(hay), j+30)]))
 		job := false
-		for _, w := range rpJobWords {
+		for _, w := range jobWords {
 			if len(next) > 0 && strings.TrimRight(next[0], ".,;") == w {
 				job = true
 			}
@@ -113,12 +113,12 @@ func rpFindWord(hay, needle string) bool {
 	return false
 }
 
-// rpErrorTriggers are words after which a quoted string is the error text.
-var rpErrorTriggers = []string{"error", "errors", "says", "said", "saying", "message", "messages", "shows", "showing", "shown", "displays", "displayed", "displaying", "reads", "reading", "popup", "pop-up", "warning"}
+// errorTriggers are words after which a quoted string is the error text.
+var errorTriggers = []string{"error", "errors", "says", "said", "saying", "message", "messages", "shows", "showing", "shown", "displays", "displayed", "displaying", "reads", "reading", "popup", "pop-up", "warning"}
 
-// rpGapWord reports whether w may stand between a trigger and the
+// gapWord reports whether w may stand between a trigger and the
 // opening quote of an error message.
-func rpGapWord(w string) bool {
+func gapWord(w string) bool {
 	switch w {
 	case "that", "which", "saying", "says", "said", "reading", "reads", "of", "with", "the", "a", "an",
 		"message", "box", "popup", "pop-up", "window", "dialog", "up", "on", "screen", "shows", "showing", "shown",
@@ -130,12 +130,12 @@ func rpGapWord(w string) bool {
 	return false
 }
 
-// rpProseError finds a quoted message that follows an error word
+// proseError finds a quoted message that follows an error word
 // ("it says 'Invalid session token (E1042)'"). Only the words in
-// rpGapWords may stand between the trigger and the quote.
-func rpProseError(text string) string {
-	lower := rpLowerASCII(text)
-	for _, t := range rpErrorTriggers {
+// gapWords may stand between the trigger and the quote.
+func proseError(text string) string {
+	lower := lowerASCII(text)
+	for _, t := range errorTriggers {
 		for off := 0; off < len(lower); {
 			i := strings.Index(lower[off:], t)
 			if i < 0 {
@@ -144,10 +144,10 @@ func rpProseError(text string) string {
 			i += off
 			j := i + len(t)
 			off = j
-			if !rpWholeWordPlain(lower, i, j) {
+			if !wholeWordPlain(lower, i, j) {
 				continue
 			}
-			if q := rpQuotedAfter(text, j); q != "" {
+			if q := quotedAfter(text, j); q != "" {
 				return q
 			}
 		}
@@ -155,7 +155,7 @@ func rpProseError(text string) string {
 	return ""
 }
 
-func rpWholeWordPlain(s string, i, j int) bool {
+func wholeWordPlain(s string, i, j int) bool {
 	if i > 0 {
 		if r, _ := utf8.DecodeLastRuneInString(s[:i]); unicode.IsLetter(r) || unicode.IsDigit(r) {
 			return false
@@ -169,15 +169,15 @@ func rpWholeWordPlain(s string, i, j int) bool {
 	return true
 }
 
-// rpQuotedAfter returns the quoted text that opens within a few gap words
+// quotedAfter returns the quoted text that opens within a few gap words
 // after text[:at], with whitespace collapsed, or "".
-func rpQuotedAfter(text string, at int) string {
+func quotedAfter(text string, at int) string {
 	gap := 0
 	for i := at; i < len(text) && gap < 60; {
 		r, n := utf8.DecodeRuneInString(text[i:])
-		closer, isQuote := rpCloser(r)
+		closer, isQuote := closingQuote(r)
 		if isQuote {
-			return rpQuotedBody(text[i+n:], closer)
+			return quotedBody(text[i+n:], closer)
 		}
 		if unicode.IsLetter(r) {
 			end := i
@@ -188,7 +188,7 @@ func rpQuotedAfter(text string, at int) string {
 				}
 				end += n2
 			}
-			if !rpGapWord(strings.ToLower(text[i:end])) {
+			if !gapWord(strings.ToLower(text[i:end])) {
 				return ""
 			}
 			gap += end - i
@@ -204,8 +204,8 @@ func rpQuotedAfter(text string, at int) string {
 	return ""
 }
 
-// rpCloser returns the closing quote for an opening quote rune.
-func rpCloser(r rune) (rune, bool) {
+// closingQuote returns the closing quote for an opening quote rune.
+func closingQuote(r rune) (rune, bool) {
 	switch r {
 	case '"':
 		return '"', true
@@ -221,9 +221,9 @@ func rpCloser(r rune) (rune, bool) {
 	return 0, false
 }
 
-// rpQuotedBody reads up to the closing quote; a single quote only closes
+// quotedBody reads up to the closing quote; a single quote only closes
 // when not followed by a letter (so "can't" stays inside).
-func rpQuotedBody(s string, closer rune) string {
+func quotedBody(s string, closer rune) string {
 	for i := 0; i < len(s) && i < 400; {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if strings.HasPrefix(s[i:], "\n\n") {
@@ -245,44 +245,44 @@ func rpQuotedBody(s string, closer rune) string {
 }
 
 var (
-	rpReplicateVerb = regexp.MustCompile(`(?i)\b(?:reproduc|replicat|recreat)\w*`)
-	rpHappensYes    = regexp.MustCompile(`(?i)\b(?:it|this|the (?:problem|issue|error|fault)) (?:happens|occurs|appears|fails) (?:every time|each time|consistently|always|intermittently|sometimes)\b|\b(?:it|this)(?: is|'s|’s) (?:reproducible|replicable|repeatable)\b|\bhappens every (?:single )?time\b`)
-	rpHappensNo     = regexp.MustCompile(`(?i)\b(?:only (?:happened|occurred|appeared) once|tried to (?:reproduce|replicate|recreate)\b[^.!?]{0,60}\bbut (?:could not|couldn't|couldn’t|can't|can’t|cannot|failed|was unable|were unable|no luck)|happened only once|(?:it|this)(?: is|'s|’s) not (?:reproducible|replicable|repeatable))\b`)
+	replicateVerb = regexp.MustCompile(`(?i)\b(?:reproduc|replicat|recreat)\w*`)
+	happensYes    = regexp.MustCompile(`(?i)\b(?:it|this|the (?:problem|issue|error|fault)) (?:happens|occurs|appears|fails) (?:every time|each time|consistently|always|intermittently|sometimes)\b|\b(?:it|this)(?: is|'s|’s) (?:reproducible|replicable|repeatable)\b|\bhappens every (?:single )?time\b`)
+	happensNo     = regexp.MustCompile(`(?i)\b(?:only (?:happened|occurred|appeared) once|tried to (?:reproduce|replicate|recreate)\b[^.!?]{0,60}\bbut (?:could not|couldn't|couldn’t|can't|can’t|cannot|failed|was unable|were unable|no luck)|happened only once|(?:it|this)(?: is|'s|’s) not (?:reproducible|replicable|repeatable))\b`)
 )
 
-// rpSentenceWindow is how far around a verb rpProseReplicate looks.
-const rpSentenceWindow = 200
+// sentenceWindow is how far around a verb proseReplicate looks.
+const sentenceWindow = 200
 
-// rpProseReplicate reads first-person statements such as "we can
+// proseReplicate reads first-person statements such as "we can
 // reproduce it every time" or "I couldn't replicate it". Questions and
 // conditionals ("let us know if you can reproduce it") are ignored.
-func rpProseReplicate(text string) Replicate {
-	if rpHappensNo.MatchString(text) {
+func proseReplicate(text string) Replicate {
+	if happensNo.MatchString(text) {
 		return ReplicateNo
 	}
-	for _, loc := range rpReplicateVerb.FindAllStringIndex(text, -1) {
-		from := max(0, loc[0]-rpSentenceWindow) // windows keep many verbs linear
+	for _, loc := range replicateVerb.FindAllStringIndex(text, -1) {
+		from := max(0, loc[0]-sentenceWindow) // windows keep many verbs linear
 		start := from + strings.LastIndexAny(text[from:loc[0]], ".!?")
 		if p := from + strings.LastIndex(text[from:loc[0]], "\n\n"); p > start {
 			start = p + 1
 		}
-		after := text[loc[1]:min(len(text), loc[1]+rpSentenceWindow)]
+		after := text[loc[1]:min(len(text), loc[1]+sentenceWindow)]
 		if end := strings.IndexAny(after, ".!?"); end >= 0 && after[end] == '?' {
 			continue
 		}
-		if v := rpModal(text[max(start+1, from):loc[0]]); v != ReplicateUnknown {
+		if v := modal(text[max(start+1, from):loc[0]]); v != ReplicateUnknown {
 			return v
 		}
 	}
-	if rpHappensYes.MatchString(text) {
+	if happensYes.MatchString(text) {
 		return ReplicateYes
 	}
 	return ReplicateUnknown
 }
 
-// rpModal reads the words just before a replicate verb: an optional
+// modal reads the words just before a replicate verb: an optional
 // subject, auxiliaries and a modal ("we have not been able to").
-func rpModal(pre string) Replicate {
+func modal(pre string) Replicate {
 	words := strings.Fields(strings.ToLower(strings.ReplaceAll(pre, "’", "'")))
 	for _, w := range words {
 		if w == "if" || w == "whether" || w == "please" || w == "you" || w == "try" || w == "trying" {
@@ -332,43 +332,43 @@ func rpModal(pre string) Replicate {
 			neg = !neg
 		}
 		if strings.Contains(w, "'") { // a contracted subject ends the phrase
-			return rpVerdict(neg)
+			return verdict(neg)
 		}
 	}
 	if len(words) == 0 {
-		return rpVerdict(neg)
+		return verdict(neg)
 	}
 	if _, ok := pop("we", "i", "staff", "users", "teachers", "they", "colleagues", "everyone", "both", "teacher", "user"); ok {
-		return rpVerdict(neg)
+		return verdict(neg)
 	}
 	return ReplicateUnknown
 }
 
-func rpVerdict(neg bool) Replicate {
+func verdict(neg bool) Replicate {
 	if neg {
 		return ReplicateNo
 	}
 	return ReplicateYes
 }
 
-// rpIsWordRune reports whether r next to a match continues a word, so
+// isWordRune reports whether r next to a match continues a word, so
 // the match is not a whole word.
-func rpIsWordRune(r rune) bool {
+func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '@'
 }
 
-// rpWholeWord reports whether text[i:j] is bounded as a whole word, not
+// wholeWord reports whether text[i:j] is bounded as a whole word, not
 // part of an address, host name or label ("Email:").
-func rpWholeWord(text string, i, j int) bool {
+func wholeWord(text string, i, j int) bool {
 	if i > 0 {
 		r, _ := utf8.DecodeLastRuneInString(text[:i])
-		if rpIsWordRune(r) || r == '.' || r == '/' || r == '-' {
+		if isWordRune(r) || r == '.' || r == '/' || r == '-' {
 			return false
 		}
 	}
 	if j < len(text) {
 		r, n := utf8.DecodeRuneInString(text[j:])
-		if rpIsWordRune(r) || r == ':' || r == '-' {
+		if isWordRune(r) || r == ':' || r == '-' {
 			return false
 		}
 		if r == '.' && j+n < len(text) {
