@@ -127,13 +127,13 @@ func TestAPILogsPhoneRFA(t *testing.T) {
 	}
 
 	for body, want := range map[string]string{
-		`{"email": "a@oak.sch.uk", "subject": "x", "description": "y"}`:             `"name"`,
-		`{"name": "A", "subject": " ", "description": "y"}`:                         `"subject"`,
-		`{"name": "A", "subject": "x"}`:                                             `"description"`,
+		`{"email": "a@oak.sch.uk", "subject": "x", "description": "y"}`:                `"name"`,
+		`{"name": "A", "subject": " ", "description": "y"}`:                            `"subject"`,
+		`{"name": "A", "subject": "x"}`:                                                `"description"`,
 		`{"name": "A", "email": "not an address", "subject": "x", "description": "y"}`: "not an email address",
 		`{"name": "A", "subject": "x", "description": "y", "can_replicate": "maybe"}`:  "can_replicate",
-		`{"name": "A", "subject": "x", "description": "y", "colour": "red"}`:          "colour",
-		`{"name": "A", "subject": "x", "description": "y", "components": "MIS"}`:      `"components" should be a list of strings`,
+		`{"name": "A", "subject": "x", "description": "y", "colour": "red"}`:           "colour",
+		`{"name": "A", "subject": "x", "description": "y", "components": "MIS"}`:       `"components" should be a list of strings`,
 		`[1, 2]`: "bad body",
 	} {
 		var ae apiError
@@ -167,7 +167,9 @@ func TestAPIStaffActions(t *testing.T) {
 				return v.Site == "Annexe" && len(v.Components) == 2 && v.CanReplicate == "no" && v.Organisation == "Elm Academy"
 			}},
 		{adminToken, `{"action": "set_fields", "error_message": "E42", "action_taken": "Rebooted", "site": ""}`, bot.EventFieldsSet,
-			func(v RFALinkJSON) bool { return v.ErrorMessage == "E42" && v.ActionTaken == "Rebooted" && v.Site == "" }},
+			func(v RFALinkJSON) bool {
+				return v.ErrorMessage == "E42" && v.ActionTaken == "Rebooted" && v.Site == ""
+			}},
 		{adminToken, `{"action": "clear", "resolution": "Session store fixed."}`, bot.EventCleared, func(v RFALinkJSON) bool { return v.Status == "cleared" }},
 		{phoneToken, `{"action": "reopen", "reason": "Back again."}`, bot.EventReopened, func(v RFALinkJSON) bool { return v.Status == "open" }},
 	}
