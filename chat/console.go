@@ -25,11 +25,10 @@ type Desk interface {
 	RFAByChatThread(ctx context.Context, threadID string) (*bot.RFA, error)
 	MarkChatSeen(ctx context.Context, num uint64, messageID string) error
 
-	// Do performs one staff action: every slash command that changes
-	// an RFA translates to one.
+	// Do performs one staff action: every slash command and thread
+	// message that changes an RFA translates to one.
 	Do(ctx context.Context, num uint64, a bot.StaffAction, by bot.Actor) error
 	Assign(ctx context.Context, num uint64, assignee, by bot.Actor) error
-	Reply(ctx context.Context, num uint64, m bot.StaffMessage) error
 	LogCall(ctx context.Context, c bot.PhoneCall) (*bot.RFA, error)
 }
 
