@@ -275,3 +275,17 @@ func TestAPITokensAlone(t *testing.T) {
 		t.Errorf("POST /api/rfas without tokens: %d, want 404", res.StatusCode)
 	}
 }
+
+func TestSetFieldsShowsOnStatusPage(t *testing.T) {
+	e := newAPIEnv(t, nil)
+	v := e.logCall(`{"name": "Ann", "email": "ann@oak.sch.uk", "subject": "MIS down", "description": "Down."}`)
+	if res := e.post(adminToken, "/api/rfas/RFA-1/actions",
+		`{"action": "set_fields", "site": "Annexe <b>2</b>", "organisation": "Elm Academy"}`, nil); res.StatusCode != 200 {
+		t.Fatalf("set_fields: %d", res.StatusCode)
+	}
+	path := strings.TrimPrefix(v.StatusURL, "https://support.desk.test")
+	res, page := do(t, e.h, "GET", path, nil)
+	if res.StatusCode != 200 || !strings.Contains(page, "<dt>School</dt><dd>Elm Academy</dd>") || !strings.Contains(page, "Annexe &lt;b&gt;2&lt;/b&gt;") {
+		t.Errorf("status page %d does not show the corrections:\n%s", res.StatusCode, page)
+	}
+}
