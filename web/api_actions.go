@@ -213,6 +213,10 @@ func (h *handler) apiLogCall(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "bad body: " + jsonProblem(err)})
 		return
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "bad body: send one JSON object"})
+		return
+	}
 	call, err := q.phoneCall(apiActor(r))
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})

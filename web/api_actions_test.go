@@ -135,6 +135,7 @@ func TestAPILogsPhoneRFA(t *testing.T) {
 		`{"name": "A", "subject": "x", "description": "y", "colour": "red"}`:           "colour",
 		`{"name": "A", "subject": "x", "description": "y", "components": "MIS"}`:       `"components" should be a list of strings`,
 		`[1, 2]`: "bad body",
+		`{"name": "A", "subject": "x", "description": "y"} {}`: "one JSON object",
 	} {
 		var ae apiError
 		if res := e.post(phoneToken, "/api/rfas", body, &ae); res.StatusCode != http.StatusBadRequest || !strings.Contains(ae.Error, want) {
