@@ -229,7 +229,9 @@ func (d *Desk) Reopen(ctx context.Context, num uint64, reason string, by Actor) 
 
 // mailRequester queues m as an email to the requester, threaded to the
 // conversation and signed with the staff member's name, and records it
-// as an outbound message.
+// as an outbound message. A requester with no email address (a caller
+// who gave none) is not mailed: the message is recorded only, for the
+// status page and the history.
 func (d *Desk) mailRequester(tx Tx, r *RFA, m StaffMessage, purpose, label string) error {
 	if strings.TrimSpace(m.Text) == "" {
 		return notAllowed(r, purpose+" has no text")
@@ -239,6 +241,13 @@ func (d *Desk) mailRequester(tx Tx, r *RFA, m StaffMessage, purpose, label strin
 		subject += label + ": "
 	}
 	subject += "Re: " + r.Subject
+	if r.Requester.Email == "" {
+		r.Messages = append(r.Messages, Message{
+			At: d.now(), Direction: Outbound, From: Address{Name: m.By.Name, Email: d.cfg.Address.Email},
+			Subject: subject, Text: m.Text,
+		})
+		return nil
+	}
 	body := strings.TrimSpace(m.Text) + "\n\n" + m.By.Name + "\n" + d.cfg.Name +
 		"\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n"
 	inReplyTo, refs := conversationHeaders(r)

@@ -51,14 +51,18 @@ type PhoneCall struct {
 	// Description is what the caller said, in the staff member's words.
 	Description string
 	Report      Report
+	// Organisation is the caller's school as staff name it; "" means
+	// the one the caller's email domain belongs to, if any.
+	Organisation string
 }
 
 // LogCall records an RFA taken by telephone. It then behaves like any
 // other RFA: the caller is acknowledged by email (if an address was
 // given), it is posted to the staff chat, and its clocks run from now.
+// A call without a subject is refused with an error matching ErrInvalid.
 func (d *Desk) LogCall(ctx context.Context, c PhoneCall) (*RFA, error) {
 	if strings.TrimSpace(c.Subject) == "" {
-		return nil, fmt.Errorf("bot: a phone RFA needs a subject: %w", ErrNotAllowed)
+		return nil, invalid("a phone RFA needs a subject")
 	}
 	c.Caller.Email = strings.ToLower(strings.TrimSpace(c.Caller.Email))
 	reply := make(chan phoneReply, 1)
@@ -105,7 +109,9 @@ func (d *Desk) logCall(ctx context.Context, c PhoneCall) (*RFA, error) {
 		}
 		parsed := ParseReport(c.Subject, c.Description)
 		r.Report.Merge(parsed)
-		if org := d.dir.Lookup(c.Caller.Domain()); org != nil {
+		if name := oneLine(c.Organisation); name != "" {
+			r.Organisation, r.Trust = d.organisationNamed(name)
+		} else if org := d.dir.Lookup(c.Caller.Domain()); org != nil {
 			r.Organisation, r.Trust = org.Name, org.Trust
 		}
 		r.addEvent(now, EventCreated, c.By.String(), "RFA logged from a telephone call")

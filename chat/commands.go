@@ -54,19 +54,20 @@ func strOpt(name, desc string, required bool) *discordgo.ApplicationCommandOptio
 		Description: desc, Required: required, MaxLength: 1800}
 }
 
-// staffText is a command whose text is mailed to the requester through
-// one desk method.
-func staffText(opt string, act func(Desk) func(context.Context, uint64, bot.StaffMessage) error, done string) func(context.Context, *Console, *invocation) (answer, error) {
+// staffText is a command whose one text option (opt) is the Text of a
+// staff action of kind; done says what was done, for the answer.
+func staffText(kind bot.StaffActionKind, opt, done string) func(context.Context, *Console, *invocation) (answer, error) {
 	return func(ctx context.Context, c *Console, in *invocation) (answer, error) {
 		text := in.str(opt)
-		if err := act(c.desk)(ctx, in.rfa.Num, bot.StaffMessage{By: in.by, Text: text}); err != nil {
+		if err := c.desk.Do(ctx, in.rfa.Num, bot.StaffAction{Kind: kind, Text: text}, in.by); err != nil {
 			return answer{}, err
 		}
 		return answer{text: fmt.Sprintf("%s %s %s (emailed to the requester):\n%s", in.by.Name, done, in.rfa.Ref(), quote(text))}, nil
 	}
 }
 
-// commandTable lists every command, in registration order.
+// commandTable lists every command, in registration order. Every
+// command that changes an RFA translates to one bot.StaffAction.
 func commandTable() []*command {
 	sevChoices := make([]*discordgo.ApplicationCommandOptionChoice, len(bot.Severities))
 	for i, s := range bot.Severities {
@@ -83,35 +84,34 @@ func commandTable() []*command {
 			run: runAssign},
 		{group: "rfa", name: "update", desc: "Post a status update (status page and email)", rfa: true,
 			options: []*discordgo.ApplicationCommandOption{strOpt("text", "The update", true)},
-			run:     staffText("text", func(d Desk) func(context.Context, uint64, bot.StaffMessage) error { return d.PostUpdate }, "posted a status update on")},
+			run:     staffText(bot.ActUpdate, "text", "posted a status update on")},
 		{group: "rfa", name: "ask", desc: "Ask the requester a question; pauses the workaround clock", rfa: true,
 			options: []*discordgo.ApplicationCommandOption{strOpt("text", "The question", true)},
-			run:     staffText("text", func(d Desk) func(context.Context, uint64, bot.StaffMessage) error { return d.Ask }, "asked the requester on")},
+			run:     staffText(bot.ActAsk, "text", "asked the requester on")},
 		{group: "rfa", name: "workaround", desc: "Send a workaround; meets the workaround clock", rfa: true,
 			options: []*discordgo.ApplicationCommandOption{strOpt("text", "The workaround", true)},
-			run:     staffText("text", func(d Desk) func(context.Context, uint64, bot.StaffMessage) error { return d.Workaround }, "sent a workaround on")},
+			run:     staffText(bot.ActWorkaround, "text", "sent a workaround on")},
 		{group: "rfa", name: "clear", desc: "Clear the RFA: the requester is told and asked to confirm", rfa: true,
 			options: []*discordgo.ApplicationCommandOption{strOpt("resolution", "What fixed it", true)},
-			run:     staffText("resolution", func(d Desk) func(context.Context, uint64, bot.StaffMessage) error { return d.Clear }, "cleared")},
+			run:     staffText(bot.ActClear, "resolution", "cleared")},
 		{group: "rfa", name: "reopen", desc: "Reopen a cleared or closed RFA", rfa: true,
 			options: []*discordgo.ApplicationCommandOption{strOpt("reason", "Why", true)},
 			run:     runReopen},
 		{group: "rfa", name: "release", desc: "Plan the fix for a release; a Minor RFA is then due when it ships", rfa: true,
 			options: []*discordgo.ApplicationCommandOption{strOpt("name", "The release, e.g. 2026.12", true), strOpt("ships", "Ship date, YYYY-MM-DD", true)},
 			run:     runRelease},
+		{group: "rfa", name: "fields", desc: "Correct report fields or the organisation (\"-\" clears one)", rfa: true,
+			options: fieldOptions(), run: runFields},
 		{group: "rfa", name: "new", desc: "Log an RFA taken by telephone", run: runNew},
 		{group: "desk", name: "queue", desc: "Open RFAs by their next SLA point", slow: true, run: runQueue},
 	}
 }
 
 func runSeverity(ctx context.Context, c *Console, in *invocation) (answer, error) {
-	sev, err := bot.ParseSeverity(in.str("level"))
-	if err != nil {
+	if err := c.desk.Do(ctx, in.rfa.Num, bot.StaffAction{Kind: bot.ActSeverity, Severity: in.str("level")}, in.by); err != nil {
 		return answer{}, err
 	}
-	if err := c.desk.SetSeverity(ctx, in.rfa.Num, sev, in.by); err != nil {
-		return answer{}, err
-	}
+	sev, _ := bot.ParseSeverity(in.str("level"))
 	text := fmt.Sprintf("%s set %s to %s.", in.by.Name, in.rfa.Ref(), sev.Title())
 	if r, err := c.desk.RFA(ctx, in.rfa.Num); err == nil {
 		for _, cl := range c.clocks(r) {
@@ -131,7 +131,7 @@ func runAssign(ctx context.Context, c *Console, in *invocation) (answer, error) 
 		}
 		who = actor(in.res.Members[id], u)
 	}
-	if err := c.desk.Assign(ctx, in.rfa.Num, who, in.by); err != nil {
+	if err := c.desk.Do(ctx, in.rfa.Num, bot.StaffAction{Kind: bot.ActAssign, Assignee: who}, in.by); err != nil {
 		return answer{}, err
 	}
 	return answer{text: fmt.Sprintf("%s assigned %s to %s.", in.by.Name, in.rfa.Ref(), who.Name)}, nil
@@ -139,24 +139,21 @@ func runAssign(ctx context.Context, c *Console, in *invocation) (answer, error) 
 
 func runReopen(ctx context.Context, c *Console, in *invocation) (answer, error) {
 	reason := in.str("reason")
-	if err := c.desk.Reopen(ctx, in.rfa.Num, reason, in.by); err != nil {
+	if err := c.desk.Do(ctx, in.rfa.Num, bot.StaffAction{Kind: bot.ActReopen, Text: reason}, in.by); err != nil {
 		return answer{}, err
 	}
 	return answer{text: fmt.Sprintf("%s reopened %s: %s", in.by.Name, in.rfa.Ref(), reason)}, nil
 }
 
-// runRelease plans the RFA's fix for a release. The release counts as
+// runRelease plans the RFA's fix for a release. The desk counts it as
 // shipped by the end of its ship date in the desk's time zone.
 func runRelease(ctx context.Context, c *Console, in *invocation) (answer, error) {
-	day, err := time.ParseInLocation(time.DateOnly, in.str("ships"), c.loc())
-	if err != nil {
-		return answer{}, fmt.Errorf("%q is not a date: write it as YYYY-MM-DD", in.str("ships"))
-	}
-	rel := bot.Release{Name: in.str("name"), Ships: day.AddDate(0, 0, 1)}
-	if err := c.desk.AssignRelease(ctx, in.rfa.Num, rel, in.by); err != nil {
+	a := bot.StaffAction{Kind: bot.ActRelease, Release: in.str("name"), ShipsOn: in.str("ships")}
+	if err := c.desk.Do(ctx, in.rfa.Num, a, in.by); err != nil {
 		return answer{}, err
 	}
-	return answer{text: fmt.Sprintf("%s planned %s for release %s, shipping %s.", in.by.Name, in.rfa.Ref(), rel.Name, day.Format("Mon 2 Jan 2006"))}, nil
+	day, _ := time.Parse(time.DateOnly, a.ShipsOn)
+	return answer{text: fmt.Sprintf("%s planned %s for release %s, shipping %s.", in.by.Name, in.rfa.Ref(), a.Release, day.Format("Mon 2 Jan 2006"))}, nil
 }
 
 // quote renders staff text as a Discord block quote.

@@ -48,7 +48,7 @@ func testSlashCommands(t *testing.T, e *env, thread string) {
 			}
 		}
 		got := strings.Join(names, ",")
-		if got != "rfa severity,rfa assign,rfa update,rfa ask,rfa workaround,rfa clear,rfa reopen,rfa release,rfa new,desk queue" {
+		if got != "rfa severity,rfa assign,rfa update,rfa ask,rfa workaround,rfa clear,rfa reopen,rfa release,rfa fields,rfa new,desk queue" {
 			t.Errorf("commands = %s", got)
 		}
 	})
@@ -155,6 +155,28 @@ func testSlashCommands(t *testing.T, e *env, thread string) {
 			t.Errorf("ships = %s, want the end of 10 December in London", got)
 		}
 		refused(t, e.slash(thread, priya, "rfa", "release", str("name", "x"), str("ships", "next week")))
+	})
+	t.Run("fields", func(t *testing.T) {
+		e := e.with(t)
+		cb := e.slash(thread, priya, "rfa", "fields", str("site", "Annexe <@&123>"), str("components", "Login, Registers"),
+			str("can_replicate", "no"), str("organisation", "Birch Infants"), str("error_message", "-"))
+		public(t, cb, "corrected RFA-1")
+		if strings.Contains(cb.Decode().Content, "<@&123>") {
+			t.Errorf("the answer carries a live mention: %q", cb.Decode().Content)
+		}
+		r := e.rfa(1)
+		if r.Report.Site != "Annexe <@&123>" || strings.Join(r.Report.Components, "|") != "Login|Registers" ||
+			r.Report.CanReplicate != bot.ReplicateNo || r.Report.ErrorMessage != "" ||
+			r.Organisation != "Birch Infants" || r.Trust != "" || !hasEvent(r, bot.EventFieldsSet, "discord:"+priya) {
+			t.Errorf("RFA-1 after /rfa fields: report %+v, organisation %q", r.Report, r.Organisation)
+		}
+		e.wait("the card showing the corrections", func() bool {
+			m, ok := e.fake.Message(r.Chat.PostID)
+			body := m.Content + string(m.Body)
+			return ok && strings.Contains(body, "Birch Infants") && strings.Contains(body, "Login, Registers")
+		})
+		refused(t, e.slash(thread, priya, "rfa", "fields"))
+		refused(t, e.slash(thread, priya, "rfa", "fields", str("site", "x"), str("ref", "RFA-99")))
 	})
 	t.Run("new from a phone call", func(t *testing.T) {
 		e := e.with(t)

@@ -31,16 +31,11 @@ type Desk interface {
 	RFAByChatThread(ctx context.Context, threadID string) (*bot.RFA, error)
 	MarkChatSeen(ctx context.Context, num uint64, messageID string) error
 
-	SetSeverity(ctx context.Context, num uint64, sev bot.Severity, by bot.Actor) error
+	// Do performs one staff action: every slash command and thread
+	// message that changes an RFA translates to one.
+	Do(ctx context.Context, num uint64, a bot.StaffAction, by bot.Actor) error
 	Assign(ctx context.Context, num uint64, assignee, by bot.Actor) error
-	Reply(ctx context.Context, num uint64, m bot.StaffMessage) error
-	PostUpdate(ctx context.Context, num uint64, m bot.StaffMessage) error
-	Ask(ctx context.Context, num uint64, m bot.StaffMessage) error
-	Workaround(ctx context.Context, num uint64, m bot.StaffMessage) error
-	Clear(ctx context.Context, num uint64, m bot.StaffMessage) error
-	Reopen(ctx context.Context, num uint64, reason string, by bot.Actor) error
 	LogCall(ctx context.Context, c bot.PhoneCall) (*bot.RFA, error)
-	AssignRelease(ctx context.Context, num uint64, rel bot.Release, by bot.Actor) error
 }
 
 // Options carry the console's collaborators; nil fields get defaults.

@@ -90,12 +90,16 @@ func (c *Console) staffMessage(ctx context.Context, r *bot.RFA, m *discordgo.Mes
 	if text == "" {
 		text = "Please see the attached file(s)."
 	}
-	err := c.desk.Reply(ctx, r.Num, bot.StaffMessage{
-		By: actor(mem, m.Author), Text: text, Attachments: atts, Internal: internal,
+	kind := bot.ActReply
+	if internal {
+		kind = bot.ActNote
+	}
+	err := c.desk.Do(ctx, r.Num, bot.StaffAction{
+		Kind: kind, Text: text, Attachments: atts,
 		Origin: &bot.ChatOrigin{ChannelID: m.ChannelID, MessageID: m.ID},
-	})
+	}, actor(mem, m.Author))
 	switch {
-	case errors.Is(err, bot.ErrNotAllowed):
+	case errors.Is(err, bot.ErrNotAllowed), errors.Is(err, bot.ErrInvalid):
 		c.say(ctx, m.ChannelID, describeErr(err))
 		return nil
 	case err != nil:

@@ -2,34 +2,92 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"rfadesk/bot"
 )
 
-// requireAdmin lets a request through only with
-// "Authorization: Bearer <AdminToken>"; otherwise it answers 401 with
-// WWW-Authenticate: Bearer.
+// APIToken is one named bearer token of the admin API. Name says who
+// uses it ("admin", "helpdesk-phone"): every change made with it is
+// attributed to that name in the RFA's history.
+type APIToken struct {
+	Name  string
+	Token string
+}
+
+// apiTokens is AdminToken (named "admin") followed by tokens, without
+// the ones with no secret. It panics on a token with no name (a wiring
+// bug: configuration validation refuses one).
+func apiTokens(admin string, tokens []APIToken) []APIToken {
+	var out []APIToken
+	if admin != "" {
+		out = append(out, APIToken{Name: "admin", Token: admin})
+	}
+	for i, t := range tokens {
+		if strings.TrimSpace(t.Name) == "" {
+			panic(fmt.Sprintf("web: Options.Tokens[%d] has no name", i))
+		}
+		if t.Token != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// apiActorKey is the request-context key of the caller's bot.Actor.
+type apiActorKey struct{}
+
+// requireAdmin lets a request through only with "Authorization: Bearer
+// <token>" of one of the API tokens, and gives next the token's actor
+// (see apiActor); otherwise it answers 401 with WWW-Authenticate:
+// Bearer and a JSON error, and next is not called.
 func (h *handler) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !h.isAdmin(r) {
+		name, ok := h.apiToken(r)
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="rfadesk"`)
-			writeJSON(w, http.StatusUnauthorized, apiError{Error: "unauthorized"})
+			writeJSON(w, http.StatusUnauthorized, apiError{Error: "unauthorized: send Authorization: Bearer <token>"})
 			return
 		}
-		next(w, r)
+		by := bot.Actor{Name: name, ID: "api:" + name}
+		next(w, r.WithContext(context.WithValue(r.Context(), apiActorKey{}, by)))
 	}
 }
 
-// isAdmin reports whether r bears the admin token ("Authorization:
-// Bearer TOKEN", compared in constant time); never when the admin API is
-// disabled.
+// apiActor is who made an admin API request, as requireAdmin found.
+func apiActor(r *http.Request) bot.Actor {
+	by, _ := r.Context().Value(apiActorKey{}).(bot.Actor)
+	return by
+}
+
+// isAdmin reports whether r bears one of the API tokens; never when the
+// admin API is disabled.
 func (h *handler) isAdmin(r *http.Request) bool {
+	_, ok := h.apiToken(r)
+	return ok
+}
+
+// apiToken returns the name of the API token r bears ("Authorization:
+// Bearer TOKEN"). Every token is compared, each in constant time, so the
+// time taken says nothing about which one matched, or how nearly.
+func (h *handler) apiToken(r *http.Request) (string, bool) {
 	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	return strings.EqualFold(scheme, "Bearer") && secretEqual(strings.TrimSpace(tok), h.adminToken)
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	name, found := "", false
+	for _, t := range h.tokens {
+		if secretEqual(tok, t.Token) && !found {
+			name, found = t.Name, true
+		}
+	}
+	return name, found
 }
 
 // apiError is the body of every API error response.

@@ -5,14 +5,15 @@
 //
 // Everything is served by the handler NewHandler returns; Listen and
 // Serve run it. The package reads the desk through the small Desk
-// interface; its one write is the requester's escalation from the status
-// page, through Options.Escalate.
+// interface; its writes go through functions in Options: the requester's
+// escalation from the status page (Escalate), and staff's phone RFAs and
+// actions through the admin API (LogCall, Do).
 //
 // Security: every response carries a strict Content-Security-Policy
 // (default-src 'none'; style-src 'self'; form-action 'self'; no script at
 // all), nosniff, no-referrer and frame-ancestors 'none'. Pages that show
 // an RFA are served with Cache-Control: no-store. Secrets (the admin
-// token, an RFA's status token) are compared in constant time, and
+// tokens, an RFA's status token) are compared in constant time, and
 // request logs carry the path only, never the query string that holds a
 // status token. The escalation form carries the status token in its body:
 // the token is the form's CSRF secret, since only its holder can post.
@@ -72,9 +73,27 @@ type Options struct {
 	Desk Desk
 	// Health answers GET /healthz; nil means always healthy.
 	Health HealthFunc
-	// AdminToken is the bearer token for /api/*; "" disables the admin
-	// API (every /api/ path answers 404).
+	// AdminToken is a bearer token for /api/*, named "admin": the same
+	// as an entry {Name: "admin", Token: AdminToken} in Tokens. "" adds
+	// none.
 	AdminToken string
+	// Tokens are the named bearer tokens for /api/*; a change made with
+	// one is attributed to bot.Actor{Name: name, ID: "api:" + name}.
+	// Entries with an empty Token are ignored. With no token at all the
+	// admin API is disabled (every /api/ path answers 404).
+	Tokens []APIToken
+	// LogCall records an RFA taken by telephone (bot.Desk's LogCall),
+	// for POST /api/rfas (admin); nil leaves that route out.
+	LogCall func(ctx context.Context, c bot.PhoneCall) (*bot.RFA, error)
+	// Do performs one staff action (bot.Desk's Do), for
+	// POST /api/rfas/{ref}/actions (admin); nil leaves that route out.
+	// Its errors matching bot.ErrInvalid, bot.ErrNotFound and
+	// bot.ErrNotAllowed answer 400, 404 and 409.
+	Do func(ctx context.Context, num uint64, a bot.StaffAction, by bot.Actor) error
+	// StatusURL returns the full link to r's status page (bot.Desk's
+	// StatusURL), given as status_url by those two routes; nil gives
+	// the path only.
+	StatusURL func(r *bot.RFA) string
 	// DeskName is shown in every page's header ("Service Desk" if empty).
 	DeskName string
 	// Hours says when the desk is open, for people ("Monday to Friday,
@@ -134,7 +153,10 @@ var styleCSS []byte
 type handler struct {
 	desk        Desk
 	health      HealthFunc
-	adminToken  string
+	tokens      []APIToken // named admin API tokens, none empty
+	logCall     func(ctx context.Context, c bot.PhoneCall) (*bot.RFA, error)
+	doAction    func(ctx context.Context, num uint64, a bot.StaffAction, by bot.Actor) error
+	statusURL   func(r *bot.RFA) string
 	deskName    string
 	hours       string
 	support     string
@@ -163,6 +185,8 @@ type handler struct {
 //	                          only when Options.Escalate is set
 //	GET /api/rfas             admin: every RFA as JSON
 //	GET /api/rfas/{ref}       admin: one RFA as JSON
+//	POST /api/rfas            admin: log a phone RFA (Options.LogCall)
+//	POST /api/rfas/{ref}/actions  admin: one staff action (Options.Do)
 //	GET /demo/mail            demo only: captured outgoing mail
 //	GET /static/style.css     the stylesheet
 //
@@ -179,7 +203,10 @@ func NewHandler(opts Options) http.Handler {
 	h := &handler{
 		desk:        opts.Desk,
 		health:      opts.Health,
-		adminToken:  opts.AdminToken,
+		tokens:      apiTokens(opts.AdminToken, opts.Tokens),
+		logCall:     opts.LogCall,
+		doAction:    opts.Do,
+		statusURL:   opts.StatusURL,
 		deskName:    opts.DeskName,
 		hours:       opts.Hours,
 		support:     opts.SupportEmail,
@@ -230,9 +257,15 @@ func NewHandler(opts Options) http.Handler {
 		mux.HandleFunc("POST /rfa/{ref}/escalate", h.escalate)
 	}
 	mux.HandleFunc("/api/", h.apiNotFound)
-	if h.adminToken != "" {
+	if len(h.tokens) > 0 {
 		mux.HandleFunc("GET /api/rfas", h.requireAdmin(h.apiList))
 		mux.HandleFunc("GET /api/rfas/{ref}", h.requireAdmin(h.apiOne))
+		if h.logCall != nil {
+			mux.HandleFunc("POST /api/rfas", h.requireAdmin(h.apiLogCall))
+		}
+		if h.doAction != nil {
+			mux.HandleFunc("POST /api/rfas/{ref}/actions", h.requireAdmin(h.apiAction))
+		}
 		if h.calendar != nil {
 			mux.HandleFunc("GET /api/calendar", h.requireAdmin(h.apiCalendar))
 		}
