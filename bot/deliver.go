@@ -178,7 +178,10 @@ type DelivererOptions struct {
 // whenever a pass ends), after any left by a crash were applied at
 // start. A crash between the server accepting a mail and its result
 // being durable is the only way a mail goes out twice, and then only
-// that one mail.
+// that one mail. A rate-limited item (DeliveryError.RetryAfter) is
+// retried after exactly the wait the far side asked for, and nothing
+// else of its kind is sent before then: a route's limit holds every
+// route, like a global one, so that no item overtakes the held one.
 type Deliverer struct {
 	desk deliveryRecorder
 	t    Transport
@@ -191,6 +194,11 @@ type Deliverer struct {
 	accepted map[uint64]Receipt
 	// pausedUntil keeps a credentials pause in force even when kicked.
 	pausedUntil time.Time
+	// limitedUntil holds every item while the far side's rate limit
+	// lasts, even when kicked. It is on the real clock (time.Now, the
+	// bubble's under synctest), not opts.Now: the far side's limit runs
+	// in real time whatever the desk's clock says.
+	limitedUntil time.Time
 	// pending holds accepted items whose receipts are in the log but not
 	// yet applied to the store; replayed is set once the receipts of a
 	// previous run have been read. Owned by Run.
@@ -286,6 +294,9 @@ func (l *Deliverer) pass(ctx context.Context) (wait time.Duration, err error) {
 			}
 		}()
 	}
+	if hold := time.Until(l.limitedUntil); hold > 0 {
+		return hold, nil
+	}
 	now := l.opts.Now()
 	if now.Before(l.pausedUntil) {
 		return l.pausedUntil.Sub(now), nil
@@ -361,6 +372,14 @@ func (l *Deliverer) pass(ctx context.Context) (wait time.Duration, err error) {
 		case errors.As(sendErr, &de) && de.Failure == DeliveryPermanent:
 			l.opts.Logger.Warn("refused for good", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "err", sendErr)
 		default:
+			if hold, ok := retryAfter(sendErr); ok {
+				// Rate limited: the item is due again after exactly
+				// hold (RecordDelivery); nothing of this kind is sent
+				// before then, so no item overtakes it.
+				l.limitedUntil = time.Now().Add(hold)
+				l.opts.Logger.Info("rate limited, holding deliveries", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "for", hold, "global", errors.As(sendErr, &de) && de.Global)
+				return hold, nil
+			}
 			// The far side is likely down or busy: stop this pass rather
 			// than try every item against it; the next pass honours
 			// NextAttempt.

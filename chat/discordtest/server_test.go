@@ -26,7 +26,7 @@ func TestFaultsNonceAndHistory(t *testing.T) {
 	defer s.Close()
 	s.Fail(Fault{Method: "POST", Path: "/channels/5/messages", Status: 429, RetryAfter: 0.25, Global: true})
 	code, h, body := call(t, s, "POST", "/channels/5/messages", `{"content":"hi","nonce":"n1","enforce_nonce":true}`)
-	if code != 429 || h.Get("X-RateLimit-Global") != "true" || h.Get("Retry-After") != "0.25" || !strings.Contains(body, `"retry_after":0.25`) {
+	if code != 429 || h.Get("X-RateLimit-Global") != "true" || h.Get("X-RateLimit-Scope") != "global" || h.Get("Retry-After") != "1" || !strings.Contains(body, `"retry_after":0.25`) {
 		t.Fatalf("429 = %d %v %s", code, h, body)
 	}
 	if n := len(s.Messages("5")); n != 0 {
