@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -275,7 +276,10 @@ type DelivererOptions struct {
 // whenever a pass ends), after any left by a crash were applied at
 // start. A crash between the server accepting a mail and its result
 // being durable is the only way a mail goes out twice, and then only
-// that one mail.
+// that one mail. A rate-limited item (DeliveryError.RetryAfter) is
+// retried after exactly the wait the far side asked for, and nothing
+// else of its kind is sent before then: a route's limit holds every
+// route, like a global one, so that no item overtakes the held one.
 type Deliverer struct {
 	desk deliveryRecorder
 	t    Transport
@@ -288,6 +292,11 @@ type Deliverer struct {
 	accepted map[uint64]Receipt
 	// pausedUntil keeps a credentials pause in force even when kicked.
 	pausedUntil time.Time
+	// limitedUntil holds every item while the far side's rate limit
+	// lasts, even when kicked. It is on the real clock (time.Now, the
+	// bubble's under synctest), not opts.Now: the far side's limit runs
+	// in real time whatever the desk's clock says.
+	limitedUntil time.Time
 	// pending holds accepted items whose receipts are in the log but not
 	// yet applied to the store; replayed is set once the receipts of a
 	// previous run have been read. Owned by Run.
@@ -388,6 +397,9 @@ func (l *Deliverer) pass(ctx context.Context) (wait time.Duration, err error) {
 			}
 		}()
 	}
+	if hold := time.Until(l.limitedUntil); hold > 0 {
+		return hold, nil
+	}
 	now := l.opts.Now()
 	if now.Before(l.pausedUntil) {
 		return l.pausedUntil.Sub(now), nil
@@ -396,6 +408,10 @@ func (l *Deliverer) pass(ctx context.Context) (wait time.Duration, err error) {
 	if err != nil {
 		return l.opts.Idle, err
 	}
+	// Items that are due go out in the order they were queued, whatever
+	// their retry times: a card held back by a rate limit still goes
+	// before its thread's posts and before later RFAs' cards.
+	slices.SortFunc(due, func(a, b OutboxItem) int { return cmp.Compare(a.ID, b.ID) })
 	next := l.opts.Idle
 	var ahead *preparing
 	defer func() {
@@ -452,6 +468,14 @@ func (l *Deliverer) pass(ctx context.Context) (wait time.Duration, err error) {
 		case errors.As(sendErr, &de) && de.Failure == DeliveryPermanent:
 			l.opts.Logger.Warn("refused for good", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "err", sendErr)
 		default:
+			if hold, ok := retryAfter(sendErr); ok {
+				// Rate limited: the item is due again after exactly
+				// hold (RecordDelivery); nothing of this kind is sent
+				// before then, so no item overtakes it.
+				l.limitedUntil = time.Now().Add(hold)
+				l.opts.Logger.Info("rate limited, holding deliveries", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "for", hold, "global", errors.As(sendErr, &de) && de.Global)
+				return hold, nil
+			}
 			// The far side is likely down or busy: stop this pass rather
 			// than try every item against it; the next pass honours
 			// NextAttempt.

@@ -344,7 +344,9 @@ func (d *Desk) Outbox(ctx context.Context) ([]OutboxItem, error) {
 }
 
 // RecordDelivery records the result of one delivery attempt of item:
-// delivered (err nil), retry later (temporary), or given up (permanent).
+// delivered (err nil), retry later (temporary: after the backoff, or
+// after exactly the DeliveryError.RetryAfter of a rate limit), or given
+// up (permanent).
 // An authentication failure changes nothing: the item stays pending.
 func (d *Desk) RecordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt, err error) error {
 	reply := make(chan error, 1)
@@ -390,9 +392,7 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 		case failure == DeliveryAuth:
 			return nil
 		default:
-			item.Attempts++
-			item.LastError = sendErr.Error()
-			item.NextAttempt = now.Add(RetryDelay(item.Attempts, d.rand))
+			scheduleRetry(&item, sendErr, now, d.rand)
 			return tx.UpdateOutbox(&item)
 		}
 	})

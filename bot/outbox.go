@@ -136,7 +136,17 @@ type DeliveryError struct {
 	Code int
 	// Recipient is the refused recipient for a per-recipient failure.
 	Recipient string
-	Err       error
+	// RetryAfter, on a temporary failure, is how long the far side asked
+	// us to wait (a rate limit, e.g. Discord's 429 retry_after; at most
+	// MaxRetryAfter counts). The item's next attempt is then exactly this
+	// long after the failure, not after the backoff, and the failure does
+	// not count in Attempts; its deliverer holds every item of its kind
+	// until the wait is over, so the order of the items is kept.
+	RetryAfter time.Duration
+	// Global, with RetryAfter, says the limit covers every request to
+	// the far side (Discord's global limit), not just this item's route.
+	Global bool
+	Err    error
 }
 
 func (e *DeliveryError) Error() string {

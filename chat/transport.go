@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -23,17 +24,33 @@ const codeThreadExists = 160004
 const ChatCard = bot.ChatCard
 
 // transport delivers chat outbox items; see Console.Transport.
-type transport struct{ c *Console }
+type transport struct {
+	c *Console
+	// client is the console's, with 429s trapped (rateLimitTrap).
+	client *http.Client
+}
 
 // Transport returns the bot.Transport for chat outbox items. Run it with
 // a bot.Deliverer. It needs no gateway connection (REST only), so the
 // backlog drains whenever Discord answers. Deliver makes one attempt per
 // call: discordgo's own retries are off, so a 429 or 5xx comes back as a
-// temporary DeliveryError and the outbox schedules the retry. A retried
-// post is not posted twice: messages carry a nonce derived from the
-// outbox item with enforce_nonce, and an RFA's card is looked for before
-// it is posted again.
-func (c *Console) Transport() bot.Transport { return transport{c} }
+// temporary DeliveryError and the outbox schedules the retry. A 429's
+// DeliveryError carries Discord's retry_after as RetryAfter (and Global
+// for the global limit), so the retry comes as soon as the limit lifts,
+// not after the outbox's backoff. A retried post is not posted twice:
+// messages carry a nonce derived from the outbox item with
+// enforce_nonce, and an RFA's card is looked for before it is posted
+// again.
+func (c *Console) Transport() bot.Transport {
+	client := *c.http
+	client.Transport = rateLimitTrap{next: c.http.Transport}
+	return transport{c: c, client: &client}
+}
+
+// call returns the options of every REST call of the transport.
+func (t transport) call(ctx context.Context) []discordgo.RequestOption {
+	return []discordgo.RequestOption{discordgo.WithContext(ctx), discordgo.WithClient(t.client)}
+}
 
 func (transport) Kind() bot.OutboxKind { return bot.OutboxChat }
 
@@ -46,7 +63,7 @@ func (t transport) Deliver(ctx context.Context, item bot.OutboxItem) (bot.Receip
 	}
 	switch p.Channel {
 	case bot.ChatNewRFA:
-		return c.deliverCard(ctx, item)
+		return t.deliverCard(ctx, item)
 	case bot.ChatThread:
 		r, err := c.loadRFA(ctx, item.RFA)
 		if err != nil {
@@ -56,14 +73,14 @@ func (t transport) Deliver(ctx context.Context, item bot.OutboxItem) (bot.Receip
 			return bot.Receipt{}, &bot.DeliveryError{Failure: bot.DeliveryTemporary,
 				Err: fmt.Errorf("chat: %s has no thread yet", r.Ref())}
 		}
-		_, err = c.post(ctx, r.Chat.ThreadID, textMessage(p), nonce(item))
+		_, err = c.post(ctx, r.Chat.ThreadID, textMessage(p), nonce(item), t.call(ctx)...)
 		return bot.Receipt{}, classify(err)
 	case bot.ChatOps:
 		ch := c.cfg.OpsChannelID
 		if ch == "" {
 			ch = c.cfg.ChannelID
 		}
-		_, err := c.post(ctx, ch, textMessage(p), nonce(item))
+		_, err := c.post(ctx, ch, textMessage(p), nonce(item), t.call(ctx)...)
 		return bot.Receipt{}, classify(err)
 	case ChatCard:
 		r, err := c.loadRFA(ctx, item.RFA)
@@ -82,13 +99,13 @@ func (t transport) Deliver(ctx context.Context, item bot.OutboxItem) (bot.Receip
 		_, err = c.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
 			Channel: c.cfg.ChannelID, ID: r.Chat.PostID, Embeds: &embeds, Components: &buttons,
 			AllowedMentions: noMentions(),
-		}, discordgo.WithContext(ctx))
+		}, t.call(ctx)...)
 		return bot.Receipt{}, classify(err)
 	case bot.ChatReact:
 		if p.Origin == nil || p.Emoji == "" {
 			return bot.Receipt{}, permanent(errors.New("chat: reaction without an origin or emoji"))
 		}
-		err := c.s.MessageReactionAdd(p.Origin.ChannelID, p.Origin.MessageID, p.Emoji, discordgo.WithContext(ctx))
+		err := c.s.MessageReactionAdd(p.Origin.ChannelID, p.Origin.MessageID, p.Emoji, t.call(ctx)...)
 		return bot.Receipt{}, classify(err)
 	}
 	return bot.Receipt{}, permanent(fmt.Errorf("chat: unknown destination %q", p.Channel))
@@ -96,7 +113,8 @@ func (t transport) Deliver(ctx context.Context, item bot.OutboxItem) (bot.Receip
 
 // deliverCard posts the RFA's card (unless it is already posted) and
 // opens its thread (unless it is already open).
-func (c *Console) deliverCard(ctx context.Context, item bot.OutboxItem) (bot.Receipt, error) {
+func (t transport) deliverCard(ctx context.Context, item bot.OutboxItem) (bot.Receipt, error) {
+	c := t.c
 	r, err := c.loadRFA(ctx, item.RFA)
 	if err != nil {
 		return bot.Receipt{}, err
@@ -108,7 +126,7 @@ func (c *Console) deliverCard(ctx context.Context, item bot.OutboxItem) (bot.Rec
 	if postID == "" && item.Attempts > 0 {
 		// An earlier attempt may have posted and then failed: find it
 		// rather than post a second card after the nonce has expired.
-		postID, err = c.findCard(ctx, r)
+		postID, err = t.findCard(ctx, r)
 		if err != nil {
 			return bot.Receipt{}, classify(err)
 		}
@@ -119,7 +137,7 @@ func (c *Console) deliverCard(ctx context.Context, item bot.OutboxItem) (bot.Rec
 		}
 		embed, buttons := card(r, c.clocks(r))
 		m, err := c.post(ctx, c.cfg.ChannelID, outMessage{Embeds: []*discordgo.MessageEmbed{embed}, Components: buttons,
-			AllowedMentions: noMentions()}, nonce(item))
+			AllowedMentions: noMentions()}, nonce(item), t.call(ctx)...)
 		if err != nil {
 			return bot.Receipt{}, classify(err)
 		}
@@ -127,7 +145,7 @@ func (c *Console) deliverCard(ctx context.Context, item bot.OutboxItem) (bot.Rec
 	}
 	th, err := c.s.MessageThreadStartComplex(c.cfg.ChannelID, postID, &discordgo.ThreadStart{
 		Name: threadName(r), AutoArchiveDuration: 10080,
-	}, discordgo.WithContext(ctx))
+	}, t.call(ctx)...)
 	threadID := ""
 	switch {
 	case err == nil:
@@ -142,8 +160,9 @@ func (c *Console) deliverCard(ctx context.Context, item bot.OutboxItem) (bot.Rec
 }
 
 // findCard looks for r's card among the channel's recent messages by us.
-func (c *Console) findCard(ctx context.Context, r *bot.RFA) (string, error) {
-	msgs, err := c.s.ChannelMessages(c.cfg.ChannelID, 100, "", "", "", discordgo.WithContext(ctx))
+func (t transport) findCard(ctx context.Context, r *bot.RFA) (string, error) {
+	c := t.c
+	msgs, err := c.s.ChannelMessages(c.cfg.ChannelID, 100, "", "", "", t.call(ctx)...)
 	if err != nil {
 		return "", err
 	}
@@ -224,11 +243,12 @@ func nonce(item bot.OutboxItem) string {
 	return n
 }
 
-// post creates a message in channelID with the nonce enforced.
-func (c *Console) post(ctx context.Context, channelID string, m outMessage, nonce string) (*discordgo.Message, error) {
+// post creates a message in channelID with the nonce enforced; opts
+// come after WithContext(ctx).
+func (c *Console) post(ctx context.Context, channelID string, m outMessage, nonce string, opts ...discordgo.RequestOption) (*discordgo.Message, error) {
 	m.Nonce, m.EnforceNonce = nonce, nonce != ""
 	ep := discordgo.EndpointChannelMessages(channelID)
-	body, err := c.s.RequestWithBucketID("POST", ep, m, ep, discordgo.WithContext(ctx))
+	body, err := c.s.RequestWithBucketID("POST", ep, m, ep, append([]discordgo.RequestOption{discordgo.WithContext(ctx)}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +274,8 @@ func restCode(err error) int {
 
 // classify turns a discordgo error into a *bot.DeliveryError: 429 and
 // 5xx and network errors are temporary, 401 is auth, other 4xx are
-// permanent. nil stays nil.
+// permanent. A 429 carries Discord's wait as RetryAfter (and Global).
+// nil stays nil.
 func classify(err error) error {
 	if err == nil {
 		return nil
@@ -263,9 +284,19 @@ func classify(err error) error {
 	if errors.As(err, &de) {
 		return err
 	}
+	var trapped *rateLimited
+	if errors.As(err, &trapped) {
+		return &bot.DeliveryError{Failure: bot.DeliveryTemporary, Code: http.StatusTooManyRequests,
+			RetryAfter: trapped.RetryAfter, Global: trapped.Global, Err: fmt.Errorf("chat: %w", trapped)}
+	}
 	var rl *discordgo.RateLimitError
 	if errors.As(err, &rl) {
-		return &bot.DeliveryError{Failure: bot.DeliveryTemporary, Code: http.StatusTooManyRequests, Err: fmt.Errorf("chat: %w", err)}
+		// A 429 on a call made without the trap: the body's retry_after only.
+		var wait time.Duration
+		if rl.RateLimit != nil && rl.TooManyRequests != nil && rl.RetryAfter >= 0 {
+			wait = clampRetryAfter(rl.RetryAfter.Seconds())
+		}
+		return &bot.DeliveryError{Failure: bot.DeliveryTemporary, Code: http.StatusTooManyRequests, RetryAfter: wait, Err: fmt.Errorf("chat: %w", err)}
 	}
 	var re *discordgo.RESTError
 	if errors.As(err, &re) && re.Response != nil {

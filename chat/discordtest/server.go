@@ -31,6 +31,11 @@ type Options struct {
 	BotID string
 	// HeartbeatInterval is sent in HELLO (default 45s).
 	HeartbeatInterval time.Duration
+	// InProcess serves no socket: REST requests reach the fake only
+	// through Transport, and there is no gateway. For tests inside a
+	// testing/synctest bubble, whose clock stands still while any of its
+	// goroutines waits on the network.
+	InProcess bool
 }
 
 // Request is one REST request the fake received.
@@ -71,21 +76,6 @@ type Member struct {
 	UserID, Name string
 	Roles        []string
 	Bot          bool
-}
-
-// Fault is an injected failure: the next Count requests matching Method
-// (any if "") and Path (a prefix of the path below /api/v9; any if "")
-// are answered with Status.
-type Fault struct {
-	Method, Path string
-	Status       int
-	Count        int
-	// RetryAfter (seconds) and Global shape a 429's body and headers.
-	RetryAfter float64
-	Global     bool
-	// Commit performs the request before answering with Status, as a
-	// server that did the work but lost the answer.
-	Commit bool
 }
 
 // Callback is an interaction response the bot sent.
@@ -158,8 +148,37 @@ func New(opts *Options) *Server {
 	mux.HandleFunc("/ws/", s.serveGateway)
 	mux.HandleFunc("/files/", s.serveFile)
 	mux.HandleFunc("/api/v9/", s.serveAPI)
-	s.srv = httptest.NewServer(mux)
+	if o.InProcess {
+		s.srv = httptest.NewUnstartedServer(mux)
+		s.srv.URL = "http://" + s.srv.Listener.Addr().String()
+	} else {
+		s.srv = httptest.NewServer(mux)
+	}
 	return s
+}
+
+// Transport returns an http.RoundTripper that serves each request
+// in-process, through the same handler as the socket, whatever the
+// request's host. Use it as the bot's transport to keep every goroutine
+// in the test (see Options.InProcess).
+func (s *Server) Transport() http.RoundTripper { return inProcess{s.srv.Config.Handler} }
+
+type inProcess struct{ h http.Handler }
+
+// RoundTrip implements http.RoundTripper.
+func (p inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	in := req.Clone(req.Context())
+	if in.Body == nil {
+		in.Body = http.NoBody
+	}
+	defer in.Body.Close()
+	in.RequestURI = req.URL.RequestURI()
+	in.RemoteAddr = "127.0.0.1:1"
+	rec := httptest.NewRecorder()
+	p.h.ServeHTTP(rec, in)
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
 }
 
 // Close stops the server and drops the gateway connection.
@@ -199,16 +218,6 @@ func (s *Server) Wait(ctx context.Context, cond func() bool) error {
 			return fmt.Errorf("discordtest: waiting: %w", ctx.Err())
 		}
 	}
-}
-
-// Fail queues a fault.
-func (s *Server) Fail(f Fault) {
-	if f.Count == 0 {
-		f.Count = 1
-	}
-	s.mu.Lock()
-	s.faults = append(s.faults, &f)
-	s.mu.Unlock()
 }
 
 // AddMember makes a guild member known (for member lookups and the
@@ -393,21 +402,6 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
 	w.Write(data)
 }
 
-// takeFault returns the first matching fault, consuming one count.
-func (s *Server) takeFaultLocked(method, path string) *Fault {
-	for i, f := range s.faults {
-		if (f.Method == "" || f.Method == method) && strings.HasPrefix(path, f.Path) {
-			c := *f
-			f.Count--
-			if f.Count <= 0 {
-				s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			}
-			return &c
-		}
-	}
-	return nil
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -447,23 +441,4 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(rec.Code)
 	w.Write(rec.Body.Bytes())
-}
-
-func (s *Server) writeFault(w http.ResponseWriter, f *Fault) {
-	switch f.Status {
-	case 429:
-		ra := strconv.FormatFloat(f.RetryAfter, 'f', -1, 64)
-		w.Header().Set("Retry-After", ra)
-		w.Header().Set("X-RateLimit-Remaining", "0")
-		w.Header().Set("X-RateLimit-Reset-After", ra)
-		if f.Global {
-			w.Header().Set("X-RateLimit-Global", "true")
-			w.Header().Set("X-RateLimit-Scope", "global")
-		}
-		writeJSON(w, 429, map[string]any{"message": "You are being rate limited.", "retry_after": f.RetryAfter, "global": f.Global})
-	case 401:
-		writeJSON(w, 401, map[string]any{"message": "401: Unauthorized", "code": 0})
-	default:
-		writeJSON(w, f.Status, map[string]any{"message": http.StatusText(f.Status), "code": 0})
-	}
 }
