@@ -7,6 +7,8 @@
 //
 //	rfadesk run -config FILE           the daemon
 //	rfadesk check-config -config FILE  validate a configuration file
+//	rfadesk backup -config FILE OUT    copy the store, daemon running or not
+//	rfadesk restore -config FILE BACKUP  put a backup in place of the store
 //	rfadesk demo [-listen ADDR]        the whole flow on embedded servers
 //	rfadesk sla due|between|calendar   SLA arithmetic on the desk calendar
 //	rfadesk version
@@ -56,6 +58,8 @@ const usage = `rfadesk runs a service desk from its support mailbox.
 Usage:
   rfadesk run -config FILE           run the daemon
   rfadesk check-config -config FILE  validate a configuration file and print every problem
+  rfadesk backup -config FILE OUT    write a consistent copy of the store (daemon running or not)
+  rfadesk restore -config FILE BACKUP  put a backup in place of the stopped daemon's store
   rfadesk demo [-listen ADDR]        run the whole flow on embedded servers (no setup)
   rfadesk sla due|between|calendar   due times and working time on the desk calendar ("rfadesk sla -h")
   rfadesk version                    print the version
@@ -76,6 +80,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdRun(ctx, rest, stderr)
 	case "check-config":
 		return cmdCheckConfig(rest, stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, rest, stdout, stderr)
+	case "restore":
+		return cmdRestore(rest, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, rest, stdout, stderr)
 	case "sla":
