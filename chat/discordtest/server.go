@@ -130,6 +130,7 @@ type Server struct {
 	commands  json.RawMessage
 	callbacks map[string]Callback
 	gw        gatewayState
+	guild     guildState
 }
 
 // New starts a fake Discord on 127.0.0.1. Close it when done.
