@@ -62,7 +62,7 @@ func wantOneProbe(t *testing.T, errs []error, key string, words ...string) {
 	}
 }
 
-func TestProbeDiscord(t *testing.T) {
+func TestConnectProbeDiscord(t *testing.T) {
 	ctx := context.Background()
 	t.Run("ready", func(t *testing.T) {
 		_, cfg := probeGuild(t)

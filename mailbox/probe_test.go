@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"rfadesk/demo"
+	"rfadesk/mailbox/dovecottest"
 )
 
 // closedAddr returns a loopback address nothing listens on.
@@ -57,7 +58,7 @@ func startProbeIMAP(t *testing.T, opts *demo.IMAPOptions) *demo.IMAPServer {
 	return s
 }
 
-func TestProbeIMAP(t *testing.T) {
+func TestConnectProbeIMAP(t *testing.T) {
 	ctx := context.Background()
 	plain := startProbeIMAP(t, &demo.IMAPOptions{Mailboxes: []string{"Processed"}})
 	good := IMAPConfig{Address: plain.Addr(), Security: SecurityNone, Username: plain.Username(), Password: plain.Password()}
@@ -126,7 +127,7 @@ func startProbeSMTP(t *testing.T, opts *demo.SMTPCaptureOptions) *demo.SMTPCaptu
 	return s
 }
 
-func TestProbeSMTP(t *testing.T) {
+func TestConnectProbeSMTP(t *testing.T) {
 	ctx := context.Background()
 	const from = "support@example.org"
 	cert, pool := testCert(t)
@@ -172,4 +173,23 @@ func TestProbeSMTP(t *testing.T) {
 	}
 	cfg = SMTPConfig{Address: plain.Addr(), Security: SecurityTLS}
 	wantProbe(t, ProbeSMTP(ctx, cfg, from), "smtp.security", "does not speak TLS")
+}
+
+// TestConnectProbeIMAPDovecot checks the same login and folder problems
+// against a real Dovecot.
+func TestConnectProbeIMAPDovecot(t *testing.T) {
+	d := dovecottest.Start(t, &dovecottest.Options{Mailboxes: []string{"Processed", "Failed"}})
+	good := IMAPConfig{Address: d.Addr(), Security: SecurityNone, Username: d.User(), Password: d.Password()}
+	ctx := context.Background()
+	if notes, err := ProbeIMAP(ctx, good); err != nil || len(notes) != 0 {
+		t.Fatalf("good config: %v, notes %q", err, notes)
+	}
+	cfg := good
+	cfg.Password = "wrong"
+	_, err := ProbeIMAP(ctx, cfg)
+	wantProbe(t, err, "imap.password", d.User())
+	cfg = good
+	cfg.Mailbox, cfg.Processed = "Support", "Done"
+	_, err = ProbeIMAP(ctx, cfg)
+	wantProbe(t, err, "imap.mailbox", `"Support"`, `"INBOX"`, `"Failed"`)
 }

@@ -44,10 +44,10 @@ func writeBackup(t *testing.T, s *Snapshot, path string) {
 	}
 }
 
-// TestSnapshotOfALiveStoreOpens backs up a store that stays open and
+// TestBackupSnapshotOfALiveStoreOpens backs up a store that stays open and
 // keeps being written: the copy holds what was there at the snapshot
 // and nothing after, opens with Open, and carries the pending receipts.
-func TestSnapshotOfALiveStoreOpens(t *testing.T) {
+func TestBackupSnapshotOfALiveStoreOpens(t *testing.T) {
 	dir := t.TempDir()
 	db := openTest(t, filepath.Join(dir, "live.db"))
 	r := openReceiptsTest(t, ReceiptsPath(db.Path()))
@@ -104,10 +104,10 @@ func TestSnapshotOfALiveStoreOpens(t *testing.T) {
 	wantReceipts(t, all, 7, 8)
 }
 
-// TestOpenSnapshotRefusesAStoreInUse: while a daemon (an open DB) holds
+// TestBackupOpenSnapshotRefusesAStoreInUse: while a daemon (an open DB) holds
 // the file, OpenSnapshot fails with ErrLocked; once it closes, the
 // snapshot reads the file and its receipt log as they are.
-func TestOpenSnapshotRefusesAStoreInUse(t *testing.T) {
+func TestBackupOpenSnapshotRefusesAStoreInUse(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "live.db")
 	db, err := Open(path, &Options{NoSync: true})

@@ -12,10 +12,10 @@ import (
 	"rfadesk/store"
 )
 
-// TestAPIBackup streams a real store: only with the admin token, as an
+// TestBackupAPI streams a real store: only with the admin token, as an
 // uncached octet stream whose first Rfadesk-Store-Size bytes are a store
 // that opens and whose rest is the pending receipt log.
-func TestAPIBackup(t *testing.T) {
+func TestBackupAPI(t *testing.T) {
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "live.db"), &store.Options{NoSync: true})
 	if err != nil {
@@ -88,8 +88,8 @@ func TestAPIBackup(t *testing.T) {
 	}
 }
 
-// TestAPIBackupAbsentWithoutOption: no Backup option, no route.
-func TestAPIBackupAbsentWithoutOption(t *testing.T) {
+// TestBackupAPIAbsentWithoutOption: no Backup option, no route.
+func TestBackupAPIAbsentWithoutOption(t *testing.T) {
 	h := newTestHandler(t, nil)
 	res, _ := do(t, h, "GET", "/api/backup", map[string]string{"Authorization": "Bearer " + adminToken})
 	if res.StatusCode != 404 {
