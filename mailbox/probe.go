@@ -43,20 +43,20 @@ func (e *ProbeError) Unwrap() error { return e.Err }
 // errors (a processed or failed folder that intake will create). It
 // changes nothing on the server.
 func ProbeIMAP(ctx context.Context, cfg IMAPConfig) (notes []string, err error) {
-	if cfg.Mailbox == "" {
-		cfg.Mailbox = "INBOX"
+	// An Intake that never reads mail: it dials as the daemon's would.
+	in, err := NewIntake(cfg, probeIngester{}, IntakeOptions{
+		Parse:     func([]byte) (*bot.Mail, error) { return nil, errProbeOnly },
+		DedupeKey: DedupeKey,
+	})
+	if err != nil {
+		return nil, &ProbeError{Key: "imap.address", Problem: err.Error(), Fix: "check the [imap] section", Err: err}
 	}
-	if cfg.Processed == "" {
-		cfg.Processed = "Processed"
-	}
-	if cfg.Failed == "" {
-		cfg.Failed = "Failed"
-	}
+	cfg = in.cfg // defaults applied
 	wait := ProbeTimeout
 	if d, ok := ctx.Deadline(); ok {
 		wait = max(min(wait, time.Until(d)).Round(time.Millisecond), time.Millisecond)
 	}
-	in := &Intake{cfg: cfg, cmdTimeout: wait}
+	in.cmdTimeout = wait
 	c, err := in.dial(ctx, nil)
 	if err != nil {
 		return nil, classifyIMAPDial(cfg, err)
@@ -94,6 +94,21 @@ func ProbeIMAP(ctx context.Context, cfg IMAPConfig) (notes []string, err error) 
 	}
 	_ = c.Logout().Wait()
 	return notes, nil
+}
+
+// errProbeOnly is what the probe's Intake answers if asked to take mail
+// (it never is: the probe only dials).
+var errProbeOnly = errors.New("mailbox: a connection check takes no mail")
+
+// probeIngester is the Ingester of the probe's Intake.
+type probeIngester struct{}
+
+func (probeIngester) Cursor(context.Context, string) (bot.Cursor, error) {
+	return bot.Cursor{}, errProbeOnly
+}
+
+func (probeIngester) Ingest(context.Context, string, uint32, []bot.Delivered) ([]bot.Outcome, error) {
+	return nil, errProbeOnly
 }
 
 // listFolders names at most 20 of the account's folders, for a message.
