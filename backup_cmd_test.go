@@ -19,7 +19,6 @@ import (
 	"rfadesk/config"
 	"rfadesk/demo"
 	"rfadesk/store"
-	"rfadesk/web"
 )
 
 const backupTestToken = "backup-test-admin-token-0123456789"
@@ -61,25 +60,43 @@ func startTestDaemon(t *testing.T, cfgPath string, ln net.Listener) {
 	})
 }
 
-// listRFAs returns ref -> subject of every RFA the daemon at addr has.
+// listRFAs returns ref -> subject of every RFA the daemon at addr has,
+// following the admin list's pages ("next") when it has them.
 func listRFAs(t *testing.T, addr string) map[string]string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", "http://"+addr+"/api/rfas", nil)
-	req.Header.Set("Authorization", "Bearer "+backupTestToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var list web.RFAListJSON
-	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET /api/rfas: %d, %v", resp.StatusCode, err)
-	}
 	m := map[string]string{}
-	for _, r := range list.RFAs {
-		m[r.Ref] = r.Subject
+	after := ""
+	for {
+		url := "http://" + addr + "/api/rfas"
+		if after != "" {
+			url += "?after=" + after
+		}
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("Authorization", "Bearer "+backupTestToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct {
+			RFAs []struct {
+				Ref     string `json:"ref"`
+				Subject string `json:"subject"`
+			} `json:"rfas"`
+			Next string `json:"next"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d, %v", url, resp.StatusCode, err)
+		}
+		for _, r := range page.RFAs {
+			m[r.Ref] = r.Subject
+		}
+		if page.Next == "" || page.Next == after {
+			return m
+		}
+		after = page.Next
 	}
-	return m
 }
 
 func listen(t *testing.T) net.Listener {
