@@ -25,6 +25,7 @@ type ProbeError struct {
 	Problem string
 	Fix     string
 	Err     error
+	answer  string // Discord's answer, "403 Missing Access", if any
 }
 
 func (e *ProbeError) Error() string { return e.Key + ": " + e.Problem + "; " + e.Fix }
@@ -61,7 +62,8 @@ const (
 
 // Probe checks cfg against Discord with REST calls only (no gateway, and
 // nothing is posted): the token is accepted, the application has the
-// Message Content intent, the bot is in the guild, the channels exist
+// Message Content intent, the bot is in the guild and may register its
+// slash commands there, the channels exist
 // there and the bot holds every permission the console needs in them,
 // and the roles exist (the on-duty role can be mentioned). It returns
 // every problem found, each a *ProbeError; none means Discord is ready.
@@ -87,6 +89,15 @@ func Probe(ctx context.Context, cfg Config) []error {
 	var guild discordgo.Guild
 	if err := p.get(ctx, "/guilds/"+cfg.GuildID, "discord.guild_id", &guild); err != nil {
 		return append(errs, err)
+	}
+	var commands []json.RawMessage
+	if err := p.get(ctx, "/applications/"+me.ID+"/guilds/"+cfg.GuildID+"/commands", "discord.guild_id", &commands); err != nil {
+		var pe *ProbeError
+		if errors.As(err, &pe) && pe.Key == "discord.guild_id" {
+			pe.Problem = fmt.Sprintf("the bot may not manage slash commands in server %s (%s)", cfg.GuildID, pe.answer)
+			pe.Fix = "invite the bot again with the OAuth2 URL with both scopes, bot and applications.commands"
+		}
+		errs = append(errs, err)
 	}
 	var member discordgo.Member
 	if err := p.get(ctx, "/guilds/"+cfg.GuildID+"/members/"+me.ID, "discord.guild_id", &member); err != nil {
@@ -254,17 +265,24 @@ func (p *prober) get(ctx context.Context, path, key string, v any) error {
 	var de discordError
 	_ = json.Unmarshal(body, &de)
 	what := fmt.Sprintf("%d %s", resp.StatusCode, de.Message)
+	pe := p.refusal(path, key, resp.StatusCode, de, what)
+	pe.answer = what
+	return pe
+}
+
+// refusal explains Discord's refusal of GET path.
+func (p *prober) refusal(path, key string, status int, de discordError, what string) *ProbeError {
 	switch {
-	case resp.StatusCode == http.StatusUnauthorized:
+	case status == http.StatusUnauthorized:
 		return &ProbeError{Key: "discord.token", Problem: "Discord refused the bot token (401)",
 			Fix: "paste the bot token again from the developer portal (Bot > Reset Token), or fix token_file / RFADESK_DISCORD_TOKEN"}
-	case key == "discord.guild_id" && (de.Code == 10004 || de.Code == 50001 || resp.StatusCode == http.StatusForbidden):
+	case key == "discord.guild_id" && (de.Code == 10004 || de.Code == 50001 || status == http.StatusForbidden):
 		return &ProbeError{Key: key, Problem: fmt.Sprintf("the bot is not a member of server %s, or there is no such server (%s)", p.cfg.GuildID, what),
 			Fix: "check discord.guild_id, and invite the bot with the OAuth2 URL (scopes bot and applications.commands)"}
-	case de.Code == 10003 || resp.StatusCode == http.StatusNotFound && strings.HasPrefix(path, "/channels/"):
+	case de.Code == 10003 || status == http.StatusNotFound && strings.HasPrefix(path, "/channels/"):
 		return &ProbeError{Key: key, Problem: fmt.Sprintf("there is no channel %s (%s)", strings.TrimPrefix(path, "/channels/"), what),
 			Fix: "copy the channel's id (right-click the channel > Copy Channel ID, with Developer Mode on)"}
-	case de.Code == 50001 || resp.StatusCode == http.StatusForbidden:
+	case de.Code == 50001 || status == http.StatusForbidden:
 		return &ProbeError{Key: key, Problem: fmt.Sprintf("the bot may not see %s (%s)", strings.TrimPrefix(path, "/"), what),
 			Fix: "give the bot's role View Channel there"}
 	}

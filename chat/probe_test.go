@@ -85,6 +85,11 @@ func TestConnectProbeDiscord(t *testing.T) {
 		cfg.GuildID = "555"
 		wantOneProbe(t, chat.Probe(ctx, cfg), "discord.guild_id", "555", "invite")
 	})
+	t.Run("invited without applications.commands", func(t *testing.T) {
+		fake, cfg := probeGuild(t)
+		fake.Fail(discordtest.Fault{Method: "GET", Path: "/applications/" + botID + "/guilds/", Status: 403, Count: 1})
+		wantOneProbe(t, chat.Probe(ctx, cfg), "discord.guild_id", "slash commands", "applications.commands")
+	})
 	t.Run("missing channel", func(t *testing.T) {
 		_, cfg := probeGuild(t)
 		cfg.ChannelID = "201"

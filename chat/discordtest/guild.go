@@ -90,6 +90,14 @@ func (s *Server) routeGuildLocked(w http.ResponseWriter, method string, seg []st
 		writeJSON(w, 200, map[string]any{"id": s.opts.BotID, "username": "rfadesk", "discriminator": "0", "bot": true})
 	case len(seg) == 2 && seg[0] == "applications" && seg[1] == "@me":
 		writeJSON(w, 200, map[string]any{"id": s.opts.BotID, "name": "rfadesk", "flags": s.guild.appFlags})
+	case len(seg) == 5 && seg[0] == "applications" && seg[2] == "guilds" && seg[4] == "commands":
+		if s.commands == nil {
+			writeJSON(w, 200, []any{})
+			return true
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(200)
+		w.Write(s.commands)
 	case len(seg) == 2 && seg[0] == "guilds":
 		if seg[1] != s.opts.GuildID {
 			notFound(w, 10004, "Guild")
