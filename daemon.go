@@ -147,6 +147,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		Calendar:    calendar,
 		DeadLetters: desk.DeadLetters,
 		DeadLetter:  desk.DeadLetter,
+		Backup:      func() (web.BackupSnapshot, error) { return st.Snapshot(receipts) },
 	})
 	ln := o.Listener
 	if ln == nil {

@@ -6,7 +6,9 @@
 // Usage:
 //
 //	rfadesk run -config FILE           the daemon
-//	rfadesk check-config -config FILE  validate a configuration file
+//	rfadesk check-config [-connect] -config FILE  validate a configuration file (and log in)
+//	rfadesk backup -config FILE OUT    copy the store, daemon running or not
+//	rfadesk restore -config FILE BACKUP  put a backup in place of the store
 //	rfadesk demo [-listen ADDR]        the whole flow on embedded servers
 //	rfadesk sla due|between|calendar   SLA arithmetic on the desk calendar
 //	rfadesk version
@@ -55,7 +57,10 @@ const usage = `rfadesk runs a service desk from its support mailbox.
 
 Usage:
   rfadesk run -config FILE           run the daemon
-  rfadesk check-config -config FILE  validate a configuration file and print every problem
+  rfadesk check-config [-connect] -config FILE  validate a configuration file and print every problem;
+                                     -connect also logs in to IMAP, SMTP and Discord
+  rfadesk backup -config FILE OUT    write a consistent copy of the store (daemon running or not)
+  rfadesk restore -config FILE BACKUP  put a backup in place of the stopped daemon's store
   rfadesk demo [-listen ADDR]        run the whole flow on embedded servers (no setup)
   rfadesk sla due|between|calendar   due times and working time on the desk calendar ("rfadesk sla -h")
   rfadesk version                    print the version
@@ -75,7 +80,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "run":
 		return cmdRun(ctx, rest, stderr)
 	case "check-config":
-		return cmdCheckConfig(rest, stdout, stderr)
+		return cmdCheckConfig(ctx, rest, stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, rest, stdout, stderr)
+	case "restore":
+		return cmdRestore(rest, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, rest, stdout, stderr)
 	case "sla":
@@ -101,9 +110,10 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check-config", "check-config -config FILE", stderr)
+func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("check-config", "check-config [-connect] -config FILE", stderr)
 	path := fs.String("config", "", "configuration `file` to check")
+	connect := fs.Bool("connect", false, "also log in to IMAP, SMTP and Discord and say precisely what is wrong")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -121,6 +131,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: ok: desk %s <%s>, %d organisations, store %s, IMAP %s, SMTP %s, web %s\n",
 		*path, cfg.Desk.Name, cfg.Desk.Address.Email, len(cfg.Desk.Organisations), cfg.StorePath, cfg.IMAP.Address, cfg.SMTP.Address, cfg.Web.Listen)
+	if *connect {
+		return checkConnections(ctx, cfg, stdout)
+	}
 	return nil
 }
 

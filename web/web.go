@@ -137,6 +137,10 @@ type Options struct {
 	// Calendar returns one year of the desk's calendar for
 	// GET /api/calendar (admin); nil leaves that route out.
 	Calendar func(year int) CalendarJSON
+	// Backup begins a consistent snapshot of the store for
+	// GET /api/backup (admin; store.DB.Snapshot); nil leaves that route
+	// out. It is called once per request, which closes the snapshot.
+	Backup func() (BackupSnapshot, error)
 	// MaxInFlight is how many requests are handled at once; more are
 	// answered 503 with Retry-After at once. 0 means 64.
 	MaxInFlight int
@@ -169,6 +173,7 @@ type handler struct {
 	calendar    func(year int) CalendarJSON
 	deadLetters deadLettersFunc
 	deadLetter  deadLetterFunc
+	backup      func() (BackupSnapshot, error)
 	pages       pages
 	inFlight    chan struct{} // one slot per request being handled
 	perClient   *limiter      // public state-changing requests per client
@@ -183,10 +188,11 @@ type handler struct {
 //	GET /rfa/{ref}?t=TOKEN    the requester's status page
 //	POST /rfa/{ref}/escalate  the requester escalates (form field t=TOKEN);
 //	                          only when Options.Escalate is set
-//	GET /api/rfas             admin: every RFA as JSON
+//	GET /api/rfas             admin: RFA summaries, a page at a time
 //	GET /api/rfas/{ref}       admin: one RFA as JSON
 //	POST /api/rfas            admin: log a phone RFA (Options.LogCall)
 //	POST /api/rfas/{ref}/actions  admin: one staff action (Options.Do)
+//	GET /api/backup           admin: a consistent copy of the store
 //	GET /demo/mail            demo only: captured outgoing mail
 //	GET /static/style.css     the stylesheet
 //
@@ -219,6 +225,7 @@ func NewHandler(opts Options) http.Handler {
 		calendar:    opts.Calendar,
 		deadLetters: opts.DeadLetters,
 		deadLetter:  opts.DeadLetter,
+		backup:      opts.Backup,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -268,6 +275,9 @@ func NewHandler(opts Options) http.Handler {
 		}
 		if h.calendar != nil {
 			mux.HandleFunc("GET /api/calendar", h.requireAdmin(h.apiCalendar))
+		}
+		if h.backup != nil {
+			mux.HandleFunc("GET /api/backup", h.requireAdmin(h.apiBackup))
 		}
 		if h.deadLetters != nil && h.deadLetter != nil {
 			mux.HandleFunc("GET /api/dead-letters", h.requireAdmin(h.apiDeadLetters))

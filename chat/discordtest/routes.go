@@ -79,7 +79,9 @@ func (s *Server) routeLocked(w *httptest.ResponseRecorder, method, path string, 
 		}
 		writeJSON(w, 200, s.memberJSONLocked(seg[3], true))
 	default:
-		writeJSON(w, 404, map[string]any{"message": "404: Not Found", "code": 0})
+		if !s.routeGuildLocked(w, method, seg) {
+			writeJSON(w, 404, map[string]any{"message": "404: Not Found", "code": 0})
+		}
 	}
 }
 

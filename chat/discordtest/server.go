@@ -121,6 +121,7 @@ type Server struct {
 	callbacks map[string]Callback
 	edits     map[string]json.RawMessage // interaction id -> last edit of its response
 	gw        gatewayState
+	guild     guildState
 }
 
 // New starts a fake Discord on 127.0.0.1. Close it when done.
