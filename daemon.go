@@ -138,7 +138,8 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		hours = cfg.Calendar.HoursText()
 	}
 	handler := web.NewHandler(web.Options{
-		Desk: desk, Health: h.check, AdminToken: cfg.Web.AdminToken,
+		Desk: desk, Health: h.check, AdminToken: cfg.Web.AdminToken, Tokens: cfg.Web.Tokens,
+		LogCall: desk.LogCall, Do: desk.Do, StatusURL: desk.StatusURL,
 		DeskName: cfg.Desk.Name, SupportEmail: cfg.Desk.Address.Email, Hours: hours,
 		Sent: o.Sent, Logger: log.With("component", "web"),
 		Location:    sla.Calendar.Location(),

@@ -34,6 +34,7 @@ import (
 	"rfadesk/chat"
 	"rfadesk/mailbox"
 	"rfadesk/netaddr"
+	"rfadesk/web"
 )
 
 // Config is the validated runtime configuration.
@@ -82,8 +83,13 @@ type Web struct {
 	// Listen is host:port for the status pages and admin API; default
 	// "127.0.0.1:8080".
 	Listen string
-	// AdminToken enables the admin API; "" disables it.
+	// AdminToken enables the admin API as the token named "admin"; ""
+	// adds no token.
 	AdminToken string
+	// Tokens are the named API tokens of [[web.token]]: a change made with
+	// one is recorded in the RFA's history under its name. Names are
+	// unique and none is "admin" when AdminToken is set.
+	Tokens []web.APIToken
 }
 
 // Log is the validated [log] section.
@@ -124,6 +130,11 @@ type rawConfig struct {
 	Web struct {
 		Listen     string `toml:"listen"`
 		AdminToken string `toml:"admin_token"`
+		Token      []struct {
+			Name      string `toml:"name"`
+			Token     string `toml:"token"`
+			TokenFile string `toml:"token_file"`
+		} `toml:"token"`
 	} `toml:"web"`
 	Log struct {
 		Level string `toml:"level"`
@@ -243,9 +254,10 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 	if _, _, err := net.SplitHostPort(c.Web.Listen); err != nil {
 		bad("web.listen", "%q is not host:port: e.g. \"127.0.0.1:8080\"", c.Web.Listen)
 	}
-	if t := c.Web.AdminToken; t != "" && len(t) < 16 {
-		bad("web.admin_token", "too short (%d characters): use at least 16 random characters, e.g. from `openssl rand -hex 16`, or leave it empty to disable the admin API", len(t))
+	if t := c.Web.AdminToken; t != "" && len(t) < minTokenLen {
+		bad("web.admin_token", "too short (%d characters): use at least %d random characters, e.g. from `openssl rand -hex 16`, or leave it empty to disable the admin API", len(t), minTokenLen)
 	}
+	c.Web.Tokens, errs = validateTokens(raw, errs)
 	switch level := or(raw.Log.Level, "info"); level {
 	case "debug", "info", "warn", "error":
 		_ = c.Log.Level.UnmarshalText([]byte(level))
@@ -454,4 +466,50 @@ func or(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// minTokenLen is the shortest API token accepted.
+const minTokenLen = 16
+
+// validateTokens checks [[web.token]]: each has a unique name (not
+// "admin" while web.admin_token is set, which is the token of that name)
+// and exactly one of token and token_file, at least minTokenLen long.
+func validateTokens(raw *rawConfig, errs []error) ([]web.APIToken, []error) {
+	seen := map[string]bool{}
+	if raw.Web.AdminToken != "" {
+		seen["admin"] = true
+	}
+	var out []web.APIToken
+	for i, t := range raw.Web.Token {
+		key := fmt.Sprintf("web.token[%d]", i)
+		bad := func(field, format string, args ...any) {
+			errs = append(errs, fmt.Errorf("%s.%s: "+format, append([]any{key, field}, args...)...))
+		}
+		name := strings.TrimSpace(t.Name)
+		switch {
+		case name == "":
+			bad("name", "missing: name the person or system that uses this token; changes made with it are recorded under that name")
+		case seen[strings.ToLower(name)]:
+			bad("name", "%q is used twice (web.admin_token is the token named \"admin\"): give each token its own name", name)
+		}
+		seen[strings.ToLower(name)] = true
+		secret := t.Token
+		switch {
+		case t.Token != "" && t.TokenFile != "":
+			bad("token", "set either token or token_file, not both")
+		case t.TokenFile != "":
+			b, err := os.ReadFile(t.TokenFile)
+			if err != nil {
+				bad("token_file", "cannot read it: %v", err)
+				continue
+			}
+			secret = strings.TrimRight(string(b), "\r\n")
+		}
+		if len(secret) < minTokenLen {
+			bad("token", "missing or too short (%d characters): use at least %d random characters, e.g. from `openssl rand -hex 16`", len(secret), minTokenLen)
+			continue
+		}
+		out = append(out, web.APIToken{Name: name, Token: secret})
+	}
+	return out, errs
 }

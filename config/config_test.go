@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"rfadesk/bot"
 	"rfadesk/mailbox"
+	"rfadesk/web"
 )
 
 func noEnv(string) string { return "" }
@@ -275,7 +277,7 @@ func TestConfigHoldsComponentConfigs(t *testing.T) {
 	if want := (mailbox.ParseOptions{MaxAttachmentSize: DefaultMaxAttachmentBytes, LoopValue: "support@example.org", AuthServID: "mx.example.org"}); cfg.Parse != want {
 		t.Errorf("Parse = %+v, want %+v", cfg.Parse, want)
 	}
-	if cfg.Web != (Web{Listen: "127.0.0.1:8080"}) || cfg.Log.Level != slog.LevelDebug || cfg.Discord.Enabled {
+	if !reflect.DeepEqual(cfg.Web, Web{Listen: "127.0.0.1:8080"}) || cfg.Log.Level != slog.LevelDebug || cfg.Discord.Enabled {
 		t.Errorf("web %+v, log %v, discord %+v", cfg.Web, cfg.Log.Level, cfg.Discord)
 	}
 	if _, err := mailbox.NewIntake(cfg.IMAP, nopIngester{}, mailbox.IntakeOptions{Parse: func([]byte) (*bot.Mail, error) { return nil, nil }, DedupeKey: func([]byte) string { return "" }}); err != nil {
@@ -296,4 +298,40 @@ type nopIngester struct{}
 func (nopIngester) Cursor(context.Context, string) (bot.Cursor, error) { return bot.Cursor{}, nil }
 func (nopIngester) Ingest(context.Context, string, uint32, []bot.Delivered) ([]bot.Outcome, error) {
 	return nil, nil
+}
+
+// TestConfigAPITokens: [[web.token]] entries become named tokens, from the
+// file or a token_file; every problem is named by its key, all at once.
+func TestConfigAPITokens(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "desk-bot.token")
+	if err := os.WriteFile(file, []byte("0123456789abcdef-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := loopbackTOML + "password = \"x\"\n[web]\nadmin_token = \"0123456789abcdef-admin\"\n" +
+		"[[web.token]]\nname = \"Priya Shah\"\ntoken = \"0123456789abcdef-priya\"\n" +
+		"[[web.token]]\nname = \"desk-bot\"\ntoken_file = \"" + file + "\"\n"
+	cfg, err := Load(writeConfig(t, good), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []web.APIToken{{Name: "Priya Shah", Token: "0123456789abcdef-priya"}, {Name: "desk-bot", Token: "0123456789abcdef-from-file"}}
+	if !reflect.DeepEqual(cfg.Web.Tokens, want) || cfg.Web.AdminToken != "0123456789abcdef-admin" {
+		t.Errorf("tokens = %+v, admin %q", cfg.Web.Tokens, cfg.Web.AdminToken)
+	}
+
+	bad := loopbackTOML + "password = \"x\"\n[web]\nadmin_token = \"0123456789abcdef-admin\"\n" +
+		"[[web.token]]\nname = \"admin\"\ntoken = \"0123456789abcdef-other\"\n" +
+		"[[web.token]]\ntoken = \"0123456789abcdef-nameless\"\n" +
+		"[[web.token]]\nname = \"short\"\ntoken = \"abc\"\n" +
+		"[[web.token]]\nname = \"both\"\ntoken = \"0123456789abcdef-both\"\ntoken_file = \"" + file + "\"\n"
+	_, err = Load(writeConfig(t, bad), noEnv)
+	for _, want := range []string{"web.token[0].name: \"admin\" is used twice", "web.token[1].name: missing", "web.token[2].token: missing or too short (3 characters)", "web.token[3].token: set either token or token_file"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "abcdef-") {
+		t.Errorf("the error shows a token:\n%v", err)
+	}
 }
