@@ -85,7 +85,7 @@ func (d *Desk) SetSeverity(ctx context.Context, num uint64, sev Severity, by Act
 			r.Status = StatusOpen
 		}
 		r.addEvent(d.now(), EventSeverity, by.String(), string(sev))
-		return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatCard})
+		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatCard})
 	})
 }
 
@@ -97,7 +97,7 @@ func (d *Desk) Assign(ctx context.Context, num uint64, assignee Actor, by Actor)
 			r.Status = StatusOpen
 		}
 		r.addEvent(d.now(), EventAssigned, by.String(), assignee.String())
-		return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatCard})
+		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatCard})
 	})
 }
 
@@ -110,7 +110,7 @@ func (d *Desk) AssignRelease(ctx context.Context, num uint64, rel Release, by Ac
 	return d.act(ctx, num, func(tx Tx, r *RFA) error {
 		r.Release = &rel
 		r.addEvent(d.now(), EventRelease, by.String(), "planned for release "+rel.Name+", shipping "+rel.Ships.Format(time.RFC3339))
-		return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatCard})
+		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatCard})
 	})
 }
 

@@ -98,8 +98,8 @@ func TestReplyFromThreadMarksItReadInTheSameTransaction(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.ingest(mail("rs1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
-	if err := f.desk.RecordDelivery(ctx, bot.OutboxItem{ID: 999, Kind: bot.OutboxChat, RFA: 1, Chat: &bot.ChatPost{Channel: bot.ChatNewRFA}},
-		bot.Receipt{ChatPostID: "500", ChatThreadID: "500"}, nil); err != nil {
+	if err := f.desk.RecordDelivery(ctx, bot.OutboxItem{ID: 999, Kind: bot.OutboxChat, RFA: 1, Chat: &bot.ChatPost{Op: bot.ChatNewRFA}},
+		bot.DeliveryResult{ChatPostID: "500", ChatThreadID: "500"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	err := f.desk.Reply(ctx, 1, bot.StaffMessage{By: priya, Text: "On it.", Origin: &bot.ChatOrigin{ChannelID: "500", MessageID: "1234"}})
@@ -139,10 +139,10 @@ func TestBatchWithAnUnrecordableMailDeadLettersItAndKeepsTheRest(t *testing.T) {
 	poison.DedupeKey = "mid:" + strings.Repeat("x", 40000) // over bbolt's key limit
 	later := mail("ok2@oakprimary.sch.uk", "c@oakprimary.sch.uk", "Scanner", "offline")
 	out := f.ingest(good, poison, later)
-	if out[0].Action != bot.ActionCreated || out[2].Action != bot.ActionCreated {
+	if out[0].Result != bot.ResultCreated || out[2].Result != bot.ResultCreated {
 		t.Fatalf("good mails were not recorded: %+v", out)
 	}
-	if out[1].Action != bot.ActionDeadLetter || out[1].Disposition != bot.ToFailed {
+	if out[1].Result != bot.ResultDeadLetter || out[1].Disposition != bot.ToFailed {
 		t.Errorf("the unrecordable mail: %+v, want a dead letter moved to Failed", out[1])
 	}
 	var dls []bot.DeadLetter
@@ -156,11 +156,11 @@ func TestFailedCardDeliveryKeepsThePostItCreated(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	f.ingest(mail("fc1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken"))
-	item := bot.OutboxItem{Kind: bot.OutboxChat, RFA: 1, Chat: &bot.ChatPost{Channel: bot.ChatNewRFA}}
+	item := bot.OutboxItem{Kind: bot.OutboxChat, RFA: 1, Chat: &bot.ChatPost{Op: bot.ChatNewRFA}}
 	if err := f.db.Update(ctx, func(tx bot.Tx) error { _, err := tx.Enqueue(&item); return err }); err != nil {
 		t.Fatal(err)
 	}
-	err := f.desk.RecordDelivery(ctx, item, bot.Receipt{ChatPostID: "9001"}, &bot.DeliveryError{Failure: bot.DeliveryTemporary, Err: errors.New("thread start: 500")})
+	err := f.desk.RecordDelivery(ctx, item, bot.DeliveryResult{ChatPostID: "9001"}, &bot.DeliveryError{Failure: bot.DeliveryTemporary, Err: errors.New("thread start: 500")})
 	if err != nil {
 		t.Fatal(err)
 	}

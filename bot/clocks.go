@@ -15,7 +15,7 @@ import (
 // answer.
 type ClockState struct {
 	// Name is ClockResponse, ClockFirstUpdate or ClockWorkaround.
-	Name string
+	Name ClockName
 	// Target is the clock's target as configured ("4 working hours");
 	// the zero Target for the workaround clock of an RFA awaiting triage.
 	Target workcal.Target
@@ -51,14 +51,14 @@ var (
 	// requester, whatever it is (a reply, an update, a question, a
 	// workaround, the clearance); the automatic acknowledgement is not
 	// one of these events.
-	responseMet    = []string{EventStaffReply, EventStatusUpdate, EventAsked, EventWorkaround, EventCleared}
-	firstUpdateMet = []string{EventStatusUpdate, EventCleared}
-	workaroundMet  = []string{EventWorkaround, EventCleared}
+	responseMet    = []EventKind{EventStaffReply, EventStatusUpdate, EventAsked, EventWorkaround, EventCleared}
+	firstUpdateMet = []EventKind{EventStatusUpdate, EventCleared}
+	workaroundMet  = []EventKind{EventWorkaround, EventCleared}
 )
 
 // ClockLabel is a clock's name for people: "Response", "First update",
 // "Workaround".
-func ClockLabel(name string) string {
+func ClockLabel(name ClockName) string {
 	switch name {
 	case ClockResponse:
 		return "Response"
@@ -67,7 +67,7 @@ func ClockLabel(name string) string {
 	case ClockWorkaround:
 		return "Workaround"
 	}
-	return name
+	return string(name)
 }
 
 // interval is a span of time in which a clock runs; a zero to is open.
@@ -76,7 +76,7 @@ type interval struct{ from, to time.Time }
 // clockCalc is a clock's shape as the history gives it, before a moment
 // is applied: what it measures, when it runs, when it was met.
 type clockCalc struct {
-	name   string
+	name   ClockName
 	target workcal.Target
 	cycle  int
 	// since is the index in RFA.Events from which jeopardy events count
@@ -136,7 +136,7 @@ func (p *SLAPolicy) calcs(r *RFA) []clockCalc {
 	return append(out, p.workaroundClock(r))
 }
 
-func (p *SLAPolicy) simpleClock(r *RFA, name string, t workcal.Target, metBy []string) clockCalc {
+func (p *SLAPolicy) simpleClock(r *RFA, name ClockName, t workcal.Target, metBy []EventKind) clockCalc {
 	c := clockCalc{
 		name: name, target: t, start: r.Created, amount: p.amount(t), wall: !t.Working(),
 		runs: []interval{{from: r.Created}}, cal: p.Calendar,
@@ -197,7 +197,7 @@ func (p *SLAPolicy) workaroundClock(r *RFA) clockCalc {
 
 // firstOf returns the earliest time of an event of one of kinds at or
 // after index since, or the zero Time.
-func firstOf(evs []Event, since int, kinds []string) time.Time {
+func firstOf(evs []Event, since int, kinds []EventKind) time.Time {
 	var first time.Time
 	for _, e := range evs[since:] {
 		if slices.Contains(kinds, e.Kind) && (first.IsZero() || e.At.Before(first)) {
@@ -319,7 +319,7 @@ func (c *clockCalc) state(now time.Time) ClockState {
 
 // pendingPoint is an escalation point of one clock still to fire.
 type pendingPoint struct {
-	clock string
+	clock ClockName
 	point EscalationPoint
 	// reached is when the clock reaches the point; at is when it is to
 	// be delivered (reached, or the next opening for non-Critical RFAs).
@@ -399,13 +399,13 @@ func (p *SLAPolicy) NextPoint(r *RFA) (at time.Time, ok bool) {
 }
 
 // jeopardyText is the EventJeopardy text of a point: "<clock> <percent>%".
-func jeopardyText(clock string, pt EscalationPoint) string {
-	return clock + " " + percent(pt.Fraction) + "%"
+func jeopardyText(clock ClockName, pt EscalationPoint) string {
+	return string(clock) + " " + percent(pt.Fraction) + "%"
 }
 
 // fired reports whether point pt of clock has an EventJeopardy at or
 // after index since.
-func fired(r *RFA, since int, clock string, pt EscalationPoint) bool {
+func fired(r *RFA, since int, clock ClockName, pt EscalationPoint) bool {
 	text := jeopardyText(clock, pt)
 	for _, e := range r.Events[since:] {
 		if e.Kind == EventJeopardy && e.Text == text {

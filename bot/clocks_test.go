@@ -30,7 +30,11 @@ func target(t testing.TB, s string) workcal.Target {
 }
 
 // ev is an event at a London time.
-type ev struct{ at, kind, text string }
+type ev struct {
+	at   string
+	kind bot.EventKind
+	text string
+}
 
 // wantClock is what one clock should say; "" times mean zero or nil.
 type wantClock struct {
@@ -53,12 +57,12 @@ func TestClocks(t *testing.T) {
 		severity bot.Severity
 		events   []ev
 		now      string
-		want     map[string]wantClock // by clock name; absent clocks must not exist
+		want     map[bot.ClockName]wantClock // by clock name; absent clocks must not exist
 	}{
 		{
 			name: "response met by a staff reply, wall hours", created: "2026-11-23 10:00",
 			events: []ev{{"2026-11-24 09:00", bot.EventStaffReply, "hi"}}, now: "2026-11-27 12:00",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockResponse:    {target: "72 hours", start: "2026-11-23 10:00", due: "2026-11-26 10:00", met: "2026-11-24 09:00", used: 23 * time.Hour, left: 49 * time.Hour},
 				bot.ClockFirstUpdate: {target: "1 working hour", start: "2026-11-23 10:00", due: "2026-11-23 11:00", breached: "2026-11-23 11:00", skipUsed: true},
 				bot.ClockWorkaround:  {start: "2026-11-23 10:00"},
@@ -67,25 +71,25 @@ func TestClocks(t *testing.T) {
 		{
 			name: "response breached: the acknowledgement does not count", created: "2026-11-23 10:00",
 			events: []ev{{"2026-11-23 10:00", bot.EventAckQueued, "ack"}, {"2026-11-23 10:01", bot.EventMailSent, "ack sent"}}, now: "2026-11-27 12:00",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockResponse: {target: "72 hours", start: "2026-11-23 10:00", due: "2026-11-26 10:00", breached: "2026-11-26 10:00", used: 98 * time.Hour},
 			},
 		},
 		{
 			name: "response in working hours from Friday afternoon", response: "24 working hours", created: "2026-11-27 16:00", now: "2026-11-30 09:00",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockResponse: {target: "24 working hours", start: "2026-11-27 16:00", due: "2026-12-02 13:00", used: 2 * time.Hour, left: 22 * time.Hour},
 			},
 		},
 		{
 			name: "the same Friday afternoon in wall hours runs through the weekend", created: "2026-11-27 16:00", now: "2026-11-30 09:00",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockResponse: {target: "72 hours", start: "2026-11-27 16:00", due: "2026-11-30 16:00", used: 65 * time.Hour, left: 7 * time.Hour},
 			},
 		},
 		{
 			name: "phone RFAs have no response clock", channel: bot.ChannelPhone, created: "2026-11-23 10:00", now: "2026-11-23 10:30",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockFirstUpdate: {target: "1 working hour", start: "2026-11-23 10:00", due: "2026-11-23 11:00", used: 30 * time.Minute, left: 30 * time.Minute},
 				bot.ClockWorkaround:  {start: "2026-11-23 10:00"},
 			},
@@ -93,34 +97,34 @@ func TestClocks(t *testing.T) {
 		{
 			name: "first update across the evening, met next morning", created: "2026-11-23 16:30",
 			events: []ev{{"2026-11-24 08:10", bot.EventStatusUpdate, "looking"}}, now: "2026-11-24 12:00",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockFirstUpdate: {target: "1 working hour", start: "2026-11-23 16:30", due: "2026-11-24 08:30", met: "2026-11-24 08:10", used: 40 * time.Minute, left: 20 * time.Minute},
 			},
 		},
 		{
 			name: "critical workaround runs from the report, not from triage", created: "2026-11-23 10:00", severity: bot.SeverityCritical,
 			events: []ev{{"2026-11-23 10:30", bot.EventSeverity, "critical"}}, now: "2026-11-23 11:00",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockWorkaround: {target: "4 working hours", start: "2026-11-23 10:00", due: "2026-11-23 14:00", used: time.Hour, left: 3 * time.Hour},
 			},
 		},
 		{
 			name: "severity raised from moderate to critical recomputes from the report", created: "2026-11-23 10:00", severity: bot.SeverityCritical,
 			events: []ev{{"2026-11-23 10:30", bot.EventSeverity, "moderate"}, {"2026-11-23 15:00", bot.EventSeverity, "critical"}}, now: "2026-11-23 15:00",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockWorkaround: {target: "4 working hours", start: "2026-11-23 10:00", due: "2026-11-23 14:00", breached: "2026-11-23 14:00", used: 5 * time.Hour},
 			},
 		},
 		{
 			name: "moderate is three working days", created: "2026-11-23 10:00", severity: bot.SeverityModerate, now: "2026-11-23 15:00",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockWorkaround: {target: "3 working days", start: "2026-11-23 10:00", due: "2026-11-26 10:00", used: 5 * time.Hour, left: 22 * time.Hour},
 			},
 		},
 		{
 			name: "paused over a weekend: still paused on Saturday", created: "2026-11-26 10:00", severity: bot.SeveritySerious,
 			events: []ev{{"2026-11-27 12:00", bot.EventAsked, "which browser?"}}, now: "2026-11-28 12:00",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				// As if resumed now: 7h left from Monday's opening.
 				bot.ClockWorkaround: {target: "2 working days", start: "2026-11-26 10:00", due: "2026-11-30 15:00", paused: true, used: 11 * time.Hour, left: 7 * time.Hour},
 			},
@@ -128,21 +132,21 @@ func TestClocks(t *testing.T) {
 		{
 			name: "paused over a weekend: the due moves by the paused working time", created: "2026-11-26 10:00", severity: bot.SeveritySerious,
 			events: []ev{{"2026-11-27 12:00", bot.EventAsked, "which browser?"}, {"2026-11-30 10:00", bot.EventResumed, "Edge"}}, now: "2026-11-30 11:00",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockWorkaround: {target: "2 working days", start: "2026-11-26 10:00", due: "2026-11-30 17:00", used: 12 * time.Hour, left: 6 * time.Hour},
 			},
 		},
 		{
 			name: "an answer recorded late with an earlier receipt time is read in time order", created: "2026-11-26 10:00", severity: bot.SeveritySerious,
 			events: []ev{{"2026-11-27 12:00", bot.EventAsked, "a"}, {"2026-11-27 14:00", bot.EventAsked, "b"}, {"2026-11-27 13:00", bot.EventResumed, "answer"}}, now: "2026-11-27 13:30",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockWorkaround: {target: "2 working days", start: "2026-11-26 10:00", due: "2026-11-30 11:00", used: 11*time.Hour + 30*time.Minute, left: 6*time.Hour + 30*time.Minute},
 			},
 		},
 		{
 			name: "met late is met and breached", created: "2026-11-23 09:00", severity: bot.SeverityCritical,
 			events: []ev{{"2026-11-23 15:00", bot.EventWorkaround, "restart"}}, now: "2026-11-24 09:00",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockResponse:   {target: "72 hours", start: "2026-11-23 09:00", due: "2026-11-26 09:00", met: "2026-11-23 15:00", used: 6 * time.Hour, left: 66 * time.Hour},
 				bot.ClockWorkaround: {target: "4 working hours", start: "2026-11-23 09:00", due: "2026-11-23 13:00", met: "2026-11-23 15:00", breached: "2026-11-23 13:00", used: 6 * time.Hour},
 			},
@@ -150,7 +154,7 @@ func TestClocks(t *testing.T) {
 		{
 			name: "clearing meets every clock", created: "2026-11-23 09:00", severity: bot.SeverityMinor,
 			events: []ev{{"2026-11-23 09:20", bot.EventCleared, "fixed"}}, now: "2026-11-24 09:00",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockResponse:    {target: "72 hours", start: "2026-11-23 09:00", due: "2026-11-26 09:00", met: "2026-11-23 09:20", skipUsed: true},
 				bot.ClockFirstUpdate: {target: "1 working hour", start: "2026-11-23 09:00", due: "2026-11-23 10:00", met: "2026-11-23 09:20", skipUsed: true},
 				bot.ClockWorkaround:  {target: "2 working weeks", start: "2026-11-23 09:00", due: "2026-12-07 09:00", met: "2026-11-23 09:20", used: 20 * time.Minute, left: 90*time.Hour - 20*time.Minute},
@@ -163,14 +167,14 @@ func TestClocks(t *testing.T) {
 				{"2026-11-23 12:00", bot.EventCleared, "fixed"},
 				{"2026-11-24 10:00", bot.EventReopened, "still broken"},
 			}, now: "2026-11-24 15:00",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockResponse:   {target: "72 hours", start: "2026-11-23 09:00", due: "2026-11-26 09:00", met: "2026-11-23 11:00", skipUsed: true},
 				bot.ClockWorkaround: {target: "4 working hours", cycle: 1, start: "2026-11-24 10:00", due: "2026-11-24 14:00", breached: "2026-11-24 14:00", used: 5 * time.Hour},
 			},
 		},
 		{
 			name: "a minor RFA assigned to a release is due at the release", created: "2026-11-23 09:00", severity: bot.SeverityMinor, release: "2027-01-15 08:00", now: "2026-11-23 10:00",
-			want: map[string]wantClock{
+			want: map[bot.ClockName]wantClock{
 				bot.ClockWorkaround: {target: "2 working weeks", start: "2026-11-23 09:00", due: "2027-01-15 08:00", used: time.Hour, skipUsed: true},
 			},
 		},
@@ -193,13 +197,13 @@ func TestClocks(t *testing.T) {
 				r.Events = append(r.Events, bot.Event{At: at(t, e.at), Kind: e.kind, Text: e.text})
 			}
 			got := p.Clocks(r, at(t, c.now))
-			byName := map[string]bot.ClockState{}
-			var order []string
+			byName := map[bot.ClockName]bot.ClockState{}
+			var order []bot.ClockName
 			for _, s := range got {
 				byName[s.Name] = s
 				order = append(order, s.Name)
 			}
-			wantOrder := []string{bot.ClockResponse, bot.ClockFirstUpdate, bot.ClockWorkaround}
+			wantOrder := []bot.ClockName{bot.ClockResponse, bot.ClockFirstUpdate, bot.ClockWorkaround}
 			if r.Channel == bot.ChannelPhone {
 				wantOrder = wantOrder[1:]
 			}
@@ -218,7 +222,7 @@ func TestClocks(t *testing.T) {
 	}
 }
 
-func checkClock(t *testing.T, s bot.ClockState, name string, w wantClock) {
+func checkClock(t *testing.T, s bot.ClockState, name bot.ClockName, w wantClock) {
 	t.Helper()
 	optTime := func(label string, got *time.Time, want string) {
 		t.Helper()

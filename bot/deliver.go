@@ -19,15 +19,15 @@ type MailSender interface {
 
 // Transport performs outbox items of one kind. Deliver returns nil once
 // the far side has accepted the item, or an error classified like
-// MailSender's. The Receipt carries what the far side created (a chat
+// MailSender's. The DeliveryResult carries what the far side created (a chat
 // post and thread) so the desk can record it with the result.
 type Transport interface {
 	Kind() OutboxKind
-	Deliver(ctx context.Context, item OutboxItem) (Receipt, error)
+	Deliver(ctx context.Context, item OutboxItem) (DeliveryResult, error)
 }
 
-// Receipt is what a delivery created at the far side.
-type Receipt struct {
+// DeliveryResult is what a delivery created at the far side.
+type DeliveryResult struct {
 	// ChatPostID and ChatThreadID are set by the chat transport when it
 	// posted an RFA and opened its thread.
 	ChatPostID, ChatThreadID string
@@ -39,12 +39,12 @@ type Receipt struct {
 
 // partial turns a sender's *PartialDelivery into a receipt: the mail was
 // delivered, some recipients were refused.
-func partial(err error) (Receipt, error) {
+func partial(err error) (DeliveryResult, error) {
 	var pd *PartialDelivery
 	if errors.As(err, &pd) {
-		return Receipt{Refused: pd.Refused, RefusedWhy: pd.Reason}, nil
+		return DeliveryResult{Refused: pd.Refused, RefusedWhy: pd.Reason}, nil
 	}
-	return Receipt{}, err
+	return DeliveryResult{}, err
 }
 
 // MailTransport adapts a MailSender to a Transport for OutboxMail items.
@@ -54,9 +54,9 @@ type mailTransport struct{ s MailSender }
 
 func (mailTransport) Kind() OutboxKind { return OutboxMail }
 
-func (t mailTransport) Deliver(ctx context.Context, item OutboxItem) (Receipt, error) {
+func (t mailTransport) Deliver(ctx context.Context, item OutboxItem) (DeliveryResult, error) {
 	if item.Mail == nil {
-		return Receipt{}, &DeliveryError{Failure: DeliveryPermanent, Err: errors.New("mail item without a mail")}
+		return DeliveryResult{}, &DeliveryError{Failure: DeliveryPermanent, Err: errors.New("mail item without a mail")}
 	}
 	return partial(t.s.Send(ctx, item.Mail))
 }
@@ -91,7 +91,7 @@ type preparing struct {
 // deliver hands item over through the transport. A panic in the
 // transport (a rendering bug on odd input, say) becomes a permanent
 // failure of that item, so one bad item can never stop the daemon.
-func (l *Deliverer) deliver(ctx context.Context, item OutboxItem) (rcpt Receipt, err error) {
+func (l *Deliverer) deliver(ctx context.Context, item OutboxItem) (rcpt DeliveryResult, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			l.opts.Logger.Error("delivery panicked; item given up", "kind", item.Kind, "item", item.ID, "panic", p)
@@ -129,23 +129,23 @@ func (l *Deliverer) prepareAhead(ctx context.Context, item OutboxItem) *preparin
 // send reads item's attachment bytes and hands it over. Bytes that are
 // gone from the store make a permanent failure (no retry brings them
 // back); a store that cannot be read, a temporary one.
-func (l *Deliverer) send(ctx context.Context, item OutboxItem) (Receipt, error) {
+func (l *Deliverer) send(ctx context.Context, item OutboxItem) (DeliveryResult, error) {
 	full, err := l.desk.withAttachments(ctx, item)
 	if err != nil {
 		failure := DeliveryTemporary
 		if errors.Is(err, ErrNotFound) {
 			failure = DeliveryPermanent
 		}
-		return Receipt{}, &DeliveryError{Failure: failure, Err: fmt.Errorf("attachments of %s: %w", describeItem(item), err)}
+		return DeliveryResult{}, &DeliveryError{Failure: failure, Err: fmt.Errorf("attachments of %s: %w", describeItem(item), err)}
 	}
 	return l.deliver(ctx, full)
 }
 
 // commit hands the prepared item over.
-func (pr *preparing) commit(ctx context.Context) (Receipt, error) {
+func (pr *preparing) commit(ctx context.Context) (DeliveryResult, error) {
 	<-pr.done
 	if pr.err != nil {
-		return Receipt{}, pr.err
+		return DeliveryResult{}, pr.err
 	}
 	return partial(pr.p.Commit(ctx))
 }
@@ -164,7 +164,7 @@ type deliveryRecorder interface {
 	nextOutboxAttempt(ctx context.Context, kind OutboxKind) (time.Time, bool, error)
 	outboxItems(ctx context.Context, ids []uint64) (map[uint64]OutboxItem, error)
 	withAttachments(ctx context.Context, item OutboxItem) (OutboxItem, error)
-	RecordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt, err error) error
+	RecordDelivery(ctx context.Context, item OutboxItem, rcpt DeliveryResult, err error) error
 	RecordDeliveries(ctx context.Context, batch []Accepted) error
 }
 
@@ -289,7 +289,7 @@ type Deliverer struct {
 	// accepted holds items the far side accepted whose result could not
 	// be recorded (the store refused the write): they are never handed
 	// over again, only their record is retried. Owned by Run.
-	accepted map[uint64]Receipt
+	accepted map[uint64]DeliveryResult
 	// pausedUntil keeps a credentials pause in force even when kicked.
 	pausedUntil time.Time
 	// limitedUntil holds every item while the far side's rate limit
@@ -333,7 +333,7 @@ func NewDeliverer(desk *Desk, t Transport, opts *DelivererOptions) *Deliverer {
 	if t.Kind() != OutboxMail {
 		o.Receipts = nil
 	}
-	l := &Deliverer{desk: desk, t: t, opts: o, kick: make(chan struct{}, 1), accepted: make(map[uint64]Receipt)}
+	l := &Deliverer{desk: desk, t: t, opts: o, kick: make(chan struct{}, 1), accepted: make(map[uint64]DeliveryResult)}
 	desk.kicks.add(t.Kind(), l.Kick)
 	return l
 }
@@ -423,7 +423,7 @@ func (l *Deliverer) pass(ctx context.Context) (wait time.Duration, err error) {
 		if ctx.Err() != nil {
 			return next, nil
 		}
-		var rcpt Receipt
+		var rcpt DeliveryResult
 		var sendErr error
 		if r, ok := l.accepted[item.ID]; ok {
 			rcpt = r // handed over already: only the record is missing

@@ -254,7 +254,7 @@ func TestStoppedDeskAnswersInsteadOfHanging(t *testing.T) {
 	go func() { desk.Run(ctx); close(done) }()
 	cancel()
 	<-done
-	err = desk.RecordDelivery(context.Background(), bot.OutboxItem{ID: 1}, bot.Receipt{}, nil)
+	err = desk.RecordDelivery(context.Background(), bot.OutboxItem{ID: 1}, bot.DeliveryResult{}, nil)
 	if !errors.Is(err, bot.ErrStopped) {
 		t.Errorf("RecordDelivery after Run returned: %v, want ErrStopped", err)
 	}
@@ -365,7 +365,7 @@ func TestAcceptedMailIsNeverSentAgainWhenItsRecordFails(t *testing.T) {
 	defer cancel()
 	go desk.Run(ctx)
 	go l.Run(ctx)
-	if _, err := desk.Ingest(ctx, "INBOX", 1, []bot.Delivered{{UID: 1, Mail: mail("rf@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken")}}); err != nil {
+	if _, err := desk.Ingest(ctx, "INBOX", 1, []bot.Fetched{{UID: 1, Mail: mail("rf@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login", "broken")}}); err != nil {
 		t.Fatal(err)
 	}
 	changed.waitFor(t, "the outbox to empty once the store works again", func() bool {

@@ -61,7 +61,7 @@ func testLogger(t *testing.T) *slog.Logger { return slog.New(slog.NewTextHandler
 func (td *timedDesk) ingest(t *testing.T, m *bot.Mail) {
 	t.Helper()
 	td.uid++
-	if _, err := td.desk.Ingest(context.Background(), "INBOX", 1, []bot.Delivered{{UID: td.uid, Mail: m}}); err != nil {
+	if _, err := td.desk.Ingest(context.Background(), "INBOX", 1, []bot.Fetched{{UID: td.uid, Mail: m}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -81,11 +81,11 @@ type recordingTransport struct {
 
 func (r *recordingTransport) Kind() bot.OutboxKind { return r.kind }
 
-func (r *recordingTransport) Deliver(_ context.Context, item bot.OutboxItem) (bot.Receipt, error) {
+func (r *recordingTransport) Deliver(_ context.Context, item bot.OutboxItem) (bot.DeliveryResult, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.got = append(r.got, handedOver{item, time.Now()})
-	return bot.Receipt{}, nil
+	return bot.DeliveryResult{}, nil
 }
 
 func (r *recordingTransport) all() []handedOver {
@@ -160,7 +160,7 @@ func TestChatPostBesideRateLimitedEscalationIsKicked(t *testing.T) {
 		}
 		var posted []handedOver
 		for _, h := range tr.all()[before:] {
-			if h.item.Chat.Channel == bot.ChatThread {
+			if h.item.Chat.Op == bot.ChatThread {
 				posted = append(posted, h)
 			}
 		}

@@ -84,7 +84,7 @@ type event interface{ isEvent() }
 type ingestEvent struct {
 	mailbox     string
 	uidValidity uint32
-	batch       []Delivered
+	batch       []Fetched
 	pre         []readMail // readMails(batch, ...), computed by the caller
 	reply       chan ingestReply
 }
@@ -96,7 +96,7 @@ type ingestReply struct {
 
 type deliveryEvent struct {
 	item  OutboxItem
-	rcpt  Receipt
+	rcpt  DeliveryResult
 	err   error // nil: delivered
 	reply chan error
 }
@@ -215,7 +215,7 @@ func await[T any](ctx context.Context, d *Desk, reply chan T) (T, error) {
 // recorded (same DedupeKey) are answered "duplicate" and change nothing.
 // The mailbox's cursor advances to the highest UID in the batch and
 // never moves backwards. On error nothing was recorded.
-func (d *Desk) Ingest(ctx context.Context, mailbox string, uidValidity uint32, batch []Delivered) ([]Outcome, error) {
+func (d *Desk) Ingest(ctx context.Context, mailbox string, uidValidity uint32, batch []Fetched) ([]Outcome, error) {
 	reply := make(chan ingestReply, 1)
 	if err := d.send(ctx, ingestEvent{mailbox, uidValidity, batch, readMails(batch, d.cfg.Limits.maxMessageText()), reply}); err != nil {
 		return nil, err
@@ -348,7 +348,7 @@ func (d *Desk) Outbox(ctx context.Context) ([]OutboxItem, error) {
 // after exactly the DeliveryError.RetryAfter of a rate limit), or given
 // up (permanent).
 // An authentication failure changes nothing: the item stays pending.
-func (d *Desk) RecordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt, err error) error {
+func (d *Desk) RecordDelivery(ctx context.Context, item OutboxItem, rcpt DeliveryResult, err error) error {
 	reply := make(chan error, 1)
 	if e := d.send(ctx, deliveryEvent{item, rcpt, err, reply}); e != nil {
 		return e
@@ -360,7 +360,7 @@ func (d *Desk) RecordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 	return e
 }
 
-func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt, sendErr error) error {
+func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt DeliveryResult, sendErr error) error {
 	now := d.now()
 	return d.store.Update(ctx, func(tx Tx) error {
 		var de *DeliveryError
@@ -384,7 +384,7 @@ func (d *Desk) recordDelivery(ctx context.Context, item OutboxItem, rcpt Receipt
 				return err
 			}
 			if item.Kind == OutboxMail && d.cfg.Chat && item.RFA != 0 {
-				if err := d.enqueueChat(tx, item.RFA, &ChatPost{Channel: ChatThread, Text: "⚠️ " + describeItem(item) + " failed for good: " + sendErr.Error()}); err != nil {
+				if err := d.enqueueChat(tx, item.RFA, &ChatPost{Op: ChatThread, Text: "⚠️ " + describeItem(item) + " failed for good: " + sendErr.Error()}); err != nil {
 					return err
 				}
 			}
@@ -403,13 +403,13 @@ func describeItem(item OutboxItem) string {
 		return item.Mail.Purpose + " to " + joinAddrs(item.Mail.To)
 	}
 	if item.Chat != nil {
-		return "chat post to " + item.Chat.Channel
+		return "chat post to " + string(item.Chat.Op)
 	}
 	return string(item.Kind)
 }
 
 // recordChatReceipt remembers where a delivered chat post put the RFA.
-func (d *Desk) recordChatReceipt(tx Tx, item OutboxItem, rcpt Receipt) error {
+func (d *Desk) recordChatReceipt(tx Tx, item OutboxItem, rcpt DeliveryResult) error {
 	if rcpt.ChatPostID == "" && rcpt.ChatThreadID == "" {
 		return nil
 	}
@@ -426,7 +426,7 @@ func (d *Desk) recordChatReceipt(tx Tx, item OutboxItem, rcpt Receipt) error {
 }
 
 // noteOnRFA appends an event to the item's RFA, if it has one.
-func (d *Desk) noteOnRFA(tx Tx, item OutboxItem, kind, text string) error {
+func (d *Desk) noteOnRFA(tx Tx, item OutboxItem, kind EventKind, text string) error {
 	return updateItemRFA(tx, item, func(r *RFA) error {
 		r.addEvent(d.now(), kind, "rfadesk", text)
 		return nil

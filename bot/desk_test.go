@@ -92,10 +92,10 @@ func mail(id, from, subject, body string) *bot.Mail {
 
 func (f *fixture) ingest(ms ...*bot.Mail) []bot.Outcome {
 	f.t.Helper()
-	batch := make([]bot.Delivered, len(ms))
+	batch := make([]bot.Fetched, len(ms))
 	for i, m := range ms {
 		f.uid++
-		batch[i] = bot.Delivered{UID: f.uid, Mail: m}
+		batch[i] = bot.Fetched{UID: f.uid, Mail: m}
 	}
 	out, err := f.desk.Ingest(context.Background(), "INBOX", 7, batch)
 	if err != nil {
@@ -132,7 +132,7 @@ func (f *fixture) outbox() []bot.OutboxItem {
 	return items
 }
 
-func hasEvent(r *bot.RFA, kind string) bool {
+func hasEvent(r *bot.RFA, kind bot.EventKind) bool {
 	for _, e := range r.Events {
 		if e.Kind == kind {
 			return true
@@ -154,7 +154,7 @@ Can you replicate it: Yes
 func TestNewMailBecomesRFAWithAcknowledgement(t *testing.T) {
 	f := newFixture(t)
 	out := f.ingest(mail("a1@oakprimary.sch.uk", "Sarah Okafor|s.okafor@oakprimary.sch.uk", "Cannot log in", fullReport))
-	if len(out) != 1 || out[0].Action != bot.ActionCreated || out[0].RFA != 1 || out[0].Disposition != bot.ToProcessed {
+	if len(out) != 1 || out[0].Result != bot.ResultCreated || out[0].RFA != 1 || out[0].Disposition != bot.ToProcessed {
 		t.Fatalf("outcome = %+v", out)
 	}
 	r := f.rfa(1)
@@ -213,7 +213,7 @@ func TestAcknowledgementAsksForMissingFieldsAndReplyFillsThem(t *testing.T) {
 	reply := mail("p2@elmpark.sch.uk", "t@elmpark.sch.uk", "Re: "+ack.Subject, "Site: Sixth form centre\nSupport level: Bronze\n")
 	reply.InReplyTo = []string{ack.MessageID}
 	out := f.ingest(reply)
-	if out[0].Action != bot.ActionAppended || out[0].RFA != 1 {
+	if out[0].Result != bot.ResultAppended || out[0].RFA != 1 {
 		t.Fatalf("reply outcome = %+v", out[0])
 	}
 	r := f.rfa(1)
@@ -234,7 +234,7 @@ func TestDuplicateDeliveryCreatesNothing(t *testing.T) {
 	f.ingest(m)
 	again := *m
 	out := f.ingest(&again)
-	if out[0].Action != bot.ActionDuplicate || out[0].RFA != 1 {
+	if out[0].Result != bot.ResultDuplicate || out[0].RFA != 1 {
 		t.Fatalf("second delivery = %+v", out[0])
 	}
 	if all, _ := f.desk.RFAs(context.Background()); len(all) != 1 {
@@ -251,28 +251,28 @@ func TestThreading(t *testing.T) {
 	cases := []struct {
 		name   string
 		m      *bot.Mail
-		action string
+		result bot.IngestResult
 		rfa    uint64
 		flag   bool
 	}{
-		{"tag in subject from requester", mail("t2@oakprimary.sch.uk", "a@oakprimary.sch.uk", "Re: [RFA-1] more", "more detail"), bot.ActionAppended, 1, false},
-		{"tag in subject, any case, from a participant-less stranger", mail("t3@elmpark.sch.uk", "x@elmpark.sch.uk", "[rfa-1] is this ours?", "hi"), bot.ActionCreated, 2, true},
-		{"tag of an RFA that does not exist", mail("t4@oakprimary.sch.uk", "a@oakprimary.sch.uk", "[RFA-99] hello", "hi"), bot.ActionCreated, 3, false},
+		{"tag in subject from requester", mail("t2@oakprimary.sch.uk", "a@oakprimary.sch.uk", "Re: [RFA-1] more", "more detail"), bot.ResultAppended, 1, false},
+		{"tag in subject, any case, from a participant-less stranger", mail("t3@elmpark.sch.uk", "x@elmpark.sch.uk", "[rfa-1] is this ours?", "hi"), bot.ResultCreated, 2, true},
+		{"tag of an RFA that does not exist", mail("t4@oakprimary.sch.uk", "a@oakprimary.sch.uk", "[RFA-99] hello", "hi"), bot.ResultCreated, 3, false},
 		{"references the requester's first mail", func() *bot.Mail {
 			m := mail("t5@oakprimary.sch.uk", "a@oakprimary.sch.uk", "Re: slow", "still slow")
 			m.References = []string{"t1@oakprimary.sch.uk"}
 			return m
-		}(), bot.ActionAppended, 1, false},
+		}(), bot.ResultAppended, 1, false},
 		{"empty references thread nothing", func() *bot.Mail {
 			m := mail("t6@oakprimary.sch.uk", "a@oakprimary.sch.uk", "New thing", "new")
 			m.InReplyTo, m.References = nil, []string{}
 			return m
-		}(), bot.ActionCreated, 4, false},
+		}(), bot.ResultCreated, 4, false},
 	}
 	for _, c := range cases {
 		out := f.ingest(c.m)
-		if out[0].Action != c.action || out[0].RFA != c.rfa {
-			t.Errorf("%s: outcome %+v, want %s on RFA-%d", c.name, out[0], c.action, c.rfa)
+		if out[0].Result != c.result || out[0].RFA != c.rfa {
+			t.Errorf("%s: outcome %+v, want %s on RFA-%d", c.name, out[0], c.result, c.rfa)
 			continue
 		}
 		if got := f.rfa(c.rfa).Flag != ""; got != c.flag {
@@ -316,10 +316,10 @@ func TestNoAutomaticMailToRobots(t *testing.T) {
 	bounce.Bounce = &bot.Bounce{OriginalMessageID: ack.MessageID, Recipient: "a@oakprimary.sch.uk", Status: "5.1.1"}
 
 	out := f.ingest(ooo, bulk, noreply, own, looped, strayOOO, bounce)
-	want := []string{bot.ActionAppended, bot.ActionCreated, bot.ActionCreated, bot.ActionIgnored, bot.ActionIgnored, bot.ActionIgnored, bot.ActionBounce}
+	want := []bot.IngestResult{bot.ResultAppended, bot.ResultCreated, bot.ResultCreated, bot.ResultIgnored, bot.ResultIgnored, bot.ResultIgnored, bot.ResultBounce}
 	for i, w := range want {
-		if out[i].Action != w {
-			t.Errorf("message %d: action %q, want %q", i, out[i].Action, w)
+		if out[i].Result != w {
+			t.Errorf("message %d: action %q, want %q", i, out[i].Result, w)
 		}
 	}
 	if n := len(f.outbox()); n != 1 {
@@ -355,11 +355,11 @@ func TestPerSenderRateLimit(t *testing.T) {
 func TestUnparsableMailIsDeadLettered(t *testing.T) {
 	f := newFixture(t)
 	raw := []byte("garbage without headers\n")
-	out, err := f.desk.Ingest(context.Background(), "INBOX", 7, []bot.Delivered{{UID: 40, ParseErr: errors.New("no From address"), Raw: raw, DedupeKey: "sha256:abc"}})
+	out, err := f.desk.Ingest(context.Background(), "INBOX", 7, []bot.Fetched{{UID: 40, ParseErr: errors.New("no From address"), Raw: raw, DedupeKey: "sha256:abc"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out[0].Action != bot.ActionDeadLetter || out[0].Disposition != bot.ToFailed {
+	if out[0].Result != bot.ResultDeadLetter || out[0].Disposition != bot.ToFailed {
 		t.Fatalf("outcome = %+v", out[0])
 	}
 	var dls []bot.DeadLetter
@@ -372,8 +372,8 @@ func TestUnparsableMailIsDeadLettered(t *testing.T) {
 		t.Errorf("staff alert = %+v", items)
 	}
 	// Dragged back into the inbox: nothing new, goes back to Failed.
-	out, _ = f.desk.Ingest(context.Background(), "INBOX", 7, []bot.Delivered{{UID: 41, ParseErr: errors.New("no From address"), Raw: raw, DedupeKey: "sha256:abc"}})
-	if out[0].Action != bot.ActionDuplicate || out[0].Disposition != bot.ToFailed || len(f.outbox()) != 1 {
+	out, _ = f.desk.Ingest(context.Background(), "INBOX", 7, []bot.Fetched{{UID: 41, ParseErr: errors.New("no From address"), Raw: raw, DedupeKey: "sha256:abc"}})
+	if out[0].Result != bot.ResultDuplicate || out[0].Disposition != bot.ToFailed || len(f.outbox()) != 1 {
 		t.Errorf("second copy = %+v", out[0])
 	}
 }
@@ -383,10 +383,10 @@ func TestCursorAdvancesAndSurvivesValidityChange(t *testing.T) {
 	ctx := context.Background()
 	// ingest offers messages given as UID -> mail id letter.
 	ingest := func(validity uint32, msgs ...any) {
-		var batch []bot.Delivered
+		var batch []bot.Fetched
 		for i := 0; i < len(msgs); i += 2 {
 			id := "cur-" + msgs[i+1].(string) + "@oakprimary.sch.uk"
-			batch = append(batch, bot.Delivered{UID: uint32(msgs[i].(int)), Mail: mail(id, "a@oakprimary.sch.uk", "x", "y")})
+			batch = append(batch, bot.Fetched{UID: uint32(msgs[i].(int)), Mail: mail(id, "a@oakprimary.sch.uk", "x", "y")})
 		}
 		if _, err := f.desk.Ingest(ctx, "INBOX", validity, batch); err != nil {
 			t.Fatal(err)
@@ -415,11 +415,11 @@ func TestEachMailIsAllOrNothing(t *testing.T) {
 	good := mail("ok@oakprimary.sch.uk", "a@oakprimary.sch.uk", "x", "y")
 	bad := mail("", "a@oakprimary.sch.uk", "x", "y")
 	bad.DedupeKey = "" // cannot be keyed: the batch transaction fails
-	out, err := f.desk.Ingest(ctx, "INBOX", 7, []bot.Delivered{{UID: 1, Mail: good}, {UID: 2, Mail: bad}})
+	out, err := f.desk.Ingest(ctx, "INBOX", 7, []bot.Fetched{{UID: 1, Mail: good}, {UID: 2, Mail: bad}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out[0].Action != bot.ActionCreated || out[1].Action != bot.ActionDeadLetter {
+	if out[0].Result != bot.ResultCreated || out[1].Result != bot.ResultDeadLetter {
 		t.Fatalf("outcomes = %+v", out)
 	}
 	all, _ := f.desk.RFAs(ctx)
@@ -454,13 +454,13 @@ func TestReusedMessageIDFromAnotherMailIsNotLost(t *testing.T) {
 	f := newFixture(t)
 	f.ingest(mail("scanner-1@mfp.oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login broken", "broken"))
 	// The same mail again by another route: a duplicate.
-	if out := f.ingest(mail("scanner-1@mfp.oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login broken", "broken")); out[0].Action != bot.ActionDuplicate {
+	if out := f.ingest(mail("scanner-1@mfp.oakprimary.sch.uk", "s@oakprimary.sch.uk", "Login broken", "broken")); out[0].Result != bot.ResultDuplicate {
 		t.Fatalf("redelivery: %+v", out[0])
 	}
 	// A different mail reusing the id (a broken mailer): recorded, flagged.
 	other := mail("scanner-1@mfp.oakprimary.sch.uk", "b@oakprimary.sch.uk", "Printer jams", "It jams.")
 	out := f.ingest(other)
-	if out[0].Action != bot.ActionCreated || out[0].RFA != 2 {
+	if out[0].Result != bot.ResultCreated || out[0].RFA != 2 {
 		t.Fatalf("a different mail with a reused id: %+v, want a new RFA", out[0])
 	}
 	if r := f.rfa(2); !strings.Contains(r.Flag, "reuses the Message-ID") {
@@ -468,12 +468,12 @@ func TestReusedMessageIDFromAnotherMailIsNotLost(t *testing.T) {
 	}
 	// Its own redelivery is recognised, and replies to the id still go to RFA-1.
 	again := mail("scanner-1@mfp.oakprimary.sch.uk", "b@oakprimary.sch.uk", "Printer jams", "It jams.")
-	if out := f.ingest(again); out[0].Action != bot.ActionDuplicate || out[0].RFA != 2 {
+	if out := f.ingest(again); out[0].Result != bot.ResultDuplicate || out[0].RFA != 2 {
 		t.Errorf("redelivery of the reusing mail: %+v", out[0])
 	}
 	reply := mail("r1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Re: Login broken", "still broken")
 	reply.InReplyTo = []string{"scanner-1@mfp.oakprimary.sch.uk"}
-	if out := f.ingest(reply); out[0].Action != bot.ActionAppended || out[0].RFA != 1 {
+	if out := f.ingest(reply); out[0].Result != bot.ResultAppended || out[0].RFA != 1 {
 		t.Errorf("reply to the original: %+v, want appended to RFA-1", out[0])
 	}
 }
@@ -484,7 +484,7 @@ func TestReplyThatFailedDMARCDoesNotJoinTheRFA(t *testing.T) {
 	forged := mail("d2@attacker.example", "s@oakprimary.sch.uk", "Re: [RFA-1] Received: Login", "still broken")
 	forged.Auth = bot.AuthFail
 	out := f.ingest(forged)
-	if out[0].Action != bot.ActionCreated || out[0].RFA != 2 {
+	if out[0].Result != bot.ResultCreated || out[0].RFA != 2 {
 		t.Fatalf("a forged reply: %+v, want its own RFA", out[0])
 	}
 	if r := f.rfa(2); !strings.Contains(r.Flag, "failed sender authentication") {
@@ -495,7 +495,7 @@ func TestReplyThatFailedDMARCDoesNotJoinTheRFA(t *testing.T) {
 	}
 	genuine := mail("d3@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Re: [RFA-1] Received: Login", "more detail")
 	genuine.Auth = bot.AuthPass
-	if out := f.ingest(genuine); out[0].Action != bot.ActionAppended || out[0].RFA != 1 {
+	if out := f.ingest(genuine); out[0].Result != bot.ResultAppended || out[0].RFA != 1 {
 		t.Errorf("an authenticated reply: %+v", out[0])
 	}
 }

@@ -153,7 +153,7 @@ func (d *Desk) escalateFor(tx Tx, r *RFA, by Actor, via, reason string) error {
 		}
 	}
 	chat := "Escalated by the requester " + via + ": " + r.Ref() + " (" + r.Organisation + ") " + r.Subject + "\n" + quoted
-	if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatOps, Text: strings.TrimRight(chat, "\n")}); err != nil {
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Text: strings.TrimRight(chat, "\n")}); err != nil {
 		return err
 	}
 	inReplyTo, refs := conversationHeaders(r)

@@ -73,7 +73,7 @@ func TestEscalationReasonIsKeptApartAndQuoted(t *testing.T) {
 		switch {
 		case it.Mail != nil && it.Mail.Purpose == "escalation to manager":
 			managerMail = it.Mail.Text
-		case it.Chat != nil && it.Chat.Channel == bot.ChatOps:
+		case it.Chat != nil && it.Chat.Op == bot.ChatOps:
 			opsPost = it.Chat.Text
 		}
 	}

@@ -1,8 +1,8 @@
 package bot
 
-// Delivered is one message fetched from the support mailbox, handed to
+// Fetched is one message fetched from the support mailbox, handed to
 // the desk for recording. Exactly one of Mail and ParseErr is set.
-type Delivered struct {
+type Fetched struct {
 	// UID is the message's IMAP UID in the mailbox being read.
 	UID uint32
 	// Mail is the parsed message (Received already set from INTERNALDATE).
@@ -25,13 +25,12 @@ const (
 	ToFailed
 )
 
-// Outcome is what the desk did with one Delivered message.
+// Outcome is what the desk did with one Fetched message.
 type Outcome struct {
 	UID uint32
 	// RFA is the number of the RFA created or appended to, 0 if none.
 	RFA uint64
-	// Action is one of "created", "appended", "duplicate", "dead-letter",
-	// "bounce", "ignored".
-	Action      string
+	// Result is one of the Result* constants.
+	Result      IngestResult
 	Disposition Disposition
 }

@@ -10,7 +10,7 @@ import (
 // ingest records a batch in one transaction. Each message is decided on
 // its own; the transaction makes the whole batch, its outbox items and
 // the cursor commit together or not at all.
-func (d *Desk) ingest(ctx context.Context, mailbox string, uidValidity uint32, batch []Delivered, pre []readMail) ([]Outcome, error) {
+func (d *Desk) ingest(ctx context.Context, mailbox string, uidValidity uint32, batch []Fetched, pre []readMail) ([]Outcome, error) {
 	var outcomes []Outcome
 	err := d.store.Update(ctx, func(tx Tx) error {
 		outcomes = outcomes[:0]
@@ -53,7 +53,7 @@ func (d *Desk) ingest(ctx context.Context, mailbox string, uidValidity uint32, b
 // of blocking every message behind it for ever. If even the dead letter
 // cannot be written the store itself is failing: the error is returned
 // and nothing more is recorded, so intake offers the rest again later.
-func (d *Desk) ingestOneByOne(ctx context.Context, mailbox string, uidValidity uint32, batch []Delivered, pre []readMail, batchErr error) ([]Outcome, error) {
+func (d *Desk) ingestOneByOne(ctx context.Context, mailbox string, uidValidity uint32, batch []Fetched, pre []readMail, batchErr error) ([]Outcome, error) {
 	d.log.Warn("a batch could not be recorded; recording its messages one by one", "mailbox", mailbox, "messages", len(batch), "err", batchErr)
 	var outcomes []Outcome
 	for i := range batch {
@@ -77,7 +77,7 @@ func (d *Desk) ingestOneByOne(ctx context.Context, mailbox string, uidValidity u
 			m.DedupeKey = "sha256:" + hex.EncodeToString(sum[:])
 		}
 		m.Mail = nil
-		out, err = d.ingest(ctx, mailbox, uidValidity, []Delivered{m}, []readMail{{}})
+		out, err = d.ingest(ctx, mailbox, uidValidity, []Fetched{m}, []readMail{{}})
 		if err != nil {
 			if len(outcomes) > 0 {
 				// What was recorded stands; the rest has no outcome and
@@ -110,7 +110,7 @@ type readMail struct {
 // readMails reads the report fields and a suggested severity from every
 // parsed mail of a batch, from no more of its text than an RFA keeps
 // (maxText bytes).
-func readMails(batch []Delivered, maxText int) []readMail {
+func readMails(batch []Fetched, maxText int) []readMail {
 	pre := make([]readMail, len(batch))
 	for i, m := range batch {
 		if m.Mail == nil {

@@ -33,7 +33,7 @@ func armWith(t *testing.T, path string, pol *bot.SLAPolicy, now time.Time, mails
 	go func() { d.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
 	for i, m := range mails {
-		_, err := d.Ingest(ctx, "INBOX", 1, []bot.Delivered{{UID: uint32(i + 1), Mail: m}})
+		_, err := d.Ingest(ctx, "INBOX", 1, []bot.Fetched{{UID: uint32(i + 1), Mail: m}})
 		must(t, err)
 	}
 	st, err := d.ArmSchedule(ctx)
@@ -95,14 +95,14 @@ func TestJeopardyFiresInBatches(t *testing.T) {
 		sleepUntil(t, "2026-11-23 09:00")
 		rd := startDesk(t, path)
 		const n = 150
-		var batch []bot.Delivered
+		var batch []bot.Fetched
 		for i := range n {
 			id := fmt.Sprintf("b%d@oakprimary.sch.uk", i)
 			// One sender each: one sender's mail beyond the per-sender
 			// limit would join its latest RFA.
 			m := &bot.Mail{MessageID: id, From: bot.Address{Email: fmt.Sprintf("s%d@oakprimary.sch.uk", i)}, To: []bot.Address{{Email: "support@example.org"}},
 				Subject: "Login", Text: "broken", Reply: "broken", DedupeKey: "mid:" + id, Received: time.Now()}
-			batch = append(batch, bot.Delivered{UID: uint32(i + 1), Mail: m})
+			batch = append(batch, bot.Fetched{UID: uint32(i + 1), Mail: m})
 		}
 		_, err := rd.desk.Ingest(ctx, "INBOX", 1, batch)
 		must(t, err)
@@ -181,7 +181,7 @@ func TestJeopardyOneBadRFADoesNotHoldUpTheRest(t *testing.T) {
 	for i := range 3 {
 		m := mail(fmt.Sprintf("bad%d@oakprimary.sch.uk", i), "s@oakprimary.sch.uk", "Login", "broken")
 		m.Received = now
-		_, err := d.Ingest(ctx, "INBOX", 1, []bot.Delivered{{UID: uint32(i + 1), Mail: m}})
+		_, err := d.Ingest(ctx, "INBOX", 1, []bot.Fetched{{UID: uint32(i + 1), Mail: m}})
 		must(t, err)
 	}
 	refuse.Store(true)

@@ -28,7 +28,7 @@ func (p *SLAPolicy) Fingerprint() string {
 		fmt.Fprintf(h, "workaround %s %v %+v\n", s, ok, t)
 	}
 	for _, pt := range p.Points {
-		fmt.Fprintf(h, "point %v %s\n", pt.Fraction, pt.Action)
+		fmt.Fprintf(h, "point %v %s\n", pt.Fraction, pt.Step)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -70,7 +70,7 @@ func (rd *runningDesk) mail(id, from, subject, body string, uid uint32) {
 		MessageID: id, From: bot.Address{Email: from}, To: []bot.Address{{Email: "support@example.org"}},
 		Subject: subject, Text: body, Reply: body, DedupeKey: "mid:" + id, Received: time.Now(),
 	}
-	if _, err := rd.desk.Ingest(context.Background(), "INBOX", 1, []bot.Delivered{{UID: uid, Mail: m}}); err != nil {
+	if _, err := rd.desk.Ingest(context.Background(), "INBOX", 1, []bot.Fetched{{UID: uid, Mail: m}}); err != nil {
 		rd.t.Fatal(err)
 	}
 }
@@ -246,7 +246,7 @@ func TestJeopardyWeek(t *testing.T) {
 			switch {
 			case it.Chat != nil && it.Chat.Mention == onDutyRole:
 				mentions++
-			case it.Chat != nil && it.Chat.Channel == bot.ChatOps:
+			case it.Chat != nil && it.Chat.Op == bot.ChatOps:
 				ops++
 			case it.Chat != nil && strings.HasPrefix(it.Chat.Text, "For "):
 				notes++

@@ -55,26 +55,30 @@ type OutgoingMail struct {
 	Origin *ChatOrigin `json:"origin,omitempty"`
 }
 
-// Chat destinations (ChatPost.Channel).
+// ChatOp is what a chat outbox item does (ChatPost.Op).
+type ChatOp string
+
+// Chat operations.
 const (
 	// ChatNewRFA posts the RFA's card (rendered from its current state
 	// at delivery) to the new-RFA channel and opens its thread.
-	ChatNewRFA = "new-rfa"
+	ChatNewRFA ChatOp = "new-rfa"
 	// ChatThread posts Text in the RFA's thread (or, without a thread
 	// yet, is retried until the thread exists).
-	ChatThread = "rfa"
+	ChatThread ChatOp = "rfa"
 	// ChatOps posts Text to the ops channel (alarms, dead letters).
-	ChatOps = "ops"
+	ChatOps ChatOp = "ops"
 	// ChatReact adds Emoji to the chat message Origin.
-	ChatReact = "react"
+	ChatReact ChatOp = "react"
 	// ChatCard edits the RFA's card in place (rendered from its current
 	// state at delivery) after its severity or owner changed.
-	ChatCard = "card"
+	ChatCard ChatOp = "card"
 )
 
 // ChatPost is an item for the staff chat.
 type ChatPost struct {
-	Channel string `json:"channel"`
+	// Op is stored as "channel", its name before it was typed.
+	Op ChatOp `json:"channel"`
 	// Text is plain text; the chat transport escapes it for the chat's
 	// markup and never lets it ping anyone.
 	Text string `json:"text,omitempty"`

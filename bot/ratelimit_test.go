@@ -43,7 +43,7 @@ func TestRateLimitIsRetriedAtItsWaitNotCounted(t *testing.T) {
 			{&bot.DeliveryError{Failure: bot.DeliveryTemporary, Err: errors.New("451 try later")}, 0, 1},
 		} {
 			now := time.Now()
-			must(t, rd.desk.RecordDelivery(ctx, item(), bot.Receipt{}, tc.err))
+			must(t, rd.desk.RecordDelivery(ctx, item(), bot.DeliveryResult{}, tc.err))
 			got := item()
 			if got.Attempts != tc.attempts || got.LastError == "" {
 				t.Errorf("%v: attempts %d, last error %q; want %d and the error", tc.err, got.Attempts, got.LastError, tc.attempts)

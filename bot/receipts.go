@@ -11,7 +11,7 @@ import (
 // DeliveryReceipt says that the far side accepted outbox item Item at At.
 type DeliveryReceipt struct {
 	Item    uint64
-	Receipt Receipt
+	Result DeliveryResult
 	At      time.Time
 }
 
@@ -36,7 +36,7 @@ type ReceiptLog interface {
 // there and when.
 type Accepted struct {
 	Item    OutboxItem
-	Receipt Receipt
+	Result DeliveryResult
 	At      time.Time
 }
 
@@ -80,7 +80,7 @@ func (d *Desk) recordDeliveries(ctx context.Context, batch []Accepted) error {
 			} else if err != nil {
 				return err
 			}
-			if err := d.applyDelivered(tx, item, a.Receipt, a.At); err != nil {
+			if err := d.applyDelivered(tx, item, a.Result, a.At); err != nil {
 				return err
 			}
 		}
@@ -90,7 +90,7 @@ func (d *Desk) recordDeliveries(ctx context.Context, batch []Accepted) error {
 
 // applyDelivered records within tx that item was delivered at at: what
 // RecordDelivery does for a nil error.
-func (d *Desk) applyDelivered(tx Tx, item OutboxItem, rcpt Receipt, at time.Time) error {
+func (d *Desk) applyDelivered(tx Tx, item OutboxItem, rcpt DeliveryResult, at time.Time) error {
 	if at.IsZero() {
 		at = d.now()
 	}
@@ -104,7 +104,7 @@ func (d *Desk) applyDelivered(tx Tx, item OutboxItem, rcpt Receipt, at time.Time
 		return nil
 	}
 	if o := item.Mail.Origin; o != nil && d.cfg.Chat {
-		if err := d.enqueueChat(tx, item.RFA, &ChatPost{Channel: ChatReact, Emoji: "✅", Origin: o}); err != nil {
+		if err := d.enqueueChat(tx, item.RFA, &ChatPost{Op: ChatReact, Emoji: "✅", Origin: o}); err != nil {
 			return err
 		}
 	}
@@ -130,13 +130,13 @@ const receiptBatch = 64
 // queues it for the next batch. It returns false (having changed
 // nothing) if the log refused; the caller then records the item on its
 // own.
-func (l *Deliverer) receipt(item OutboxItem, rcpt Receipt) bool {
+func (l *Deliverer) receipt(item OutboxItem, rcpt DeliveryResult) bool {
 	at := l.opts.Now()
-	if err := l.opts.Receipts.Append(DeliveryReceipt{Item: item.ID, Receipt: rcpt, At: at}); err != nil {
+	if err := l.opts.Receipts.Append(DeliveryReceipt{Item: item.ID, Result: rcpt, At: at}); err != nil {
 		l.opts.Logger.Warn("receipt log refused a receipt; recording the delivery directly", "item", item.ID, "err", err)
 		return false
 	}
-	l.pending = append(l.pending, Accepted{Item: item, Receipt: rcpt, At: at})
+	l.pending = append(l.pending, Accepted{Item: item, Result: rcpt, At: at})
 	return true
 }
 
@@ -187,7 +187,7 @@ func (l *Deliverer) replay(ctx context.Context) error {
 			continue
 		}
 		queued[rc.Item] = true
-		l.pending = append(l.pending, Accepted{Item: it, Receipt: rc.Receipt, At: rc.At})
+		l.pending = append(l.pending, Accepted{Item: it, Result: rc.Result, At: rc.At})
 	}
 	l.opts.Logger.Info("replaying delivery receipts left by the last run", "receipts", len(recs), "to-apply", len(l.pending))
 	if len(l.pending) == 0 {

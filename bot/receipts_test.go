@@ -126,10 +126,10 @@ func (g *receiptRig) start(t *testing.T, log bot.ReceiptLog) {
 // acknowledged by one outbox item.
 func (g *receiptRig) ingest(t *testing.T, from, n int) {
 	t.Helper()
-	batch := make([]bot.Delivered, n)
+	batch := make([]bot.Fetched, n)
 	for i := range n {
 		k := from + i
-		batch[i] = bot.Delivered{UID: uint32(k), Mail: mail(fmt.Sprintf("rc%d@oakprimary.sch.uk", k), fmt.Sprintf("r%d@oakprimary.sch.uk", k), "Login", "broken")}
+		batch[i] = bot.Fetched{UID: uint32(k), Mail: mail(fmt.Sprintf("rc%d@oakprimary.sch.uk", k), fmt.Sprintf("r%d@oakprimary.sch.uk", k), "Login", "broken")}
 	}
 	if _, err := g.desk.Ingest(context.Background(), "INBOX", 1, batch); err != nil {
 		t.Fatal(err)
@@ -302,7 +302,7 @@ func TestReceiptLeftByACrashKeepsTheRefusal(t *testing.T) {
 		t.Fatalf("outbox = %d items, %v", len(items), err)
 	}
 	at := time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
-	rc := bot.DeliveryReceipt{Item: items[0].ID, At: at, Receipt: bot.Receipt{Refused: []string{"gone@oakprimary.sch.uk"}, RefusedWhy: "550 5.1.1 no such user"}}
+	rc := bot.DeliveryReceipt{Item: items[0].ID, At: at, Result: bot.DeliveryResult{Refused: []string{"gone@oakprimary.sch.uk"}, RefusedWhy: "550 5.1.1 no such user"}}
 	if err := g.receipts.Append(rc); err != nil {
 		t.Fatal(err)
 	}

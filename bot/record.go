@@ -8,18 +8,22 @@ import (
 	"strings"
 )
 
-// Ingest outcomes (Outcome.Action).
+// IngestResult says what the desk did with one fetched message
+// (Outcome.Result).
+type IngestResult string
+
+// Ingest results.
 const (
-	ActionCreated    = "created"
-	ActionAppended   = "appended"
-	ActionDuplicate  = "duplicate"
-	ActionDeadLetter = "dead-letter"
-	ActionBounce     = "bounce"
-	ActionIgnored    = "ignored"
+	ResultCreated    IngestResult = "created"
+	ResultAppended   IngestResult = "appended"
+	ResultDuplicate  IngestResult = "duplicate"
+	ResultDeadLetter IngestResult = "dead-letter"
+	ResultBounce     IngestResult = "bounce"
+	ResultIgnored    IngestResult = "ignored"
 )
 
 // recordOne decides and records one message.
-func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Outcome, error) {
+func (d *Desk) recordOne(tx Tx, mailbox string, m *Fetched, pre readMail) (Outcome, error) {
 	key := m.DedupeKey
 	if m.Mail != nil && m.Mail.DedupeKey != "" {
 		key = m.Mail.DedupeKey
@@ -55,11 +59,11 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 		if m.Mail == nil {
 			disp = ToFailed
 		}
-		return Outcome{RFA: num, Action: ActionDuplicate, Disposition: disp}, nil
+		return Outcome{RFA: num, Result: ResultDuplicate, Disposition: disp}, nil
 	}
 	if m.Mail == nil {
 		err := d.deadLetter(tx, mailbox, m, key)
-		return Outcome{Action: ActionDeadLetter, Disposition: ToFailed}, err
+		return Outcome{Result: ResultDeadLetter, Disposition: ToFailed}, err
 	}
 	mail := m.Mail
 	now := d.now()
@@ -73,14 +77,14 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 		if err != nil {
 			return Outcome{}, err
 		}
-		action := ActionBounce
+		action := ResultBounce
 		if num == 0 {
-			action = ActionIgnored
+			action = ResultIgnored
 		}
-		return Outcome{RFA: num, Action: action}, tx.PutDedupe(key, num)
+		return Outcome{RFA: num, Result: action}, tx.PutDedupe(key, num)
 	case mail.LoopHeader || isDeskAddress(mail.From.Email, d.cfg.Address.Email):
 		d.log.Info("ignoring our own mail come back", "message_id", mail.MessageID)
-		return Outcome{Action: ActionIgnored}, tx.PutDedupe(key, 0)
+		return Outcome{Result: ResultIgnored}, tx.PutDedupe(key, 0)
 	}
 
 	target, named, err := d.thread(tx, mail)
@@ -91,17 +95,17 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 		if err := d.appendMail(tx, target, mail); err != nil {
 			return Outcome{}, err
 		}
-		return Outcome{RFA: target.Num, Action: ActionAppended}, tx.PutDedupe(key, target.Num)
+		return Outcome{RFA: target.Num, Result: ResultAppended}, tx.PutDedupe(key, target.Num)
 	}
 	if target == nil && mail.Auto == AutoReplied {
 		// An automatic reply that belongs to no RFA: nothing to record it on.
-		return Outcome{Action: ActionIgnored}, tx.PutDedupe(key, 0)
+		return Outcome{Result: ResultIgnored}, tx.PutDedupe(key, 0)
 	}
 	if num, err := d.recordOverSenderLimit(tx, mail); err != nil || num != 0 {
 		if err != nil {
 			return Outcome{}, err
 		}
-		return Outcome{RFA: num, Action: ActionAppended}, tx.PutDedupe(key, num)
+		return Outcome{RFA: num, Result: ResultAppended}, tx.PutDedupe(key, num)
 	}
 	flag := ""
 	switch {
@@ -121,7 +125,7 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Delivered, pre readMail) (Out
 	if err := d.countSenderRFA(tx, mail, r.Num); err != nil {
 		return Outcome{}, err
 	}
-	return Outcome{RFA: r.Num, Action: ActionCreated}, tx.PutDedupe(key, r.Num)
+	return Outcome{RFA: r.Num, Result: ResultCreated}, tx.PutDedupe(key, r.Num)
 }
 
 var refTag = regexp.MustCompile(`(?i)\[\s*RFA-(\d+)\s*\]`)
@@ -205,7 +209,7 @@ func (d *Desk) createRFA(tx Tx, m *Mail, flag string, pre readMail) (*RFA, error
 	if err := d.maybeAck(tx, r, m); err != nil {
 		return nil, err
 	}
-	if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatNewRFA}); err != nil {
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatNewRFA}); err != nil {
 		return nil, err
 	}
 	return r, tx.PutRFA(r)
@@ -224,7 +228,7 @@ func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) error {
 		return err
 	}
 	r.addEvent(m.Received, EventMessage, m.From.Email, "reply received: "+truncate(m.Subject, 120))
-	if err := d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatThread, Text: inboundChatText(m, d.RecordURL(r))}); err != nil {
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Text: inboundChatText(m, d.RecordURL(r))}); err != nil {
 		return err
 	}
 	switch {
@@ -340,7 +344,7 @@ func (d *Desk) recordBounce(tx Tx, m *Mail) (uint64, error) {
 
 // deadLetter records an unparsable message and tells staff
 // (alertDeadLetter: at most one alert per interval).
-func (d *Desk) deadLetter(tx Tx, mailbox string, m *Delivered, key string) error {
+func (d *Desk) deadLetter(tx Tx, mailbox string, m *Fetched, key string) error {
 	dl := &DeadLetter{At: d.now(), Mailbox: mailbox, UID: m.UID, Key: key, Raw: m.Raw}
 	if m.ParseErr != nil {
 		dl.Reason = m.ParseErr.Error()

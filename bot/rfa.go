@@ -238,11 +238,10 @@ type Message struct {
 // as opposed to having an empty one.
 func (m *Message) TextOmitted() bool { return m.Text == "" && m.TextLen > 0 }
 
-// Event is one entry in an RFA's history. Kinds are short lower-case
-// words with dashes (see the Event* constants).
+// Event is one entry in an RFA's history.
 type Event struct {
 	At    time.Time `json:"at"`
-	Kind  string    `json:"kind"`
+	Kind  EventKind `json:"kind"`
 	Text  string    `json:"text"`
 	Actor string    `json:"actor,omitempty"` // who did it: an email address, "staff:<name>", or "rfadesk"
 	// Quote is someone's own words the event carries (a requester's
@@ -251,38 +250,42 @@ type Event struct {
 	Quote string `json:"quote,omitempty"`
 }
 
+// EventKind names what an Event records: a short lower-case word with
+// dashes, stored as written (see the Event* constants).
+type EventKind string
+
 // Event kinds recorded by intake and the outbox.
 const (
-	EventCreated        = "created"
-	EventMessage        = "message"
-	EventFieldsFilled   = "fields-filled"
-	EventAckQueued      = "ack-queued"
-	EventMailSent       = "mail-sent"       // a mail to the requester was accepted
-	EventStaffMailSent  = "staff-mail-sent" // a mail to managers or staff was accepted
-	EventMailFailed     = "mail-failed"
-	EventAutoSuppressed = "auto-reply-suppressed"
-	EventAutoReply      = "auto-reply-received"
-	EventBounce         = "bounce"
-	EventFlagged        = "flagged"
+	EventCreated        EventKind = "created"
+	EventMessage        EventKind = "message"
+	EventFieldsFilled   EventKind = "fields-filled"
+	EventAckQueued      EventKind = "ack-queued"
+	EventMailSent       EventKind = "mail-sent"       // a mail to the requester was accepted
+	EventStaffMailSent  EventKind = "staff-mail-sent" // a mail to managers or staff was accepted
+	EventMailFailed     EventKind = "mail-failed"
+	EventAutoSuppressed EventKind = "auto-reply-suppressed"
+	EventAutoReply      EventKind = "auto-reply-received"
+	EventBounce         EventKind = "bounce"
+	EventFlagged        EventKind = "flagged"
 )
 
 // Event kinds recorded by staff and requester actions. The SLA clocks
 // are derived from these.
 const (
-	EventSeverity     = "severity"      // Text: the new severity
-	EventAssigned     = "assigned"      // Text: the assignee
-	EventStaffReply   = "staff-reply"   // meets the response clock
-	EventNote         = "note"          // internal, never mailed
-	EventStatusUpdate = "status-update" // meets the first-update clock
-	EventAsked        = "asked"         // pauses the workaround clock
-	EventResumed      = "resumed"       // the requester answered: resumes it
-	EventWorkaround   = "workaround"    // meets the workaround clock
-	EventCleared      = "cleared"
-	EventReopened     = "reopened"
-	EventEscalated    = "escalated" // by the requester
-	EventJeopardy     = "jeopardy"  // Text: "<clock> <percent>%"
-	EventBreach       = "breach"    // Text: the clock
-	EventRelease      = "release"   // Text: the release and when it ships
+	EventSeverity     EventKind = "severity"      // Text: the new severity
+	EventAssigned     EventKind = "assigned"      // Text: the assignee
+	EventStaffReply   EventKind = "staff-reply"   // meets the response clock
+	EventNote         EventKind = "note"          // internal, never mailed
+	EventStatusUpdate EventKind = "status-update" // meets the first-update clock
+	EventAsked        EventKind = "asked"         // pauses the workaround clock
+	EventResumed      EventKind = "resumed"       // the requester answered: resumes it
+	EventWorkaround   EventKind = "workaround"    // meets the workaround clock
+	EventCleared      EventKind = "cleared"
+	EventReopened     EventKind = "reopened"
+	EventEscalated    EventKind = "escalated" // by the requester
+	EventJeopardy     EventKind = "jeopardy"  // Text: "<clock> <percent>%"
+	EventBreach       EventKind = "breach"    // Text: the clock
+	EventRelease      EventKind = "release"   // Text: the release and when it ships
 )
 
 // RFA is a Request For Assistance: the unit the desk tracks.
@@ -387,6 +390,6 @@ func (r *RFA) IsParticipant(addr string) bool {
 }
 
 // addEvent appends an event to the history.
-func (r *RFA) addEvent(at time.Time, kind, actor, text string) {
+func (r *RFA) addEvent(at time.Time, kind EventKind, actor, text string) {
 	r.Events = append(r.Events, Event{At: at, Kind: kind, Actor: actor, Text: text})
 }

@@ -155,7 +155,7 @@ func (d *Desk) tellStaff(tx Tx, subject, text, purpose string, due time.Time) ([
 	now := d.now()
 	var ids []uint64
 	if d.cfg.Chat {
-		id, err := tx.Enqueue(&OutboxItem{Kind: OutboxChat, Created: now, NextAttempt: due, Chat: &ChatPost{Channel: ChatOps, Text: text}})
+		id, err := tx.Enqueue(&OutboxItem{Kind: OutboxChat, Created: now, NextAttempt: due, Chat: &ChatPost{Op: ChatOps, Text: text}})
 		if err != nil {
 			return nil, err
 		}

@@ -82,7 +82,7 @@ func TestAcksToUnknownDomainsHaveADeskWideLimit(t *testing.T) {
 	f := newFixture(t)
 	for i := range 30 {
 		out := f.ingest(mail(fmt.Sprintf("u%d@x.example", i), fmt.Sprintf("someone@domain%d.example", i), "Help", "broken"))
-		if out[0].Action != bot.ActionCreated {
+		if out[0].Result != bot.ResultCreated {
 			t.Fatalf("mail %d: %+v", i, out[0])
 		}
 	}
@@ -113,7 +113,7 @@ func TestDeadLetterAlertsAreBatched(t *testing.T) {
 	f := newFixtureWith(t, func(c *bot.DeskConfig) { c.Chat = true })
 	for i := range 20 {
 		key := fmt.Sprintf("sha256:%02d", i)
-		_, err := f.desk.Ingest(context.Background(), "INBOX", 7, []bot.Delivered{{UID: uint32(100 + i), ParseErr: errors.New("no From address"), Raw: []byte("junk\n"), DedupeKey: key}})
+		_, err := f.desk.Ingest(context.Background(), "INBOX", 7, []bot.Fetched{{UID: uint32(100 + i), ParseErr: errors.New("no From address"), Raw: []byte("junk\n"), DedupeKey: key}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func TestDeadLetterAlertsAreBatched(t *testing.T) {
 	alerts := mailsFor(items, "dead-letter alert")
 	var ops []bot.OutboxItem
 	for _, it := range items {
-		if it.Chat != nil && it.Chat.Channel == bot.ChatOps {
+		if it.Chat != nil && it.Chat.Op == bot.ChatOps {
 			ops = append(ops, it)
 		}
 	}
@@ -143,7 +143,7 @@ func TestDeadLetterAlertsAreBatched(t *testing.T) {
 	// After the batched alert's time, a new one waits a whole interval
 	// again: still at most one alert per interval.
 	f.now = start.Add(bot.DefaultAlertInterval + time.Minute)
-	f.desk.Ingest(context.Background(), "INBOX", 7, []bot.Delivered{{UID: 200, ParseErr: errors.New("bad"), Raw: []byte("junk\n"), DedupeKey: "sha256:late"}})
+	f.desk.Ingest(context.Background(), "INBOX", 7, []bot.Fetched{{UID: 200, ParseErr: errors.New("bad"), Raw: []byte("junk\n"), DedupeKey: "sha256:late"}})
 	alerts = mailsFor(f.outbox(), "dead-letter alert")
 	if len(alerts) != 3 || !alerts[2].NextAttempt.Equal(start.Add(2*bot.DefaultAlertInterval)) {
 		t.Errorf("late dead letter: %d alerts, last due %v", len(alerts), alerts[len(alerts)-1].NextAttempt)
@@ -162,9 +162,9 @@ func TestSenderOverTheRFALimitIsRecordedOnItsLatestRFA(t *testing.T) {
 	out := f.ingest(ms...)
 	max := bot.DefaultSenderRFAs.Max
 	for i, o := range out {
-		want := bot.Outcome{UID: o.UID, RFA: uint64(i + 1), Action: bot.ActionCreated}
+		want := bot.Outcome{UID: o.UID, RFA: uint64(i + 1), Result: bot.ResultCreated}
 		if i >= max {
-			want.RFA, want.Action = uint64(max), bot.ActionAppended
+			want.RFA, want.Result = uint64(max), bot.ResultAppended
 		}
 		if o != want {
 			t.Fatalf("mail %d: outcome %+v, want %+v", i, o, want)
@@ -184,9 +184,9 @@ func TestSenderOverTheRFALimitIsRecordedOnItsLatestRFA(t *testing.T) {
 	cards, alerts := 0, 0
 	for _, it := range items {
 		switch {
-		case it.Chat != nil && it.Chat.Channel == bot.ChatNewRFA:
+		case it.Chat != nil && it.Chat.Op == bot.ChatNewRFA:
 			cards++
-		case it.Chat != nil && it.Chat.Channel == bot.ChatOps:
+		case it.Chat != nil && it.Chat.Op == bot.ChatOps:
 			alerts++
 		}
 	}
@@ -194,22 +194,22 @@ func TestSenderOverTheRFALimitIsRecordedOnItsLatestRFA(t *testing.T) {
 		t.Errorf("%d cards, %d ops posts, %d alert mails; want %d, 1, 1", cards, alerts, len(mailsFor(items, "staff alert")), max)
 	}
 	// A redelivery is a duplicate, and a reply to a recorded mail threads.
-	if again := f.ingest(mail("flood30@oakprimary.sch.uk", "ann@oakprimary.sch.uk", "Problem 30", "broken")); again[0].Action != bot.ActionDuplicate || again[0].RFA != uint64(max) {
+	if again := f.ingest(mail("flood30@oakprimary.sch.uk", "ann@oakprimary.sch.uk", "Problem 30", "broken")); again[0].Result != bot.ResultDuplicate || again[0].RFA != uint64(max) {
 		t.Errorf("redelivery: %+v", again[0])
 	}
 	// Another sender is not affected.
-	if o := f.ingest(mail("other@oakprimary.sch.uk", "bob@oakprimary.sch.uk", "Login", "broken")); o[0].Action != bot.ActionCreated {
+	if o := f.ingest(mail("other@oakprimary.sch.uk", "bob@oakprimary.sch.uk", "Login", "broken")); o[0].Result != bot.ResultCreated {
 		t.Errorf("another sender: %+v", o[0])
 	}
 	// Plus-tags do not get round the limit.
-	if o := f.ingest(mail("plus@oakprimary.sch.uk", "Ann+Again@oakprimary.sch.uk", "Login", "broken")); o[0].Action != bot.ActionAppended || o[0].RFA != uint64(max) {
+	if o := f.ingest(mail("plus@oakprimary.sch.uk", "Ann+Again@oakprimary.sch.uk", "Login", "broken")); o[0].Result != bot.ResultAppended || o[0].RFA != uint64(max) {
 		t.Errorf("plus-address of the sender: %+v", o[0])
 	}
 	// When the window has passed, the sender opens RFAs again.
 	f.now = f.now.Add(bot.DefaultSenderRFAs.Window)
 	late := mail("late@oakprimary.sch.uk", "ann@oakprimary.sch.uk", "Printer", "broken")
 	late.Received = f.now
-	if o := f.ingest(late); o[0].Action != bot.ActionCreated {
+	if o := f.ingest(late); o[0].Result != bot.ResultCreated {
 		t.Errorf("after the window: %+v", o[0])
 	}
 }
@@ -220,7 +220,7 @@ func TestPlusAddressOfTheDeskIsTheDesk(t *testing.T) {
 	for i, from := range []string{"support+x@example.org", "Support@Example.ORG", "SUPPORT+Loop@example.org"} {
 		m := mail(fmt.Sprintf("self%d@example.org", i), from, "Hello", "hi")
 		m.From.Email = from // as written: the check must not rely on lower case
-		if out := f.ingest(m); out[0].Action != bot.ActionIgnored {
+		if out := f.ingest(m); out[0].Result != bot.ResultIgnored {
 			t.Errorf("mail from %s: %+v, want ignored", from, out[0])
 		}
 	}
@@ -249,7 +249,7 @@ func TestAmbiguousAuthorNeverThreads(t *testing.T) {
 	reply.InReplyTo, reply.References = []string{ack.MessageID}, []string{"orig@oakprimary.sch.uk", ack.MessageID}
 	reply.AuthorAmbiguous = "two From addresses"
 	out := f.ingest(reply)
-	if out[0].Action != bot.ActionCreated || out[0].RFA != 2 {
+	if out[0].Result != bot.ResultCreated || out[0].RFA != 2 {
 		t.Fatalf("outcome = %+v, want a new RFA", out[0])
 	}
 	if r := f.rfa(1); len(r.Messages) != 2 {
@@ -292,7 +292,7 @@ func TestLongMessageIsCutAndKeptWhole(t *testing.T) {
 	longSubject := mail("longsubj@oakprimary.sch.uk", "carol@oakprimary.sch.uk", strings.Repeat("s", 3000), "hi")
 	first := f.ingest(longSubject)
 	again := mail("longsubj@oakprimary.sch.uk", "carol@oakprimary.sch.uk", strings.Repeat("s", 3000), "hi")
-	if o := f.ingest(again); o[0].Action != bot.ActionDuplicate || o[0].RFA != first[0].RFA {
+	if o := f.ingest(again); o[0].Result != bot.ResultDuplicate || o[0].RFA != first[0].RFA {
 		t.Errorf("redelivery of a long-subject mail: %+v", o[0])
 	}
 	if m := f.rfa(first[0].RFA).Messages[0]; len(m.Subject) > bot.MessageSubjectLimit+3 || m.FullSize == 0 {

@@ -8,11 +8,15 @@ import (
 	"rfadesk/bot/workcal"
 )
 
-// Clock names, as keys of an RFA's clocks.
+// ClockName names one SLA clock, as stored in jeopardy events and shown
+// in the JSON and config ("response", "first_update", "workaround").
+type ClockName string
+
+// The SLA clocks.
 const (
-	ClockResponse    = "response"
-	ClockFirstUpdate = "first_update"
-	ClockWorkaround  = "workaround"
+	ClockResponse    ClockName = "response"
+	ClockFirstUpdate ClockName = "first_update"
+	ClockWorkaround  ClockName = "workaround"
 )
 
 // SLAPolicy is the desk's service level agreement, validated from config.
@@ -41,29 +45,29 @@ type SLAPolicy struct {
 	Holidays map[string][]DateRange
 }
 
-// EscalationAction is what happens when a clock passes a point.
-type EscalationAction string
+// EscalationStep is what happens when a clock passes a point.
+type EscalationStep string
 
 const (
-	ActionNoteAssignee EscalationAction = "note"    // a note to the assigned agent in chat
-	ActionMentionDuty  EscalationAction = "mention" // mention the on-duty staff role
-	ActionManager      EscalationAction = "manager" // the manager by email and chat
-	ActionBreach       EscalationAction = "breach"  // a breach record plus the manager
+	StepNoteAssignee EscalationStep = "note"    // a note to the assigned agent in chat
+	StepMentionDuty  EscalationStep = "mention" // mention the on-duty staff role
+	StepManager      EscalationStep = "manager" // the manager by email and chat
+	StepBreach       EscalationStep = "breach"  // a breach record plus the manager
 )
 
 // EscalationPoint fires once per clock (again after a reopen) when the
 // clock has used Fraction of its time.
 type EscalationPoint struct {
 	Fraction float64 // 0 < Fraction <= 1
-	Action   EscalationAction
+	Step   EscalationStep
 }
 
 // DefaultEscalationPoints are 50% note, 75% mention, 90% manager, 100% breach.
 var DefaultEscalationPoints = []EscalationPoint{
-	{0.50, ActionNoteAssignee},
-	{0.75, ActionMentionDuty},
-	{0.90, ActionManager},
-	{1.00, ActionBreach},
+	{0.50, StepNoteAssignee},
+	{0.75, StepMentionDuty},
+	{0.90, StepManager},
+	{1.00, StepBreach},
 }
 
 // DateRange is an inclusive range of civil dates (a school holiday).

@@ -30,7 +30,7 @@ func TestEveryStaffActionIsAttributed(t *testing.T) {
 	f.ingest(mail("s1@oakprimary.sch.uk", "Sarah|s@oakprimary.sch.uk", "Login broken", "It is broken."))
 	steps := []struct {
 		a      bot.StaffAction
-		kind   string
+		kind   bot.EventKind
 		mailed bool
 		status bot.Status
 	}{
@@ -127,7 +127,7 @@ func TestSetFieldsCorrectsReportAndOrganisation(t *testing.T) {
 	cards := func() int {
 		n := 0
 		for _, it := range f.outbox() {
-			if it.Chat != nil && it.Chat.Channel == bot.ChatCard {
+			if it.Chat != nil && it.Chat.Op == bot.ChatCard {
 				n++
 			}
 		}

@@ -24,7 +24,7 @@ type FieldChanges struct {
 
 // Event kind recorded by set_fields.
 const (
-	EventFieldsSet = "fields-set" // Text: "field: value; ..." as set by staff
+	EventFieldsSet EventKind = "fields-set" // Text: "field: value; ..." as set by staff
 )
 
 // maxFieldText bounds one corrected field's text, in bytes; the number of
@@ -129,7 +129,7 @@ func (d *Desk) setFields(ctx context.Context, num uint64, f FieldChanges, by Act
 			return nil
 		}
 		r.addEvent(d.now(), EventFieldsSet, by.String(), strings.Join(changed, "; "))
-		return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatCard})
+		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatCard})
 	})
 }
 

@@ -194,7 +194,7 @@ func (e *env) ingest(id, subject, body string, inReplyTo ...string) {
 		Subject: subject, Text: body, Reply: body, DedupeKey: "mid:" + id,
 		Received: e.clock.Now().Add(-time.Minute),
 	}
-	if _, err := e.desk.Ingest(context.Background(), "INBOX", 7, []bot.Delivered{{UID: e.uid.Add(1), Mail: m}}); err != nil {
+	if _, err := e.desk.Ingest(context.Background(), "INBOX", 7, []bot.Fetched{{UID: e.uid.Add(1), Mail: m}}); err != nil {
 		e.t.Fatalf("ingest: %v", err)
 	}
 }
@@ -242,7 +242,7 @@ func (e *env) callback(id string) discordtest.Callback {
 	return cb
 }
 
-func hasEvent(r *bot.RFA, kind, actor string) bool {
+func hasEvent(r *bot.RFA, kind bot.EventKind, actor string) bool {
 	for _, ev := range r.Events {
 		if ev.Kind == kind && strings.Contains(ev.Actor, actor) {
 			return true

@@ -93,7 +93,7 @@ func (r *rateRig) ingest(subject string) {
 		To: []bot.Address{{Email: "support@example.org"}}, Subject: subject, Text: "It is broken.",
 		Reply: "It is broken.", DedupeKey: "mid:" + id, Received: time.Now(),
 	}
-	if _, err := r.desk.Ingest(context.Background(), "INBOX", 1, []bot.Delivered{{UID: r.uid, Mail: m}}); err != nil {
+	if _, err := r.desk.Ingest(context.Background(), "INBOX", 1, []bot.Fetched{{UID: r.uid, Mail: m}}); err != nil {
 		r.t.Fatalf("ingest: %v", err)
 	}
 }
@@ -107,7 +107,7 @@ func (r *rateRig) cardItems() []bot.OutboxItem {
 	}
 	var out []bot.OutboxItem
 	for _, it := range items {
-		if it.Kind == bot.OutboxChat && it.Chat.Channel == bot.ChatNewRFA {
+		if it.Kind == bot.OutboxChat && it.Chat.Op == bot.ChatNewRFA {
 			out = append(out, it)
 		}
 	}

@@ -52,7 +52,7 @@ func TestMessageInAThreadTheDeskHasNotRecordedYet(t *testing.T) {
 	e.wait("the acknowledgement", func() bool { return len(e.mails("Whiteboard offline")) == 1 })
 	var card bot.OutboxItem
 	for _, it := range mustOutbox(t, e) {
-		if it.Kind == bot.OutboxChat && it.Chat.Channel == bot.ChatNewRFA {
+		if it.Kind == bot.OutboxChat && it.Chat.Op == bot.ChatNewRFA {
 			card = it
 		}
 	}

@@ -17,7 +17,7 @@ import (
 // Discord JSON error codes we act on.
 const codeThreadExists = 160004
 
-// ChatCard is a ChatPost.Channel this transport understands beyond the
+// ChatCard is a ChatPost.Op this transport understands beyond the
 // ones bot declares: re-render the RFA's card from its current state
 // (severity, assignee, clocks) and edit the posted card in place. Edits
 // are idempotent, so a retry is harmless.
@@ -55,44 +55,44 @@ func (t transport) call(ctx context.Context) []discordgo.RequestOption {
 func (transport) Kind() bot.OutboxKind { return bot.OutboxChat }
 
 // Deliver implements bot.Transport.
-func (t transport) Deliver(ctx context.Context, item bot.OutboxItem) (bot.Receipt, error) {
+func (t transport) Deliver(ctx context.Context, item bot.OutboxItem) (bot.DeliveryResult, error) {
 	c := t.c
 	p := item.Chat
 	if p == nil {
-		return bot.Receipt{}, permanent(errors.New("chat item without a post"))
+		return bot.DeliveryResult{}, permanent(errors.New("chat item without a post"))
 	}
-	switch p.Channel {
+	switch p.Op {
 	case bot.ChatNewRFA:
 		return t.deliverCard(ctx, item)
 	case bot.ChatThread:
 		r, err := c.loadRFA(ctx, item.RFA)
 		if err != nil {
-			return bot.Receipt{}, err
+			return bot.DeliveryResult{}, err
 		}
 		if r.Chat.ThreadID == "" {
-			return bot.Receipt{}, &bot.DeliveryError{Failure: bot.DeliveryTemporary,
+			return bot.DeliveryResult{}, &bot.DeliveryError{Failure: bot.DeliveryTemporary,
 				Err: fmt.Errorf("chat: %s has no thread yet", r.Ref())}
 		}
 		_, err = c.post(ctx, r.Chat.ThreadID, textMessage(p), nonce(item), t.call(ctx)...)
-		return bot.Receipt{}, classify(err)
+		return bot.DeliveryResult{}, classify(err)
 	case bot.ChatOps:
 		ch := c.cfg.OpsChannelID
 		if ch == "" {
 			ch = c.cfg.ChannelID
 		}
 		_, err := c.post(ctx, ch, textMessage(p), nonce(item), t.call(ctx)...)
-		return bot.Receipt{}, classify(err)
+		return bot.DeliveryResult{}, classify(err)
 	case ChatCard:
 		r, err := c.loadRFA(ctx, item.RFA)
 		if err != nil {
-			return bot.Receipt{}, err
+			return bot.DeliveryResult{}, err
 		}
 		if r.Chat.PostID == "" {
-			return bot.Receipt{}, &bot.DeliveryError{Failure: bot.DeliveryTemporary,
+			return bot.DeliveryResult{}, &bot.DeliveryError{Failure: bot.DeliveryTemporary,
 				Err: fmt.Errorf("chat: %s has no card yet", r.Ref())}
 		}
 		if err := c.loadFirstText(ctx, r); err != nil {
-			return bot.Receipt{}, err
+			return bot.DeliveryResult{}, err
 		}
 		embed, buttons := card(r, c.clocks(r))
 		embeds := []*discordgo.MessageEmbed{embed}
@@ -100,27 +100,27 @@ func (t transport) Deliver(ctx context.Context, item bot.OutboxItem) (bot.Receip
 			Channel: c.cfg.ChannelID, ID: r.Chat.PostID, Embeds: &embeds, Components: &buttons,
 			AllowedMentions: noMentions(),
 		}, t.call(ctx)...)
-		return bot.Receipt{}, classify(err)
+		return bot.DeliveryResult{}, classify(err)
 	case bot.ChatReact:
 		if p.Origin == nil || p.Emoji == "" {
-			return bot.Receipt{}, permanent(errors.New("chat: reaction without an origin or emoji"))
+			return bot.DeliveryResult{}, permanent(errors.New("chat: reaction without an origin or emoji"))
 		}
 		err := c.s.MessageReactionAdd(p.Origin.ChannelID, p.Origin.MessageID, p.Emoji, t.call(ctx)...)
-		return bot.Receipt{}, classify(err)
+		return bot.DeliveryResult{}, classify(err)
 	}
-	return bot.Receipt{}, permanent(fmt.Errorf("chat: unknown destination %q", p.Channel))
+	return bot.DeliveryResult{}, permanent(fmt.Errorf("chat: unknown destination %q", p.Op))
 }
 
 // deliverCard posts the RFA's card (unless it is already posted) and
 // opens its thread (unless it is already open).
-func (t transport) deliverCard(ctx context.Context, item bot.OutboxItem) (bot.Receipt, error) {
+func (t transport) deliverCard(ctx context.Context, item bot.OutboxItem) (bot.DeliveryResult, error) {
 	c := t.c
 	r, err := c.loadRFA(ctx, item.RFA)
 	if err != nil {
-		return bot.Receipt{}, err
+		return bot.DeliveryResult{}, err
 	}
 	if r.Chat.ThreadID != "" {
-		return bot.Receipt{ChatPostID: r.Chat.PostID, ChatThreadID: r.Chat.ThreadID}, nil
+		return bot.DeliveryResult{ChatPostID: r.Chat.PostID, ChatThreadID: r.Chat.ThreadID}, nil
 	}
 	postID := r.Chat.PostID
 	if postID == "" && item.Attempts > 0 {
@@ -128,18 +128,18 @@ func (t transport) deliverCard(ctx context.Context, item bot.OutboxItem) (bot.Re
 		// rather than post a second card after the nonce has expired.
 		postID, err = t.findCard(ctx, r)
 		if err != nil {
-			return bot.Receipt{}, classify(err)
+			return bot.DeliveryResult{}, classify(err)
 		}
 	}
 	if postID == "" {
 		if err := c.loadFirstText(ctx, r); err != nil {
-			return bot.Receipt{}, err
+			return bot.DeliveryResult{}, err
 		}
 		embed, buttons := card(r, c.clocks(r))
 		m, err := c.post(ctx, c.cfg.ChannelID, outMessage{Embeds: []*discordgo.MessageEmbed{embed}, Components: buttons,
 			AllowedMentions: noMentions()}, nonce(item), t.call(ctx)...)
 		if err != nil {
-			return bot.Receipt{}, classify(err)
+			return bot.DeliveryResult{}, classify(err)
 		}
 		postID = m.ID
 	}
@@ -153,10 +153,10 @@ func (t transport) deliverCard(ctx context.Context, item bot.OutboxItem) (bot.Re
 	case restCode(err) == codeThreadExists:
 		threadID = postID // a thread started on a message has its id
 	default:
-		return bot.Receipt{ChatPostID: postID}, classify(err)
+		return bot.DeliveryResult{ChatPostID: postID}, classify(err)
 	}
 	c.rememberThread(threadID, r.Num)
-	return bot.Receipt{ChatPostID: postID, ChatThreadID: threadID}, nil
+	return bot.DeliveryResult{ChatPostID: postID, ChatThreadID: threadID}, nil
 }
 
 // findCard looks for r's card among the channel's recent messages by us.

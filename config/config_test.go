@@ -296,7 +296,7 @@ func TestConfigHoldsComponentConfigs(t *testing.T) {
 type nopIngester struct{}
 
 func (nopIngester) Cursor(context.Context, string) (bot.Cursor, error) { return bot.Cursor{}, nil }
-func (nopIngester) Ingest(context.Context, string, uint32, []bot.Delivered) ([]bot.Outcome, error) {
+func (nopIngester) Ingest(context.Context, string, uint32, []bot.Fetched) ([]bot.Outcome, error) {
 	return nil, nil
 }
 

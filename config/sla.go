@@ -120,7 +120,7 @@ func validateSLA(raw *rawConfig, now time.Time, errs []error) (slaSettings, []er
 		}
 	}
 	if len(s.Managers) == 0 && slices.ContainsFunc(p.Points, func(pt bot.EscalationPoint) bool {
-		return pt.Action == bot.ActionManager || pt.Action == bot.ActionBreach
+		return pt.Step == bot.StepManager || pt.Step == bot.StepBreach
 	}) {
 		s.Warnings = append(s.Warnings, "escalation.managers: empty (and so is desk.alert_to): escalations to the manager are mailed to nobody (only posted to chat, when [discord] is set); list the managers' email addresses")
 	}
@@ -142,9 +142,9 @@ func validatePoints(raw []rawPoint, errs []error) ([]bot.EscalationPoint, []erro
 	prev, prevAt := 0.0, ""
 	for i, rp := range raw {
 		key := fmt.Sprintf("escalation.points[%d]", i)
-		action := bot.EscalationAction(strings.ToLower(strings.TrimSpace(rp.Action)))
+		action := bot.EscalationStep(strings.ToLower(strings.TrimSpace(rp.Action)))
 		switch action {
-		case bot.ActionNoteAssignee, bot.ActionMentionDuty, bot.ActionManager, bot.ActionBreach:
+		case bot.StepNoteAssignee, bot.StepMentionDuty, bot.StepManager, bot.StepBreach:
 		case "":
 			errs = append(errs, fmt.Errorf("%s.action: missing: use note, mention, manager or breach", key))
 		default:
@@ -170,7 +170,7 @@ func validatePoints(raw []rawPoint, errs []error) ([]bot.EscalationPoint, []erro
 			continue
 		}
 		prev, prevAt = f, at
-		out = append(out, bot.EscalationPoint{Fraction: f, Action: action})
+		out = append(out, bot.EscalationPoint{Fraction: f, Step: action})
 	}
 	return out, errs
 }

@@ -115,7 +115,7 @@ on_duty_role = "123456"
 	if p.Response.String() != "72 working hours" || p.Workaround[bot.SeverityCritical].String() != "2 working hours" || p.Workaround[bot.SeveritySerious].String() != "2 working days" {
 		t.Errorf("targets = %v %v", p.Response, p.Workaround)
 	}
-	if want := []bot.EscalationPoint{{Fraction: 0.25, Action: bot.ActionNoteAssignee}, {Fraction: 0.995, Action: bot.ActionBreach}}; !slices.Equal(p.Points, want) {
+	if want := []bot.EscalationPoint{{Fraction: 0.25, Step: bot.StepNoteAssignee}, {Fraction: 0.995, Step: bot.StepBreach}}; !slices.Equal(p.Points, want) {
 		t.Errorf("points = %v, want %v", p.Points, want)
 	}
 	if p.OnDutyRole != "123456" || cfg.Desk.ManagerName != "Ms Head" {

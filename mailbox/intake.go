@@ -61,7 +61,7 @@ type Ingester interface {
 	// cursor becomes {uidValidity, max(LastUID, last UID of the batch)}
 	// when uidValidity equals the stored one, else {uidValidity, last UID}.
 	// On error nothing is recorded; intake offers the same messages again.
-	Ingest(ctx context.Context, mailbox string, uidValidity uint32, batch []bot.Delivered) ([]bot.Outcome, error)
+	Ingest(ctx context.Context, mailbox string, uidValidity uint32, batch []bot.Fetched) ([]bot.Outcome, error)
 }
 
 // IntakeOptions are the collaborators of an Intake.

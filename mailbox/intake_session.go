@@ -350,10 +350,10 @@ func fitBytes(uids []imap.UID, sizes map[imap.UID]int64, limit int64) int {
 
 // fetch downloads the messages with the given UIDs (never setting \Seen)
 // and parses them, in ascending UID order.
-func (s *imapConn) fetch(uids []imap.UID) ([]bot.Delivered, error) {
+func (s *imapConn) fetch(uids []imap.UID) ([]bot.Fetched, error) {
 	want := imap.UIDSetNum(uids...)
 	body := &imap.FetchItemBodySection{Peek: true}
-	var out []bot.Delivered
+	var out []bot.Fetched
 	err := s.guard("fetch", func(touch func()) error {
 		cmd := s.c.Fetch(want, &imap.FetchOptions{
 			UID: true, InternalDate: true, RFC822Size: true,
@@ -384,14 +384,14 @@ func (s *imapConn) fetch(uids []imap.UID) ([]bot.Delivered, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b bot.Delivered) int { return int(int64(a.UID) - int64(b.UID)) })
-	out = slices.CompactFunc(out, func(a, b bot.Delivered) bool { return a.UID == b.UID })
+	slices.SortFunc(out, func(a, b bot.Fetched) int { return int(int64(a.UID) - int64(b.UID)) })
+	out = slices.CompactFunc(out, func(a, b bot.Fetched) bool { return a.UID == b.UID })
 	return out, nil
 }
 
 // deliver parses one raw message into what Ingest takes.
-func (i *Intake) deliver(uid imap.UID, received time.Time, raw []byte) bot.Delivered {
-	d := bot.Delivered{UID: uint32(uid)}
+func (i *Intake) deliver(uid imap.UID, received time.Time, raw []byte) bot.Fetched {
+	d := bot.Fetched{UID: uint32(uid)}
 	mail, err := i.parse(raw)
 	if err == nil && mail == nil {
 		err = errors.New("parser returned no mail")
@@ -424,7 +424,7 @@ func (i *Intake) parse(raw []byte) (m *bot.Mail, err error) {
 // dispose moves each message of a committed batch to the folder its
 // outcome names. A message without an outcome stays where it is (it is
 // offered again by the next connection's sweep).
-func (s *imapConn) dispose(batch []bot.Delivered, outcomes []bot.Outcome) error {
+func (s *imapConn) dispose(batch []bot.Fetched, outcomes []bot.Outcome) error {
 	byUID := make(map[uint32]bot.Outcome, len(outcomes))
 	for _, o := range outcomes {
 		byUID[o.UID] = o
@@ -436,7 +436,7 @@ func (s *imapConn) dispose(batch []bot.Delivered, outcomes []bot.Outcome) error 
 			s.i.log.Error("imap intake: desk returned no outcome, leaving the message in place", "uid", d.UID)
 			continue
 		}
-		s.i.log.Info("imap intake: mail recorded", "uid", d.UID, "action", o.Action, "rfa", o.RFA, "key", d.DedupeKey)
+		s.i.log.Info("imap intake: mail recorded", "uid", d.UID, "result", o.Result, "rfa", o.RFA, "key", d.DedupeKey)
 		if o.Disposition == bot.ToFailed {
 			failed = append(failed, imap.UID(d.UID))
 		} else {

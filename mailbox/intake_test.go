@@ -238,7 +238,7 @@ func (r *recorder) Cursor(_ context.Context, mailbox string) (bot.Cursor, error)
 	return r.cursors[mailbox], nil
 }
 
-func (r *recorder) Ingest(_ context.Context, mailbox string, uidValidity uint32, batch []bot.Delivered) ([]bot.Outcome, error) {
+func (r *recorder) Ingest(_ context.Context, mailbox string, uidValidity uint32, batch []bot.Fetched) ([]bot.Outcome, error) {
 	r.mu.Lock()
 	uids := make([]uint32, len(batch))
 	for k, d := range batch {
@@ -258,7 +258,7 @@ func (r *recorder) Ingest(_ context.Context, mailbox string, uidValidity uint32,
 	for _, d := range batch {
 		if (d.Mail == nil) == (d.ParseErr == nil) || d.DedupeKey == "" {
 			r.mu.Unlock()
-			return nil, fmt.Errorf("malformed Delivered %+v", d)
+			return nil, fmt.Errorf("malformed Fetched %+v", d)
 		}
 		if d.Mail != nil && d.Mail.Received.IsZero() {
 			r.mu.Unlock()
@@ -270,12 +270,12 @@ func (r *recorder) Ingest(_ context.Context, mailbox string, uidValidity uint32,
 		}
 		o := bot.Outcome{UID: d.UID}
 		if disp, ok := r.seen[d.DedupeKey]; ok {
-			o.Action, o.Disposition = "duplicate", disp
+			o.Result, o.Disposition = "duplicate", disp
 		} else if d.ParseErr != nil {
-			o.Action, o.Disposition = "dead-letter", bot.ToFailed
+			o.Result, o.Disposition = "dead-letter", bot.ToFailed
 			r.created = append(r.created, "dead:"+strings.TrimPrefix(d.DedupeKey, "mid:"))
 		} else {
-			o.Action, o.Disposition = "created", bot.ToProcessed
+			o.Result, o.Disposition = "created", bot.ToProcessed
 			r.created = append(r.created, d.Mail.MessageID)
 		}
 		r.seen[d.DedupeKey] = o.Disposition

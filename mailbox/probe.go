@@ -107,7 +107,7 @@ func (probeIngester) Cursor(context.Context, string) (bot.Cursor, error) {
 	return bot.Cursor{}, errProbeOnly
 }
 
-func (probeIngester) Ingest(context.Context, string, uint32, []bot.Delivered) ([]bot.Outcome, error) {
+func (probeIngester) Ingest(context.Context, string, uint32, []bot.Fetched) ([]bot.Outcome, error) {
 	return nil, errProbeOnly
 }
 

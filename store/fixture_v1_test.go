@@ -143,7 +143,7 @@ func TestWriteV1Fixture(t *testing.T) {
 					Attachments: []bot.Attachment{{Name: "driver.zip", ContentType: "application/zip", Size: 3, Data: []byte("PK\x03")}},
 					Purpose:     "staff reply"}},
 			{Kind: bot.OutboxChat, RFA: 2, Created: t0.Add(24 * time.Hour), NextAttempt: t0.Add(24 * time.Hour),
-				Chat: &bot.ChatPost{Channel: bot.ChatNewRFA}},
+				Chat: &bot.ChatPost{Op: bot.ChatNewRFA}},
 			{Kind: bot.OutboxMail, Created: t0.Add(25 * time.Hour), NextAttempt: t0.Add(25 * time.Hour),
 				Mail: &bot.OutgoingMail{To: []bot.Address{{Email: "alerts@rfadesk.example"}}, Subject: "Dead letter 1",
 					Text: "A message could not be read.", MessageID: "alert-1@rfadesk.example", Auto: true, Purpose: "alert"}},

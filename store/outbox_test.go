@@ -257,7 +257,7 @@ func TestOutboxItemGolden(t *testing.T) {
 	item.Mail.Auto, item.Mail.HTML = true, "<p>Attached.</p>"
 	item.Mail.Origin = &bot.ChatOrigin{ChannelID: "111", MessageID: "222"}
 	chat := &bot.OutboxItem{Kind: bot.OutboxChat, RFA: 1, Created: at(1), NextAttempt: at(1), Chat: &bot.ChatPost{
-		Channel: bot.ChatReact, Text: "t", Mention: "333", Emoji: "✅", Origin: &bot.ChatOrigin{ChannelID: "111", MessageID: "222"},
+		Op: bot.ChatReact, Text: "t", Mention: "333", Emoji: "✅", Origin: &bot.ChatOrigin{ChannelID: "111", MessageID: "222"},
 	}}
 	update(t, db, func(tx bot.Tx) error {
 		enqueue(t, tx, item)

@@ -96,8 +96,8 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // is idempotent) and the log stays usable.
 func (r *Receipts) Append(rc bot.DeliveryReceipt) error {
 	payload, err := json.Marshal(receiptRecord{
-		Item: rc.Item, ChatPostID: rc.Receipt.ChatPostID, ChatThreadID: rc.Receipt.ChatThreadID,
-		Refused: rc.Receipt.Refused, RefusedWhy: rc.Receipt.RefusedWhy, At: rc.At,
+		Item: rc.Item, ChatPostID: rc.Result.ChatPostID, ChatThreadID: rc.Result.ChatThreadID,
+		Refused: rc.Result.Refused, RefusedWhy: rc.Result.RefusedWhy, At: rc.At,
 	})
 	if err != nil {
 		return fmt.Errorf("store: encode receipt: %w", err)
@@ -168,7 +168,7 @@ func (r *Receipts) read(limit int64) ([]bot.DeliveryReceipt, int64, error) {
 		}
 		all = append(all, bot.DeliveryReceipt{
 			Item: rec.Item, At: rec.At,
-			Receipt: bot.Receipt{
+			Result: bot.DeliveryResult{
 				ChatPostID: rec.ChatPostID, ChatThreadID: rec.ChatThreadID,
 				Refused: rec.Refused, RefusedWhy: rec.RefusedWhy,
 			},

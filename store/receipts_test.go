@@ -23,7 +23,7 @@ func openReceiptsTest(t *testing.T, path string) *Receipts {
 func receiptN(i int) bot.DeliveryReceipt {
 	rc := bot.DeliveryReceipt{Item: uint64(i), At: time.Date(2026, 11, 26, 9, 0, i, 0, time.UTC)}
 	if i%2 == 0 {
-		rc.Receipt = bot.Receipt{ChatPostID: "post", ChatThreadID: "thread"}
+		rc.Result = bot.DeliveryResult{ChatPostID: "post", ChatThreadID: "thread"}
 	}
 	return rc
 }
@@ -45,7 +45,7 @@ func wantReceipts(t *testing.T, got []bot.DeliveryReceipt, items ...int) {
 	}
 	for i, n := range items {
 		want := receiptN(n)
-		if got[i].Item != want.Item || !reflect.DeepEqual(got[i].Receipt, want.Receipt) || !got[i].At.Equal(want.At) {
+		if got[i].Item != want.Item || !reflect.DeepEqual(got[i].Result, want.Result) || !got[i].At.Equal(want.At) {
 			t.Errorf("receipt %d = %+v, want %+v", i, got[i], want)
 		}
 	}
@@ -157,21 +157,21 @@ func TestReceiptsPathIsBesideTheDatabase(t *testing.T) {
 }
 
 // TestReceiptsRoundTripEveryField appends a receipt with every field of
-// bot.Receipt set and reads it back after a reopen (as a replay after a
+// bot.DeliveryResult set and reads it back after a reopen (as a replay after a
 // crash does): a field the log drops would lose, say, that a recipient
 // refused the mail for good.
 func TestReceiptsRoundTripEveryField(t *testing.T) {
 	want := bot.DeliveryReceipt{
 		Item: 7, At: time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC),
-		Receipt: bot.Receipt{
+		Result: bot.DeliveryResult{
 			ChatPostID: "1001", ChatThreadID: "1002",
 			Refused: []string{"gone@school.example", "left@school.example"}, RefusedWhy: "550 5.1.1 no such user",
 		},
 	}
-	rv := reflect.ValueOf(want.Receipt)
+	rv := reflect.ValueOf(want.Result)
 	for i := range rv.NumField() {
 		if rv.Field(i).IsZero() {
-			t.Fatalf("the test leaves bot.Receipt.%s empty: set it, so the log is shown to keep it", rv.Type().Field(i).Name)
+			t.Fatalf("the test leaves bot.DeliveryResult.%s empty: set it, so the log is shown to keep it", rv.Type().Field(i).Name)
 		}
 	}
 	path := filepath.Join(t.TempDir(), "desk.db.receipts")

@@ -57,7 +57,7 @@ func TestMigrationIndexesOutboxAndMovesAttachmentBytes(t *testing.T) {
 	m1, m2 := mailWith(att), mailWith(att)
 	m1.ID, m2.ID = 1, 3
 	m2.Attempts, m2.NextAttempt = 2, at(40)
-	chat := bot.OutboxItem{ID: 2, Kind: bot.OutboxChat, RFA: 1, Created: at(0), NextAttempt: at(0), Chat: &bot.ChatPost{Channel: bot.ChatThread, Text: "hi"}}
+	chat := bot.OutboxItem{ID: 2, Kind: bot.OutboxChat, RFA: 1, Created: at(0), NextAttempt: at(0), Chat: &bot.ChatPost{Op: bot.ChatThread, Text: "hi"}}
 	writeVersion1Outbox(t, path, []bot.OutboxItem{*m1, chat, *m2})
 	if !bytes.Contains(mustRead(t, path), []byte(`"data":"JVBERi`)) {
 		t.Fatal("the version 1 file does not hold the bytes inline: the fixture is wrong")

@@ -212,8 +212,8 @@ func TestOutboxOrderUpdateDelete(t *testing.T) {
 			To: []bot.Address{{Email: "ann@school.example"}}, Subject: "[RFA-1] logged", Text: "Thanks",
 			MessageID: "rfa-1-ack@desk.example", References: []string{"m1@school.example"}, Auto: true, Purpose: "acknowledgement",
 		}},
-		{Kind: bot.OutboxChat, RFA: 1, Created: at(2), Chat: &bot.ChatPost{Channel: "rfa", Text: "New RFA-1"}},
-		{Kind: bot.OutboxChat, Created: at(3), Chat: &bot.ChatPost{Channel: "ops", Text: "dead letter"}},
+		{Kind: bot.OutboxChat, RFA: 1, Created: at(2), Chat: &bot.ChatPost{Op: "rfa", Text: "New RFA-1"}},
+		{Kind: bot.OutboxChat, Created: at(3), Chat: &bot.ChatPost{Op: "ops", Text: "dead letter"}},
 	}
 	update(t, db, func(tx bot.Tx) error {
 		for i, it := range items {
@@ -255,7 +255,7 @@ func TestOutboxOrderUpdateDelete(t *testing.T) {
 			t.Errorf("UpdateOutbox of a deleted item: %v, want ErrNotFound", err)
 		}
 		// Ids keep increasing after a delete.
-		id, err := tx.Enqueue(&bot.OutboxItem{Kind: bot.OutboxChat, Chat: &bot.ChatPost{Channel: "ops"}})
+		id, err := tx.Enqueue(&bot.OutboxItem{Kind: bot.OutboxChat, Chat: &bot.ChatPost{Op: "ops"}})
 		if id != 4 {
 			t.Errorf("id after delete = %d, want 4", id)
 		}

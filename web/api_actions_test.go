@@ -151,8 +151,9 @@ func TestAPIStaffActions(t *testing.T) {
 	e := newAPIEnv(t, nil)
 	e.logCall(`{"name": "Ann Head", "email": "ann@oak.sch.uk", "subject": "MIS down", "description": "Nobody can log in."}`)
 	steps := []struct {
-		token, body, kind string
-		check             func(v RFALinkJSON) bool
+		token, body string
+		kind        bot.EventKind
+		check       func(v RFALinkJSON) bool
 	}{
 		{adminToken, `{"action": "severity", "level": "critical"}`, bot.EventSeverity, func(v RFALinkJSON) bool { return v.Severity == "critical" }},
 		{phoneToken, `{"action": "assign", "to": "Tom Reid"}`, bot.EventAssigned, func(v RFALinkJSON) bool { return v.Assignee == "Tom Reid" }},
@@ -184,7 +185,7 @@ func TestAPIStaffActions(t *testing.T) {
 			want = "Phone Desk (api:Phone Desk)"
 		}
 		last := v.Events[len(v.Events)-1]
-		if last.Kind != s.kind || last.Actor != want {
+		if last.Kind != string(s.kind) || last.Actor != want {
 			t.Errorf("%s: last event %s by %q, want %s by %q", s.body, last.Kind, last.Actor, s.kind, want)
 		}
 		if s.check != nil && !s.check(v) {

@@ -68,7 +68,7 @@ func publicEventText(e bot.Event) (string, bool) {
 	switch e.Kind {
 	case bot.EventCreated, bot.EventMessage, bot.EventFieldsFilled, bot.EventMailSent:
 		if e.Text == "" {
-			return e.Kind, true
+			return string(e.Kind), true
 		}
 		return e.Text, true
 	case bot.EventStatusUpdate:

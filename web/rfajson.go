@@ -131,13 +131,13 @@ func rfaJSON(r *bot.RFA, clocks []bot.ClockState, withLink bool) RFAJSON {
 		Clocks:            make(map[string]ClockJSON, len(clocks)),
 	}
 	for _, c := range clocks {
-		v.Clocks[c.Name] = clockJSON(c)
+		v.Clocks[string(c.Name)] = clockJSON(c)
 	}
 	if v.CanReplicate == "" {
 		v.CanReplicate = string(bot.ReplicateUnknown)
 	}
 	for _, e := range r.Events {
-		v.Events = append(v.Events, EventJSON{At: rfc3339(e.At), Kind: e.Kind, Text: e.Text, Actor: e.Actor, Quote: e.Quote})
+		v.Events = append(v.Events, EventJSON{At: rfc3339(e.At), Kind: string(e.Kind), Text: e.Text, Actor: e.Actor, Quote: e.Quote})
 	}
 	if r.Release != nil {
 		v.Release = &ReleaseJSON{Name: r.Release.Name, Ships: rfc3339(r.Release.Ships)}

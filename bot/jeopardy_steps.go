@@ -19,34 +19,34 @@ func (d *Desk) firePoints(tx Tx, r *RFA, now time.Time) (int, error) {
 		}
 		n++
 		r.addEvent(now, EventJeopardy, "rfadesk", jeopardyText(pp.clock, pp.point))
-		if err := d.escalationAction(tx, r, pp, now); err != nil {
+		if err := d.escalationStep(tx, r, pp, now); err != nil {
 			return 0, err
 		}
 	}
 	return n, nil
 }
 
-// escalationAction performs pp's action on r: a chat note to the
+// escalationStep performs pp's action on r: a chat note to the
 // assignee, a mention of the on-duty role, the manager by email and chat,
 // or a breach record plus the manager.
-func (d *Desk) escalationAction(tx Tx, r *RFA, pp pendingPoint, now time.Time) error {
+func (d *Desk) escalationStep(tx Tx, r *RFA, pp pendingPoint, now time.Time) error {
 	what := d.describePoint(r, pp)
-	switch pp.point.Action {
-	case ActionNoteAssignee:
+	switch pp.point.Step {
+	case StepNoteAssignee:
 		to := r.Assignee
 		if to == "" {
 			to = "nobody yet (unassigned)"
 		}
-		return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatThread, Text: "For " + to + ": " + what})
-	case ActionMentionDuty:
-		return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatThread, Mention: d.jeop.policy.OnDutyRole, Text: "On-duty staff: " + what})
-	case ActionManager:
+		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Text: "For " + to + ": " + what})
+	case StepMentionDuty:
+		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Mention: d.jeop.policy.OnDutyRole, Text: "On-duty staff: " + what})
+	case StepManager:
 		return d.tellManager(tx, r, "SLA jeopardy", what)
-	case ActionBreach:
-		r.addEvent(now, EventBreach, "rfadesk", pp.clock)
+	case StepBreach:
+		r.addEvent(now, EventBreach, "rfadesk", string(pp.clock))
 		return d.tellManager(tx, r, "SLA breached", what)
 	}
-	d.log.Warn("jeopardy: unknown escalation action; recorded only", "action", pp.point.Action, "rfa", r.Ref())
+	d.log.Warn("jeopardy: unknown escalation step; recorded only", "step", pp.point.Step, "rfa", r.Ref())
 	return nil
 }
 
@@ -81,5 +81,5 @@ func (d *Desk) tellManager(tx Tx, r *RFA, label, what string) error {
 			return err
 		}
 	}
-	return d.enqueueChat(tx, r.Num, &ChatPost{Channel: ChatOps, Text: label + ": " + what})
+	return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Text: label + ": " + what})
 }
