@@ -10,9 +10,9 @@ import (
 
 // DeliveryReceipt says that the far side accepted outbox item Item at At.
 type DeliveryReceipt struct {
-	Item    uint64
+	Item   uint64
 	Result DeliveryResult
-	At      time.Time
+	At     time.Time
 }
 
 // ReceiptLog is a durable, append-only log of delivery receipts (the
@@ -35,9 +35,9 @@ type ReceiptLog interface {
 // Accepted is an outbox item the far side accepted, with what it created
 // there and when.
 type Accepted struct {
-	Item    OutboxItem
+	Item   OutboxItem
 	Result DeliveryResult
-	At      time.Time
+	At     time.Time
 }
 
 type deliveriesEvent struct {

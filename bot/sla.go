@@ -59,7 +59,7 @@ const (
 // clock has used Fraction of its time.
 type EscalationPoint struct {
 	Fraction float64 // 0 < Fraction <= 1
-	Step   EscalationStep
+	Step     EscalationStep
 }
 
 // DefaultEscalationPoints are 50% note, 75% mention, 90% manager, 100% breach.
