@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"net/http"
@@ -130,6 +131,9 @@ type messageView struct {
 	At          time.Time
 	Text        string
 	Attachments []string
+	// CutNote, when not "", says the message was cut (Message.FullSize)
+	// and where the whole of it is kept.
+	CutNote string
 }
 
 type eventView struct {
@@ -266,6 +270,9 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 		}
 		for _, a := range m.Attachments {
 			mv.Attachments = append(mv.Attachments, a.Name)
+		}
+		if m.FullSize > 0 {
+			mv.CutNote = fmt.Sprintf("This message was longer than the desk shows (%d kB in all): it is cut here, and kept whole as the attachment %s.", (m.FullSize+1023)/1024, bot.FullTextName)
 		}
 		v.Messages = append(v.Messages, mv)
 	}

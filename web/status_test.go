@@ -219,3 +219,20 @@ func TestStatusGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusPageSaysAMessageWasCut: a message cut at intake
+// (Message.FullSize) says so on the page, and where the whole of it is.
+func TestStatusPageSaysAMessageWasCut(t *testing.T) {
+	d := newDesk()
+	r := d.rfas[1]
+	r.Messages[0].FullSize = 300 << 10
+	r.Messages[0].Attachments = append(r.Messages[0].Attachments, bot.Attachment{Name: bot.FullTextName, ContentType: "text/plain", Size: 300 << 10, Stored: true})
+	h := newTestHandler(t, func(o *Options) { o.Desk = d })
+	_, body := do(t, h, "GET", "/rfa/RFA-1?t="+token1, nil)
+	if !strings.Contains(body, `<p class="cut">This message was longer than the desk shows (300 kB in all): it is cut here, and kept whole as the attachment full-message.txt.</p>`) {
+		t.Errorf("the page does not say the message was cut:\n%s", body)
+	}
+	if n := strings.Count(body, `class="cut"`); n != 1 {
+		t.Errorf("%d cut notes, want the one message's", n)
+	}
+}
