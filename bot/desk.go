@@ -291,21 +291,6 @@ func (d *Desk) RFASummary(ctx context.Context, num uint64) (*RFASummary, error) 
 	return s, err
 }
 
-// RFAs returns every RFA in number order, without message texts.
-//
-// Deprecated: it walks the whole store and holds every RFA in memory;
-// use RFAPage.
-func (d *Desk) RFAs(ctx context.Context) ([]*RFA, error) {
-	var all []*RFA
-	err := d.store.View(ctx, func(tx Tx) error {
-		return tx.ForEachRFA(func(r *RFA) error {
-			all = append(all, r)
-			return nil
-		})
-	})
-	return all, err
-}
-
 // DeadLetters returns every message that could not become an RFA, oldest
 // first, raw bytes included where they were kept.
 func (d *Desk) DeadLetters(ctx context.Context) ([]DeadLetter, error) {

@@ -233,22 +233,7 @@ func BenchmarkArchive(b *testing.B) {
 			}
 		}
 	})
-	b.Run("queue-full-scan", func(b *testing.B) {
-		if n > 200_000 {
-			b.Skip("a full scan of more than 200,000 RFAs takes minutes and gigabytes")
-		}
-		for b.Loop() {
-			all, err := d.RFAs(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, r := range all {
-				if r.Status != bot.StatusClosed {
-					_ = pol.Clocks(r, benchNow)
-				}
-			}
-		}
-	})
+
 }
 
 // BenchmarkJeopardyNextPoint measures the computation behind every RFA

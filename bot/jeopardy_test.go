@@ -94,8 +94,7 @@ func sleepUntil(t *testing.T, s string) {
 // event in the store, sorted.
 func firedPoints(t *testing.T, rd *runningDesk) []string {
 	t.Helper()
-	all, err := rd.desk.RFAs(context.Background())
-	must(t, err)
+	all := allRFAs(t, rd.desk)
 	var out []string
 	for _, r := range all {
 		for _, e := range r.Events {
@@ -215,8 +214,7 @@ func TestJeopardyWeek(t *testing.T) {
 		})
 
 		cal := workcal.Default()
-		all, err := rd.desk.RFAs(ctx)
-		must(t, err)
+		all := allRFAs(t, rd.desk)
 		var breaches []string
 		for _, r := range all {
 			for _, e := range r.Events {

@@ -56,11 +56,6 @@ type Tx interface {
 	// without its text (TextOmitted) keeps the stored one, and a Text
 	// that differs from the one stored for that index is an error.
 	PutRFA(*RFA) error
-	// ForEachRFA calls fn for every RFA in number order, each without its
-	// message texts, until fn returns an error, which is returned. fn must
-	// not write RFAs (PutRFA and NextRFANumber fail inside it): collect,
-	// then write after. It walks the whole store: prefer RFASummaries.
-	ForEachRFA(fn func(*RFA) error) error
 	// RFASummary loads the summary of RFA num (a small record: cheap
 	// whatever the RFA holds); ErrNotFound if there is none.
 	RFASummary(num uint64) (*RFASummary, error)

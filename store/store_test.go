@@ -426,7 +426,8 @@ func TestConcurrentUpdatesNeverShareANumber(t *testing.T) {
 				}
 				// Readers run alongside the writers.
 				if err := db.View(context.Background(), func(tx bot.Tx) error {
-					return tx.ForEachRFA(func(*bot.RFA) error { return nil })
+					_, err := tx.RFASummaries(0, func(*bot.RFASummary) (bool, error) { return true, nil })
+					return err
 				}); err != nil {
 					t.Error(err)
 				}

@@ -20,9 +20,9 @@ import (
 type tx struct {
 	btx  *bolt.Tx
 	done bool // set when Update/View returns; further use is an error
-	// inRFAs counts running ForEachRFA and RFASummaries loops: PutRFA
-	// and NextRFANumber refuse while one runs, as writing a bucket under
-	// an open bbolt cursor is undefined.
+	// inRFAs counts running RFASummaries loops: PutRFA and NextRFANumber
+	// refuse while one runs, as writing a bucket under an open bbolt
+	// cursor is undefined.
 	inRFAs int
 }
 
@@ -31,9 +31,8 @@ var _ bot.Tx = (*tx)(nil)
 // errTxDone is returned when a Tx is used after its Update or View ended.
 var errTxDone = errors.New("store: transaction used after it ended")
 
-// errRFAsBusy is returned by writes to the RFA bucket inside ForEachRFA
-// or RFASummaries.
-var errRFAsBusy = errors.New("store: RFA written inside ForEachRFA or RFASummaries: write after the loop")
+// errRFAsBusy is returned by writes to the RFA bucket inside RFASummaries.
+var errRFAsBusy = errors.New("store: RFA written inside RFASummaries: write after the loop")
 
 // bucket returns the named bucket, or an error if the transaction has
 // ended or the bucket is missing (which Open's checks rule out).
@@ -144,31 +143,6 @@ func (t *tx) PutRFA(r *bot.RFA) error {
 	if r.Num > b.Sequence() {
 		if err := b.SetSequence(r.Num); err != nil {
 			return fmt.Errorf("store: advance RFA number to %d: %w", r.Num, err)
-		}
-	}
-	return nil
-}
-
-// ForEachRFA walks the RFA bucket with a bbolt cursor: fn may read
-// anything and write other buckets, but PutRFA and NextRFANumber fail
-// inside fn (writing a bucket under an open cursor is undefined in
-// bbolt); collect the changes and write them after ForEachRFA returns.
-func (t *tx) ForEachRFA(fn func(*bot.RFA) error) error {
-	b, err := t.bucket(bucketRFAs)
-	if err != nil {
-		return err
-	}
-	t.inRFAs++
-	defer func() { t.inRFAs-- }()
-	c := b.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		r := new(bot.RFA)
-		if err := json.Unmarshal(v, r); err != nil {
-			num, _ := decodeU64(k)
-			return fmt.Errorf("store: decode %s: %w", bot.FormatRef(num), err)
-		}
-		if err := fn(r); err != nil {
-			return err
 		}
 	}
 	return nil

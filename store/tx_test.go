@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"reflect"
 	"testing"
@@ -109,7 +108,7 @@ func TestRFARoundTrip(t *testing.T) {
 	})
 }
 
-func TestForEachRFAInNumberOrder(t *testing.T) {
+func TestRFASummariesInNumberOrder(t *testing.T) {
 	db := openTest(t, "")
 	// 256 and 257 would sort before 2 as little-endian or decimal text.
 	nums := []uint64{257, 2, 256, 1, 3}
@@ -124,41 +123,24 @@ func TestForEachRFAInNumberOrder(t *testing.T) {
 	var got []uint64
 	stop := errors.New("stop")
 	view(t, db, func(tx bot.Tx) error {
-		if err := tx.ForEachRFA(func(r *bot.RFA) error { got = append(got, r.Num); return nil }); err != nil {
+		if _, err := tx.RFASummaries(0, func(s *bot.RFASummary) (bool, error) { got = append(got, s.Num); return true, nil }); err != nil {
 			return err
 		}
 		n := 0
-		err := tx.ForEachRFA(func(*bot.RFA) error {
+		_, err := tx.RFASummaries(0, func(*bot.RFASummary) (bool, error) {
 			if n++; n == 2 {
-				return stop
+				return false, stop
 			}
-			return nil
+			return true, nil
 		})
 		if !errors.Is(err, stop) || n != 2 {
-			t.Errorf("ForEachRFA stop: err %v after %d calls", err, n)
+			t.Errorf("RFASummaries stop: err %v after %d calls", err, n)
 		}
 		return nil
 	})
 	if want := []uint64{1, 2, 3, 256, 257}; !reflect.DeepEqual(got, want) {
-		t.Errorf("ForEachRFA order = %v, want %v", got, want)
+		t.Errorf("RFASummaries order = %v, want %v", got, want)
 	}
-	// Writing RFAs under the cursor is refused; other buckets are fine,
-	// and RFAs can be written once the loop is over.
-	update(t, db, func(tx bot.Tx) error {
-		err := tx.ForEachRFA(func(r *bot.RFA) error {
-			if err := tx.PutRFA(r); !errors.Is(err, errRFAsBusy) {
-				t.Errorf("PutRFA inside ForEachRFA: %v, want errRFAsBusy", err)
-			}
-			if _, err := tx.NextRFANumber(); !errors.Is(err, errRFAsBusy) {
-				t.Errorf("NextRFANumber inside ForEachRFA: %v, want errRFAsBusy", err)
-			}
-			return tx.PutThread(fmt.Sprintf("m%d@x", r.Num), r.Num)
-		})
-		if err != nil {
-			return err
-		}
-		return tx.PutRFA(sampleRFA(4))
-	})
 }
 
 func TestDedupeAndThreads(t *testing.T) {

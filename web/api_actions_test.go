@@ -142,8 +142,8 @@ func TestAPILogsPhoneRFA(t *testing.T) {
 			t.Errorf("%s: %d %q, want 400 mentioning %s", body, res.StatusCode, ae.Error, want)
 		}
 	}
-	if all, _ := e.desk.RFAs(context.Background()); len(all) != 2 {
-		t.Errorf("%d RFAs after refused calls, want 2", len(all))
+	if page, _ := e.desk.RFAPage(context.Background(), bot.RFAQuery{}); len(page.RFAs) != 2 {
+		t.Errorf("%d RFAs after refused calls, want 2", len(page.RFAs))
 	}
 }
 
@@ -240,8 +240,8 @@ func TestAPIActionRefusals(t *testing.T) {
 	if after := e.rfa(1); !reflect.DeepEqual(before, after) {
 		t.Errorf("refused requests changed RFA-1:\nbefore %+v\nafter  %+v", before, after)
 	}
-	if all, _ := e.desk.RFAs(context.Background()); len(all) != 1 {
-		t.Errorf("%d RFAs, want 1", len(all))
+	if page, _ := e.desk.RFAPage(context.Background(), bot.RFAQuery{}); len(page.RFAs) != 1 {
+		t.Errorf("%d RFAs, want 1", len(page.RFAs))
 	}
 
 	var ae apiError
