@@ -205,16 +205,23 @@ func await[T any](ctx context.Context, d *Desk, reply chan T) (T, error) {
 	}
 }
 
-// Ingest records a batch of delivered messages in one transaction and
-// returns one Outcome per message, in batch order. If the batch cannot be
-// recorded, each message is recorded on its own and one that still
-// cannot be becomes a dead letter (ToFailed); should the store refuse
-// even that, the outcomes so far are returned and the messages without
-// one are left for a later catch-up. The batch must hold
-// messages of one mailbox under one UIDVALIDITY; messages already
-// recorded (same DedupeKey) are answered "duplicate" and change nothing.
-// The mailbox's cursor advances to the highest UID in the batch and
-// never moves backwards. On error nothing was recorded.
+// Ingest records a batch of fetched messages of one mailbox under one
+// UIDVALIDITY and returns one Outcome per recorded message, in batch
+// order. The batch is recorded in one transaction; if that fails, each
+// message is recorded in its own, and one that still cannot be becomes a
+// dead letter (ToFailed). Messages already recorded (same DedupeKey) are
+// answered ResultDuplicate and change nothing. The mailbox's cursor
+// advances to the highest recorded UID and never moves backwards.
+//
+// Outcomes may be fewer than the batch: when the store refuses even a
+// dead letter after some messages were recorded, the outcomes so far are
+// returned with a nil error, and the messages without one were not
+// recorded (intake leaves them to be offered again). An error means the
+// caller cannot tell what was recorded: the message-by-message fallback
+// may have committed some messages before ctx ended, and if ctx ends
+// while the desk is handling the batch, its transaction still commits
+// or not on its own. Offering the same messages again is always safe,
+// because recording is idempotent by DedupeKey.
 func (d *Desk) Ingest(ctx context.Context, mailbox string, uidValidity uint32, batch []Fetched) ([]Outcome, error) {
 	reply := make(chan ingestReply, 1)
 	if err := d.send(ctx, ingestEvent{mailbox, uidValidity, batch, readMails(batch, d.cfg.Limits.maxMessageText()), reply}); err != nil {

@@ -240,10 +240,13 @@ func (m *Message) TextOmitted() bool { return m.Text == "" && m.TextLen > 0 }
 
 // Event is one entry in an RFA's history.
 type Event struct {
-	At    time.Time `json:"at"`
-	Kind  EventKind `json:"kind"`
-	Text  string    `json:"text"`
-	Actor string    `json:"actor,omitempty"` // who did it: an email address, "staff:<name>", or "rfadesk"
+	At   time.Time `json:"at"`
+	Kind EventKind `json:"kind"`
+	Text string    `json:"text"`
+	// Actor is who did it: Actor.String() of a person ("Priya Shah
+	// (discord:1234)", "Priya Shah (api:Priya Shah)"), a requester's
+	// address, or "rfadesk" for the desk itself.
+	Actor string `json:"actor,omitempty"`
 	// Quote is someone's own words the event carries (a requester's
 	// escalation reason), "" if none. It is never part of Text: it is
 	// shown apart from the sentence, quoted.

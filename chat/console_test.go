@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"rfadesk/bot"
-	"rfadesk/chat"
 	"rfadesk/chat/discordtest"
 )
 
@@ -187,7 +186,7 @@ func TestConsole(t *testing.T) {
 
 	t.Run("card edit shows the current state", func(t *testing.T) {
 		_, err := e.console.Transport().Deliver(t0, bot.OutboxItem{ID: 999, Kind: bot.OutboxChat, RFA: 1,
-			Chat: &bot.ChatPost{Op: chat.ChatCard}})
+			Chat: &bot.ChatPost{Op: bot.ChatCard}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,12 +17,6 @@ import (
 // Discord JSON error codes we act on.
 const codeThreadExists = 160004
 
-// ChatCard is a ChatPost.Op this transport understands beyond the
-// ones bot declares: re-render the RFA's card from its current state
-// (severity, assignee, clocks) and edit the posted card in place. Edits
-// are idempotent, so a retry is harmless.
-const ChatCard = bot.ChatCard
-
 // transport delivers chat outbox items; see Console.Transport.
 type transport struct {
 	c *Console
@@ -82,7 +76,7 @@ func (t transport) Deliver(ctx context.Context, item bot.OutboxItem) (bot.Delive
 		}
 		_, err := c.post(ctx, ch, textMessage(p), nonce(item), t.call(ctx)...)
 		return bot.DeliveryResult{}, classify(err)
-	case ChatCard:
+	case bot.ChatCard: // re-rendered and edited in place: a retry is harmless
 		r, err := c.loadRFA(ctx, item.RFA)
 		if err != nil {
 			return bot.DeliveryResult{}, err

@@ -1,0 +1,67 @@
+// Package bot is rfadesk's domain: RFAs (Requests For Assistance), their
+// SLA clocks in working time, jeopardy escalation and the desk's
+// policies. It does no network I/O of its own and never reads the wall
+// clock directly (DeskOptions.Now), so it is tested with tables and
+// testing/synctest against a real store.
+//
+// # Who owns the state
+//
+// One goroutine, Desk.Run, is the only writer of desk state. Intake, the
+// deliverers, the jeopardy scheduler, the chat console and the web send it
+// typed events (the closed set below) and wait for its reply; reads
+// (Desk.RFA, Desk.RFAPage, Desk.ForEachOpenRFA, ...) run in their own
+// short read transactions beside it. The store is the Store interface
+// (store.go), implemented by package store over bbolt; every Update is
+// one transaction, so a change and its side effects commit together or
+// not at all.
+//
+// # Events
+//
+//	ingestEvent      a batch of fetched mail to record (Desk.Ingest)
+//	deliveryEvent    one outbox item's delivery result (Desk.RecordDelivery)
+//	deliveriesEvent  accepted items from the receipt log, in a batch
+//	actionEvent      a staff or requester action on one RFA (Desk.Do, Escalate, ...)
+//	phoneEvent       an RFA taken by telephone (Desk.LogCall)
+//	jeopardyEvent    the scheduler's "fire what is due" and "rebuild a page"
+//
+// # How side effects leave
+//
+// Nothing is sent from inside a transaction. A mail or chat post is an
+// OutboxItem written with Tx.Enqueue in the same transaction as the
+// change that causes it (the transactional outbox); after the commit the
+// desk kicks the Deliverer of that item's kind, which performs it with a
+// Transport (mail by SMTP, chat by Discord) and records the result as a
+// deliveryEvent. Items carry fixed Message-IDs and chat nonces, so a
+// retry after a crash is recognised by the far side or deduplicated
+// here. The jeopardy schedule is persisted the same way: each RFA's next
+// escalation point (SLAPolicy.NextPoint) is indexed with the RFA, and one
+// timer sleeps until the earliest.
+//
+// # Where each use case lives
+//
+//	desk.go            the Desk, its events, reads, delivery results
+//	ingest.go          Fetched and Outcome: what intake hands over and gets back
+//	ingest_tx.go       recording a batch, the one-by-one fallback
+//	record.go          what one mail becomes: new RFA, reply, bounce, dead letter
+//	dedupe.go          the same mail again, or a different mail reusing an id
+//	safeguards.go      caps and rate limits against hostile or runaway mail
+//	ratestate.go       the safeguards' persisted counters
+//	auth.go            whether a reply's author is trusted to join an RFA
+//	autoreply.go       when automatic mail may go to a sender
+//	ack.go             the acknowledgement; ack_templates.go its wording
+//	report_parse.go    the report fields (parsing itself is bot/report)
+//	suggest.go         the severity the desk suggests to staff
+//	staff_action.go    the one vocabulary of staff actions (chat, mail, API)
+//	actions.go         severity, assignment, replies, updates, clearance, ...
+//	staff_fields.go    staff corrections of report fields and organisation
+//	phone.go           RFAs taken by telephone
+//	escalate.go        escalation by the requester
+//	chatthread.go      the RFA's thread in the staff chat
+//	sla.go, clocks.go  the SLA policy and the clocks derived from history
+//	jeopardy*.go       the persisted schedule, its policy fingerprint, the steps
+//	outbox.go          outbox items; outgoing.go enqueues them
+//	deliver.go         the Deliverer loop; ratelimit.go a far side's "wait"
+//	receipts.go        the delivery-receipt log and its replay
+//	summary.go, open.go  pages of summaries and the open RFAs, for lists
+//	rfa.go, mail.go    the RFA record and the decoded mail
+package bot
