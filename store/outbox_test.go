@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -278,19 +276,7 @@ func TestOutboxItemGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "outbox_item.golden.json")
-	if *updateGolden {
-		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got.Bytes(), want) {
-		t.Errorf("stored outbox items changed (a renamed field changes the file format; migrate, then -update):\n got %s\nwant %s", got.Bytes(), want)
-	}
+	checkGolden(t, "outbox_item.golden.json", got.Bytes())
 }
 
 // fillOutbox enqueues n mails due at minute 30 and one due at minute 0.
