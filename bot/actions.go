@@ -131,25 +131,29 @@ type StaffMessage struct {
 // signed with their name and threaded to the conversation. It meets the
 // response clock. An internal message is recorded as a note only.
 func (d *Desk) Reply(ctx context.Context, num uint64, m StaffMessage) error {
-	return d.act(ctx, num, func(tx Tx, r *RFA) error {
-		if o := m.Origin; o != nil && o.ChannelID != "" && o.ChannelID == r.Chat.ThreadID && snowflakeLess(r.Chat.LastSeen, o.MessageID) {
-			// Read and acted on in one transaction: a crash cannot make
-			// the start-up catch-up send this reply again.
-			r.Chat.LastSeen = o.MessageID
-		}
-		if m.Internal {
-			r.addEvent(d.now(), EventNote, m.By.String(), m.Text)
-			return nil
-		}
-		if err := d.mailRequester(tx, r, m, "reply", ""); err != nil {
-			return err
-		}
-		if r.Status == StatusNew {
-			r.Status = StatusOpen
-		}
-		r.addEvent(d.now(), EventStaffReply, m.By.String(), truncate(m.Text, 200))
+	return d.act(ctx, num, func(tx Tx, r *RFA) error { return d.reply(tx, r, m) })
+}
+
+// reply is Reply inside the caller's transaction, on r (which the caller
+// stores): staff mail is relayed through it while it is ingested.
+func (d *Desk) reply(tx Tx, r *RFA, m StaffMessage) error {
+	if o := m.Origin; o != nil && o.ChannelID != "" && o.ChannelID == r.Chat.ThreadID && snowflakeLess(r.Chat.LastSeen, o.MessageID) {
+		// Read and acted on in one transaction: a crash cannot make
+		// the start-up catch-up send this reply again.
+		r.Chat.LastSeen = o.MessageID
+	}
+	if m.Internal {
+		r.addEvent(d.now(), EventNote, m.By.String(), m.Text)
 		return nil
-	})
+	}
+	if err := d.mailRequester(tx, r, m, "reply", ""); err != nil {
+		return err
+	}
+	if r.Status == StatusNew {
+		r.Status = StatusOpen
+	}
+	r.addEvent(d.now(), EventStaffReply, m.By.String(), truncate(m.Text, 200))
+	return nil
 }
 
 // PostUpdate publishes a status update: on the status page and by email

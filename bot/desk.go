@@ -41,6 +41,10 @@ type DeskConfig struct {
 	// SLA is the service level agreement; nil means DefaultSLAPolicy on
 	// the default calendar.
 	SLA *SLAPolicy
+	// Staff says whose mail is staff mail ([staff]): relayed to the
+	// requester or noted, never an RFA (staff_mail.go). The zero value
+	// has no staff.
+	Staff StaffMatcher
 	// Limits are the intake safeguards (safeguards.go); zero fields mean
 	// their defaults.
 	Limits IntakeLimits

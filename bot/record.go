@@ -85,6 +85,8 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Fetched, pre readMail) (Outco
 	case mail.LoopHeader || isDeskAddress(mail.From.Email, d.cfg.Address.Email):
 		d.log.Info("ignoring our own mail come back", "message_id", mail.MessageID)
 		return Outcome{Result: ResultIgnored}, tx.PutDedupe(key, 0)
+	case d.cfg.Staff.Matches(mail.From.Email):
+		return d.recordStaffMail(tx, mailbox, m, key) // staff_mail.go
 	}
 
 	target, named, err := d.thread(tx, mail)

@@ -39,8 +39,8 @@ import (
 
 // Config is the validated runtime configuration.
 type Config struct {
-	// Desk is [desk], [[organisation]] and the SLA policy built from
-	// [calendar], [sla] and [escalation]; Desk.Chat is Discord.Enabled,
+	// Desk is [desk], [[organisation]], [staff] and the SLA policy built
+	// from [calendar], [sla] and [escalation]; Desk.Chat is Discord.Enabled,
 	// and Desk.SLA.OnDutyRole defaults to discord.on_duty_role_id.
 	Desk bot.DeskConfig
 	// StorePath is desk.store, the bbolt file.
@@ -144,6 +144,7 @@ type rawConfig struct {
 	Calendar     rawCalendar       `toml:"calendar"`
 	SLA          rawSLA            `toml:"sla"`
 	Escalation   rawEscalation     `toml:"escalation"`
+	Staff        rawStaff          `toml:"staff"`
 }
 
 // rawServer is what [imap] and [smtp] have in common.
@@ -271,6 +272,10 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 	c.Calendar = sla.Calendar
 	if d.Hours == "" && c.Calendar.Calendar != nil {
 		d.Hours = "The desk is open " + c.Calendar.HoursText()
+	}
+	d.Staff, errs = validateStaff(raw.Staff, d.Address, d.Organisations, errs)
+	if w := staffWarning(d.Staff, c.Parse.AuthServID); w != "" {
+		c.Warnings = append(c.Warnings, w)
 	}
 	c.Discord, errs = validateDiscord(raw.Discord, getenv("RFADESK_DISCORD_TOKEN"), errs)
 	d.Chat = c.Discord.Enabled

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,9 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	if len(cfg.Desk.Organisations) != 2 || cfg.Desk.Organisations[1].Domains[1] != "elmpark-academy.org.uk" {
 		t.Errorf("organisations = %+v", cfg.Desk.Organisations)
+	}
+	if !cfg.Desk.Staff.Matches("tom.reid@example-it.co.uk") || !cfg.Desk.Staff.Matches("priya@example.org") || cfg.Desk.Staff.Matches("head@oakprimary.sch.uk") {
+		t.Errorf("staff = %+v", cfg.Desk.Staff)
 	}
 }
 
@@ -333,5 +337,52 @@ func TestConfigAPITokens(t *testing.T) {
 	}
 	if err != nil && strings.Contains(err.Error(), "abcdef-") {
 		t.Errorf("the error shows a token:\n%v", err)
+	}
+}
+
+// TestConfigStaff: [staff] becomes the desk's staff matcher; addresses
+// and domains are checked, and neither may be a school's, all at once.
+func TestConfigStaff(t *testing.T) {
+	orgs := "[[organisation]]\nname = \"Oak\"\ndomains = [\"oakprimary.sch.uk\"]\n"
+	good := loopbackTOML + "password = \"x\"\nauthserv_id = \"mx.example.org\"\n" + orgs +
+		"[staff]\naddresses = [\"Tom@Example-IT.co.uk\", \"tom@example-it.co.uk\"]\ndomains = [\" Example.ORG \"]\n"
+	cfg, err := Load(writeConfig(t, good), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bot.StaffMatcher{Addresses: []string{"tom@example-it.co.uk"}, Domains: []string{"example.org"}}
+	if !reflect.DeepEqual(cfg.Desk.Staff, want) {
+		t.Errorf("staff = %+v, want %+v", cfg.Desk.Staff, want)
+	}
+	if slices.ContainsFunc(cfg.Warnings, func(w string) bool { return strings.HasPrefix(w, "imap.authserv_id") }) {
+		t.Errorf("warned with authserv_id set: %q", cfg.Warnings)
+	}
+
+	bad := loopbackTOML + "password = \"x\"\n" + orgs +
+		"[staff]\naddresses = [\"not an address\", \"Tom <tom@example.org>\", \"support@example.org\", \"head@oakprimary.sch.uk\"]\n" +
+		"domains = [\"@example.org\", \"localhost\", \"OAKPRIMARY.sch.uk\"]\n"
+	_, err = Load(writeConfig(t, bad), noEnv)
+	for _, want := range []string{
+		`staff.addresses[0]: "not an address" is not an email address`,
+		`staff.addresses[1]: "Tom <tom@example.org>" has a display name`,
+		`staff.addresses[2]: "support@example.org" is the desk's own address (desk.address)`,
+		`staff.addresses[3]: "head@oakprimary.sch.uk" is in the domain of organisation[0] ("Oak")`,
+		`staff.domains[0]: "@example.org" is not a mail domain`,
+		`staff.domains[1]: "localhost" is not a mail domain`,
+		`staff.domains[2]: "OAKPRIMARY.sch.uk" is also the domain of organisation[0] ("Oak")`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+
+	// Staff without a trusted authserv-id: forged staff mail cannot be
+	// caught, which start-up warns about.
+	cfg, err = Load(writeConfig(t, loopbackTOML+"password = \"x\"\n[staff]\ndomains = [\"example.org\"]\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(cfg.Warnings, func(w string) bool { return strings.HasPrefix(w, "imap.authserv_id: empty while [staff] is set") }) {
+		t.Errorf("no warning about untrusted staff mail: %q", cfg.Warnings)
 	}
 }
