@@ -55,11 +55,7 @@ func chatThreadPosts(f *fixture, num uint64) []string {
 
 func rfaCount(t *testing.T, f *fixture) int {
 	t.Helper()
-	rs, err := f.desk.RFAs(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(rs)
+	return len(allRFAs(t, f.desk))
 }
 
 func responseMet(r *bot.RFA, now time.Time) bool {
