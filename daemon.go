@@ -141,6 +141,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		Desk: desk, Health: h.check, AdminToken: cfg.Web.AdminToken, Tokens: cfg.Web.Tokens,
 		LogCall: desk.LogCall, Do: desk.Do, StatusURL: desk.StatusURL,
 		DeskName: cfg.Desk.Name, SupportEmail: cfg.Desk.Address.Email, Hours: hours,
+		Contact: cfg.Desk.Contact, Opening: sla.Calendar,
 		Sent: o.Sent, Logger: log.With("component", "web"),
 		Location:    sla.Calendar.Location(),
 		Clocks:      func(r *bot.RFA) []bot.ClockState { return sla.Clocks(r, time.Now()) },

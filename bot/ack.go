@@ -79,6 +79,7 @@ func threadHeaders(m *Mail) (string, []string) {
 // ackView is what the acknowledgement templates show. Every value that
 // comes from the sender is cut to its quote limit; for a sender outside
 // the configured organisations (composeAck with known false) none is set.
+// Contact is the desk's own (DeskConfig.Contact), shown to every sender.
 type ackView struct {
 	Desk    string
 	Ref     string
@@ -90,6 +91,7 @@ type ackView struct {
 	Hours   string
 	Link    string
 	Flagged bool
+	Contact Contact
 }
 
 type ackField struct{ Label, Value string }
@@ -97,11 +99,13 @@ type ackField struct{ Label, Value string }
 // composeAck writes the acknowledgement of r to the sender of m. known
 // says the sender is in a configured organisation: only then does it
 // quote the sender's subject, name and report values (each cut to its
-// limit); otherwise it carries the reference and the status link only.
+// limit); otherwise it carries the reference, the status link and the
+// desk's own contact details only.
 func (d *Desk) composeAck(r *RFA, m *Mail, known bool) *OutgoingMail {
 	v := ackView{
 		Desk: d.cfg.Name, Ref: r.Ref(),
 		Target: d.cfg.ResponseTarget, Hours: d.cfg.Hours, Link: d.StatusURL(r), Flagged: r.Flag != "",
+		Contact: d.cfg.Contact,
 	}
 	inReplyTo, refs := threadHeaders(m)
 	subject := "[" + r.Ref() + "] Received"

@@ -7,7 +7,9 @@ import (
 
 // The acknowledgement, as plain text. Values are the requester's own
 // words (none for a sender outside the organisations, see composeAck);
-// plain text needs no escaping, the HTML twin escapes everything.
+// plain text needs no escaping, the HTML twin escapes everything. The
+// "Contact us" block is the desk's own configured details (validated by
+// package config), present only when one is set.
 var ackText = texttemplate.Must(texttemplate.New("ack.txt").Parse(
 	`{{if .Name}}Hello {{.Name}},{{else}}Hello,{{end}}
 
@@ -29,7 +31,13 @@ Follow progress at:
 {{.Link}}
 
 Please keep [{{.Ref}}] in the subject when you reply.
-
+{{with .Contact}}{{if not .IsZero}}
+Contact us:{{if .Phone}}
+    Phone: {{.Phone}}{{end}}{{if .KnowledgeBaseURL}}
+    Help articles: {{.KnowledgeBaseURL}}{{end}}{{with .PostalLines}}
+    Post:{{range .}}
+        {{.}}{{end}}{{end}}
+{{end}}{{end}}
 {{.Desk}}
 `))
 
@@ -47,6 +55,8 @@ var ackHTML = htmltemplate.Must(htmltemplate.New("ack.html").Parse(
 <p>We will respond within {{.Target}}. {{.Hours}}.</p>
 <p><a href="{{.Link}}">Follow progress of {{.Ref}}</a></p>
 <p>Please keep [{{.Ref}}] in the subject when you reply.</p>
-<p>{{.Desk}}</p>
+{{with .Contact}}{{if not .IsZero}}<p><strong>Contact us</strong></p>
+<ul>{{if .Phone}}<li>Phone: {{.Phone}}</li>{{end}}{{if .KnowledgeBaseURL}}<li>Help articles: <a href="{{.KnowledgeBaseURL}}">{{.KnowledgeBaseURL}}</a></li>{{end}}{{with .PostalLines}}<li>Post:<br>{{range $i, $l := .}}{{if $i}}<br>{{end}}{{$l}}{{end}}</li>{{end}}</ul>
+{{end}}{{end}}<p>{{.Desk}}</p>
 </body></html>
 `))

@@ -27,6 +27,9 @@ type DeskConfig struct {
 	ResponseTarget string
 	// Hours describes the desk's opening hours for people.
 	Hours string
+	// Contact is the desk's phone, knowledge base and postal address;
+	// acknowledgements carry a "Contact us" block when any is set.
+	Contact Contact
 	// RateTiers limit automatic mail per sender; nil means DefaultRateTiers.
 	RateTiers []RateTier
 	// AlertTo receive staff alerts by email (dead letters); may be empty.

@@ -114,6 +114,9 @@ type rawConfig struct {
 		Hours              string   `toml:"hours"`
 		MaxAttachmentBytes *int64   `toml:"max_attachment_bytes"`
 		MaxMessageText     *int64   `toml:"max_message_text"`
+		Phone              string   `toml:"phone"`
+		KnowledgeBaseURL   string   `toml:"knowledge_base_url"`
+		PostalAddress      string   `toml:"postal_address"`
 	} `toml:"desk"`
 	IMAP struct {
 		rawServer
@@ -313,6 +316,7 @@ func validateDesk(raw *rawConfig, d *bot.DeskConfig, errs []error) []error {
 		d.Address = bot.Address{Name: d.Name, Email: strings.ToLower(a.Address)}
 		d.LoopValue = d.Address.Email
 	}
+	d.Contact, errs = validateContact(raw, errs)
 	if u, err := url.Parse(raw.Desk.BaseURL); raw.Desk.BaseURL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("desk.base_url", "%q is not an http(s) URL: set it to where requesters reach the status page, e.g. \"https://support.example.org\"", raw.Desk.BaseURL)
 	} else {

@@ -17,7 +17,7 @@ import (
 // pages holds one parsed template set per page, each the layout plus the
 // page's own "content" block.
 type pages struct {
-	landing, status, notFound, demoMail *template.Template
+	landing, status, notFound, demoMail, board *template.Template
 }
 
 // parsePages parses the embedded templates; times are shown in loc. The
@@ -35,13 +35,14 @@ func parsePages(loc *time.Location) pages {
 	}
 	parse := func(page string) *template.Template {
 		return template.Must(template.New("layout.html").Funcs(funcs).
-			ParseFS(templateFS, "templates/layout.html", "templates/"+page))
+			ParseFS(templateFS, "templates/layout.html", "templates/contact.html", "templates/"+page))
 	}
 	return pages{
 		landing:  parse("landing.html"),
 		status:   parse("status.html"),
 		notFound: parse("notfound.html"),
 		demoMail: parse("demomail.html"),
+		board:    parse("board.html"),
 	}
 }
 
@@ -51,6 +52,8 @@ type page struct {
 	Title    string
 	// Hours says when the desk is open, for people.
 	Hours string
+	// Contact is the "contact" template's data; nil shows no block.
+	Contact *contactView
 }
 
 // render executes t into a buffer and writes it with code, so a template
@@ -80,7 +83,7 @@ type landingView struct {
 
 // landing answers GET /.
 func (h *handler) landing(w http.ResponseWriter, r *http.Request) {
-	v := landingView{page: page{DeskName: h.deskName, Hours: h.hours, Title: h.deskName}, SupportEmail: h.support}
+	v := landingView{page: page{DeskName: h.deskName, Hours: h.hours, Title: h.deskName, Contact: h.contactOf(false)}, SupportEmail: h.support}
 	for _, f := range bot.RequiredFields {
 		v.Fields = append(v.Fields, bot.FieldLabel(f))
 	}
@@ -233,7 +236,7 @@ func (h *handler) notFound(w http.ResponseWriter) {
 // statusView builds the status page's data from rfa.
 func (h *handler) statusView(rfa *bot.RFA) statusView {
 	v := statusView{
-		page:         page{DeskName: h.deskName, Hours: h.hours, Title: rfa.Ref() + " · " + h.deskName},
+		page:         page{DeskName: h.deskName, Hours: h.hours, Title: rfa.Ref() + " · " + h.deskName, Contact: h.contactOf(false)},
 		Ref:          rfa.Ref(),
 		Status:       statusLabel(rfa.Status),
 		StatusClass:  "st-" + string(rfa.Status),

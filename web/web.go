@@ -1,5 +1,5 @@
 // Package web is rfadesk's HTTP side: the requester's status page, a
-// landing page, the health check, a bearer-token admin JSON API and, in
+// landing page, the public status board (GET /status), the health check, a bearer-token admin JSON API and, in
 // the demo, a page listing the outgoing mail the demo captured. RFAs are
 // shown with their severity and SLA clocks when Options.Clocks is set.
 //
@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"rfadesk/bot"
+	"rfadesk/bot/workcal"
 )
 
 // Desk is what the web needs from the desk: read-only access to RFAs.
@@ -102,6 +103,17 @@ type Options struct {
 	// SupportEmail is the address the landing page tells schools to
 	// write to; "" leaves the address out.
 	SupportEmail string
+	// Contact is the desk's phone, knowledge base and postal address,
+	// shown (where set) on the landing page, the status page and
+	// GET /status.
+	Contact bot.Contact
+	// Opening is the desk's working calendar, for GET /status (open now,
+	// next opening); nil means workcal.Default().
+	Opening *workcal.Calendar
+	// Notices returns the current service notices for GET /status; nil
+	// means there are none. It is called once per request and must be
+	// safe for concurrent use.
+	Notices func(ctx context.Context) ([]ServiceNotice, error)
 	// Sent, when set, enables GET /demo/mail, which lists what it
 	// returns. It is called once per request and must be safe for
 	// concurrent use. Nil makes /demo/mail answer 404.
@@ -164,6 +176,9 @@ type handler struct {
 	deskName    string
 	hours       string
 	support     string
+	contact     bot.Contact
+	opening     *workcal.Calendar
+	notices     func(ctx context.Context) ([]ServiceNotice, error)
 	sent        func() []SentMail
 	log         *slog.Logger
 	now         func() time.Time
@@ -185,6 +200,9 @@ type handler struct {
 //	GET /                     landing page
 //	GET /healthz              "ok" (200) or "unhealthy" (503); the
 //	                          reason too with the admin bearer token
+//	GET /status               public status board: open now, next
+//	                          opening, contact, service notices; JSON
+//	                          for Accept: application/json
 //	GET /rfa/{ref}?t=TOKEN    the requester's status page
 //	POST /rfa/{ref}/escalate  the requester escalates (form field t=TOKEN);
 //	                          only when Options.Escalate is set
@@ -216,6 +234,9 @@ func NewHandler(opts Options) http.Handler {
 		deskName:    opts.DeskName,
 		hours:       opts.Hours,
 		support:     opts.SupportEmail,
+		contact:     opts.Contact,
+		opening:     opts.Opening,
+		notices:     opts.Notices,
 		sent:        opts.Sent,
 		log:         opts.Logger,
 		now:         opts.Now,
@@ -242,6 +263,9 @@ func NewHandler(opts Options) http.Handler {
 	if h.hours == "" {
 		h.hours = "Monday to Friday, 08:00–17:00 UK time, closed on bank holidays"
 	}
+	if h.opening == nil {
+		h.opening = workcal.Default()
+	}
 	if h.deskName == "" {
 		h.deskName = "Service Desk"
 	}
@@ -258,6 +282,7 @@ func NewHandler(opts Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.landing)
 	mux.HandleFunc("GET /healthz", h.healthz)
+	mux.HandleFunc("GET /status", h.board)
 	mux.HandleFunc("GET /rfa/{ref}", h.status)
 	mux.HandleFunc("GET /static/style.css", h.style)
 	if h.escalateFn != nil {
