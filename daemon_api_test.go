@@ -1,17 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"log/slog"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"rfadesk/config"
 )
 
 // TestDaemonWiresTheStaffAPI: a [[web.token]] from the config file opens
@@ -19,37 +12,9 @@ import (
 // 201 with a status link, an action is recorded under the token's name,
 // and a wrong token is refused with 401.
 func TestDaemonWiresTheStaffAPI(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "rfadesk.toml")
-	// Nothing listens on the mail servers' ports: the API needs neither.
-	writeLoopbackConfig(t, path, filepath.Join(dir, "rfadesk.db"), "127.0.0.1:1", "support@example.org", "pw", "127.0.0.1:1")
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const token = "0123456789abcdef-priya"
-	f.WriteString("\n[[web.token]]\nname = \"Priya Shah\"\ntoken = \"" + token + "\"\n")
-	f.Close()
-	cfg, err := config.Load(path, noEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(t.Output(), slog.LevelWarn), Listener: ln, StoreNoSync: true})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("daemon: %v", err)
-		}
-	}()
-	base := "http://" + ln.Addr().String()
+	cfg := unreachableConfig(t, "[[web.token]]\nname = \"Priya Shah\"\ntoken = \""+token+"\"\n")
+	base := startDaemon(t, cfg)
 	call := func(method, url, bearer, body string) (int, map[string]any) {
 		t.Helper()
 		req, _ := http.NewRequest(method, base+url, strings.NewReader(body))

@@ -1,45 +1,20 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"log/slog"
-	"net"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"rfadesk/bot"
-	"rfadesk/config"
 )
 
 // TestDaemonServesStatusBoard: the daemon wires the configured contact
 // details and the desk's calendar into GET /status.
 func TestDaemonServesStatusBoard(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "rfadesk.toml")
-	writeLoopbackConfig(t, path, filepath.Join(dir, "rfadesk.db"), "127.0.0.1:1", "support@example.org", "pw", "127.0.0.1:1")
-	cfg, err := config.Load(path, noEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := unreachableConfig(t, "")
 	cfg.Desk.Contact = bot.Contact{Phone: "01603 631436 (option 1)", KnowledgeBaseURL: "https://help.example.org/kb"}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(t.Output(), slog.LevelInfo), Listener: ln, StoreNoSync: true})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("daemon: %v", err)
-		}
-	}()
+	base := startDaemon(t, cfg)
 	var board struct {
 		Open             bool
 		NextOpen         string `json:"next_open"`
@@ -49,7 +24,7 @@ func TestDaemonServesStatusBoard(t *testing.T) {
 	}
 	var status int
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/status", nil)
+		req, _ := http.NewRequest("GET", base+"/status", nil)
 		req.Header.Set("Accept", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -81,4 +82,52 @@ func TestHealthzNamesTheSettingWhenTheMailboxIsUnreachable(t *testing.T) {
 		t.Fatalf("the daemon exited instead of retrying: %v", err)
 	default:
 	}
+}
+
+// unreachableConfig loads a config whose mail servers nobody listens on
+// (the daemon keeps retrying them), for tests of the web side; extra is
+// TOML appended to the file.
+func unreachableConfig(t *testing.T, extra string) *config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rfadesk.toml")
+	writeLoopbackConfig(t, path, filepath.Join(dir, "rfadesk.db"), "127.0.0.1:1", "support@example.org", "pw", "127.0.0.1:1")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString("\n" + extra)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// startDaemon runs the daemon on cfg with its web side on a loopback
+// port until the test ends, and returns the web side's base URL.
+func startDaemon(t *testing.T, cfg *config.Config) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(t.Output(), slog.LevelInfo), Listener: ln, StoreNoSync: true})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("daemon: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
 }
