@@ -19,10 +19,10 @@ type rawSLA struct {
 	FirstUpdate    string `toml:"first_update"`
 	Escalation     string `toml:"escalation"`
 	FieldsReminder string `toml:"fields_reminder"`
-	Critical    string `toml:"critical"`
-	Serious     string `toml:"serious"`
-	Moderate    string `toml:"moderate"`
-	Minor       string `toml:"minor"`
+	Critical       string `toml:"critical"`
+	Serious        string `toml:"serious"`
+	Moderate       string `toml:"moderate"`
+	Minor          string `toml:"minor"`
 }
 
 // rawEscalation is the [escalation] section.
