@@ -29,13 +29,19 @@ type runningDesk struct {
 
 func startDesk(t *testing.T, path string) *runningDesk {
 	t.Helper()
+	return startDeskWith(t, path, nil)
+}
+
+// startDeskWith is startDesk with tweak applied to the desk's config.
+func startDeskWith(t *testing.T, path string, tweak func(*bot.DeskConfig)) *runningDesk {
+	t.Helper()
 	db, err := store.Open(path, &store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pol := bot.DefaultSLAPolicy(workcal.Default())
 	pol.OnDutyRole = onDutyRole
-	desk := bot.NewDesk(db, bot.DeskConfig{
+	cfg := bot.DeskConfig{
 		Name:          "Example Service Desk",
 		Address:       bot.Address{Name: "Example Service Desk", Email: "support@example.org"},
 		BaseURL:       "https://support.example.org",
@@ -44,7 +50,12 @@ func startDesk(t *testing.T, path string) *runningDesk {
 		Managers:      []bot.Address{{Name: "Boss", Email: "boss@example.org"}},
 		Chat:          true,
 		SLA:           pol,
-	}, &bot.DeskOptions{Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		ManagerName:   "Mo Manager",
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	desk := bot.NewDesk(db, cfg, &bot.DeskOptions{Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	ctx, cancel := context.WithCancel(context.Background())
 	rd := &runningDesk{t: t, db: db, desk: desk, cancel: cancel, done: make(chan struct{}, 2)}
 	go func() { desk.Run(ctx); rd.done <- struct{}{} }()
