@@ -188,3 +188,108 @@ func clockOf(t *testing.T, rd *runningDesk, num uint64, name bot.ClockName) bot.
 	t.Fatalf("RFA-%d has no %s clock", num, name)
 	return bot.ClockState{}
 }
+
+// TestEmailOnlyNoteAndMention: without chat, a note goes by email to an
+// assignee whose address is known, otherwise to the on-duty address, and
+// a mention always to the on-duty address.
+func TestEmailOnlyNoteAndMention(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		sleepUntil(t, "2026-11-23 09:00")
+		rd := startDeskWith(t, filepath.Join(t.TempDir(), "desk.db"), func(c *bot.DeskConfig) {
+			c.Chat = false
+			c.SLA.OnDutyAddress = []bot.Address{{Email: "duty@example.org"}}
+		})
+		defer rd.stop()
+		rd.mail("e1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Registers will not save", completeReport, 1)
+		rd.mail("e2@oakprimary.sch.uk", "a@oakprimary.sch.uk", "Reports print oddly", completeReport, 2)
+		for num := uint64(1); num <= 2; num++ {
+			must(t, rd.desk.SetSeverity(ctx, num, bot.SeveritySerious, priya))
+		}
+		must(t, rd.desk.Assign(ctx, 1, bot.Actor{Name: "Tom Reid", ID: "tom@example.org"}, priya))
+		sleepUntil(t, "2026-11-23 09:59")
+
+		got, mails := purposeMails(t, rd, "SLA note to staff")
+		sameList(t, "note and mention mails", got, []string{
+			"RFA-1 to tom@example.org",  // first_update 50%: note
+			"RFA-1 to duty@example.org", // first_update 75%: mention
+			"RFA-2 to duty@example.org", // 50%: note, nobody assigned
+			"RFA-2 to duty@example.org", // 75%: mention
+		})
+		for _, m := range mails {
+			if !m.Auto || !strings.Contains(m.Text, "the first update clock has used") {
+				t.Errorf("note mail = %+v", m)
+			}
+		}
+		items, err := rd.desk.Outbox(ctx)
+		must(t, err)
+		for _, it := range items {
+			if it.Chat != nil {
+				t.Errorf("chat item on an email-only desk: %+v", it.Chat)
+			}
+		}
+	})
+}
+
+// TestEscalationMakesTheManagerOwner: a customer escalation records the
+// manager as owner, tells the requester, refreshes the card and starts
+// the escalation clock, met by a public staff message after it; a
+// second escalation starts a new cycle whose points fire afresh.
+func TestEscalationMakesTheManagerOwner(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		sleepUntil(t, "2026-11-23 09:00")
+		rd := startDesk(t, filepath.Join(t.TempDir(), "desk.db"))
+		defer rd.stop()
+		rd.mail("x1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Registers will not save", completeReport, 1)
+		must(t, rd.desk.SetSeverity(ctx, 1, bot.SeverityMinor, priya))
+		must(t, rd.desk.Reply(ctx, 1, bot.StaffMessage{By: priya, Text: "Looking."}))
+		if r := mustRFA(t, rd, 1); r.Owner() != "" {
+			t.Fatalf("owner %q before any escalation", r.Owner())
+		}
+
+		sleepUntil(t, "2026-11-23 13:00")
+		before, err := rd.desk.Outbox(ctx)
+		must(t, err)
+		must(t, rd.desk.Escalate(ctx, 1, bot.Actor{ID: "s@oakprimary.sch.uk"}, "from the status page", "Nothing happens"))
+		r := mustRFA(t, rd, 1)
+		if r.Owner() != "Mo Manager" || !hasEvent(r, bot.EventOwner) {
+			t.Errorf("owner after escalation = %q", r.Owner())
+		}
+		items, err := rd.desk.Outbox(ctx)
+		must(t, err)
+		var card, told bool
+		for _, it := range items[len(before):] {
+			card = card || it.Chat != nil && it.Chat.Op == bot.ChatCard
+			told = told || it.Mail != nil && it.Mail.Purpose == "escalation confirmation" && strings.Contains(it.Mail.Text, "owned by Mo Manager")
+		}
+		if !card || !told {
+			t.Errorf("card refreshed %v, requester told the owner %v", card, told)
+		}
+		c := clockOf(t, rd, 1, bot.ClockEscalation)
+		if c.Target.String() != "1 working hour" || !c.Due.Equal(at(t, "2026-11-23 14:00")) || c.Cycle != 0 {
+			t.Errorf("escalation clock = %+v", c)
+		}
+
+		sleepUntil(t, "2026-11-23 13:58")
+		must(t, rd.desk.PostUpdate(ctx, 1, bot.StaffMessage{By: priya, Text: "The manager has it."}))
+		// A second escalation (over an hour later), never acted on.
+		sleepUntil(t, "2026-11-23 15:30")
+		must(t, rd.desk.Escalate(ctx, 1, bot.Actor{ID: "s@oakprimary.sch.uk"}, "from the status page", ""))
+		sleepUntil(t, "2026-11-23 17:00")
+
+		sameList(t, "jeopardy events", firedPoints(t, rd), []string{
+			"RFA-1 escalation 50% @ Mon 13:30",
+			"RFA-1 escalation 75% @ Mon 13:45",
+			"RFA-1 escalation 90% @ Mon 13:54",
+			"RFA-1 escalation 50% @ Mon 16:00",
+			"RFA-1 escalation 75% @ Mon 16:15",
+			"RFA-1 escalation 90% @ Mon 16:24",
+			"RFA-1 escalation 100% @ Mon 16:30",
+		})
+		c = clockOf(t, rd, 1, bot.ClockEscalation)
+		if c.Cycle != 1 || c.BreachedAt == nil || !c.BreachedAt.Equal(at(t, "2026-11-23 16:30")) {
+			t.Errorf("second escalation clock = %+v", c)
+		}
+	})
+}
