@@ -93,6 +93,30 @@ func TestFieldsReminderGoesOnce(t *testing.T) {
 	})
 }
 
+// TestStaleFieldsReminderIsNotSent: a reminder found more than a working
+// day late (a long outage, or RFAs older than an upgrade) is recorded as
+// not sent, and never sent later.
+func TestStaleFieldsReminderIsNotSent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "desk.db")
+		sleepUntil(t, "2026-11-23 09:00")
+		rd := startDesk(t, path)
+		rd.mail("s1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Registers will not save", "Since this morning.", 1)
+		sleepUntil(t, "2026-11-23 10:00")
+		rd.stop()
+		sleepUntil(t, "2026-11-25 12:00") // due Tue 09:00; 12 working hours late
+		rd = startDesk(t, path)
+		defer rd.stop()
+		sleepUntil(t, "2026-11-27 17:00")
+		sameList(t, "reminders", eventsOf(t, rd, bot.EventFieldsReminder), []string{
+			"RFA-1 not sent: it was due Tue 24 Nov 2026 09:00 GMT, too long ago; missing site, components, action_taken, error_message, can_replicate @ Wed 12:00",
+		})
+		if got, _ := purposeMails(t, rd, "fields reminder"); len(got) != 0 {
+			t.Errorf("stale reminder mailed: %v", got)
+		}
+	})
+}
+
 // TestTriageClockAndSeverityNotice: an RFA nobody triages passes the
 // triage clock's points (note, mention, breach: no manager before the
 // breach); a plain reply meets first_update; setting and changing the

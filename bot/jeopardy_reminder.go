@@ -11,10 +11,14 @@ import (
 // reminder is mailed to them, never a second. It is a point of the
 // jeopardy schedule (NextPoint takes it into account), so it survives
 // restarts, and it is recorded as an EventFieldsReminder in the same
-// transaction as its mail, which is checked before sending.
+// transaction as its mail, which is checked before sending. A reminder
+// found more than FieldsReminder late (the desk was down that long, or
+// the RFA predates reminders: an upgrade must not mail every old RFA at
+// once) is recorded as not sent instead.
 
 // EventFieldsReminder records the reminder about missing report fields.
-// Text: the names of the fields missing, comma separated.
+// Text: the names of the fields missing, comma separated, or for a
+// reminder found too late "not sent: ..." (it is never sent later).
 const EventFieldsReminder EventKind = "fields-reminder"
 
 // fieldsReminderAt returns when r's reminder about missing report fields
@@ -49,14 +53,22 @@ func (p *SLAPolicy) fieldsReminderAt(r *RFA) (at time.Time, ok bool) {
 }
 
 // remindFields mails r's requester the one reminder about the report
-// fields still missing, if it is due by now, and records it. It reports
-// whether it sent it.
+// fields still missing, if it is due by now, and records it; one more
+// than FieldsReminder late is recorded as not sent. It reports whether
+// it recorded one.
 func (d *Desk) remindFields(tx Tx, r *RFA, now time.Time) (bool, error) {
-	at, ok := d.jeop.policy.fieldsReminderAt(r)
+	pol := d.jeop.policy
+	at, ok := pol.fieldsReminderAt(r)
 	if !ok || at.After(now) {
 		return false, nil
 	}
 	missing := r.Report.Missing()
+	c := clockCalc{wall: !pol.FieldsReminder.Working(), cal: pol.Calendar}
+	if c.measure(at, now) > pol.amount(pol.FieldsReminder) {
+		r.addEvent(now, EventFieldsReminder, "rfadesk", "not sent: it was due "+
+			at.In(pol.Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")+", too long ago; missing "+strings.Join(missing, ", "))
+		return true, nil
+	}
 	var list strings.Builder
 	for _, f := range missing {
 		list.WriteString("- " + FieldLabel(f) + "\n")
