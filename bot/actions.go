@@ -70,8 +70,11 @@ func notAllowed(r *RFA, why string) error {
 	return fmt.Errorf("%s %s: %w", r.Ref(), why, ErrNotAllowed)
 }
 
-// SetSeverity records staff's severity for RFA num; the workaround clock
-// is recomputed from it. Setting the same severity again is a no-op.
+// SetSeverity records staff's severity for RFA num: the first one meets
+// the triage clock, and the workaround clock is recomputed from it. The
+// requester (when they have an address) is mailed the severity and the
+// workaround target it brings (severityNotice). Setting the same
+// severity again is a no-op.
 func (d *Desk) SetSeverity(ctx context.Context, num uint64, sev Severity, by Actor) error {
 	if _, err := ParseSeverity(string(sev)); err != nil {
 		return err
@@ -80,13 +83,51 @@ func (d *Desk) SetSeverity(ctx context.Context, num uint64, sev Severity, by Act
 		if r.Severity == sev {
 			return nil
 		}
+		changed := r.Severity != ""
 		r.Severity = sev
 		if r.Status == StatusNew {
 			r.Status = StatusOpen
 		}
 		r.addEvent(d.now(), EventSeverity, by.String(), string(sev))
+		if err := d.severityNotice(tx, r, changed); err != nil {
+			return err
+		}
 		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatCard})
 	})
+}
+
+// severityNotice mails r's requester its severity, just set (changed: it
+// replaced another), and the workaround target it brings with its due.
+// It is automatic mail and meets no clock. A requester without an
+// address is not mailed.
+func (d *Desk) severityNotice(tx Tx, r *RFA, changed bool) error {
+	if r.Requester.Email == "" {
+		return nil
+	}
+	pol := d.jeop.policy
+	verb := "assessed"
+	if changed {
+		verb = "changed the severity of"
+	}
+	text := "We have " + verb + " " + r.Ref() + ": its severity is now " + r.Severity.Title() + "."
+	if t, ok := pol.Workaround[r.Severity]; ok {
+		text += "\n\nFor a " + r.Severity.Title() + " problem our target is to give you a workaround within " + t.String() +
+			" of when you reported it"
+		for _, c := range pol.Clocks(r, d.now()) {
+			if c.Name == ClockWorkaround && !c.Due.IsZero() && c.MetAt == nil {
+				text += ", that is by " + c.Due.In(pol.Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")
+			}
+		}
+		text += "."
+	}
+	inReplyTo, refs := conversationHeaders(r)
+	_, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
+		To:        []Address{r.Requester},
+		Subject:   "[" + r.Ref() + "] Severity " + r.Severity.Title() + ": " + NeutralizeBidi(r.Subject),
+		Text:      text + "\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n\n" + d.cfg.Name + "\n",
+		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "severity notice",
+	})
+	return err
 }
 
 // Assign makes assignee (a staff member's display name) the RFA's owner.

@@ -14,16 +14,19 @@ import (
 // a restart, a severity change or a late-recorded event gives the same
 // answer.
 type ClockState struct {
-	// Name is ClockResponse, ClockFirstUpdate or ClockWorkaround.
+	// Name is ClockResponse, ClockTriage, ClockFirstUpdate,
+	// ClockWorkaround or ClockEscalation.
 	Name ClockName
 	// Target is the clock's target as configured ("4 working hours");
 	// the zero Target for the workaround clock of an RFA awaiting triage.
 	Target workcal.Target
-	// Cycle counts the reopens before the current workaround cycle (0 for
-	// the first); always 0 for response and first_update.
+	// Cycle counts the reopens before the current workaround cycle, or
+	// the escalations before the current escalation one (0 for the
+	// first); always 0 for response, triage and first_update.
 	Cycle int
-	// Start is when the clock started: receipt for response and
-	// first_update, receipt or the latest reopen for workaround.
+	// Start is when the clock started: receipt for response, triage and
+	// first_update, receipt or the latest reopen for workaround, the
+	// latest escalation for escalation.
 	Start time.Time
 	// Due is when the target runs out; zero when no target applies yet
 	// (workaround before a severity is set). While paused it is the due
@@ -47,25 +50,37 @@ type ClockState struct {
 // a resolution mailed to the requester is a reply, an update and more
 // than a workaround, and a cleared RFA must not go on to breach.
 var (
-	// The response clock is met by the first message staff mail to the
+	// publicStaffMessage are the events of a staff message to the
 	// requester, whatever it is (a reply, an update, a question, a
-	// workaround, the clearance); the automatic acknowledgement is not
-	// one of these events.
-	responseMet    = []EventKind{EventStaffReply, EventStatusUpdate, EventAsked, EventWorkaround, EventCleared}
-	firstUpdateMet = []EventKind{EventStatusUpdate, EventCleared}
+	// workaround, the clearance) and however staff sent it (chat, email,
+	// API); the automatic acknowledgement, the severity notice and the
+	// fields reminder are not among them.
+	publicStaffMessage = []EventKind{EventStaffReply, EventStatusUpdate, EventAsked, EventWorkaround, EventCleared}
+
+	// The response, first_update and escalation clocks are met by a
+	// public staff message (escalation: one after the escalation), the
+	// triage clock by a severity.
+	responseMet    = publicStaffMessage
+	firstUpdateMet = publicStaffMessage
+	escalationMet  = publicStaffMessage
+	triageMet      = []EventKind{EventSeverity}
 	workaroundMet  = []EventKind{EventWorkaround, EventCleared}
 )
 
-// ClockLabel is a clock's name for people: "Response", "First update",
-// "Workaround".
+// ClockLabel is a clock's name for people: "Response", "Triage", "First
+// update", "Workaround", "Escalation".
 func ClockLabel(name ClockName) string {
 	switch name {
 	case ClockResponse:
 		return "Response"
+	case ClockTriage:
+		return "Triage"
 	case ClockFirstUpdate:
 		return "First update"
 	case ClockWorkaround:
 		return "Workaround"
+	case ClockEscalation:
+		return "Escalation"
 	}
 	return string(name)
 }
@@ -95,12 +110,16 @@ type clockCalc struct {
 }
 
 // Clocks returns the RFA's SLA clocks at now, in the order response (only
-// for email and portal RFAs), first_update, workaround. The rules:
+// for email and portal RFAs), triage, first_update, workaround,
+// escalation (only once the requester escalated). The rules:
 //
 //   - response runs from receipt (Created) for the Response target and is
 //     met by the first staff message mailed to the requester;
+//   - triage runs from receipt (Created) for the Triage target and is met
+//     when staff first set a severity;
 //   - first_update runs from logging (Created) for the FirstUpdate target
-//     and is met by the first status update (or the clearance);
+//     and is met by the first public staff message (a reply, an update,
+//     a question, a workaround or the clearance), however it was sent;
 //   - workaround runs from when the problem was reported (Created) for
 //     the current severity's target, so changing the severity recomputes
 //     the due from that moment; it has no due while the RFA awaits
@@ -109,6 +128,10 @@ type clockCalc struct {
 //     is paused and its due moves by the paused working time. A Minor RFA
 //     with an assigned release (RFA.Release) is due when the release
 //     ships instead of at its target.
+//   - escalation runs from the latest customer escalation that made the
+//     manager the owner (EventOwner) for the Escalation target and is
+//     met by the first public staff message after it, by the manager or
+//     anyone else on the desk; each escalation is a new cycle.
 //   - A reopen starts a new workaround cycle at the reopen moment, with
 //     the then-current severity's target: pauses, the meeting event and
 //     jeopardy points count afresh from it. response and first_update
@@ -128,12 +151,17 @@ func (p *SLAPolicy) Clocks(r *RFA, now time.Time) []ClockState {
 
 // calcs derives every clock of r from its history.
 func (p *SLAPolicy) calcs(r *RFA) []clockCalc {
-	out := make([]clockCalc, 0, 3)
+	out := make([]clockCalc, 0, 5)
 	if r.Channel == ChannelEmail || r.Channel == ChannelPortal {
 		out = append(out, p.simpleClock(r, ClockResponse, p.Response, responseMet))
 	}
+	out = append(out, p.simpleClock(r, ClockTriage, p.Triage, triageMet))
 	out = append(out, p.simpleClock(r, ClockFirstUpdate, p.FirstUpdate, firstUpdateMet))
-	return append(out, p.workaroundClock(r))
+	out = append(out, p.workaroundClock(r))
+	if c, ok := p.escalationClock(r); ok {
+		out = append(out, c)
+	}
+	return out
 }
 
 func (p *SLAPolicy) simpleClock(r *RFA, name ClockName, t workcal.Target, metBy []EventKind) clockCalc {
@@ -143,6 +171,24 @@ func (p *SLAPolicy) simpleClock(r *RFA, name ClockName, t workcal.Target, metBy 
 	}
 	c.met = firstOf(r.Events, 0, metBy)
 	return c
+}
+
+// escalationClock is the clock of r's latest escalation, if any.
+func (p *SLAPolicy) escalationClock(r *RFA) (clockCalc, bool) {
+	c := clockCalc{name: ClockEscalation, cycle: -1, target: p.Escalation, amount: p.amount(p.Escalation),
+		wall: !p.Escalation.Working(), cal: p.Calendar}
+	for i, e := range r.Events {
+		if e.Kind == EventOwner {
+			c.cycle++
+			c.since, c.start = i, e.At
+		}
+	}
+	if c.cycle < 0 {
+		return clockCalc{}, false
+	}
+	c.runs = []interval{{from: c.start}}
+	c.met = firstOf(r.Events, c.since, escalationMet)
+	return c, true
 }
 
 func (p *SLAPolicy) workaroundClock(r *RFA) clockCalc {
@@ -335,7 +381,7 @@ type pendingPoint struct {
 // Cleared and closed RFAs have none. The answer depends on r's history
 // only.
 func (p *SLAPolicy) pendingPoints(r *RFA) []pendingPoint {
-	if r.Status == StatusCleared || r.Status == StatusClosed || len(p.Points) == 0 {
+	if r.Status == StatusCleared || r.Status == StatusClosed {
 		return nil
 	}
 	var out []pendingPoint
@@ -346,7 +392,7 @@ func (p *SLAPolicy) pendingPoints(r *RFA) []pendingPoint {
 		// The unfired points and the due, in increasing amounts, reached
 		// in one walk.
 		var pts []EscalationPoint
-		for _, pt := range p.Points {
+		for _, pt := range p.pointsFor(c.name, r) {
 			if !fired(r, c.since, c.name, pt) {
 				pts = append(pts, pt)
 			}
@@ -386,16 +432,18 @@ func (p *SLAPolicy) pendingPoints(r *RFA) []pendingPoint {
 
 // NextPoint returns when r's next jeopardy escalation point is to be
 // delivered: the earliest point of an unmet clock that has not fired in
-// its cycle, moved to the next opening unless r is Critical. ok is false
-// when none is to come (all met, cleared or closed, awaiting triage with
-// first contact made, or paused short of every point). It depends on r's
-// history only and is what the desk's scheduler keeps per RFA.
+// its cycle, moved to the next opening unless r is Critical, or the
+// reminder about missing report fields (fieldsReminderAt), whichever
+// comes first. ok is false when none is to come (all met, cleared or
+// closed, or paused short of every point, and no reminder to go). It
+// depends on r's history only and is what the desk's scheduler keeps
+// per RFA.
 func (p *SLAPolicy) NextPoint(r *RFA) (at time.Time, ok bool) {
-	pts := p.pendingPoints(r)
-	if len(pts) == 0 {
-		return time.Time{}, false
+	at, ok = p.fieldsReminderAt(r)
+	if pts := p.pendingPoints(r); len(pts) > 0 && (!ok || pts[0].at.Before(at)) {
+		at, ok = pts[0].at, true
 	}
-	return pts[0].at, true
+	return at, ok
 }
 
 // jeopardyText is the EventJeopardy text of a point: "<clock> <percent>%".

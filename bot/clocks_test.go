@@ -64,8 +64,58 @@ func TestClocks(t *testing.T) {
 			events: []ev{{"2026-11-24 09:00", bot.EventStaffReply, "hi"}}, now: "2026-11-27 12:00",
 			want: map[bot.ClockName]wantClock{
 				bot.ClockResponse:    {target: "72 hours", start: "2026-11-23 10:00", due: "2026-11-26 10:00", met: "2026-11-24 09:00", used: 23 * time.Hour, left: 49 * time.Hour},
-				bot.ClockFirstUpdate: {target: "1 working hour", start: "2026-11-23 10:00", due: "2026-11-23 11:00", breached: "2026-11-23 11:00", skipUsed: true},
+				bot.ClockFirstUpdate: {target: "1 working hour", start: "2026-11-23 10:00", due: "2026-11-23 11:00", met: "2026-11-24 09:00", breached: "2026-11-23 11:00", skipUsed: true},
 				bot.ClockWorkaround:  {start: "2026-11-23 10:00"},
+			},
+		},
+		{
+			name: "first update met by a plain reply", created: "2026-11-23 10:00",
+			events: []ev{{"2026-11-23 10:40", bot.EventStaffReply, "looking"}}, now: "2026-11-23 12:00",
+			want: map[bot.ClockName]wantClock{
+				bot.ClockFirstUpdate: {target: "1 working hour", start: "2026-11-23 10:00", due: "2026-11-23 11:00", met: "2026-11-23 10:40", used: 40 * time.Minute, left: 20 * time.Minute},
+			},
+		},
+		{
+			name: "first update met by a question", created: "2026-11-23 10:00",
+			events: []ev{{"2026-11-23 10:20", bot.EventAsked, "which?"}}, now: "2026-11-23 12:00",
+			want: map[bot.ClockName]wantClock{
+				bot.ClockFirstUpdate: {target: "1 working hour", start: "2026-11-23 10:00", due: "2026-11-23 11:00", met: "2026-11-23 10:20", used: 20 * time.Minute, left: 40 * time.Minute},
+			},
+		},
+		{
+			name: "triage met by the first severity", created: "2026-11-23 16:00", severity: bot.SeveritySerious,
+			events: []ev{{"2026-11-24 08:45", bot.EventSeverity, "moderate"}, {"2026-11-24 11:00", bot.EventSeverity, "serious"}}, now: "2026-11-24 12:00",
+			want: map[bot.ClockName]wantClock{
+				bot.ClockTriage: {target: "2 working hours", start: "2026-11-23 16:00", due: "2026-11-24 09:00", met: "2026-11-24 08:45", used: 105 * time.Minute, left: 15 * time.Minute},
+			},
+		},
+		{
+			name: "an RFA awaiting triage breaches the triage clock", created: "2026-11-23 10:00", now: "2026-11-23 13:00",
+			want: map[bot.ClockName]wantClock{
+				bot.ClockTriage:     {target: "2 working hours", start: "2026-11-23 10:00", due: "2026-11-23 12:00", breached: "2026-11-23 12:00", used: 3 * time.Hour},
+				bot.ClockWorkaround: {start: "2026-11-23 10:00"},
+			},
+		},
+		{
+			name: "escalation met by a reply after it, not before", created: "2026-11-23 09:00",
+			events: []ev{
+				{"2026-11-23 09:30", bot.EventStaffReply, "early"},
+				{"2026-11-23 14:00", bot.EventOwner, "Mo Manager"},
+				{"2026-11-23 14:40", bot.EventStatusUpdate, "on it"},
+			}, now: "2026-11-23 16:00",
+			want: map[bot.ClockName]wantClock{
+				bot.ClockEscalation: {target: "1 working hour", start: "2026-11-23 14:00", due: "2026-11-23 15:00", met: "2026-11-23 14:40", used: 40 * time.Minute, left: 20 * time.Minute},
+			},
+		},
+		{
+			name: "a second escalation starts a new escalation cycle", created: "2026-11-23 09:00",
+			events: []ev{
+				{"2026-11-23 10:00", bot.EventOwner, "Mo Manager"},
+				{"2026-11-23 10:30", bot.EventStaffReply, "on it"},
+				{"2026-11-23 16:30", bot.EventOwner, "Mo Manager"},
+			}, now: "2026-11-24 09:00",
+			want: map[bot.ClockName]wantClock{
+				bot.ClockEscalation: {target: "1 working hour", cycle: 1, start: "2026-11-23 16:30", due: "2026-11-24 08:30", breached: "2026-11-24 08:30", used: 90 * time.Minute},
 			},
 		},
 		{
@@ -203,9 +253,12 @@ func TestClocks(t *testing.T) {
 				byName[s.Name] = s
 				order = append(order, s.Name)
 			}
-			wantOrder := []bot.ClockName{bot.ClockResponse, bot.ClockFirstUpdate, bot.ClockWorkaround}
+			wantOrder := []bot.ClockName{bot.ClockResponse, bot.ClockTriage, bot.ClockFirstUpdate, bot.ClockWorkaround}
 			if r.Channel == bot.ChannelPhone {
 				wantOrder = wantOrder[1:]
+			}
+			if r.Owner() != "" {
+				wantOrder = append(wantOrder, bot.ClockEscalation)
 			}
 			if len(order) != len(wantOrder) {
 				t.Fatalf("clocks %v, want %v", order, wantOrder)

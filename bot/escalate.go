@@ -15,6 +15,23 @@ import (
 // recorded anyway), from the status page they change nothing at all.
 const EscalationInterval = time.Hour
 
+// EventOwner records that a customer escalation made someone the RFA's
+// owner. Text: the owner's name (DeskConfig.ManagerName). It starts the
+// escalation clock (see SLAPolicy.Clocks).
+const EventOwner EventKind = "owner"
+
+// Owner is who owns r since the requester last escalated it (the
+// manager, as DeskConfig.ManagerName names them), or "" if it was never
+// escalated. It is read from the history (EventOwner).
+func (r *RFA) Owner() string {
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		if r.Events[i].Kind == EventOwner {
+			return r.Events[i].Text
+		}
+	}
+	return ""
+}
+
 var escalateWord = regexp.MustCompile(`(?i)^\W*escalate\W*$`)
 
 // asksToEscalate reports whether a requester's mail asks to escalate:
@@ -126,8 +143,10 @@ func cleanEscalationReason(reason string) string {
 }
 
 // escalateFor records the escalation: an event whose Text is the desk's
-// sentence and whose Quote is the requester's reason, the manager's
-// mail, the ops chat post and the requester's confirmation.
+// sentence and whose Quote is the requester's reason, the manager as the
+// RFA's owner (EventOwner, which starts the escalation clock), the
+// manager's mail, the ops chat post, the refreshed chat card and the
+// requester's confirmation naming the owner.
 func (d *Desk) escalateFor(tx Tx, r *RFA, by Actor, via, reason string) error {
 	now := d.now()
 	reason = cleanEscalationReason(reason)
@@ -137,12 +156,17 @@ func (d *Desk) escalateFor(tx Tx, r *RFA, by Actor, via, reason string) error {
 	}
 	r.Events = append(r.Events, Event{At: now, Kind: EventEscalated, Actor: by.String(),
 		Text: "escalated by the requester " + via + "; now owned by " + owner, Quote: reason})
+	r.addEvent(now, EventOwner, "rfadesk", owner)
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatCard}); err != nil {
+		return err
+	}
 	quoted := ""
 	if reason != "" {
 		quoted = "\nThe requester's reason, in their words:\n" + quoteReason(reason) + "\n"
 	}
 	if len(d.cfg.Managers) > 0 {
-		text := "The requester has escalated " + r.Ref() + " " + via + ".\n" + quoted + "\n" +
+		text := "The requester has escalated " + r.Ref() + " " + via + ". You (" + owner + ") own it now: act on it " +
+			"publicly (a reply, an update, a question, a workaround or the clearance) within " + d.jeop.policy.Escalation.String() + ".\n" + quoted + "\n" +
 			"Organisation: " + r.Organisation + "\nRequester: " + NeutralizeBidi(r.Requester.String()) +
 			"\nSubject: " + NeutralizeBidi(r.Subject) + "\nSeverity: " + r.Severity.Title() + "\nStatus: " + string(r.Status) + "\n"
 		if _, err := d.enqueueMail(tx, r.Num, &OutgoingMail{

@@ -61,7 +61,7 @@ func TestEscalationReasonIsKeptApartAndQuoted(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := f.rfa(1)
-	e := r.Events[len(r.Events)-1]
+	e := r.Events[len(r.Events)-2]
 	if e.Kind != bot.EventEscalated || e.Text != "escalated by the requester from the status page; now owned by Mo Manager" {
 		t.Errorf("event text %q", e.Text)
 	}

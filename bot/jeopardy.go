@@ -9,8 +9,11 @@ import (
 	"rfadesk/bot/workcal"
 )
 
-// Jeopardy management: every clock's escalation points (SLAPolicy.Points)
-// are delivered once per clock and cycle, by one timer for the whole desk.
+// Jeopardy management: every clock's escalation points (SLAPolicy.Points,
+// or FirstContactPoints for the triage and first_update clocks of RFAs
+// that are not Critical) are delivered once per clock and cycle, and the
+// one reminder about missing report fields once per RFA
+// (jeopardy_reminder.go), by one timer for the whole desk.
 //
 // The schedule lives in the store, not in memory. Every RFA carries its
 // next point (RFA.NextEscalation), which the desk's store wrapper

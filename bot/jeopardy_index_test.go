@@ -223,8 +223,19 @@ func TestPolicyFingerprint(t *testing.T) {
 	serious.Workaround = map[bot.Severity]workcal.Target{bot.SeveritySerious: {N: 3, Unit: workcal.UnitWorkingDay}}
 	points := bot.DefaultSLAPolicy(workcal.Default())
 	points.Points = points.Points[1:]
+	tweak := func(f func(p *bot.SLAPolicy)) *bot.SLAPolicy {
+		p := bot.DefaultSLAPolicy(workcal.Default())
+		f(p)
+		return p
+	}
 	for name, p := range map[string]*bot.SLAPolicy{
 		"a closure": bot.DefaultSLAPolicy(closure), "a workaround target": serious, "the points": points,
+		"the triage target":     tweak(func(p *bot.SLAPolicy) { p.Triage.N = 3 }),
+		"the escalation target": tweak(func(p *bot.SLAPolicy) { p.Escalation.N = 2 }),
+		"the fields reminder":   tweak(func(p *bot.SLAPolicy) { p.FieldsReminder = workcal.Target{} }),
+		"the first-contact points": tweak(func(p *bot.SLAPolicy) {
+			p.FirstContactPoints = p.FirstContactPoints[1:]
+		}),
 	} {
 		if p.Fingerprint() == base {
 			t.Errorf("changing %s keeps the fingerprint", name)

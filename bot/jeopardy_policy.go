@@ -9,11 +9,12 @@ import (
 // jeopardyAlgorithm names how NextPoint computes a point from a policy;
 // change it when that computation changes, so stored schedules are
 // rebuilt.
-const jeopardyAlgorithm = "jeopardy-v1"
+const jeopardyAlgorithm = "jeopardy-v2"
 
 // Fingerprint identifies everything NextPoint depends on besides the RFA:
-// the calendar (zone, hours, closed days), the targets, the escalation
-// points and the computation itself. The jeopardy schedule stored with
+// the calendar (zone, hours, closed days), the targets (triage,
+// escalation and the fields reminder included), the escalation points of
+// every clock and the computation itself. The jeopardy schedule stored with
 // one fingerprint is valid for any policy with the same one; a change
 // makes the desk rebuild it once at start-up. It is a hex SHA-256.
 func (p *SLAPolicy) Fingerprint() string {
@@ -22,13 +23,17 @@ func (p *SLAPolicy) Fingerprint() string {
 	if err := p.Calendar.WriteFingerprint(h); err != nil {
 		panic(err) // a hash.Hash never fails to write
 	}
-	fmt.Fprintf(h, "response %+v\nfirst_update %+v\n", p.Response, p.FirstUpdate)
+	fmt.Fprintf(h, "response %+v\ntriage %+v\nfirst_update %+v\nescalation %+v\nfields_reminder %+v\n",
+		p.Response, p.Triage, p.FirstUpdate, p.Escalation, p.FieldsReminder)
 	for _, s := range Severities {
 		t, ok := p.Workaround[s]
 		fmt.Fprintf(h, "workaround %s %v %+v\n", s, ok, t)
 	}
 	for _, pt := range p.Points {
 		fmt.Fprintf(h, "point %v %s\n", pt.Fraction, pt.Step)
+	}
+	for _, pt := range p.FirstContactPoints {
+		fmt.Fprintf(h, "first_contact_point %v %s\n", pt.Fraction, pt.Step)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -29,13 +29,19 @@ type runningDesk struct {
 
 func startDesk(t *testing.T, path string) *runningDesk {
 	t.Helper()
+	return startDeskWith(t, path, nil)
+}
+
+// startDeskWith is startDesk with tweak applied to the desk's config.
+func startDeskWith(t *testing.T, path string, tweak func(*bot.DeskConfig)) *runningDesk {
+	t.Helper()
 	db, err := store.Open(path, &store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pol := bot.DefaultSLAPolicy(workcal.Default())
 	pol.OnDutyRole = onDutyRole
-	desk := bot.NewDesk(db, bot.DeskConfig{
+	cfg := bot.DeskConfig{
 		Name:          "Example Service Desk",
 		Address:       bot.Address{Name: "Example Service Desk", Email: "support@example.org"},
 		BaseURL:       "https://support.example.org",
@@ -44,7 +50,12 @@ func startDesk(t *testing.T, path string) *runningDesk {
 		Managers:      []bot.Address{{Name: "Boss", Email: "boss@example.org"}},
 		Chat:          true,
 		SLA:           pol,
-	}, &bot.DeskOptions{Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		ManagerName:   "Mo Manager",
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	desk := bot.NewDesk(db, cfg, &bot.DeskOptions{Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	ctx, cancel := context.WithCancel(context.Background())
 	rd := &runningDesk{t: t, db: db, desk: desk, cancel: cancel, done: make(chan struct{}, 2)}
 	go func() { desk.Run(ctx); rd.done <- struct{}{} }()
@@ -201,7 +212,7 @@ func TestJeopardyWeek(t *testing.T) {
 
 			"RFA-3 first_update 50% @ Tue 08:30",
 			"RFA-3 first_update 75% @ Tue 08:45",
-			"RFA-3 first_update 90% @ Tue 08:54",
+			// No 90% (manager) point: RFA-3 is not Critical.
 			"RFA-3 first_update 100% @ Tue 09:00",
 			"RFA-3 response 50% @ Wed 08:00", // reached Wed 06:30
 			"RFA-3 workaround 50% @ Wed 16:30",
@@ -258,8 +269,8 @@ func TestJeopardyWeek(t *testing.T) {
 				}
 			}
 		}
-		if mentions != 8 || managerMails != 12 || ops != 12 || notes != 9 {
-			t.Errorf("mentions %d (want 8), manager mails %d (want 12), ops posts %d (want 12), notes %d (want 9)",
+		if mentions != 8 || managerMails != 11 || ops != 11 || notes != 9 {
+			t.Errorf("mentions %d (want 8), manager mails %d (want 11), ops posts %d (want 11), notes %d (want 9)",
 				mentions, managerMails, ops, notes)
 		}
 		if r := mustRFA(t, rd, 1); r.SuggestedSeverity != bot.SeveritySerious {
@@ -358,8 +369,8 @@ func TestArmScheduleFiresWhatIsDue(t *testing.T) {
 		}
 	}
 	sameList(t, "fired", got, []string{"first_update 50% @ 09:50", "first_update 75% @ 09:50"})
-	if want := time.Date(2026, 11, 26, 9, 53, 0, 0, time.UTC); !st.Next.Equal(want) {
-		t.Errorf("next = %v, want %v (first_update 90%%)", st.Next, want)
+	if want := time.Date(2026, 11, 26, 9, 59, 0, 0, time.UTC); !st.Next.Equal(want) {
+		t.Errorf("next = %v, want %v (first_update 100%%: no 90%% point on a non-Critical RFA)", st.Next, want)
 	}
 	if r := f.rfa(1); !r.NextEscalation.Equal(st.Next) {
 		t.Errorf("RFA-1 NextEscalation = %v, want the schedule's %v", r.NextEscalation, st.Next)

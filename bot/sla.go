@@ -9,14 +9,17 @@ import (
 )
 
 // ClockName names one SLA clock, as stored in jeopardy events and shown
-// in the JSON and config ("response", "first_update", "workaround").
+// in the JSON and config ("response", "triage", "first_update",
+// "workaround", "escalation").
 type ClockName string
 
 // The SLA clocks.
 const (
 	ClockResponse    ClockName = "response"
+	ClockTriage      ClockName = "triage"
 	ClockFirstUpdate ClockName = "first_update"
 	ClockWorkaround  ClockName = "workaround"
+	ClockEscalation  ClockName = "escalation"
 )
 
 // SLAPolicy is the desk's service level agreement, validated from config.
@@ -27,18 +30,38 @@ type SLAPolicy struct {
 	// portal RFA (default "72 hours", wall-clock; config may make it
 	// working hours).
 	Response workcal.Target
-	// FirstUpdate is the target for the first staff status update
+	// Triage is the target for staff to set a severity, part of the
+	// contract's initial contact (default "2 working hours").
+	Triage workcal.Target
+	// FirstUpdate is the target for the first public staff message
 	// (default "1 working hour").
 	FirstUpdate workcal.Target
+	// Escalation is the target for staff to act publicly on an RFA after
+	// the requester escalated it (default "1 working hour").
+	Escalation workcal.Target
+	// FieldsReminder is how long after the requester last wrote the one
+	// reminder about still-missing report fields goes (default "1
+	// working day"); the zero Target sends none.
+	FieldsReminder workcal.Target
 	// Workaround maps each severity to its workaround target (defaults:
 	// critical 4 working hours, serious 2 working days, moderate 3
 	// working days, minor 2 working weeks).
 	Workaround map[Severity]workcal.Target
 	// Points are the jeopardy escalation points of every clock, in
-	// increasing Fraction order.
+	// increasing Fraction order, but for FirstContactPoints' clocks.
 	Points []EscalationPoint
+	// FirstContactPoints are the points of the triage and first_update
+	// clocks of RFAs that are not Critical (a Critical RFA's use Points),
+	// in increasing Fraction order. The default has no manager step, so
+	// a manager hears of these clocks only at a breach.
+	FirstContactPoints []EscalationPoint
 	// OnDutyRole is the chat role mentioned at the "mention" action.
 	OnDutyRole string
+	// OnDutyAddress receive the "note" and "mention" actions by email on
+	// a desk without chat (DeskConfig.Chat false): "mention" always, and
+	// "note" when the assignee's address is not known. Empty: such
+	// points are only recorded.
+	OnDutyAddress []Address
 	// Holidays are school holiday periods per organisation name ("" is
 	// the default for organisations without their own); they delay
 	// clearance confirmation.
@@ -70,6 +93,23 @@ var DefaultEscalationPoints = []EscalationPoint{
 	{1.00, StepBreach},
 }
 
+// DefaultFirstContactPoints are 50% note, 75% mention, 100% breach: the
+// triage and first_update clocks of non-Critical RFAs cry no wolf to the
+// manager before they have breached.
+var DefaultFirstContactPoints = []EscalationPoint{
+	{0.50, StepNoteAssignee},
+	{0.75, StepMentionDuty},
+	{1.00, StepBreach},
+}
+
+// pointsFor returns the escalation points of clock on r.
+func (p *SLAPolicy) pointsFor(clock ClockName, r *RFA) []EscalationPoint {
+	if (clock == ClockTriage || clock == ClockFirstUpdate) && r.Severity != SeverityCritical {
+		return p.FirstContactPoints
+	}
+	return p.Points
+}
+
 // DateRange is an inclusive range of civil dates (a school holiday).
 type DateRange struct {
 	From, To workcal.Date
@@ -86,16 +126,20 @@ func DefaultSLAPolicy(cal *workcal.Calendar) *SLAPolicy {
 		return t
 	}
 	return &SLAPolicy{
-		Calendar:    cal,
-		Response:    must("72 hours"),
-		FirstUpdate: must("1 working hour"),
+		Calendar:       cal,
+		Response:       must("72 hours"),
+		Triage:         must("2 working hours"),
+		FirstUpdate:    must("1 working hour"),
+		Escalation:     must("1 working hour"),
+		FieldsReminder: must("1 working day"),
 		Workaround: map[Severity]workcal.Target{
 			SeverityCritical: must("4 working hours"),
 			SeveritySerious:  must("2 working days"),
 			SeverityModerate: must("3 working days"),
 			SeverityMinor:    must("2 working weeks"),
 		},
-		Points: DefaultEscalationPoints,
+		Points:             DefaultEscalationPoints,
+		FirstContactPoints: DefaultFirstContactPoints,
 	}
 }
 

@@ -34,7 +34,7 @@ func TestEveryStaffActionIsAttributed(t *testing.T) {
 		mailed bool
 		status bot.Status
 	}{
-		{bot.StaffAction{Kind: bot.ActSeverity, Severity: "Serious"}, bot.EventSeverity, false, bot.StatusOpen},
+		{bot.StaffAction{Kind: bot.ActSeverity, Severity: "Serious"}, bot.EventSeverity, true, bot.StatusOpen},
 		{bot.StaffAction{Kind: bot.ActAssign, Assignee: bot.Actor{Name: "Tom Reid"}}, bot.EventAssigned, false, bot.StatusOpen},
 		{bot.StaffAction{Kind: bot.ActReply, Text: "Looking now."}, bot.EventStaffReply, true, bot.StatusOpen},
 		{bot.StaffAction{Kind: bot.ActNote, Text: "Checked the logs."}, bot.EventNote, false, bot.StatusOpen},

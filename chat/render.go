@@ -209,6 +209,9 @@ func card(r *bot.RFA, clocks []bot.ClockState) (*discordgo.MessageEmbed, []disco
 	if r.Assignee != "" {
 		add("Assignee", Neutralise(r.Assignee), true)
 	}
+	if owner := r.Owner(); owner != "" {
+		add("Owner (escalated)", Neutralise(owner), true)
+	}
 	var lines []string
 	for _, c := range clocks {
 		lines = append(lines, clockLine(c))

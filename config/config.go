@@ -285,6 +285,9 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 	if d.SLA != nil && d.SLA.OnDutyRole == "" {
 		d.SLA.OnDutyRole = c.Discord.OnDutyRoleID
 	}
+	if d.SLA != nil && !d.Chat && len(d.SLA.OnDutyAddress) == 0 {
+		c.Warnings = append(c.Warnings, "escalation.on_duty_address: empty (and so is desk.alert_to) on a desk without [discord]: note and mention points reach nobody; give the on-duty staff's email address")
+	}
 	if sla.Policy != nil {
 		// The acknowledgement promises exactly what the response clock measures.
 		d.ResponseTarget = sla.Policy.Response.String()

@@ -14,20 +14,25 @@ import (
 
 // rawSLA is the [sla] section: targets as people write them.
 type rawSLA struct {
-	Response    string `toml:"response"`
-	FirstUpdate string `toml:"first_update"`
-	Critical    string `toml:"critical"`
-	Serious     string `toml:"serious"`
-	Moderate    string `toml:"moderate"`
-	Minor       string `toml:"minor"`
+	Response       string `toml:"response"`
+	Triage         string `toml:"triage"`
+	FirstUpdate    string `toml:"first_update"`
+	Escalation     string `toml:"escalation"`
+	FieldsReminder string `toml:"fields_reminder"`
+	Critical       string `toml:"critical"`
+	Serious        string `toml:"serious"`
+	Moderate       string `toml:"moderate"`
+	Minor          string `toml:"minor"`
 }
 
 // rawEscalation is the [escalation] section.
 type rawEscalation struct {
-	Points      []rawPoint `toml:"points"`
-	Managers    []string   `toml:"managers"`
-	ManagerName string     `toml:"manager_name"`
-	OnDutyRole  string     `toml:"on_duty_role"`
+	Points             []rawPoint `toml:"points"`
+	FirstContactPoints []rawPoint `toml:"first_contact_points"`
+	Managers           []string   `toml:"managers"`
+	ManagerName        string     `toml:"manager_name"`
+	OnDutyRole         string     `toml:"on_duty_role"`
+	OnDutyAddress      string     `toml:"on_duty_address"`
 }
 
 // rawPoint is one escalation point, e.g. { at = "75%", action = "mention" }.
@@ -91,7 +96,12 @@ func validateSLA(raw *rawConfig, now time.Time, errs []error) (slaSettings, []er
 		}
 	}
 	p.Response = target("sla.response", raw.SLA.Response, respDef, true)
+	p.Triage = target("sla.triage", raw.SLA.Triage, "2 working hours", false)
 	p.FirstUpdate = target("sla.first_update", raw.SLA.FirstUpdate, "1 working hour", false)
+	p.Escalation = target("sla.escalation", raw.SLA.Escalation, "1 working hour", false)
+	if !strings.EqualFold(strings.TrimSpace(raw.SLA.FieldsReminder), "off") {
+		p.FieldsReminder = target("sla.fields_reminder", raw.SLA.FieldsReminder, "1 working day", false)
+	}
 	p.Workaround = map[bot.Severity]workcal.Target{
 		bot.SeverityCritical: target("sla.critical", raw.SLA.Critical, "4 working hours", false),
 		bot.SeveritySerious:  target("sla.serious", raw.SLA.Serious, "2 working days", false),
@@ -100,8 +110,23 @@ func validateSLA(raw *rawConfig, now time.Time, errs []error) (slaSettings, []er
 	}
 
 	e := &raw.Escalation
-	p.Points, errs = validatePoints(e.Points, errs)
+	p.Points, errs = validatePoints("escalation.points", e.Points, bot.DefaultEscalationPoints, errs)
+	p.FirstContactPoints, errs = validatePoints("escalation.first_contact_points", e.FirstContactPoints, bot.DefaultFirstContactPoints, errs)
 	p.OnDutyRole = strings.TrimSpace(e.OnDutyRole)
+	if d := strings.TrimSpace(e.OnDutyAddress); d != "" {
+		if a, err := mail.ParseAddress(d); err != nil {
+			bad("escalation.on_duty_address", "%q is not an email address: write it as \"on-duty@example.org\"", d)
+		} else {
+			p.OnDutyAddress = []bot.Address{{Name: a.Name, Email: strings.ToLower(a.Address)}}
+		}
+	} else {
+		// Fall back to the staff alert list (validate reports its errors).
+		for _, m := range raw.Desk.AlertTo {
+			if a, err := mail.ParseAddress(m); err == nil {
+				p.OnDutyAddress = append(p.OnDutyAddress, bot.Address{Name: a.Name, Email: strings.ToLower(a.Address)})
+			}
+		}
+	}
 	s.ManagerName = or(strings.TrimSpace(e.ManagerName), defaultManagerName)
 	for i, m := range e.Managers {
 		a, err := mail.ParseAddress(m)
@@ -130,18 +155,24 @@ func validateSLA(raw *rawConfig, now time.Time, errs []error) (slaSettings, []er
 	return s, errs
 }
 
-// validatePoints checks escalation.points; nil means the defaults.
-func validatePoints(raw []rawPoint, errs []error) ([]bot.EscalationPoint, []error) {
+// validatePoints checks a list of escalation points written at key
+// (escalation.points or escalation.first_contact_points); nil means def.
+func validatePoints(key string, raw []rawPoint, def []bot.EscalationPoint, errs []error) ([]bot.EscalationPoint, []error) {
 	if raw == nil {
-		return slices.Clone(bot.DefaultEscalationPoints), errs
+		return slices.Clone(def), errs
 	}
 	if len(raw) == 0 {
-		return nil, append(errs, fmt.Errorf("escalation.points: empty: list at least one point, or remove the key for the defaults (50%% note, 75%% mention, 90%% manager, 100%% breach)"))
+		defs := make([]string, len(def))
+		for i, pt := range def {
+			defs[i] = strconv.FormatFloat(pt.Fraction*100, 'f', -1, 64) + "% " + string(pt.Step)
+		}
+		return nil, append(errs, fmt.Errorf("%s: empty: list at least one point, or remove the key for the defaults (%s)", key, strings.Join(defs, ", ")))
 	}
+	base := key
 	var out []bot.EscalationPoint
 	prev, prevAt := 0.0, ""
 	for i, rp := range raw {
-		key := fmt.Sprintf("escalation.points[%d]", i)
+		key := fmt.Sprintf("%s[%d]", base, i)
 		action := bot.EscalationStep(strings.ToLower(strings.TrimSpace(rp.Action)))
 		switch action {
 		case bot.StepNoteAssignee, bot.StepMentionDuty, bot.StepManager, bot.StepBreach:

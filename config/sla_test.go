@@ -32,8 +32,14 @@ func TestExampleConfigSLA(t *testing.T) {
 	if p.Response != want.Response || p.FirstUpdate != want.FirstUpdate || !mapsEqual(p.Workaround, want.Workaround) {
 		t.Errorf("targets = %v %v %v, want the contract's defaults", p.Response, p.FirstUpdate, p.Workaround)
 	}
-	if !slices.Equal(p.Points, bot.DefaultEscalationPoints) {
-		t.Errorf("points = %v", p.Points)
+	if !slices.Equal(p.Points, bot.DefaultEscalationPoints) || !slices.Equal(p.FirstContactPoints, bot.DefaultFirstContactPoints) {
+		t.Errorf("points = %v, first contact points = %v", p.Points, p.FirstContactPoints)
+	}
+	if p.Triage != want.Triage || p.Escalation != want.Escalation || p.FieldsReminder != want.FieldsReminder {
+		t.Errorf("triage %v, escalation %v, fields reminder %v: want the defaults", p.Triage, p.Escalation, p.FieldsReminder)
+	}
+	if len(p.OnDutyAddress) != 1 || p.OnDutyAddress[0].Email != "on-duty@example.org" {
+		t.Errorf("on-duty address = %v", p.OnDutyAddress)
 	}
 	if len(cfg.Desk.Managers) != 1 || cfg.Desk.Managers[0].Email != "desk-manager@example.org" || cfg.Desk.ManagerName != "the support team manager" {
 		t.Errorf("managers = %v, %q", cfg.Desk.Managers, cfg.Desk.ManagerName)
@@ -314,5 +320,63 @@ func TestSLAResponseTarget(t *testing.T) {
 	s, errs = validateSLA(decodeRaw(t, "[desk]\nresponse_target = \"48 Hours\"\n[sla]\nresponse = \"48 hours\"\n"), time.Now(), nil)
 	if len(errs) > 0 || s.Policy.Response.String() != "48 hours" {
 		t.Errorf("equal targets written differently agree: %v", errs)
+	}
+}
+
+// TestSLAConfigFirstContactAndEmailOnly: the triage, escalation and
+// fields-reminder targets, the first-contact points and the on-duty
+// address are read, checked and defaulted.
+func TestSLAConfigFirstContactAndEmailOnly(t *testing.T) {
+	body := strings.Replace(slaBase, "[smtp]", "alert_to = [\"Alerts <alerts@example.org>\"]\n[smtp]", 1) + `
+[sla]
+triage = "3 working hours"
+escalation = "2 working hours"
+fields_reminder = "off"
+[escalation]
+first_contact_points = [{ at = "80%", action = "mention" }, { at = "100%", action = "breach" }]
+`
+	cfg, err := Load(writeConfig(t, body), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cfg.Desk.SLA
+	if p.Triage.String() != "3 working hours" || p.Escalation.String() != "2 working hours" || p.FieldsReminder != (workcal.Target{}) {
+		t.Errorf("triage %v, escalation %v, fields reminder %v (want off)", p.Triage, p.Escalation, p.FieldsReminder)
+	}
+	if want := []bot.EscalationPoint{{Fraction: 0.8, Step: bot.StepMentionDuty}, {Fraction: 1, Step: bot.StepBreach}}; !slices.Equal(p.FirstContactPoints, want) {
+		t.Errorf("first contact points = %v, want %v", p.FirstContactPoints, want)
+	}
+	if len(p.OnDutyAddress) != 1 || p.OnDutyAddress[0].Email != "alerts@example.org" {
+		t.Errorf("on-duty address should default to desk.alert_to, got %v", p.OnDutyAddress)
+	}
+
+	// Without [discord] and anyone to mail, the desk warns.
+	cfg, err = Load(writeConfig(t, slaBase), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(cfg.Warnings, func(w string) bool { return strings.HasPrefix(w, "escalation.on_duty_address: empty") }) {
+		t.Errorf("want a warning that note and mention reach nobody, got %q", cfg.Warnings)
+	}
+
+	_, err = Load(writeConfig(t, slaBase+`
+[sla]
+triage = "2 hours"
+escalation = "soon"
+fields_reminder = "1 day"
+[escalation]
+first_contact_points = [{ at = "50%", action = "shout" }]
+on_duty_address = "not an address"
+`), noEnv)
+	for _, want := range []string{
+		`sla.triage: "2 hours" must be in working time: write "2 working hours"`,
+		`sla.escalation: "soon" is not a target`,
+		`sla.fields_reminder: "1 day" is not a target`,
+		`escalation.first_contact_points[0].action: "shout" is not an action`,
+		`escalation.on_duty_address: "not an address" is not an email address`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q among the errors, got %v", want, err)
+		}
 	}
 }

@@ -18,7 +18,7 @@ func (h *handler) clocksOf(r *bot.RFA) []bot.ClockState {
 
 // clockView is one SLA clock worded for the requester.
 type clockView struct {
-	Label  string // "Response"
+	Label  string // "Response", "Severity assessment" (requesterLabel)
 	State  string // "due Tue 1 Dec 14:00 GMT", "met ...", "paused while ..."
 	Target string // "4 working hours", "" when none applies yet
 	Class  string // ck-due, ck-met, ck-late, ck-paused or ck-pending
@@ -30,7 +30,7 @@ type clockView struct {
 // triage) that the target comes with the assessment; an unmet one its
 // due, or that it is overdue.
 func (h *handler) clockView(c bot.ClockState, now time.Time) clockView {
-	v := clockView{Label: bot.ClockLabel(c.Name), Target: targetText(c)}
+	v := clockView{Label: requesterLabel(c.Name), Target: targetText(c)}
 	switch {
 	case c.MetAt != nil && c.BreachedAt != nil:
 		v.State, v.Class = "met "+h.shortTime(*c.MetAt, now)+", after the target time of "+h.shortTime(*c.BreachedAt, now), "ck-late"
@@ -46,6 +46,19 @@ func (h *handler) clockView(c bot.ClockState, now time.Time) clockView {
 		v.State, v.Class = "due "+h.shortTime(c.Due, now), "ck-due"
 	}
 	return v
+}
+
+// requesterLabel is a clock's name for the requester: staff's words
+// (bot.ClockLabel) but for triage ("Severity assessment") and escalation
+// ("Manager's response to your escalation").
+func requesterLabel(name bot.ClockName) string {
+	switch name {
+	case bot.ClockTriage:
+		return "Severity assessment"
+	case bot.ClockEscalation:
+		return "Manager's response to your escalation"
+	}
+	return bot.ClockLabel(name)
 }
 
 // shortTime formats t in the desk's zone as "Tue 1 Dec 14:00 GMT", with

@@ -46,10 +46,14 @@ type RFAJSON struct {
 	SeverityLabel     string `json:"severity_label"`     // "Critical", ..., "Awaiting triage"
 	SuggestedSeverity string `json:"suggested_severity"` // the desk's guess, or ""
 	Assignee          string `json:"assignee"`
+	// Owner is who owns the RFA since a customer escalation (the
+	// manager), omitted if it was never escalated.
+	Owner string `json:"owner,omitempty"`
 	// Clocks maps each SLA clock's name (bot.ClockResponse "response",
-	// bot.ClockFirstUpdate "first_update", bot.ClockWorkaround
-	// "workaround") to its state. A clock the RFA does not have (no
-	// response clock for a phone RFA) has no key; with no clock source
+	// bot.ClockTriage "triage", bot.ClockFirstUpdate "first_update",
+	// bot.ClockWorkaround "workaround", bot.ClockEscalation "escalation")
+	// to its state. A clock the RFA does not have (no response clock for
+	// a phone RFA, no escalation clock before an escalation) has no key; with no clock source
 	// configured the object is empty.
 	Clocks map[string]ClockJSON `json:"clocks"`
 }
@@ -128,6 +132,7 @@ func rfaJSON(r *bot.RFA, clocks []bot.ClockState, withLink bool) RFAJSON {
 		SeverityLabel:     r.Severity.Title(),
 		SuggestedSeverity: string(r.SuggestedSeverity),
 		Assignee:          r.Assignee,
+		Owner:             r.Owner(),
 		Clocks:            make(map[string]ClockJSON, len(clocks)),
 	}
 	for _, c := range clocks {

@@ -75,8 +75,11 @@ func TestAPISeverityAndClocks(t *testing.T) {
 		}
 	}
 	clocks := clockObjects(t, m)
-	if len(clocks) != 3 || clocks["response"] == nil || clocks["first_update"] == nil || clocks["workaround"] == nil {
-		t.Fatalf("clock keys: %v, want response, first_update, workaround", clocks)
+	if len(clocks) != 4 || clocks["response"] == nil || clocks["triage"] == nil || clocks["first_update"] == nil || clocks["workaround"] == nil {
+		t.Fatalf("clock keys: %v, want response, triage, first_update, workaround", clocks)
+	}
+	if c := clocks["triage"]; c["target"] != "2 working hours" || c["met_at"] != "2026-01-12T08:15:00Z" {
+		t.Errorf("triage = %v, want 2 working hours met at the severity (08:15)", c)
 	}
 	for name, c := range clocks {
 		checkClockObject(t, name, c)
@@ -117,7 +120,7 @@ func TestAPIOneClocks(t *testing.T) {
 	h := newTestHandler(t, nil)
 	_, full := apiGet(t, h, "/api/rfas/RFA-1")
 	_, bare := apiGet(t, h, "/api/rfas/RFA-2")
-	if len(clockObjects(t, full)) != 3 {
+	if len(clockObjects(t, full)) != 4 {
 		t.Errorf("RFA-1 clocks %v", full["clocks"])
 	}
 	// Awaiting triage: empty severity, the label says so, and the
