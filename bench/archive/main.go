@@ -1,0 +1,153 @@
+// Command archive measures what must not grow with the archive (issue
+// #8): it builds a store of N RFAs through the project's own types (5%
+// open, the rest closed, about 4.5 KB each), lets a real desk arm its
+// jeopardy schedule once, and then prints, beside the same figures for
+// an empty store, start-up to escalations armed (warm and cold cache),
+// resident memory at rest and while serving, the status page, one RFA's
+// JSON, GET /api/rfas pages, the /desk queue data, intake of one mail,
+// one outbox pass's read and a full export.
+//
+//	go run ./bench/archive                 # 1,000,000 RFAs in a temporary store
+//	go run ./bench/archive -n 100000
+//	go run ./bench/archive -store /tmp/a.db  # build once, reuse on the next run
+//
+// Each store is measured in a fresh process (the command runs itself
+// with -measure), so that its memory figures are the desk's alone and
+// not the build's. It prints figures, not verdicts: there are no
+// pass/fail thresholds, the machine may be shared and noisy.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "archive:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses args and either measures one store (-measure, printing its
+// figures as JSON) or does the whole comparison.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("archive", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	n := fs.Int("n", 1_000_000, "RFAs in the archive (5% open)")
+	storePath := fs.String("store", "", "the archive's file: reused if it exists, built and kept if not (default: a temporary file, deleted after)")
+	measureOnly := fs.String("measure", "", "measure the armed store at this path and print its figures as JSON (used by the command itself)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *measureOnly != "" {
+		f, err := measure(ctx, *measureOnly)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(stdout).Encode(f)
+	}
+	if *n < openEvery {
+		return fmt.Errorf("-n %d: want at least %d RFAs", *n, openEvery)
+	}
+	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
+
+	tmp, err := os.MkdirTemp("", "rfadesk-archive-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	emptyPath := filepath.Join(tmp, "empty.db")
+	if _, err := prepare(ctx, emptyPath, 0, logf); err != nil {
+		return err
+	}
+	archivePath := *storePath
+	if archivePath == "" {
+		archivePath = filepath.Join(tmp, "archive.db")
+	}
+	var prep preparation
+	if _, err := os.Stat(archivePath); err == nil {
+		logf("reusing %s", archivePath)
+	} else if prep, err = prepare(ctx, archivePath, *n, logf); err != nil {
+		return err
+	}
+
+	logf("measuring the empty store")
+	empty, err := measureInChild(ctx, emptyPath, stderr)
+	if err != nil {
+		return err
+	}
+	logf("measuring the archive")
+	archive, err := measureInChild(ctx, archivePath, stderr)
+	if err != nil {
+		return err
+	}
+	printTable(stdout, machine(), prep, empty, archive)
+	return nil
+}
+
+// preparation is what building an archive cost.
+type preparation struct {
+	Built   bool
+	Build   time.Duration // writing the RFAs (NoSync)
+	Rebuild time.Duration // the desk's first start-up, arming every open RFA
+	Armed   int           // open RFAs the first start-up scheduled
+}
+
+// prepare builds a store of n RFAs at path and starts a desk on it once,
+// which computes every open RFA's next escalation point (the rebuild
+// after a policy change) and stores the policy's fingerprint.
+func prepare(ctx context.Context, path string, n int, logf func(string, ...any)) (preparation, error) {
+	p := preparation{Built: n > 0}
+	t0 := time.Now()
+	if err := buildArchive(ctx, path, n, logf); err != nil {
+		return p, err
+	}
+	p.Build = time.Since(t0)
+	if n > 0 {
+		logf("built %d RFAs in %v; arming the schedule", n, p.Build.Round(time.Second))
+	}
+	t0 = time.Now()
+	rd, st, err := startDesk(ctx, path)
+	if err != nil {
+		return p, err
+	}
+	rd.close()
+	p.Rebuild, p.Armed = time.Since(t0), st.Rescheduled
+	if st.Rebuilt != n/openEvery || st.Fired != 0 {
+		return p, fmt.Errorf("arming %s: %+v, want %d open RFAs read and nothing fired", path, st, n/openEvery)
+	}
+	return p, nil
+}
+
+// measureInChild runs this command with -measure path and decodes the
+// figures it prints.
+func measureInChild(ctx context.Context, path string, stderr io.Writer) (*figures, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, self, "-measure", path)
+	cmd.Stdout, cmd.Stderr = &out, stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("measuring %s: %w", path, err)
+	}
+	var f figures
+	if err := json.Unmarshal(out.Bytes(), &f); err != nil {
+		return nil, errors.Join(fmt.Errorf("measuring %s: reading its figures", path), err)
+	}
+	return &f, nil
+}
