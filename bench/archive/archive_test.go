@@ -7,7 +7,8 @@ import (
 )
 
 // TestMeasureSmallArchive runs every measurement over a small archive
-// and checks what they read, not how fast: the figures cover every RFA
+// and an empty store and checks what they read, not how fast: intake
+// creates its RFAs in both stores, the figures cover every RFA
 // (the export pages to the end), the queue reads the open ones only, and
 // the first start-up armed the schedule so that later ones rebuild
 // nothing (measure fails otherwise).
@@ -22,7 +23,18 @@ func TestMeasureSmallArchive(t *testing.T) {
 	if prep.Armed != n/openEvery {
 		t.Errorf("first start-up armed %d RFAs, want the %d open ones", prep.Armed, n/openEvery)
 	}
-	f, err := measure(ctx, path)
+	emptyPath := filepath.Join(t.TempDir(), "empty.db")
+	if _, err := prepare(ctx, emptyPath, 0, t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	c, err := compare(ctx, [2]string{emptyPath, path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Last != [2]uint64{intakeMails, n + intakeMails} || c.Intake[1].P99 == 0 || c.Outbox[0].P99 == 0 {
+		t.Errorf("compare = %+v, want %d and %d RFAs and every figure", c, intakeMails, n+intakeMails)
+	}
+	f, err := measure(ctx, path, c.Last[1])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,9 @@
 //	go run ./bench/archive -store /tmp/a.db  # build once, reuse on the next run
 //
 // Each store is measured in a fresh process (the command runs itself
-// with -measure), so that its memory figures are the desk's alone and
-// not the build's. It prints figures, not verdicts: there are no
+// with -child), so that its memory figures are the desk's alone and not
+// the build's; intake and the outbox read, which must cost the same on
+// both, are measured on both stores in one process, alternating. It prints figures, not verdicts: there are no
 // pass/fail thresholds, the machine may be shared and noisy.
 package main
 
@@ -29,6 +30,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
@@ -48,16 +50,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	n := fs.Int("n", 1_000_000, "RFAs in the archive (5% open)")
 	storePath := fs.String("store", "", "the archive's file: reused if it exists, built and kept if not (default: a temporary file, deleted after)")
-	measureOnly := fs.String("measure", "", "measure the armed store at this path and print its figures as JSON (used by the command itself)")
+	child := fs.String("child", "", "used by the command itself: `compare` EMPTY ARCHIVE, or measure PATH LAST; prints the figures as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *measureOnly != "" {
-		f, err := measure(ctx, *measureOnly)
-		if err != nil {
-			return err
-		}
-		return json.NewEncoder(stdout).Encode(f)
+	if *child != "" {
+		return runChild(ctx, *child, fs.Args(), stdout)
 	}
 	if *n < openEvery {
 		return fmt.Errorf("-n %d: want at least %d RFAs", *n, openEvery)
@@ -84,18 +82,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	logf("intake and the outbox, on both stores in turn")
+	var c compared
+	if err := inChild(ctx, stderr, &c, "compare", emptyPath, archivePath); err != nil {
+		return err
+	}
 	logf("measuring the empty store")
-	empty, err := measureInChild(ctx, emptyPath, stderr)
-	if err != nil {
+	var empty, archive figures
+	if err := inChild(ctx, stderr, &empty, "measure", emptyPath, strconv.FormatUint(c.Last[0], 10)); err != nil {
 		return err
 	}
 	logf("measuring the archive")
-	archive, err := measureInChild(ctx, archivePath, stderr)
+	if err := inChild(ctx, stderr, &archive, "measure", archivePath, strconv.FormatUint(c.Last[1], 10)); err != nil {
+		return err
+	}
+	printTable(stdout, machine(), prep, &c, &empty, &archive)
+	return nil
+}
+
+// runChild takes one child's figures (see -child) and prints them as JSON.
+func runChild(ctx context.Context, what string, args []string, stdout io.Writer) error {
+	var figs any
+	var err error
+	switch {
+	case what == "compare" && len(args) == 2:
+		figs, err = compare(ctx, [2]string{args[0], args[1]})
+	case what == "measure" && len(args) == 2:
+		var last uint64
+		if last, err = strconv.ParseUint(args[1], 10, 64); err != nil || last == 0 {
+			return fmt.Errorf("-child measure %s %s: want the store's last RFA number", args[0], args[1])
+		}
+		figs, err = measure(ctx, args[0], last)
+	default:
+		return fmt.Errorf("-child %s %q: want compare EMPTY ARCHIVE, or measure PATH LAST", what, args)
+	}
 	if err != nil {
 		return err
 	}
-	printTable(stdout, machine(), prep, empty, archive)
-	return nil
+	return json.NewEncoder(stdout).Encode(figs)
 }
 
 // preparation is what building an archive cost.
@@ -132,22 +156,21 @@ func prepare(ctx context.Context, path string, n int, logf func(string, ...any))
 	return p, nil
 }
 
-// measureInChild runs this command with -measure path and decodes the
-// figures it prints.
-func measureInChild(ctx context.Context, path string, stderr io.Writer) (*figures, error) {
+// inChild runs this command with -child and args in a fresh process
+// and decodes the figures it prints into figs.
+func inChild(ctx context.Context, stderr io.Writer, figs any, args ...string) error {
 	self, err := os.Executable()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, self, "-measure", path)
+	cmd := exec.CommandContext(ctx, self, append([]string{"-child"}, args...)...)
 	cmd.Stdout, cmd.Stderr = &out, stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("measuring %s: %w", path, err)
+		return fmt.Errorf("-child %q: %w", args, err)
 	}
-	var f figures
-	if err := json.Unmarshal(out.Bytes(), &f); err != nil {
-		return nil, errors.Join(fmt.Errorf("measuring %s: reading its figures", path), err)
+	if err := json.Unmarshal(out.Bytes(), figs); err != nil {
+		return errors.Join(fmt.Errorf("-child %q: reading its figures", args), err)
 	}
-	return &f, nil
+	return nil
 }

@@ -28,8 +28,6 @@ type figures struct {
 	ColdCached     float64       // share of the file cached just before the cold start
 	Warm           time.Duration // median of warm start-ups
 	Rest           memory        // after start-up, garbage collected
-	Intake         latency       // one fresh mail through Desk.Ingest, fsynced
-	Outbox         latency       // one outbox pass's read of due mail
 	Status         latency       // GET /rfa/RFA-N?t=TOKEN
 	One            latency       // GET /api/rfas/RFA-N
 	Page           latency       // GET /api/rfas?after=RFA-N&limit=100
@@ -57,8 +55,6 @@ func percentiles(ds []time.Duration) latency {
 // Sample sizes.
 const (
 	warmStarts    = 5
-	intakeMails   = 300
-	outboxReads   = 1000
 	statusReads   = 2000
 	oneReads      = 2000
 	pageReads     = 300
@@ -112,10 +108,10 @@ func deskOrganisations() []bot.Organisation {
 	return orgs
 }
 
-// measure takes every figure of the store at path, in this order:
-// start-ups, memory at rest, intake, the outbox read, the web requests,
-// the queue and the export. Intake adds intakeMails RFAs to the store.
-func measure(ctx context.Context, path string) (*figures, error) {
+// measure takes the figures of the store at path, whose RFAs are
+// numbered 1 to last (last >= 1), in this order: start-ups, memory at
+// rest, the web requests, the queue and the export.
+func measure(ctx context.Context, path string, last uint64) (*figures, error) {
 	f := &figures{}
 	if st, err := os.Stat(path); err == nil {
 		f.FileBytes = st.Size()
@@ -148,13 +144,6 @@ func measure(ctx context.Context, path string) (*figures, error) {
 	f.Warm = percentiles(warm).P50
 	f.Rest = restingMemory()
 
-	var last uint64
-	if f.Intake, last, err = measureIntake(ctx, rd.desk); err != nil {
-		return nil, err
-	}
-	if f.Outbox, err = measureOutbox(ctx, rd.db); err != nil {
-		return nil, err
-	}
 	f.RFAs = int(last)
 
 	h := web.NewHandler(web.Options{
@@ -173,58 +162,6 @@ func measure(ctx context.Context, path string) (*figures, error) {
 	}
 	restingMemory()
 	return f, measureExport(h, f)
-}
-
-// measureIntake ingests intakeMails fresh mails one at a time and
-// returns the number of the last RFA they created (the store's last).
-func measureIntake(ctx context.Context, d *bot.Desk) (latency, uint64, error) {
-	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	var ds []time.Duration
-	var last uint64
-	for i := range intakeMails {
-		org := organisations[i%len(organisations)]
-		id := fmt.Sprintf("%s.%d@%s", run, i, org.domain)
-		m := &bot.Mail{
-			MessageID: id, From: bot.Address{Name: "Bench Sender", Email: fmt.Sprintf("s%s-%d@%s", run, i, org.domain)},
-			To:      []bot.Address{{Email: "support@example.org"}},
-			Subject: "Registers will not save", Text: reportText, Reply: reportText, DedupeKey: "mid:" + id,
-			Received: benchNow,
-		}
-		t0 := time.Now()
-		out, err := d.Ingest(ctx, "INBOX", 1, []bot.Delivered{{UID: uint32(i + 1), Mail: m}})
-		ds = append(ds, time.Since(t0))
-		if err != nil {
-			return latency{}, 0, err
-		}
-		if len(out) != 1 || out[0].Action != "created" {
-			return latency{}, 0, fmt.Errorf("intake of mail %d: %+v, want one RFA created", i, out)
-		}
-		last = out[0].RFA
-	}
-	return percentiles(ds), last, nil
-}
-
-// measureOutbox times the deliverer's read of due mail: up to 64 items
-// (its batch), from an outbox holding the intake's acknowledgements.
-func measureOutbox(ctx context.Context, db *store.DB) (latency, error) {
-	var ds []time.Duration
-	for range outboxReads {
-		var n int
-		t0 := time.Now()
-		err := db.View(ctx, func(tx bot.Tx) error {
-			items, err := tx.DueOutbox(bot.OutboxMail, benchNow.Add(time.Hour), 64)
-			n = len(items)
-			return err
-		})
-		ds = append(ds, time.Since(t0))
-		if err != nil {
-			return latency{}, err
-		}
-		if n == 0 {
-			return latency{}, fmt.Errorf("no due mail in the outbox")
-		}
-	}
-	return percentiles(ds), nil
 }
 
 // get serves one request and times it; it fails on any status but 200.
