@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The browser tests drive Debian's headless Chromium through the pages a
+// requester sees. They skip when Chromium is not installed, unless
+// RFADESK_REQUIRE_CHROMIUM=1 (as CI sets it). With RFADESK_SCREENSHOTS=DIR
+// they also write the README's screenshots there.
+
+// browser returns a chromedp context on a fresh headless Chromium, closed
+// when the test ends.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("RFADESK_REQUIRE_CHROMIUM") == "1" {
+			t.Fatal("RFADESK_REQUIRE_CHROMIUM=1 but chromium is not installed (apt-get install chromium)")
+		}
+		t.Skip("chromium is not installed")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox, // CI runs as root, where Chromium's sandbox refuses to start
+		chromedp.DisableGPU,
+		chromedp.WindowSize(412, 915), // a phone: the pages must read well there
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancelTimeout)
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return ctx
+}
+
+// screenshot saves the whole page as DIR/name.png when
+// RFADESK_SCREENSHOTS=DIR is set.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("RFADESK_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// text returns the visible text of the first element matching the CSS
+// selector css.
+func text(t *testing.T, ctx context.Context, css string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", css, err)
+	}
+	return s
+}
+
+// demoDaemon runs the demo's world (embedded IMAP and SMTP, the seeded
+// mails) with the daemon until the test ends, and returns it once the
+// first acknowledgements are out.
+func demoDaemon(t *testing.T) *demoEnv {
+	t.Helper()
+	env, err := startDemo("127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runDaemon(ctx, env.cfg, daemonOptions{Logger: newLogger(t.Output(), slog.LevelWarn), Listener: env.ln, Sent: env.sent, StoreNoSync: true})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("daemon: %v", err)
+		}
+		env.Close()
+	})
+	waitCtx, stop := context.WithTimeout(ctx, 30*time.Second)
+	defer stop()
+	if _, err := env.smtp.Wait(waitCtx, 1); err != nil {
+		t.Fatalf("waiting for an acknowledgement: %v", err)
+	}
+	return env
+}
+
+// statusLinkOf returns the status link in the first captured mail to addr.
+func statusLinkOf(t *testing.T, env *demoEnv, addr string) string {
+	t.Helper()
+	base := "http://" + env.ln.Addr().String()
+	link := regexp.MustCompile(regexp.QuoteMeta(base) + `/rfa/RFA-\d+\?t=[A-Za-z0-9_%-]+`)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, m := range env.smtp.Messages() {
+			if m.To[0] == addr {
+				if l := link.FindString(plainText(t, m.Data)); l != "" {
+					return l
+				}
+			}
+		}
+	}
+	t.Fatalf("no acknowledgement with a status link reached %s", addr)
+	return ""
+}
+
+// TestBrowserStatusPageFromAcknowledgement opens the status link of a real
+// acknowledgement in Chromium and reads the page as the requester sees it.
+func TestBrowserStatusPageFromAcknowledgement(t *testing.T) {
+	ctx := browser(t)
+	env := demoDaemon(t)
+	link := statusLinkOf(t, env, "s.okafor@oakprimary.sch.uk")
+	if err := chromedp.Do(ctx, chromedp.Navigate(link)); err != nil {
+		t.Fatal(err)
+	}
+	heading := text(t, ctx, "h1")
+	body := text(t, ctx, "body")
+	if heading != "Staff cannot log in to the MIS this morning" {
+		t.Errorf("heading %q is not the RFA's subject", heading)
+	}
+	for _, want := range []string{"RFA-1", "Conversation", "Received"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page does not show %q:\n%s", want, body)
+		}
+	}
+	screenshot(t, ctx, "status-page")
+}
+
+// TestBrowserStatusBoard reads the public status board: open or closed,
+// how to reach the desk, and no RFA data.
+func TestBrowserStatusBoard(t *testing.T) {
+	ctx := browser(t)
+	env := demoDaemon(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+env.ln.Addr().String()+"/status")); err != nil {
+		t.Fatal(err)
+	}
+	body := text(t, ctx, "body")
+	if !strings.Contains(body, env.cfg.Desk.Address.Email) || strings.Contains(body, "RFA-") {
+		t.Errorf("the board lacks the desk's address or shows RFA data:\n%s", body)
+	}
+	screenshot(t, ctx, "status-board")
+}
