@@ -239,7 +239,7 @@ func TestFullRunLogsNoSecretAndCountsInMetrics(t *testing.T) {
 		}
 	}
 	for _, series := range []string{`rfadesk_outbox_backlog{kind="mail"}`, `rfadesk_outbox_backlog{kind="chat"}`,
-		`rfadesk_sla_points_due_soon`, `rfadesk_sla_points_overdue`,
+		`rfadesk_sla_points_due_soon`, `rfadesk_sla_points_overdue`, `rfadesk_sla_breached_rfas`,
 		`rfadesk_connection_up{component="imap"}`, `rfadesk_connection_up{component="smtp"}`, `rfadesk_connection_up{component="discord"}`} {
 		if _, ok := metricValue(body, series); !ok {
 			t.Errorf("/metrics has no %s", series)

@@ -175,7 +175,7 @@ type stateCollector struct {
 	connections func() map[string]bool
 	log         *slog.Logger
 
-	rfas, backlog, due, overdue, fileBytes, connected *prometheus.Desc
+	rfas, backlog, due, overdue, breached, fileBytes, connected *prometheus.Desc
 }
 
 func newStateCollector(st metricsStore, connections func() map[string]bool, log *slog.Logger) *stateCollector {
@@ -189,6 +189,8 @@ func newStateCollector(st metricsStore, connections func() map[string]bool, log 
 			"SLA escalation points (jeopardy and breach) due within the next hour.", nil, nil),
 		overdue: prometheus.NewDesc("rfadesk_sla_points_overdue",
 			"SLA escalation points whose time has passed and that have not fired yet (the scheduler is behind or failing).", nil, nil),
+		breached: prometheus.NewDesc("rfadesk_sla_breached_rfas",
+			"RFAs not closed whose SLA was breached (a breach escalation point fired in their history).", nil, nil),
 		fileBytes: prometheus.NewDesc("rfadesk_store_file_bytes",
 			"Size of the store file on disk.", nil, nil),
 		connected: prometheus.NewDesc("rfadesk_connection_up",
@@ -197,7 +199,7 @@ func newStateCollector(st metricsStore, connections func() map[string]bool, log 
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.rfas, c.backlog, c.due, c.overdue, c.fileBytes, c.connected} {
+	for _, d := range []*prometheus.Desc{c.rfas, c.backlog, c.due, c.overdue, c.breached, c.fileBytes, c.connected} {
 		ch <- d
 	}
 }
@@ -216,7 +218,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	g, err := c.st.Gauges(ctx, time.Now(), slaSoon)
 	if err != nil {
 		c.log.Warn("metrics: reading the store", "err", err)
-		for _, d := range []*prometheus.Desc{c.rfas, c.backlog, c.due, c.overdue} {
+		for _, d := range []*prometheus.Desc{c.rfas, c.backlog, c.due, c.overdue, c.breached} {
 			ch <- prometheus.NewInvalidMetric(d, err)
 		}
 		return
@@ -253,6 +255,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.due, prometheus.GaugeValue, float64(g.EscalationsSoon))
 	ch <- prometheus.MustNewConstMetric(c.overdue, prometheus.GaugeValue, float64(g.EscalationsOverdue))
+	ch <- prometheus.MustNewConstMetric(c.breached, prometheus.GaugeValue, float64(g.BreachedRFAs))
 }
 
 func boolValue(b bool) float64 {

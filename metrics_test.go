@@ -37,7 +37,8 @@ func TestMetricsCountEventsAndReadState(t *testing.T) {
 	err = st.Update(context.Background(), func(tx bot.Tx) error {
 		for _, r := range []*bot.RFA{
 			{Num: 1, Status: bot.StatusNew, Created: received, Token: "a", NextEscalation: time.Now().Add(10 * time.Minute)},
-			{Num: 2, Status: bot.StatusOpen, Severity: bot.SeverityCritical, Created: received, Token: "b", NextEscalation: time.Now().Add(-time.Minute)},
+			{Num: 2, Status: bot.StatusOpen, Severity: bot.SeverityCritical, Created: received, Token: "b", NextEscalation: time.Now().Add(-time.Minute),
+				Events: []bot.Event{{Kind: bot.EventBreach, Text: "response"}}},
 			{Num: 3, Status: bot.StatusOpen, Severity: bot.SeverityCritical, Created: received, Token: "c", NextEscalation: time.Now().Add(2 * time.Hour)},
 		} {
 			if err := tx.PutRFA(r); err != nil {
@@ -87,6 +88,7 @@ func TestMetricsCountEventsAndReadState(t *testing.T) {
 		`rfadesk_outbox_backlog{kind="mail"}`:                               0,
 		`rfadesk_sla_points_due_soon`:                                       1,
 		`rfadesk_sla_points_overdue`:                                        1,
+		`rfadesk_sla_breached_rfas`:                                         1,
 		`rfadesk_connection_up{component="imap"}`:                           1,
 		`rfadesk_connection_up{component="smtp"}`:                           0,
 	} {

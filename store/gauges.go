@@ -22,10 +22,14 @@ type Gauges struct {
 	// EscalationsSoon counts its entries after now and at or before
 	// now+within.
 	EscalationsSoon int
+	// BreachedRFAs counts the RFAs not closed with an SLA breach in
+	// their history (bot.EventBreach).
+	BreachedRFAs int
 }
 
 // Gauges reads g in one read-only transaction. Its cost is the outbox's
-// keys plus the schedule's entries due by now+within, never the RFAs.
+// keys, the breached RFAs' keys and the schedule's entries due by
+// now+within, never the RFAs.
 func (db *DB) Gauges(ctx context.Context, now time.Time, within time.Duration) (Gauges, error) {
 	var g Gauges
 	err := db.View(ctx, func(btx bot.Tx) error {
@@ -35,6 +39,9 @@ func (db *DB) Gauges(ctx context.Context, now time.Time, within time.Duration) (
 			return err
 		}
 		if g.Backlog, err = t.outboxBacklog(); err != nil {
+			return err
+		}
+		if g.BreachedRFAs, err = t.breachedRFAs(); err != nil {
 			return err
 		}
 		g.EscalationsOverdue, g.EscalationsSoon, err = t.escalationsDue(now, now.Add(within))

@@ -12,9 +12,10 @@ import (
 )
 
 // The RFA counts (schema.go, version 6): how many RFAs have each status
-// and severity, kept in bucketMeta under rfaCountKey by putRecord in the
-// transaction that writes the RFA, so metrics read a few keys instead of
-// walking the RFAs.
+// and severity, kept in bucketMeta under rfaCountKey, and the index of
+// open RFAs with a breach (bucketBreachedRFAs), both kept by putRecord in
+// the transaction that writes the RFA, so metrics read a few keys
+// instead of walking the RFAs.
 
 // statusSeverity is the part of a stored summary the counts need.
 type statusSeverity struct {
@@ -75,6 +76,53 @@ func addRFACount(meta *bolt.Bucket, pair statusSeverity, delta int) error {
 	return nil
 }
 
+// breached reports whether r belongs in bucketBreachedRFAs: not closed,
+// with a breach in its history.
+func breached(r *bot.RFA) bool {
+	if r.Status == bot.StatusClosed {
+		return false
+	}
+	for i := range r.Events {
+		if r.Events[i].Kind == bot.EventBreach {
+			return true
+		}
+	}
+	return false
+}
+
+// indexBreached brings r's entry in bucketBreachedRFAs in line with r. A
+// store before version 6 has no such bucket (the version-2 migration
+// writes records through putRecord): nothing is written, and the
+// version-6 migration builds the index.
+func (t *tx) indexBreached(r *bot.RFA) error {
+	b := t.btx.Bucket([]byte(bucketBreachedRFAs))
+	if b == nil {
+		return nil
+	}
+	key := encodeU64(r.Num)
+	switch now, was := breached(r), b.Get(key) != nil; {
+	case now && !was:
+		return b.Put(key, []byte{})
+	case !now && was:
+		return b.Delete(key)
+	}
+	return nil
+}
+
+// breachedRFAs counts bucketBreachedRFAs' keys.
+func (t *tx) breachedRFAs() (int, error) {
+	b, err := t.bucket(bucketBreachedRFAs)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n, nil
+}
+
 // RFACounts reads the count keys with one cursor walk of their prefix.
 func (t *tx) RFACounts() ([]bot.RFACount, error) {
 	meta, err := t.bucket(bucketMeta)
@@ -100,8 +148,12 @@ func (t *tx) RFACounts() ([]bot.RFACount, error) {
 
 // migrateRFACounts (version 6) computes the counts of an existing store
 // from its summaries (only status and severity are decoded), replacing
-// any counts already there.
+// any counts already there, and builds the breached-RFA index from the
+// RFAs (only status and event kinds are decoded).
 func migrateRFACounts(btx *bolt.Tx) error {
+	if err := migrateBreached(btx); err != nil {
+		return err
+	}
 	meta := btx.Bucket([]byte(bucketMeta))
 	summaries := btx.Bucket([]byte(bucketSummaries))
 	if meta == nil || summaries == nil {
@@ -141,4 +193,36 @@ func migrateRFACounts(btx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// migrateBreached fills bucketBreachedRFAs from every RFA record.
+func migrateBreached(btx *bolt.Tx) error {
+	idx, err := btx.CreateBucketIfNotExists([]byte(bucketBreachedRFAs))
+	if err != nil {
+		return fmt.Errorf("create bucket %q: %w", bucketBreachedRFAs, err)
+	}
+	rfas := btx.Bucket([]byte(bucketRFAs))
+	if rfas == nil {
+		return fmt.Errorf("bucket %q missing", bucketRFAs)
+	}
+	return rfas.ForEach(func(k, v []byte) error {
+		var r struct {
+			Status bot.Status `json:"status"`
+			Events []struct {
+				Kind bot.EventKind `json:"kind"`
+			} `json:"events"`
+		}
+		if err := json.Unmarshal(v, &r); err != nil {
+			num, _ := decodeU64(k)
+			return fmt.Errorf("decode %s: %w", bot.FormatRef(num), err)
+		}
+		rec := bot.RFA{Status: r.Status}
+		for _, e := range r.Events {
+			rec.Events = append(rec.Events, bot.Event{Kind: e.Kind})
+		}
+		if !breached(&rec) {
+			return nil
+		}
+		return idx.Put(bytes.Clone(k), []byte{})
+	})
 }

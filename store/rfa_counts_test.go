@@ -114,6 +114,18 @@ func TestMigrationToV6CountsExistingRFAs(t *testing.T) {
 	}
 	db := openTest(t, path)
 	checkCounts(t, db, want)
+	if n := breachedCount(t, db); n != 0 {
+		t.Errorf("breached RFAs in the fixture = %d, want 0", n)
+	}
+	// RFA-1 (open) breaches; the index is then dropped with the counts.
+	update(t, db, func(tx bot.Tx) error {
+		r, err := tx.RFA(1)
+		if err != nil {
+			return err
+		}
+		r.Events = append(r.Events, bot.Event{Kind: bot.EventBreach, Text: "response"})
+		return tx.PutRFA(r)
+	})
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +143,9 @@ func TestMigrationToV6CountsExistingRFAs(t *testing.T) {
 				return err
 			}
 		}
+		if err := btx.DeleteBucket([]byte(bucketBreachedRFAs)); err != nil {
+			return err
+		}
 		k, _ := rfaCountKey(bot.StatusCleared, bot.SeverityCritical)
 		if err := meta.Put(k, encodeU64(7)); err != nil {
 			return err
@@ -145,6 +160,9 @@ func TestMigrationToV6CountsExistingRFAs(t *testing.T) {
 	}
 	db = openTest(t, path)
 	checkCounts(t, db, want)
+	if n := breachedCount(t, db); n != 1 {
+		t.Errorf("breached RFAs after migration = %d, want 1 (RFA-1)", n)
+	}
 	st, err := db.Stats()
 	if err != nil || st.SchemaVersion != 6 {
 		t.Errorf("schema version = %d, %v; want 6", st.SchemaVersion, err)
@@ -161,5 +179,51 @@ func TestRFACountKeyRefusesNUL(t *testing.T) {
 	})
 	if err == nil {
 		t.Error("PutRFA stored a status with a NUL byte")
+	}
+}
+
+func breachedCount(t *testing.T, db *DB) int {
+	t.Helper()
+	g, err := db.Gauges(context.Background(), time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.BreachedRFAs
+}
+
+func TestBreachedIndexHoldsOpenRFAsWithABreach(t *testing.T) {
+	db := openTest(t, "")
+	r := &bot.RFA{Num: 1, Status: bot.StatusOpen, Token: "a"}
+	other := &bot.RFA{Num: 2, Status: bot.StatusOpen, Token: "b", Events: []bot.Event{{Kind: bot.EventJeopardy}}}
+	put := func(rs ...*bot.RFA) {
+		t.Helper()
+		update(t, db, func(tx bot.Tx) error {
+			for _, r := range rs {
+				if err := tx.PutRFA(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	put(r, other)
+	if n := breachedCount(t, db); n != 0 {
+		t.Fatalf("breached = %d before any breach", n)
+	}
+	r.Events = append(r.Events, bot.Event{Kind: bot.EventBreach, Text: "response"})
+	put(r)
+	put(r) // written again: still one
+	if n := breachedCount(t, db); n != 1 {
+		t.Errorf("breached = %d after RFA-1 breached, want 1", n)
+	}
+	r.Status = bot.StatusClosed
+	put(r)
+	if n := breachedCount(t, db); n != 0 {
+		t.Errorf("breached = %d after RFA-1 closed, want 0", n)
+	}
+	r.Status = bot.StatusOpen // reopened: its history still holds the breach
+	put(r)
+	if n := breachedCount(t, db); n != 1 {
+		t.Errorf("breached = %d after RFA-1 reopened, want 1", n)
 	}
 }

@@ -17,8 +17,8 @@ import (
 
 // putRecord stores r under its number in rfas: the text of each message
 // not stored yet into bucketBodies, the record without texts, the
-// summary, and the status×severity counts (rfa_counts.go) moved from the
-// summary it replaces. A message text is immutable: one that differs from the text
+// summary, the status×severity counts (rfa_counts.go) moved from the
+// summary it replaces, and its entry in the breached-RFA index. A message text is immutable: one that differs from the text
 // already stored for its index is refused (messages are only appended),
 // and a message loaded without its text (TextOmitted) keeps the stored
 // one. r itself is not changed.
@@ -59,6 +59,9 @@ func (t *tx) putRecord(rfas *bolt.Bucket, r *bot.RFA) error {
 	sum := bot.SummaryOf(r)
 	if err := t.countRFA(summaries, r.Num, statusSeverity{sum.Status, sum.Severity}); err != nil { // rfa_counts.go
 		return err
+	}
+	if err := t.indexBreached(r); err != nil { // rfa_counts.go
+		return fmt.Errorf("store: breached index of %s: %w", r.Ref(), err)
 	}
 	return putJSON(summaries, key, sum, "summary of "+r.Ref())
 }

@@ -161,6 +161,14 @@ const (
 	//   value at, 8 bytes (unix nanoseconds, as in the jeopardy key)
 	// It has an entry exactly when bucketJeopardy has one for the RFA.
 	bucketJeopardyRFAs = "jeopardy_rfas"
+
+	// bucketBreachedRFAs indexes the RFAs not closed whose history holds
+	// an SLA breach (bot.EventBreach), since version 6, so metrics count
+	// them without reading an RFA.
+	//   key   RFA number, 8 bytes
+	//   value empty
+	// putRecord keeps it in the transaction that writes the RFA.
+	bucketBreachedRFAs = "breached_rfas"
 )
 
 // keySchemaVersion is the key of the version in bucketMeta.
@@ -196,7 +204,7 @@ func allBuckets() []string {
 		bucketCursors, bucketDeadLetters, bucketAutoReplies, bucketAttachments,
 		bucketChatThreads, bucketBodies, bucketSummaries, bucketRateStates,
 		bucketOutboxDue, bucketOutboxBlobs, bucketOutboxBlobRefs,
-		bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs,
+		bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs, bucketBreachedRFAs,
 	}
 }
 
@@ -230,7 +238,7 @@ func migrations() []migration {
 		}},
 		{to: 4, name: "index the outbox, store its attachments once", fn: migrateOutboxIndex},
 		{to: 5, name: "open-RFA and jeopardy indexes", fn: migrateIndexes},
-		{to: 6, name: "RFA counts by status and severity", fn: migrateRFACounts},
+		{to: 6, name: "RFA counts by status and severity, breached-RFA index", fn: migrateRFACounts},
 	}
 }
 
