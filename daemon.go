@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -27,6 +28,9 @@ type daemonOptions struct {
 	// Listener, when set, is used for the web server instead of
 	// listening on config.Web.Listen.
 	Listener net.Listener
+	// MetricsListener, when set, serves /metrics without a token as
+	// config.Metrics.Listen would (tests).
+	MetricsListener net.Listener
 	// Sent enables the demo's outgoing-mail page.
 	Sent func() []web.SentMail
 	// TLSConfig overrides TLS settings for IMAP and SMTP (tests).
@@ -77,6 +81,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	defer receipts.Close()
 
 	h := newHealth()
+	m := newMetrics(st, h.states, log.With("component", "metrics"))
 	var deliverer, chatDeliverer *bot.Deliverer
 	desk := bot.NewDesk(st, cfg.Desk, &bot.DeskOptions{
 		Logger: log.With("component", "desk"),
@@ -101,6 +106,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		Logger:   log.With("component", "outbox"),
 		Health:   h.reporter("smtp", ""),
 		Receipts: receipts,
+		Observe:  m.observeDelivery,
 	})
 	var console *chat.Console
 	if cfg.Discord.Enabled {
@@ -112,6 +118,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 			Logger:   log.With("component", "chat-outbox"),
 			Health:   h.reporter("discord", ""),
 			AuthHint: "check discord.token",
+			Observe:  m.observeDelivery,
 		})
 	}
 	parseOpts := cfg.Parse
@@ -126,6 +133,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		DedupeKey: mailbox.DedupeKey,
 		Logger:    log.With("component", "imap"),
 		Health:    h.reporter("imap", "imap: connecting to "+cfg.IMAP.Address),
+		Observe:   m.observeIntake,
 	})
 	if err != nil {
 		return err
@@ -136,6 +144,13 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	if cfg.Calendar.Calendar != nil {
 		calendar = cfg.Calendar.Year
 		hours = cfg.Calendar.HoursText()
+	}
+	metricsLn, webMetrics, err := metricsListener(cfg, o, m, log)
+	if err != nil {
+		return err
+	}
+	if metricsLn != nil {
+		defer metricsLn.Close() // closed by web.Serve unless start-up fails first
 	}
 	handler := web.NewHandler(web.Options{
 		Desk: desk, Health: h.check, AdminToken: cfg.Web.AdminToken, Tokens: cfg.Web.Tokens,
@@ -150,6 +165,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		DeadLetters: desk.DeadLetters,
 		DeadLetter:  desk.DeadLetter,
 		Backup:      func() (web.BackupSnapshot, error) { return st.Snapshot(receipts) },
+		Metrics:     webMetrics,
 	})
 	ln := o.Listener
 	if ln == nil {
@@ -180,6 +196,16 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		}
 		return gctx.Err()
 	})
+	if metricsLn != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.handler())
+		g.Go(func() error {
+			if err := web.Serve(gctx, metricsLn, mux, log.With("component", "metrics")); err != nil {
+				return err
+			}
+			return gctx.Err()
+		})
+	}
 	deliverer.Kick()
 	log.Info("rfadesk running", "desk", cfg.Desk.Address.Email, "web", ln.Addr().String(), "store", cfg.StorePath)
 	if o.Ready != nil {
@@ -193,7 +219,37 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	return err
 }
 
+// metricsListener decides where /metrics is served: on its own
+// listener without a token when metrics.listen is set (or o gives one),
+// else on the web listener behind an API token (webMetrics). With
+// neither, metrics are off and a line says how to turn them on.
+func metricsListener(cfg *config.Config, o daemonOptions, m *metrics, log *slog.Logger) (ln net.Listener, webMetrics http.Handler, err error) {
+	switch {
+	case o.MetricsListener != nil:
+		return o.MetricsListener, nil, nil
+	case cfg.Metrics.Listen != "":
+		ln, err := net.Listen("tcp", cfg.Metrics.Listen)
+		if err != nil {
+			return nil, nil, fmt.Errorf("metrics.listen: cannot listen on %s: %w", cfg.Metrics.Listen, err)
+		}
+		return ln, nil, nil
+	case cfg.Web.AdminToken == "" && len(cfg.Web.Tokens) == 0:
+		log.Info("metrics off: set web.admin_token or a [[web.token]] to read /metrics with it, or metrics.listen to serve it without a token")
+	}
+	return nil, m.handler(), nil
+}
+
 // newLogger returns a text logger at level writing to w.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	return newConfigLogger(w, config.Log{Level: level, Format: "text"})
+}
+
+// newConfigLogger returns the logger [log] asks for, writing to w: JSON
+// objects or key=value text, one line per event, at c.Level and above.
+func newConfigLogger(w io.Writer, c config.Log) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.Level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }

@@ -12,13 +12,19 @@ import (
 type health struct {
 	mu       sync.Mutex
 	problems map[string]string // component -> reason; absent when healthy
+	known    map[string]bool   // every component that has a reporter
 }
 
-func newHealth() *health { return &health{problems: make(map[string]string)} }
+func newHealth() *health {
+	return &health{problems: make(map[string]string), known: make(map[string]bool)}
+}
 
 // reporter returns the callback a component uses to report; the
 // component starts unhealthy with initial as its reason ("" for healthy).
 func (h *health) reporter(component, initial string) func(ok bool, reason string) {
+	h.mu.Lock()
+	h.known[component] = true
+	h.mu.Unlock()
 	h.set(component, initial == "", initial)
 	return func(ok bool, reason string) { h.set(component, ok, reason) }
 }
@@ -50,4 +56,17 @@ func (h *health) check() (bool, string) {
 	}
 	sort.Strings(reasons)
 	return false, strings.Join(reasons, "; ")
+}
+
+// states reports, for every component with a reporter, whether it is
+// healthy now (for the connection-state metric).
+func (h *health) states() map[string]bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	up := make(map[string]bool, len(h.known))
+	for c := range h.known {
+		_, bad := h.problems[c]
+		up[c] = !bad
+	}
+	return up
 }

@@ -151,7 +151,7 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w\nrun \"rfadesk check-config -config %s\" after fixing it", err, *path)
 	}
-	logger := newLogger(stderr, cfg.Log.Level)
+	logger := newConfigLogger(stderr, cfg.Log)
 	for _, w := range cfg.Warnings {
 		logger.Warn(w)
 	}

@@ -260,6 +260,12 @@ type DelivererOptions struct {
 	// result is committed to the store before the next item is sent.
 	// Give each log to one deliverer only.
 	Receipts ReceiptLog
+	// Observe, when set, is told each delivery attempt's result once it
+	// is durable (recorded in the store, or in the receipt log): err is
+	// nil for an item the far side accepted, else the send's error
+	// (a *DeliveryError says which kind of failure). It runs on the
+	// deliverer's goroutine, so it must return quickly (for metrics).
+	Observe func(item OutboxItem, err error)
 }
 
 // Deliverer performs the outbox items of one kind (mail, or chat: each
@@ -326,6 +332,9 @@ func NewDeliverer(desk *Desk, t Transport, opts *DelivererOptions) *Deliverer {
 	}
 	if o.Idle == 0 {
 		o.Idle = time.Minute
+	}
+	if o.Observe == nil {
+		o.Observe = func(OutboxItem, error) {}
 	}
 	if o.AuthHint == "" {
 		o.AuthHint = "check smtp.username and smtp.password"
@@ -439,7 +448,8 @@ func (l *Deliverer) pass(ctx context.Context) (wait time.Duration, err error) {
 		if sendErr == nil && l.opts.Receipts != nil && l.receipt(item, rcpt) {
 			delete(l.accepted, item.ID)
 			l.opts.Health(true, "")
-			l.opts.Logger.Debug("delivered", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "what", describeItem(item))
+			l.opts.Observe(item, nil)
+			l.opts.Logger.Debug("delivered", "kind", item.Kind, "item", item.ID, RFAAttr(item.RFA), "what", describeItem(item))
 			if len(l.pending) >= receiptBatch {
 				if err := l.flush(work); err != nil {
 					return next, err
@@ -455,31 +465,32 @@ func (l *Deliverer) pass(ctx context.Context) (wait time.Duration, err error) {
 			return next, err
 		}
 		delete(l.accepted, item.ID)
+		l.opts.Observe(item, sendErr)
 		var de *DeliveryError
 		switch {
 		case sendErr == nil:
 			l.opts.Health(true, "")
-			l.opts.Logger.Debug("delivered", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "what", describeItem(item))
+			l.opts.Logger.Debug("delivered", "kind", item.Kind, "item", item.ID, RFAAttr(item.RFA), "what", describeItem(item))
 		case errors.As(sendErr, &de) && de.Failure == DeliveryAuth:
 			l.opts.Health(false, string(item.Kind)+": credentials refused: "+l.opts.AuthHint+" ("+sendErr.Error()+")")
 			l.opts.Logger.Error("delivery paused: credentials refused", "kind", item.Kind, "err", sendErr, "pause", l.opts.AuthPause)
 			l.pausedUntil = l.opts.Now().Add(l.opts.AuthPause)
 			return l.opts.AuthPause, nil
 		case errors.As(sendErr, &de) && de.Failure == DeliveryPermanent:
-			l.opts.Logger.Warn("refused for good", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "err", sendErr)
+			l.opts.Logger.Warn("refused for good", "kind", item.Kind, "item", item.ID, RFAAttr(item.RFA), "err", sendErr)
 		default:
 			if hold, ok := retryAfter(sendErr); ok {
 				// Rate limited: the item is due again after exactly
 				// hold (RecordDelivery); nothing of this kind is sent
 				// before then, so no item overtakes it.
 				l.limitedUntil = time.Now().Add(hold)
-				l.opts.Logger.Info("rate limited, holding deliveries", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "for", hold, "global", errors.As(sendErr, &de) && de.Global)
+				l.opts.Logger.Info("rate limited, holding deliveries", "kind", item.Kind, "item", item.ID, RFAAttr(item.RFA), "for", hold, "global", errors.As(sendErr, &de) && de.Global)
 				return hold, nil
 			}
 			// The far side is likely down or busy: stop this pass rather
 			// than try every item against it; the next pass honours
 			// NextAttempt.
-			l.opts.Logger.Warn("delivery failed, will retry", "kind", item.Kind, "item", item.ID, "rfa", item.RFA, "attempt", item.Attempts+1, "err", sendErr)
+			l.opts.Logger.Warn("delivery failed, will retry", "kind", item.Kind, "item", item.ID, RFAAttr(item.RFA), "attempt", item.Attempts+1, "err", sendErr)
 			return time.Second, nil
 		}
 	}

@@ -64,6 +64,12 @@ type Tx interface {
 	// is returned). rest reports whether summaries remain after the last
 	// one fn saw. fn must not write RFAs (PutRFA fails inside it).
 	RFASummaries(after uint64, fn func(*RFASummary) (more bool, err error)) (rest bool, err error)
+	// RFACounts returns how many RFAs have each status and severity (an
+	// RFA without a severity counts under ""), one RFACount per pair
+	// with at least one RFA, ordered by status then severity. PutRFA
+	// keeps the counts in its transaction: reading them is a few keys,
+	// not a walk of the RFAs.
+	RFACounts() ([]RFACount, error)
 
 	// OpenRFAs returns up to limit (>= 1) RFAs whose status is not
 	// closed, with numbers above after, in number order, read through the
@@ -172,6 +178,13 @@ type Tx interface {
 	// num, part index part. GetAttachment returns it or ErrNotFound.
 	PutAttachment(num uint64, msg, part int, data []byte) error
 	GetAttachment(num uint64, msg, part int) ([]byte, error)
+}
+
+// RFACount is how many stored RFAs have one status and severity.
+type RFACount struct {
+	Status   Status
+	Severity Severity
+	N        uint64
 }
 
 // Cursor is how far intake has committed in one mailbox: every message

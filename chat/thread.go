@@ -108,7 +108,7 @@ func (c *Console) staffMessage(ctx context.Context, r *bot.RFA, m *discordgo.Mes
 	if internal {
 		// Best effort: shows the note was recorded (and not emailed).
 		if err := c.s.MessageReactionAdd(m.ChannelID, m.ID, "📝", discordgo.WithContext(ctx)); err != nil {
-			c.log.Warn("chat: reacting to a note", "err", err)
+			c.log.Warn("chat: reacting to a note", bot.RFAAttr(r.Num), "err", err)
 		}
 	}
 	return nil

@@ -61,6 +61,8 @@ type Config struct {
 	Web Web
 	// Log is the [log] section.
 	Log Log
+	// Metrics is the [metrics] section.
+	Metrics Metrics
 	// Calendar is the [calendar] section (hours, holidays, school
 	// holidays) as the calendar API and "rfadesk sla calendar" show it.
 	Calendar Calendar
@@ -96,6 +98,18 @@ type Web struct {
 type Log struct {
 	// Level is log.level; default info.
 	Level slog.Level
+	// Format is log.format: "text" (default, logfmt-like key=value) or
+	// "json" (one JSON object a line).
+	Format string
+}
+
+// Metrics is the validated [metrics] section.
+type Metrics struct {
+	// Listen is metrics.listen: host:port of a listener serving only
+	// /metrics, without a token; "" (the default) serves /metrics on
+	// the web listener behind an API token instead. Any address is
+	// allowed: whoever can reach it reads the metrics.
+	Listen string
 }
 
 // DefaultMaxAttachmentBytes is desk.max_attachment_bytes when unset.
@@ -140,8 +154,12 @@ type rawConfig struct {
 		} `toml:"token"`
 	} `toml:"web"`
 	Log struct {
-		Level string `toml:"level"`
+		Level  string `toml:"level"`
+		Format string `toml:"format"`
 	} `toml:"log"`
+	Metrics struct {
+		Listen string `toml:"listen"`
+	} `toml:"metrics"`
 	Discord      rawDiscord        `toml:"discord"`
 	Organisation []rawOrganisation `toml:"organisation"`
 	Calendar     rawCalendar       `toml:"calendar"`
@@ -267,6 +285,18 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 		_ = c.Log.Level.UnmarshalText([]byte(level))
 	default:
 		bad("log.level", "%q is not a level: use debug, info, warn or error", level)
+	}
+	switch c.Log.Format = or(raw.Log.Format, "text"); c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "%q is not a format: use text or json", c.Log.Format)
+	}
+	if c.Metrics.Listen = raw.Metrics.Listen; c.Metrics.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			bad("metrics.listen", "%q is not host:port: e.g. \"127.0.0.1:9090\", or leave it empty to serve /metrics on web.listen behind an API token", c.Metrics.Listen)
+		} else if c.Metrics.Listen == c.Web.Listen {
+			bad("metrics.listen", "%q is web.listen too: give metrics its own port, or leave it empty to serve /metrics on web.listen behind an API token", c.Metrics.Listen)
+		}
 	}
 
 	d := &c.Desk

@@ -85,6 +85,11 @@ type IntakeOptions struct {
 	// connection becomes healthy (mailbox selected) or unhealthy, with a
 	// one-line reason naming the setting to check. It must not block.
 	Health func(healthy bool, reason string)
+	// Observe, if set, is called from the intake goroutine after the
+	// desk committed a batch: fetched is how many messages the batch
+	// held, outcomes what the desk did with each (bot.Outcome.Result).
+	// It must not block (it feeds metrics).
+	Observe func(fetched int, outcomes []bot.Outcome)
 }
 
 // Intake watches one IMAP mailbox and hands every message in it to the

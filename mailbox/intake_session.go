@@ -264,6 +264,9 @@ func (s *imapConn) catchUp(ctx context.Context, sweep bool) error {
 		if err != nil {
 			return ingestError{err}
 		}
+		if i.opts.Observe != nil {
+			i.opts.Observe(len(batch), outcomes)
+		}
 		if ctx.Err() != nil {
 			// Committed but shutting down: the next start's sweep moves them.
 			return ctx.Err()
@@ -436,7 +439,7 @@ func (s *imapConn) dispose(batch []bot.Fetched, outcomes []bot.Outcome) error {
 			s.i.log.Error("imap intake: desk returned no outcome, leaving the message in place", "uid", d.UID)
 			continue
 		}
-		s.i.log.Info("imap intake: mail recorded", "uid", d.UID, "result", o.Result, "rfa", o.RFA, "key", d.DedupeKey)
+		s.i.log.Info("imap intake: mail recorded", "uid", d.UID, "result", o.Result, bot.RFAAttr(o.RFA), "key", d.DedupeKey)
 		if o.Disposition == bot.ToFailed {
 			failed = append(failed, imap.UID(d.UID))
 		} else {

@@ -16,8 +16,9 @@ import (
 // status page's token check read instead of the RFA.
 
 // putRecord stores r under its number in rfas: the text of each message
-// not stored yet into bucketBodies, the record without texts, and the
-// summary. A message text is immutable: one that differs from the text
+// not stored yet into bucketBodies, the record without texts, the
+// summary, the status×severity counts (rfa_counts.go) moved from the
+// summary it replaces, and its entry in the breached-RFA index. A message text is immutable: one that differs from the text
 // already stored for its index is refused (messages are only appended),
 // and a message loaded without its text (TextOmitted) keeps the stored
 // one. r itself is not changed.
@@ -55,7 +56,14 @@ func (t *tx) putRecord(rfas *bolt.Bucket, r *bot.RFA) error {
 	if err := putJSON(rfas, key, &rec, r.Ref()); err != nil {
 		return err
 	}
-	return putJSON(summaries, key, bot.SummaryOf(r), "summary of "+r.Ref())
+	sum := bot.SummaryOf(r)
+	if err := t.countRFA(summaries, r.Num, statusSeverity{sum.Status, sum.Severity}); err != nil { // rfa_counts.go
+		return err
+	}
+	if err := t.indexBreached(r); err != nil { // rfa_counts.go
+		return fmt.Errorf("store: breached index of %s: %w", r.Ref(), err)
+	}
+	return putJSON(summaries, key, sum, "summary of "+r.Ref())
 }
 
 // RFAWithTexts is RFA with every message's text read from bucketBodies.

@@ -45,7 +45,7 @@ import (
 // schemaVersion is the layout this binary reads and writes. Raise it by
 // one and append to migrations() whenever the layout changes; Open refuses
 // a file whose version is higher.
-const schemaVersion = 5
+const schemaVersion = 6
 
 // Bucket names. Each is a top-level bucket.
 const (
@@ -161,6 +161,14 @@ const (
 	//   value at, 8 bytes (unix nanoseconds, as in the jeopardy key)
 	// It has an entry exactly when bucketJeopardy has one for the RFA.
 	bucketJeopardyRFAs = "jeopardy_rfas"
+
+	// bucketBreachedRFAs indexes the RFAs not closed whose history holds
+	// an SLA breach (bot.EventBreach), since version 6, so metrics count
+	// them without reading an RFA.
+	//   key   RFA number, 8 bytes
+	//   value empty
+	// putRecord keeps it in the transaction that writes the RFA.
+	bucketBreachedRFAs = "breached_rfas"
 )
 
 // keySchemaVersion is the key of the version in bucketMeta.
@@ -172,6 +180,23 @@ const keySchemaVersion = "schema_version"
 // computed, and the domain rebuilds it.
 const keyJeopardyPolicy = "jeopardy_policy"
 
+// keyRFACountPrefix starts the keys in bucketMeta that count RFAs by
+// status and severity (since version 6):
+//
+//	key   rfaCountKey: "rfa_count\x00" | status | 0x00 | severity ("" when none)
+//	value count, 8 bytes; a pair with no RFA has no key
+//
+// putRecord keeps them in the transaction that writes the RFA.
+const keyRFACountPrefix = "rfa_count\x00"
+
+// rfaCountKey is the bucketMeta key of the count of one pair.
+func rfaCountKey(status bot.Status, severity bot.Severity) ([]byte, error) {
+	if strings.IndexByte(string(status), 0) >= 0 || strings.IndexByte(string(severity), 0) >= 0 {
+		return nil, fmt.Errorf("store: status %q or severity %q contains a NUL byte", status, severity)
+	}
+	return []byte(keyRFACountPrefix + string(status) + "\x00" + string(severity)), nil
+}
+
 // allBuckets lists every bucket the current schema has.
 func allBuckets() []string {
 	return []string{
@@ -179,7 +204,7 @@ func allBuckets() []string {
 		bucketCursors, bucketDeadLetters, bucketAutoReplies, bucketAttachments,
 		bucketChatThreads, bucketBodies, bucketSummaries, bucketRateStates,
 		bucketOutboxDue, bucketOutboxBlobs, bucketOutboxBlobRefs,
-		bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs,
+		bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs, bucketBreachedRFAs,
 	}
 }
 
@@ -213,6 +238,7 @@ func migrations() []migration {
 		}},
 		{to: 4, name: "index the outbox, store its attachments once", fn: migrateOutboxIndex},
 		{to: 5, name: "open-RFA and jeopardy indexes", fn: migrateIndexes},
+		{to: 6, name: "RFA counts by status and severity, breached-RFA index", fn: migrateRFACounts},
 	}
 }
 

@@ -153,6 +153,10 @@ type Options struct {
 	// GET /api/backup (admin; store.DB.Snapshot); nil leaves that route
 	// out. It is called once per request, which closes the snapshot.
 	Backup func() (BackupSnapshot, error)
+	// Metrics answers GET /metrics (the Prometheus handler) for a
+	// bearer of an API token, like the admin API (metrics.go); nil, or
+	// no token, leaves that route out.
+	Metrics http.Handler
 	// MaxInFlight is how many requests are handled at once; more are
 	// answered 503 with Retry-After at once. 0 means 64.
 	MaxInFlight int
@@ -189,6 +193,7 @@ type handler struct {
 	deadLetters deadLettersFunc
 	deadLetter  deadLetterFunc
 	backup      func() (BackupSnapshot, error)
+	metrics     http.Handler
 	pages       pages
 	inFlight    chan struct{} // one slot per request being handled
 	perClient   *limiter      // public state-changing requests per client
@@ -247,6 +252,7 @@ func NewHandler(opts Options) http.Handler {
 		deadLetters: opts.DeadLetters,
 		deadLetter:  opts.DeadLetter,
 		backup:      opts.Backup,
+		metrics:     opts.Metrics,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -304,6 +310,7 @@ func NewHandler(opts Options) http.Handler {
 		if h.backup != nil {
 			mux.HandleFunc("GET /api/backup", h.requireAdmin(h.apiBackup))
 		}
+		h.routeMetrics(mux) // metrics.go
 		if h.deadLetters != nil && h.deadLetter != nil {
 			mux.HandleFunc("GET /api/dead-letters", h.requireAdmin(h.apiDeadLetters))
 			mux.HandleFunc("GET /api/dead-letters/{id}/raw", h.requireAdmin(h.apiDeadLetterRaw))
