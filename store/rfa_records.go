@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -20,7 +21,8 @@ import (
 // summary. A message text is immutable: one that differs from the text
 // already stored for its index is refused (messages are only appended),
 // and a message loaded without its text (TextOmitted) keeps the stored
-// one. r itself is not changed.
+// one. The summary's organisation and trust index entries follow it
+// (indexOrgs, org_index.go). r itself is not changed.
 func (t *tx) putRecord(rfas *bolt.Bucket, r *bot.RFA) error {
 	bodies, err := t.bucket(bucketBodies)
 	if err != nil {
@@ -55,7 +57,11 @@ func (t *tx) putRecord(rfas *bolt.Bucket, r *bot.RFA) error {
 	if err := putJSON(rfas, key, &rec, r.Ref()); err != nil {
 		return err
 	}
-	return putJSON(summaries, key, bot.SummaryOf(r), "summary of "+r.Ref())
+	sum, prev := bot.SummaryOf(r), bytes.Clone(summaries.Get(key))
+	if err := putJSON(summaries, key, &sum, "summary of "+r.Ref()); err != nil {
+		return err
+	}
+	return t.indexOrgs(r.Num, prev, &sum) // org_index.go
 }
 
 // RFAWithTexts is RFA with every message's text read from bucketBodies.
