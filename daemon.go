@@ -150,6 +150,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		DeadLetters: desk.DeadLetters,
 		DeadLetter:  desk.DeadLetter,
 		Backup:      func() (web.BackupSnapshot, error) { return st.Snapshot(receipts) },
+		OrgLinks:    desk.OrgLinks(),
 	})
 	ln := o.Listener
 	if ln == nil {

@@ -80,15 +80,21 @@ func OrgLinkURL(base string, l *OrgLink, token string) string {
 	return strings.TrimRight(base, "/") + "/org/" + l.Slug() + "?t=" + url.QueryEscape(token)
 }
 
-// OrgLinks manages organisation links over a store, for the desk and for
-// the "rfadesk org-link" command when no daemon runs. Orgs are the
-// configured organisations: a link names one of them, or a trust one of
-// them belongs to.
+// OrgLinks manages organisation links and serves their pages over a
+// store, for the desk (Desk.OrgLinks) and for the "rfadesk org-link"
+// command when no daemon runs. Its methods are safe for concurrent use.
 type OrgLinks struct {
 	Store Store
-	Orgs  []Organisation
-	Now   func() time.Time // nil: time.Now
-	Rand  io.Reader        // nil: crypto/rand
+	// Orgs are the configured organisations: a link names one of them,
+	// or a trust one of them belongs to.
+	Orgs []Organisation
+	// BaseURL is desk.base_url, the start of every link.
+	BaseURL string
+	// Clocks gives an RFA's SLA clocks now, for OrgRow.NextDue; nil
+	// leaves NextDue zero.
+	Clocks func(*RFA) []ClockState
+	Now    func() time.Time // nil: time.Now
+	Rand   io.Reader        // nil: crypto/rand
 }
 
 // canonical finds name (any case, spaces trimmed) among the configured
@@ -120,8 +126,8 @@ func (o *OrgLinks) canonical(kind OrgKind, name string) (string, error) {
 }
 
 // Create makes a new link to the page of the organisation or trust
-// name, and returns it with its token (shown once: only its hash is
-// stored).
+// name, and returns it with its URL, which holds the token: it is shown
+// this once, as only the token's hash is stored.
 func (o *OrgLinks) Create(ctx context.Context, kind OrgKind, name string) (OrgLink, string, error) {
 	name, err := o.canonical(kind, name)
 	if err != nil {
@@ -149,7 +155,7 @@ func (o *OrgLinks) Create(ctx context.Context, kind OrgKind, name string) (OrgLi
 	if err != nil {
 		return OrgLink{}, "", err
 	}
-	return l, token, nil
+	return l, OrgLinkURL(o.BaseURL, &l, token), nil
 }
 
 // List returns every link, revoked ones included, oldest first.
@@ -205,11 +211,13 @@ var ErrOrgLinkNotFound = fmt.Errorf("organisation link: %w", ErrNotFound)
 
 // OrgPage returns the page that the link (slug, token) opens: the RFAs
 // of its organisation (or every school of its trust) numbered below
-// after (0: from the newest), newest first, at most OrgPageSize. clocks,
-// when not nil, gives an RFA's SLA clocks for NextDue (the RFA's record
-// is read for it, one per row). It reads the token's hash, then one page
-// of the organisation index: never the archive.
-func (o *OrgLinks) OrgPage(ctx context.Context, slug, token string, after uint64, clocks func(*RFA) []ClockState) (OrgPage, error) {
+// after (0: from the newest), newest first, at most OrgPageSize. It
+// reads the link by its token's hash, then one page of the organisation
+// index and, for NextDue, the record of each open RFA on it (Clocks):
+// never the archive. Every link that opens no page gives
+// ErrOrgLinkNotFound.
+func (o *OrgLinks) OrgPage(ctx context.Context, slug, token string, after uint64) (OrgPage, error) {
+	clocks := o.Clocks
 	var p OrgPage
 	if token == "" || len(token) > 256 {
 		return p, ErrOrgLinkNotFound
@@ -262,13 +270,12 @@ func nextDue(cs []ClockState) time.Time {
 	return due
 }
 
-// OrgLinks returns the organisation-link manager over the desk's store
-// and configured organisations.
+// OrgLinks returns the organisation links over the desk's store,
+// organisations and base URL, with next due times from its SLA policy.
 func (d *Desk) OrgLinks() *OrgLinks {
-	return &OrgLinks{Store: d.store, Orgs: d.cfg.Organisations, Now: d.now, Rand: d.rand}
-}
-
-// OrgLinkURL is OrgLinkURL with the desk's base URL.
-func (d *Desk) OrgLinkURL(l *OrgLink, token string) string {
-	return OrgLinkURL(d.cfg.BaseURL, l, token)
+	sla := d.SLA()
+	return &OrgLinks{
+		Store: d.store, Orgs: d.cfg.Organisations, BaseURL: d.cfg.BaseURL, Now: d.now, Rand: d.rand,
+		Clocks: func(r *RFA) []ClockState { return sla.Clocks(r, d.now()) },
+	}
 }
