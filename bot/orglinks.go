@@ -121,8 +121,12 @@ func (o *OrgLinks) canonical(kind OrgKind, name string) (string, error) {
 		}
 		known = append(known, n)
 	}
+	list := strings.Join(known, ", ")
+	if list == "" {
+		list = "none"
+	}
 	return "", fmt.Errorf("bot: no %s named %q in the configuration: %w (configured: %s)",
-		kind, name, ErrInvalid, strings.Join(known, ", "))
+		kind, name, ErrInvalid, list)
 }
 
 // Create makes a new link to the page of the organisation or trust
