@@ -191,3 +191,43 @@ func TestOrgLinksStoreOnlyTheHashAndRevoke(t *testing.T) {
 		return nil
 	})
 }
+
+// TestOrgRFAsCostDoesNotGrowWithTheArchive: a page of one school's RFAs
+// allocates about the same with 6000 RFAs of other schools stored as
+// with 600 (issue #8: nothing daily walks the whole store). Only the
+// trees' depth may add a few allocations; a walk would add thousands.
+func TestOrgRFAsCostDoesNotGrowWithTheArchive(t *testing.T) {
+	allocs := func(others int) float64 {
+		db := openTest(t, "")
+		update(t, db, func(tx bot.Tx) error {
+			num := uint64(0)
+			for i := range others {
+				num++
+				if err := tx.PutRFA(orgRFA(num, fmt.Sprintf("School %d", i%50), "Big Trust")); err != nil {
+					return err
+				}
+			}
+			for range 3 {
+				num++
+				if err := tx.PutRFA(orgRFA(num, "Hill School", "North Trust")); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return testing.AllocsPerRun(20, func() {
+			view(t, db, func(tx bot.Tx) error {
+				page, err := tx.OrgRFAs(bot.OrgKindOrganisation, "Hill School", 0, 25)
+				if len(page) != 3 {
+					t.Fatalf("page of %d, want 3", len(page))
+				}
+				return err
+			})
+		})
+	}
+	small, big := allocs(600), allocs(6000)
+	t.Logf("OrgRFAs allocates %v with 600 other RFAs stored, %v with 6000", small, big)
+	if big > small+8 {
+		t.Errorf("OrgRFAs allocates %v with 6000 other RFAs stored, %v with 600", big, small)
+	}
+}
