@@ -166,6 +166,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		DeadLetter:  desk.DeadLetter,
 		Backup:      func() (web.BackupSnapshot, error) { return st.Snapshot(receipts) },
 		Metrics:     webMetrics,
+		OrgLinks:    desk.OrgLinks(),
 	})
 	ln := o.Listener
 	if ln == nil {

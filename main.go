@@ -63,6 +63,8 @@ Usage:
   rfadesk restore -config FILE BACKUP  put a backup in place of the stopped daemon's store
   rfadesk demo [-listen ADDR]        run the whole flow on embedded servers (no setup)
   rfadesk sla due|between|calendar   due times and working time on the desk calendar ("rfadesk sla -h")
+  rfadesk org-link -config FILE [-trust] NAME | -list | -revoke ID
+                                     private links to a school's or trust's page of its RFAs
   rfadesk version                    print the version
 
 Run "rfadesk COMMAND -h" for a command's flags.
@@ -89,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdDemo(ctx, rest, stdout, stderr)
 	case "sla":
 		return cmdSLA(ctx, rest, stdout, stderr)
+	case "org-link":
+		return cmdOrgLink(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "rfadesk", version)
 		return nil

@@ -78,6 +78,27 @@ type Tx interface {
 	// the last.
 	OpenRFAs(after uint64, limit int) ([]*RFA, error)
 
+	// OrgRFAs returns up to limit (>= 1) summaries of the RFAs of
+	// organisation name (kind OrgKindOrganisation) or of every school of
+	// trust name (OrgKindTrust), names compared in any case, numbered
+	// below before (0: from the newest), newest first. It reads an index
+	// that PutRFA keeps with each RFA's Organisation and Trust (an RFA
+	// moved to another organisation leaves the old one's page): its cost
+	// is the page, not the archive.
+	OrgRFAs(kind OrgKind, name string, before uint64, limit int) ([]*RFASummary, error)
+	// PutOrgLink stores a new organisation link under the SHA-256 of its
+	// token (OrgTokenHash; the token itself is never stored) and returns
+	// the id it assigned (l.ID is ignored).
+	PutOrgLink(tokenHash []byte, l OrgLink) (uint64, error)
+	// OrgLinkByHash looks a link up by its token's hash, revoked or not;
+	// ErrNotFound if there is none.
+	OrgLinkByHash(tokenHash []byte) (*OrgLink, error)
+	// OrgLinks returns every link in id order, revoked ones included.
+	OrgLinks() ([]OrgLink, error)
+	// RevokeOrgLink sets link id's Revoked to at unless it is already
+	// revoked, and returns the link; ErrNotFound for an unknown id.
+	RevokeOrgLink(id uint64, at time.Time) (OrgLink, error)
+
 	// NextEscalation returns the jeopardy schedule's earliest entry (the
 	// RFA and when its next escalation point is due); ok is false when
 	// the schedule is empty. One index lookup.

@@ -164,8 +164,8 @@ func TestMigrationToV6CountsExistingRFAs(t *testing.T) {
 		t.Errorf("breached RFAs after migration = %d, want 1 (RFA-1)", n)
 	}
 	st, err := db.Stats()
-	if err != nil || st.SchemaVersion != 6 {
-		t.Errorf("schema version = %d, %v; want 6", st.SchemaVersion, err)
+	if err != nil || st.SchemaVersion != schemaVersion {
+		t.Errorf("schema version = %d, %v; want %d", st.SchemaVersion, err, schemaVersion)
 	}
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -16,12 +17,13 @@ import (
 // status page's token check read instead of the RFA.
 
 // putRecord stores r under its number in rfas: the text of each message
-// not stored yet into bucketBodies, the record without texts, the
-// summary, the status×severity counts (rfa_counts.go) moved from the
-// summary it replaces, and its entry in the breached-RFA index. A message text is immutable: one that differs from the text
-// already stored for its index is refused (messages are only appended),
-// and a message loaded without its text (TextOmitted) keeps the stored
-// one. r itself is not changed.
+// not stored yet into bucketBodies, the record without texts, and the
+// summary; and it moves what hangs off the summary it replaces: the
+// status×severity counts and the breached-RFA index (rfa_counts.go), the
+// organisation and trust index entries (org_index.go). A message text is
+// immutable: one that differs from the text already stored for its index
+// is refused (messages are only appended), and a message loaded without
+// its text (TextOmitted) keeps the stored one. r itself is not changed.
 func (t *tx) putRecord(rfas *bolt.Bucket, r *bot.RFA) error {
 	bodies, err := t.bucket(bucketBodies)
 	if err != nil {
@@ -56,14 +58,17 @@ func (t *tx) putRecord(rfas *bolt.Bucket, r *bot.RFA) error {
 	if err := putJSON(rfas, key, &rec, r.Ref()); err != nil {
 		return err
 	}
-	sum := bot.SummaryOf(r)
+	sum, prev := bot.SummaryOf(r), bytes.Clone(summaries.Get(key))
 	if err := t.countRFA(summaries, r.Num, statusSeverity{sum.Status, sum.Severity}); err != nil { // rfa_counts.go
 		return err
 	}
 	if err := t.indexBreached(r); err != nil { // rfa_counts.go
 		return fmt.Errorf("store: breached index of %s: %w", r.Ref(), err)
 	}
-	return putJSON(summaries, key, sum, "summary of "+r.Ref())
+	if err := putJSON(summaries, key, &sum, "summary of "+r.Ref()); err != nil {
+		return err
+	}
+	return t.indexOrgs(r.Num, prev, &sum) // org_index.go
 }
 
 // RFAWithTexts is RFA with every message's text read from bucketBodies.

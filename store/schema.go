@@ -45,7 +45,7 @@ import (
 // schemaVersion is the layout this binary reads and writes. Raise it by
 // one and append to migrations() whenever the layout changes; Open refuses
 // a file whose version is higher.
-const schemaVersion = 6
+const schemaVersion = 7
 
 // Bucket names. Each is a top-level bucket.
 const (
@@ -169,6 +169,21 @@ const (
 	//   value empty
 	// putRecord keeps it in the transaction that writes the RFA.
 	bucketBreachedRFAs = "breached_rfas"
+
+	// bucketOrgIndex indexes RFAs by organisation and by trust (since
+	// version 7), for organisation pages: newest first within each name.
+	//   key   orgIndexKey: kind ('o': bot.RFA.Organisation, 't':
+	//         bot.RFA.Trust) | the name, lower-cased | 0x00 |
+	//         math.MaxUint64 - RFA number (8)
+	//   value empty
+	// putRecord keeps it with the summary; an empty name has no entry.
+	bucketOrgIndex = "org_index"
+
+	// bucketOrgLinks holds the private organisation-page links (since
+	// version 7). The bucket's sequence allocates link ids.
+	//   key   SHA-256 of the link's token, 32 bytes (never the token)
+	//   value JSON bot.OrgLink
+	bucketOrgLinks = "org_links"
 )
 
 // keySchemaVersion is the key of the version in bucketMeta.
@@ -205,6 +220,7 @@ func allBuckets() []string {
 		bucketChatThreads, bucketBodies, bucketSummaries, bucketRateStates,
 		bucketOutboxDue, bucketOutboxBlobs, bucketOutboxBlobRefs,
 		bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs, bucketBreachedRFAs,
+		bucketOrgIndex, bucketOrgLinks,
 	}
 }
 
@@ -239,6 +255,7 @@ func migrations() []migration {
 		{to: 4, name: "index the outbox, store its attachments once", fn: migrateOutboxIndex},
 		{to: 5, name: "open-RFA and jeopardy indexes", fn: migrateIndexes},
 		{to: 6, name: "RFA counts by status and severity, breached-RFA index", fn: migrateRFACounts},
+		{to: 7, name: "organisation indexes and links", fn: migrateOrgIndex}, // org_index.go
 	}
 }
 

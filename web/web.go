@@ -17,6 +17,8 @@
 // request logs carry the path only, never the query string that holds a
 // status token. The escalation form carries the status token in its body:
 // the token is the form's CSRF secret, since only its holder can post.
+// An organisation page's token is never compared at all: the store keeps
+// only its SHA-256 and the page is found by looking that hash up.
 package web
 
 import (
@@ -24,6 +26,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -157,6 +160,10 @@ type Options struct {
 	// bearer of an API token, like the admin API (metrics.go); nil, or
 	// no token, leaves that route out.
 	Metrics http.Handler
+	// OrgLinks serves the organisation pages (GET /org/{slug}) and,
+	// with the admin API, /api/org-links (api_orglinks.go); nil leaves
+	// those routes out.
+	OrgLinks OrgLinks
 	// MaxInFlight is how many requests are handled at once; more are
 	// answered 503 with Retry-After at once. 0 means 64.
 	MaxInFlight int
@@ -195,9 +202,12 @@ type handler struct {
 	backup      func() (BackupSnapshot, error)
 	metrics     http.Handler
 	pages       pages
-	inFlight    chan struct{} // one slot per request being handled
-	perClient   *limiter      // public state-changing requests per client
-	perRFA      *limiter      // public state-changing requests per RFA
+	inFlight    chan struct{}      // one slot per request being handled
+	perClient   *limiter           // public state-changing requests per client
+	perRFA      *limiter           // public state-changing requests per RFA
+	orgLinks    OrgLinks           // organisation pages (org.go); nil: none
+	orgTemplate *template.Template // the organisation page
+	orgClients  *limiter           // organisation page requests per client
 }
 
 // NewHandler returns the handler for every route of the web side:
@@ -211,6 +221,10 @@ type handler struct {
 //	GET /rfa/{ref}?t=TOKEN    the requester's status page
 //	POST /rfa/{ref}/escalate  the requester escalates (form field t=TOKEN);
 //	                          only when Options.Escalate is set
+//	GET /org/{slug}?t=TOKEN   a school's or trust's page of its RFAs
+//	                          (Options.OrgLinks; JSON for Accept:
+//	                          application/json)
+//	/api/org-links            admin: organisation links (api_orglinks.go)
 //	GET /api/rfas             admin: RFA summaries, a page at a time
 //	GET /api/rfas/{ref}       admin: one RFA as JSON
 //	POST /api/rfas            admin: log a phone RFA (Options.LogCall)
@@ -253,6 +267,7 @@ func NewHandler(opts Options) http.Handler {
 		deadLetter:  opts.DeadLetter,
 		backup:      opts.Backup,
 		metrics:     opts.Metrics,
+		orgLinks:    opts.OrgLinks,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -284,6 +299,8 @@ func NewHandler(opts Options) http.Handler {
 		h.loc = loc
 	}
 	h.pages = parsePages(h.loc)
+	h.orgTemplate = parseOrgPage(h.loc)
+	h.orgClients = newLimiter(orgPageBurst, orgPageEvery, maxLimiterKeys)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.landing)
@@ -293,6 +310,9 @@ func NewHandler(opts Options) http.Handler {
 	mux.HandleFunc("GET /static/style.css", h.style)
 	if h.escalateFn != nil {
 		mux.HandleFunc("POST /rfa/{ref}/escalate", h.escalate)
+	}
+	if h.orgLinks != nil {
+		mux.HandleFunc("GET /org/{slug}", h.orgPage)
 	}
 	mux.HandleFunc("/api/", h.apiNotFound)
 	if len(h.tokens) > 0 {
@@ -311,6 +331,11 @@ func NewHandler(opts Options) http.Handler {
 			mux.HandleFunc("GET /api/backup", h.requireAdmin(h.apiBackup))
 		}
 		h.routeMetrics(mux) // metrics.go
+		if h.orgLinks != nil {
+			mux.HandleFunc("POST /api/org-links", h.requireAdmin(h.apiCreateOrgLink))
+			mux.HandleFunc("GET /api/org-links", h.requireAdmin(h.apiListOrgLinks))
+			mux.HandleFunc("DELETE /api/org-links/{id}", h.requireAdmin(h.apiRevokeOrgLink))
+		}
 		if h.deadLetters != nil && h.deadLetter != nil {
 			mux.HandleFunc("GET /api/dead-letters", h.requireAdmin(h.apiDeadLetters))
 			mux.HandleFunc("GET /api/dead-letters/{id}/raw", h.requireAdmin(h.apiDeadLetterRaw))
