@@ -179,9 +179,10 @@ func (h *handler) bodyLimit(r *http.Request) int64 {
 // pageAct answers POST /rfa/{ref}?t=TOKEN: one button of the status
 // page. In order: a request from another origin (sameOrigin) is refused
 // with 403; an unparsable ref, an unknown RFA and a wrong or missing
-// token give the status page's very 404; past the RFA's allowance the
-// answer is 429; a body without the page's anti-forgery field (csrf,
-// before any file) or with a wrong one is 403; a body over the cap, a
+// token give the status page's very 404; a body without the page's
+// anti-forgery field (csrf, before any file) or with a wrong one is 403;
+// once it is right, past the RFA's allowance the answer is 429 (so only
+// the page's own posts spend it); a body over the cap, a
 // file over Options.MaxFileBytes or more than bot.MaxRequesterFiles files
 // is 413. None of these calls the desk. An unknown action is 400; an
 // action the page does not offer in the RFA's state, or one the desk
@@ -195,9 +196,6 @@ func (h *handler) pageAct(w http.ResponseWriter, r *http.Request) {
 	}
 	rfa, ok := h.rfaForToken(w, r, r.URL.Query().Get("t"))
 	if !ok {
-		return
-	}
-	if !h.allow(w, h.perRFA, rfa.Ref()) {
 		return
 	}
 	form, files, ok := h.readActionForm(w, r, rfa)
@@ -287,11 +285,18 @@ func (h *handler) actionRunners() map[pageAction]actionRunner {
 // readActionForm reads a status page post: an urlencoded form, or a
 // multipart one whose files are read into memory within the caps. The
 // csrf field must be right, and in a multipart body come before any
-// file, so that no file is read for a forged post. Otherwise it has
-// written the response (400, 403, 413 or 503) and reports false.
+// file, so that no file is read for a forged post; once it is, the post
+// takes one of the RFA's allowance. Otherwise it has written the
+// response (400, 403, 413, 429 or 503) and reports false.
 func (h *handler) readActionForm(w http.ResponseWriter, r *http.Request, rfa *bot.RFA) (url.Values, []bot.Attachment, bool) {
 	want := h.csrfValue(rfa.Ref(), rfa.Token)
-	csrfOK := func(got string) bool { return hmac.Equal([]byte(got), []byte(want)) }
+	csrfOK := func(got string) bool {
+		if !hmac.Equal([]byte(got), []byte(want)) {
+			forbidden(w)
+			return false
+		}
+		return h.allow(w, h.perRFA, rfa.Ref())
+	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
 		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
@@ -300,7 +305,6 @@ func (h *handler) readActionForm(w http.ResponseWriter, r *http.Request, rfa *bo
 			return nil, nil, false
 		}
 		if !csrfOK(r.PostForm.Get(fieldCSRF)) {
-			forbidden(w)
 			return nil, nil, false
 		}
 		return r.PostForm, nil, true
@@ -366,9 +370,8 @@ func (h *handler) readActionForm(w http.ResponseWriter, r *http.Request, rfa *bo
 			continue
 		}
 		form.Add(name, string(data))
-		if name == fieldCSRF {
+		if name == fieldCSRF && !verified {
 			if verified = csrfOK(string(data)); !verified {
-				forbidden(w)
 				return nil, nil, false
 			}
 		}
