@@ -136,6 +136,9 @@ func TestStatusPageActsOnTheRealDesk(t *testing.T) {
 	h := NewHandler(Options{Desk: d, AddMessage: d.AddMessage, AnswerQuestion: d.AnswerQuestion, Escalate: d.Escalate,
 		MaxFileBytes: 1 << 10, Logger: testLogger(t)})
 	_, html := do(t, h, "GET", page, nil)
+	if !strings.Contains(html, "Please reply to our email, or write below, to add them") {
+		t.Error("the missing fields notice does not point to the message form")
+	}
 	sm := formAction.FindStringSubmatch(html)
 	if sm == nil || sm[3] != "message" {
 		t.Fatalf("no multipart message form on the page:\n%s", html)
