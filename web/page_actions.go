@@ -46,6 +46,10 @@ const (
 	// partOverhead is what one file part adds to a body besides its
 	// bytes (boundary and headers), for the body cap.
 	partOverhead = 1 << 10
+	// maxActionFields bounds the fields of a status page's post (all but
+	// its files): a message of bot.MaxRequesterText characters fits even
+	// when every one is percent-encoded from four bytes.
+	maxActionFields = 256 << 10
 )
 
 // actionForms is what the status page's buttons need: where they post,
@@ -167,11 +171,11 @@ func isStatusPagePath(path string) bool {
 }
 
 // bodyLimit is the most body bytes request r may send: room for the
-// files a message may carry on a POST to a status page, maxRequestBody
-// on every other route.
+// fields and files a message may carry on a POST to a status page,
+// maxRequestBody on every other route.
 func (h *handler) bodyLimit(r *http.Request) int64 {
 	if r.Method == http.MethodPost && isStatusPagePath(r.URL.Path) {
-		return maxRequestBody + int64(bot.MaxRequesterFiles)*(h.maxFileBytes+partOverhead)
+		return maxActionFields + int64(bot.MaxRequesterFiles)*(h.maxFileBytes+partOverhead)
 	}
 	return maxRequestBody
 }
@@ -299,7 +303,7 @@ func (h *handler) readActionForm(w http.ResponseWriter, r *http.Request, rfa *bo
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
-		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
+		r.Body = http.MaxBytesReader(w, r.Body, maxActionFields)
 		if err := r.ParseForm(); err != nil {
 			bodyError(w, err)
 			return nil, nil, false
@@ -357,12 +361,12 @@ func (h *handler) readActionForm(w http.ResponseWriter, r *http.Request, rfa *bo
 			continue
 		}
 		// A field, or a file input left empty (no file name).
-		data, err := io.ReadAll(io.LimitReader(p, int64(maxRequestBody-fieldBytes+1)))
+		data, err := io.ReadAll(io.LimitReader(p, int64(maxActionFields-fieldBytes+1)))
 		if err != nil {
 			bodyError(w, err)
 			return nil, nil, false
 		}
-		if fieldBytes += len(data); fieldBytes > maxRequestBody {
+		if fieldBytes += len(data); fieldBytes > maxActionFields {
 			tooLarge(w)
 			return nil, nil, false
 		}

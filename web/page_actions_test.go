@@ -314,27 +314,36 @@ func TestPageActionsCaps(t *testing.T) {
 	for name, parts := range map[string][]part{
 		"file over the cap": files(1, 101),
 		"too many files":    files(bot.MaxRequesterFiles+1, 1),
-		"field over 64 KiB": append(append([]part{}, head...), part{"text", "", strings.Repeat("y", maxRequestBody)}),
+		"fields over the cap": append(append([]part{}, head...), part{"text", "", strings.Repeat("y", maxActionFields)}),
 	} {
 		ct, body := multipartBody(t, parts...)
 		if res, _ := send(t, h, page1, ct, body, nil); res.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Errorf("%s: %d, want 413", name, res.StatusCode)
 		}
 	}
-	big := strings.Repeat("z", maxRequestBody+bot.MaxRequesterFiles*(100+partOverhead)+1)
+	big := strings.Repeat("z", maxActionFields+bot.MaxRequesterFiles*(100+partOverhead)+1)
 	if res, _ := sendForm(t, h, page1, url.Values{"csrf": {csrf1}, "action": {"message"}, "text": {big}}, nil); res.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("body over the route's cap: %d, want 413", res.StatusCode)
 	}
-	if res, _ := sendForm(t, h, page1, url.Values{"csrf": {csrf1}, "action": {"message"}, "text": {big[:maxRequestBody]}}, nil); res.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Errorf("urlencoded form over 64 KiB: %d, want 413", res.StatusCode)
+	if res, _ := sendForm(t, h, page1, url.Values{"csrf": {csrf1}, "action": {"message"}, "text": {big[:maxActionFields]}}, nil); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("urlencoded form over the cap: %d, want 413", res.StatusCode)
+	}
+	// The longest message the form allows fits, however it is encoded.
+	longest := strings.Repeat("😀", bot.MaxRequesterText-1) + "\n"
+	if res, _ := sendForm(t, h, page1, url.Values{"csrf": {csrf1}, "action": {"message"}, "text": {strings.ReplaceAll(longest, "\n", "\r\n")}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("the longest message, urlencoded: %d, want 303", res.StatusCode)
+	}
+	ct, body := multipartBody(t, append(append([]part{}, head[:2]...), part{"text", "", longest})...)
+	if res, _ := send(t, h, page1, ct, body, nil); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("the longest message, multipart: %d, want 303", res.StatusCode)
 	}
 	noFiles, noCalls := actionHandler(t, func(o *Options) { o.MaxFileBytes = 0 })
-	ct, body := multipartBody(t, files(1, 1)...)
+	ct, body = multipartBody(t, files(1, 1)...)
 	if res, _ := send(t, noFiles, page1, ct, body, nil); res.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("a file when the desk takes none: %d, want 413", res.StatusCode)
 	}
-	if got := append(calls.got(), noCalls.got()...); len(got) != 0 {
-		t.Fatalf("refused posts called %q", got)
+	if got := append(calls.got(), noCalls.got()...); len(got) != 2 {
+		t.Fatalf("refused posts called: %d calls, want the 2 longest messages only", len(got))
 	}
 	// Within the caps; an empty file input (no file name) is no file.
 	ct, body = multipartBody(t, append(files(bot.MaxRequesterFiles, 100), part{"files", "", ""})...)
@@ -342,8 +351,8 @@ func TestPageActionsCaps(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != page1+"&done=message" {
 		t.Fatalf("within the caps: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	if got := calls.got(); len(got) != 1 || strings.Count(got[0], "=\"xxx") != bot.MaxRequesterFiles || !strings.Contains(got[0], `"see files"`) {
-		t.Errorf("calls %q", got)
+	if got := calls.got(); len(got) != 3 || strings.Count(got[2], "=\"xxx") != bot.MaxRequesterFiles || !strings.Contains(got[2], `"see files"`) {
+		t.Errorf("calls %.200q", got)
 	}
 }
 

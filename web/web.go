@@ -170,7 +170,7 @@ type Options struct {
 	// MaxFileBytes caps each file a status-page message carries (the
 	// desk's attachment cap, desk.max_attachment_bytes); 0 takes no
 	// files. The body of a status page's post is capped at
-	// bot.MaxRequesterFiles such files plus 64 KiB.
+	// bot.MaxRequesterFiles such files plus 256 KiB of fields.
 	MaxFileBytes int64
 	// FormKey keys the status page's anti-forgery field (an HMAC of the
 	// RFA's ref and token). Nil means a random key made by NewHandler:
