@@ -312,8 +312,8 @@ func TestPageActionsCaps(t *testing.T) {
 		return ps
 	}
 	for name, parts := range map[string][]part{
-		"file over the cap": files(1, 101),
-		"too many files":    files(bot.MaxRequesterFiles+1, 1),
+		"file over the cap":   files(1, 101),
+		"too many files":      files(bot.MaxRequesterFiles+1, 1),
 		"fields over the cap": append(append([]part{}, head...), part{"text", "", strings.Repeat("y", maxActionFields)}),
 	} {
 		ct, body := multipartBody(t, parts...)
