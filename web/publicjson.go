@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -149,6 +151,16 @@ func clearedAt(r *bot.RFA) time.Time {
 }
 
 // statusJSON answers GET /rfa/{ref}?t=TOKEN for Accept: application/json.
+// As the page does (render), it removes bidirectional controls from all
+// it says (bot.NeutralizeBidi), which JSON's escaping leaves alone.
 func (h *handler) statusJSON(w http.ResponseWriter, r *bot.RFA, v statusView) {
-	writeJSON(w, http.StatusOK, h.publicJSON(r, v, h.clocksOf(r)))
+	body, err := json.MarshalIndent(h.publicJSON(r, v, h.clocksOf(r)), "", "  ")
+	if err != nil {
+		h.log.Error("web: encoding the public JSON", "ref", r.Ref(), "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, bot.NeutralizeBidi(string(body))+"\n")
 }

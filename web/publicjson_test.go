@@ -28,7 +28,7 @@ func TestPublicJSON(t *testing.T) {
 	r.Status = bot.StatusCleared
 	clearedAt := r.Created.Add(48 * time.Hour)
 	r.Events = append(r.Events, bot.Event{At: clearedAt, Kind: bot.EventCleared, Text: "INTERNAL-CLEAR-TEXT", Actor: "Priya Shah (discord:1234)"})
-	r.Messages = append(r.Messages, bot.Message{At: clearedAt, Direction: bot.Inbound, From: bot.Address{Email: "colleague@oak.sch.uk"}, Text: "me too"})
+	r.Messages = append(r.Messages, bot.Message{At: clearedAt, Direction: bot.Inbound, From: bot.Address{Email: "colleague@oak.sch.uk"}, Text: "me too\u202e"})
 	h := newTestHandler(t, func(o *Options) { o.Desk = d })
 	res, body := do(t, h, "GET", page1, map[string]string{"Accept": "application/json"})
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/json" ||
@@ -56,10 +56,7 @@ func TestPublicJSON(t *testing.T) {
 		v.ErrorMessage != r.Report.ErrorMessage || v.Severity != "moderate" || len(v.Clocks) == 0 {
 		t.Errorf("view %+v", v)
 	}
-	for _, leak := range []string{token1, "@", "INTERNAL", "named another school", "Priya", "discord", "Gold\"", "chat_thread", "assignee"} {
-		if leak == "Gold\"" {
-			continue // the level is the requester's own report
-		}
+	for _, leak := range []string{token1, "@", "INTERNAL", "named another school", "Priya", "discord", "chat_thread", "assignee", "\u202e"} {
 		if strings.Contains(body, leak) {
 			t.Errorf("public JSON holds %q", leak)
 		}
