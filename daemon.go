@@ -158,6 +158,10 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		DeskName: cfg.Desk.Name, SupportEmail: cfg.Desk.Address.Email, Hours: hours,
 		Contact: cfg.Desk.Contact, Opening: sla.Calendar,
 		Sent: o.Sent, Logger: log.With("component", "web"),
+		// The status page's buttons (no FormKey: random per run, so pages
+		// opened before a restart must be reloaded before they post).
+		AddMessage: desk.AddMessage, AnswerQuestion: desk.AnswerQuestion,
+		MaxFileBytes: cfg.Parse.MaxAttachmentSize, PublicURL: cfg.Desk.BaseURL,
 		Location:    sla.Calendar.Location(),
 		Clocks:      func(r *bot.RFA) []bot.ClockState { return sla.Clocks(r, time.Now()) },
 		Escalate:    desk.Escalate,

@@ -230,7 +230,20 @@ func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) error {
 		return err
 	}
 	r.addEvent(m.Received, EventMessage, m.From.Email, "reply received: "+truncate(m.Subject, 120))
-	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Text: inboundChatText(m, d.RecordURL(r))}); err != nil {
+	if err := d.takeRequesterWords(tx, r, m, "by email", inboundChatText(m, d.RecordURL(r))); err != nil {
+		return err
+	}
+	return tx.PutRFA(r)
+}
+
+// takeRequesterWords does what a requester's words recorded on r (m,
+// already added by addMessage) set off, whether they came by email or
+// from the status page (via, as escalate takes it): the chat thread post
+// chatText, resuming an RFA awaiting the requester, reopening a cleared
+// or closed one that is "still broken", an escalation asked for in words,
+// and the report fields the text fills. The caller stores r.
+func (d *Desk) takeRequesterWords(tx Tx, r *RFA, m *Mail, via, chatText string) error {
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Text: chatText}); err != nil {
 		return err
 	}
 	switch {
@@ -242,7 +255,7 @@ func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) error {
 		r.addEvent(m.Received, EventReopened, m.From.Email, "the requester says it is still broken")
 	}
 	if asksToEscalate(m.Subject, m.Reply, r.Subject) {
-		if err := d.escalate(tx, r, Actor{Name: m.From.Name, ID: m.From.Email}, "by email"); err != nil {
+		if err := d.escalate(tx, r, Actor{Name: m.From.Name, ID: m.From.Email}, via); err != nil {
 			return err
 		}
 	}
@@ -257,7 +270,7 @@ func (d *Desk) appendMail(tx Tx, r *RFA, m *Mail) error {
 		}
 		r.addEvent(m.Received, EventFieldsFilled, m.From.Email, "filled in: "+strings.Join(labels, ", "))
 	}
-	return tx.PutRFA(r)
+	return nil
 }
 
 // addMessage appends m to r's conversation, stores its attachments and

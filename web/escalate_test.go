@@ -74,7 +74,7 @@ func escalateHandler(t *testing.T, d *fakeDesk) (http.Handler, *escalations) {
 func TestEscalate(t *testing.T) {
 	h, esc := escalateHandler(t, nil)
 	_, page := do(t, h, "GET", "/rfa/RFA-1?t="+token1, nil)
-	if !strings.Contains(page, `<form method="post" action="/rfa/RFA-1/escalate">`) || !strings.Contains(page, `maxlength="1000"`) {
+	if !strings.Contains(page, `<input type="hidden" name="action" value="escalate">`) || !strings.Contains(page, `maxlength="1000"`) {
 		t.Fatal("status page has no escalation form")
 	}
 	if strings.Contains(page, "We have told the support team manager") {

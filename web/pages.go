@@ -107,19 +107,33 @@ type statusView struct {
 	Events       []eventView
 	Severity     string      // "Critical", ..., "Awaiting triage"
 	Clocks       []clockView // empty when no clock source is configured
-	// Escalate is set while the requester may escalate from this page.
-	Escalate *escalateForm
+	// Forms are the buttons that fit the RFA's state, nil if none.
+	Forms *actionForms
 	// Escalated is the outcome of an escalation just posted: "done",
 	// "refused" or "" (none).
 	Escalated string
+	// Outcome words the outcome of another action just posted ("" if
+	// none); OutcomeOK says it was done.
+	Outcome   string
+	OutcomeOK bool
 }
 
-// escalateForm is what the escalation form needs: where it posts and
-// the status token it carries as its CSRF secret.
-type escalateForm struct {
-	Action    string
-	Token     string
-	MaxReason int
+// outcomeText words the outcomes a page is sent back with (outcomeQuery),
+// by query parameter and value. Nothing else from the query is shown.
+var outcomeText = map[string]map[string]string{
+	"done": {
+		string(actMessage): "Thank you: your message has been added and the support team has been told.",
+		string(actAnswer):  "Thank you for your answer: the support team has been told, and our clock is running again.",
+		string(actFixed):   "Thank you for confirming that it is fixed.",
+		string(actBroken):  "Thank you for telling us: we have reopened this request and are working on it again.",
+	},
+	"refused": {
+		"empty":            "Your message was empty, so nothing was sent. Please write something or add a file.",
+		string(actMessage): "A message cannot be added to this request now. If you still need help, please email us.",
+		string(actAnswer):  "We are not waiting for an answer on this request now: please add a message instead.",
+		string(actFixed):   "This request cannot be confirmed as fixed now.",
+		string(actBroken):  "This request cannot be reopened from this page now. If you still need help, please email us.",
+	},
 }
 
 type fieldView struct {
@@ -147,9 +161,12 @@ type eventView struct {
 	Quote string
 }
 
-// status answers GET /rfa/{ref}?t=TOKEN. An unparsable ref, an unknown
-// RFA and a wrong or missing token all give the very same 404 page, so
-// the page tells nobody without the token whether an RFA exists.
+// status answers GET /rfa/{ref}?t=TOKEN: the page, or its public JSON
+// (PublicRFAJSON) for Accept: application/json. An unparsable ref, an
+// unknown RFA and a wrong or missing token all give the very same 404
+// page, so the page tells nobody without the token whether an RFA
+// exists. It changes nothing, whatever the query says (mail scanners
+// open links): the page's buttons post (pageAct).
 func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	num, ok := h.checkToken(w, r, r.URL.Query().Get("t"))
@@ -162,11 +179,22 @@ func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := h.statusView(rfa)
-	switch r.URL.Query().Get("escalated") {
+	w.Header().Set("Vary", "Accept")
+	if wantsJSON(r) {
+		h.statusJSON(w, rfa, v)
+		return
+	}
+	q := r.URL.Query()
+	switch q.Get("escalated") {
 	case "1":
 		v.Escalated = "done"
 	case "0":
 		v.Escalated = "refused"
+	}
+	if text, ok := outcomeText["done"][q.Get("done")]; ok {
+		v.Outcome, v.OutcomeOK = text, true
+	} else if text, ok := outcomeText["refused"][q.Get("refused")]; ok {
+		v.Outcome = text
 	}
 	h.render(w, http.StatusOK, h.pages.status, v)
 }
@@ -250,9 +278,7 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 	for _, c := range h.clocksOf(rfa) {
 		v.Clocks = append(v.Clocks, h.clockView(c, v.Now))
 	}
-	if h.escalateFn != nil && rfa.Status != bot.StatusClosed {
-		v.Escalate = &escalateForm{Action: "/rfa/" + rfa.Ref() + "/escalate", Token: rfa.Token, MaxReason: maxReason}
-	}
+	v.Forms = h.formsFor(rfa)
 	missing := map[string]bool{}
 	for _, f := range rfa.Report.Missing() {
 		missing[f] = true
@@ -264,13 +290,7 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 		}
 	}
 	for _, m := range rfa.Messages {
-		mv := messageView{Inbound: m.Direction == bot.Inbound, From: m.From.Name, At: m.At, Text: m.Text}
-		if mv.From == "" {
-			mv.From = m.From.Email
-		}
-		if mv.From == "" && !mv.Inbound {
-			mv.From = h.deskName
-		}
+		mv := messageView{Inbound: m.Direction == bot.Inbound, From: h.publicSender(rfa, m), At: m.At, Text: m.Text}
 		for _, a := range m.Attachments {
 			mv.Attachments = append(mv.Attachments, a.Name)
 		}

@@ -6,8 +6,9 @@
 // Everything is served by the handler NewHandler returns; Listen and
 // Serve run it. The package reads the desk through the small Desk
 // interface; its writes go through functions in Options: the requester's
-// escalation from the status page (Escalate), and staff's phone RFAs and
-// actions through the admin API (LogCall, Do).
+// buttons on the status page (AddMessage, AnswerQuestion, Escalate,
+// ConfirmFixed, ReportStillBroken), and staff's phone RFAs and actions
+// through the admin API (LogCall, Do).
 //
 // Security: every response carries a strict Content-Security-Policy
 // (default-src 'none'; style-src 'self'; form-action 'self'; no script at
@@ -15,20 +16,26 @@
 // an RFA are served with Cache-Control: no-store. Secrets (the admin
 // tokens, an RFA's status token) are compared in constant time, and
 // request logs carry the path only, never the query string that holds a
-// status token. The escalation form carries the status token in its body:
-// the token is the form's CSRF secret, since only its holder can post.
+// status token. The status page's buttons post to the page's own URL
+// with an anti-forgery field, an HMAC of the RFA's ref and token under a
+// per-process (or configured) key, compared in constant time, and are
+// refused (403) when Sec-Fetch-Site, Origin or Referer name another site
+// (page_actions.go). A GET never changes anything. The older escalation
+// route carries the status token in its body as its CSRF secret.
 // An organisation page's token is never compared at all: the store keeps
 // only its SHA-256 and the page is found by looking that hash up.
 package web
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -143,6 +150,40 @@ type Options struct {
 	// now", any other error is a 500. Nil removes the escalation form
 	// and its route.
 	Escalate func(ctx context.Context, num uint64, by bot.Actor, via, reason string) error
+	// AddMessage records a message, with files, that the requester
+	// wrote on the status page (bot.Desk's AddMessage), for the
+	// "message" action of POST /rfa/{ref}; nil hides that form. Errors
+	// wrapping bot.ErrNotAllowed or bot.ErrInvalid are shown to the
+	// requester as refused; any other is a 500.
+	AddMessage func(ctx context.Context, num uint64, m bot.RequesterMessage) error
+	// AnswerQuestion records the requester's answer to the desk's
+	// question (bot.Desk's AnswerQuestion), for the "answer" action,
+	// offered while the RFA awaits the requester; nil hides it (the
+	// message form is offered then instead). Errors as AddMessage's.
+	AnswerQuestion func(ctx context.Context, num uint64, m bot.RequesterMessage) error
+	// ConfirmFixed records that the requester confirms a cleared RFA is
+	// fixed, for the "fixed" action, offered while the RFA is cleared;
+	// nil hides it. Errors as AddMessage's.
+	ConfirmFixed func(ctx context.Context, num uint64, by bot.Actor) error
+	// ReportStillBroken records that the requester says a cleared RFA is
+	// still broken (reason: their cleaned words, or ""), for the
+	// "broken" action, offered while the RFA is cleared; nil hides it.
+	// Errors as AddMessage's.
+	ReportStillBroken func(ctx context.Context, num uint64, by bot.Actor, reason string) error
+	// MaxFileBytes caps each file a status-page message carries (the
+	// desk's attachment cap, desk.max_attachment_bytes); 0 takes no
+	// files. The body of a status page's post is capped at
+	// bot.MaxRequesterFiles such files plus 256 KiB of fields.
+	MaxFileBytes int64
+	// FormKey keys the status page's anti-forgery field (an HMAC of the
+	// RFA's ref and token). Nil means a random key made by NewHandler:
+	// forms on pages opened before a restart are then refused (403)
+	// until the page is reloaded.
+	FormKey []byte
+	// PublicURL is the site's address as requesters reach it (the
+	// desk's base_url, "https://desk.example"): an Origin or Referer
+	// naming its host is this site's own, as is the request's Host.
+	PublicURL string
 	// DeadLetters lists the messages that could not become RFAs, for
 	// GET /api/dead-letters (admin); nil leaves those routes out.
 	DeadLetters func(ctx context.Context) ([]bot.DeadLetter, error)
@@ -208,6 +249,16 @@ type handler struct {
 	orgLinks    OrgLinks           // organisation pages (org.go); nil: none
 	orgTemplate *template.Template // the organisation page
 	orgClients  *limiter           // organisation page requests per client
+
+	// The status page's other actions (page_actions.go).
+	addMessageFn   func(ctx context.Context, num uint64, m bot.RequesterMessage) error
+	answerFn       func(ctx context.Context, num uint64, m bot.RequesterMessage) error
+	confirmFixedFn func(ctx context.Context, num uint64, by bot.Actor) error
+	stillBrokenFn  func(ctx context.Context, num uint64, by bot.Actor, reason string) error
+	maxFileBytes   int64
+	formKey        []byte        // keys the anti-forgery field
+	publicHost     string        // Options.PublicURL's host, or ""
+	uploads        chan struct{} // one slot per multipart post being read
 }
 
 // NewHandler returns the handler for every route of the web side:
@@ -218,7 +269,11 @@ type handler struct {
 //	GET /status               public status board: open now, next
 //	                          opening, contact, service notices; JSON
 //	                          for Accept: application/json
-//	GET /rfa/{ref}?t=TOKEN    the requester's status page
+//	GET /rfa/{ref}?t=TOKEN    the requester's status page; its public
+//	                          JSON for Accept: application/json
+//	POST /rfa/{ref}?t=TOKEN   a button of the status page (field action:
+//	                          message, answer, escalate, fixed, broken),
+//	                          with the page's anti-forgery field csrf
 //	POST /rfa/{ref}/escalate  the requester escalates (form field t=TOKEN);
 //	                          only when Options.Escalate is set
 //	GET /org/{slug}?t=TOKEN   a school's or trust's page of its RFAs
@@ -234,7 +289,8 @@ type handler struct {
 //	GET /static/style.css     the stylesheet
 //
 // Every route is bounded: at most Options.MaxInFlight requests at once
-// (503 beyond), bodies of at most 64 KiB (413), and public POSTs
+// (503 beyond), bodies of at most 64 KiB (413; a status page's post may
+// carry files: see Options.MaxFileBytes), and public POSTs
 // rate-limited per client address and per RFA (429 with Retry-After).
 //
 // It panics if opts.Desk is nil (a wiring bug). The handler is safe for
@@ -281,6 +337,17 @@ func NewHandler(opts Options) http.Handler {
 	if h.now == nil {
 		h.now = time.Now
 	}
+	h.addMessageFn, h.answerFn = opts.AddMessage, opts.AnswerQuestion
+	h.confirmFixedFn, h.stillBrokenFn = opts.ConfirmFixed, opts.ReportStillBroken
+	h.maxFileBytes, h.formKey = max(opts.MaxFileBytes, 0), opts.FormKey
+	h.uploads = make(chan struct{}, maxUploadsInFlight)
+	if len(h.formKey) == 0 {
+		h.formKey = make([]byte, 32)
+		rand.Read(h.formKey) // never fails (crypto/rand)
+	}
+	if u, err := url.Parse(opts.PublicURL); err == nil {
+		h.publicHost = u.Host
+	}
 	if h.hours == "" {
 		h.hours = "Monday to Friday, 08:00–17:00 UK time, closed on bank holidays"
 	}
@@ -308,6 +375,7 @@ func NewHandler(opts Options) http.Handler {
 	mux.HandleFunc("GET /status", h.board)
 	mux.HandleFunc("GET /rfa/{ref}", h.status)
 	mux.HandleFunc("GET /static/style.css", h.style)
+	mux.HandleFunc("POST /rfa/{ref}", h.pageAct)
 	if h.escalateFn != nil {
 		mux.HandleFunc("POST /rfa/{ref}/escalate", h.escalate)
 	}

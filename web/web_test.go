@@ -162,6 +162,7 @@ func newTestHandler(t *testing.T, mod func(*Options)) http.Handler {
 		Now:      func() time.Time { return fixedNow },
 		Clocks:   func(r *bot.RFA) []bot.ClockState { return testPolicy.Clocks(r, fixedNow) },
 		Escalate: func(context.Context, uint64, bot.Actor, string, string) error { return nil },
+		FormKey:  []byte("test form key"),
 	}
 	if mod != nil {
 		mod(&opts)
