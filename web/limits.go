@@ -38,7 +38,8 @@ const (
 
 // bound is the outermost middleware: it answers 503 (Retry-After: 1)
 // once sem is full, refuses a declared body over maxRequestBody with 413
-// and caps every body at maxRequestBody, and applies the per-client
+// and caps every body at maxRequestBody (POST /new: the portal's
+// submitBodyCap), and applies the per-client
 // limit to every public state-changing request (any method but GET,
 // HEAD and OPTIONS outside /api/, whose routes need the admin token).
 func (h *handler) bound(next http.Handler) http.Handler {
@@ -51,11 +52,15 @@ func (h *handler) bound(next http.Handler) http.Handler {
 			http.Error(w, "busy, try again shortly", http.StatusServiceUnavailable)
 			return
 		}
-		if r.ContentLength > maxRequestBody {
+		limit := int64(maxRequestBody)
+		if h.portal != nil && r.Method == http.MethodPost && r.URL.Path == "/new" {
+			limit = h.portal.submitBodyCap() // the form's files (new.go)
+		}
+		if r.ContentLength > limit {
 			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if changesState(r) && !h.allow(w, h.perClient, clientKey(r.RemoteAddr)) {
 			return
 		}

@@ -156,6 +156,25 @@ type Options struct {
 	// MaxInFlight is how many requests are handled at once; more are
 	// answered 503 with Retry-After at once. 0 means 64.
 	MaxInFlight int
+
+	// Submit records a submission of the web form (bot.Desk's Submit)
+	// for GET and POST /new (new.go); ConfirmSubmission (bot.Desk's)
+	// releases a held one, for /new/confirm. Both nil leave the portal's
+	// routes out; both are needed for them.
+	Submit            func(ctx context.Context, s bot.PortalSubmission) (*bot.RFA, error)
+	ConfirmSubmission func(ctx context.Context, token string) (*bot.RFA, error)
+	// Components are the service components the form offers as
+	// checkboxes (desk.components); nil asks for them as free text.
+	Components []string
+	// MaxAttachmentBytes caps each file uploaded with the form (the
+	// desk's desk.max_attachment_bytes); 0 or less takes no files.
+	MaxAttachmentBytes int64
+	// BaseURL is the desk's public base URL (desk.base_url): the portal's
+	// POSTs must carry its origin. "" accepts the request's own host.
+	BaseURL string
+	// ResponseTarget is the promised first response, for the form
+	// ("72 hours" if empty).
+	ResponseTarget string
 }
 
 //go:embed templates/*.html
@@ -193,6 +212,7 @@ type handler struct {
 	inFlight    chan struct{} // one slot per request being handled
 	perClient   *limiter      // public state-changing requests per client
 	perRFA      *limiter      // public state-changing requests per RFA
+	portal      *portal       // the web form (new.go); nil when off
 }
 
 // NewHandler returns the handler for every route of the web side:
@@ -206,6 +226,9 @@ type handler struct {
 //	GET /rfa/{ref}?t=TOKEN    the requester's status page
 //	POST /rfa/{ref}/escalate  the requester escalates (form field t=TOKEN);
 //	                          only when Options.Escalate is set
+//	GET, POST /new            the web form: log an RFA (Options.Submit;
+//	                          new.go lists its pages)
+//	GET, POST /new/confirm    confirm a held submission's address
 //	GET /api/rfas             admin: RFA summaries, a page at a time
 //	GET /api/rfas/{ref}       admin: one RFA as JSON
 //	POST /api/rfas            admin: log a phone RFA (Options.LogCall)
@@ -215,8 +238,10 @@ type handler struct {
 //	GET /static/style.css     the stylesheet
 //
 // Every route is bounded: at most Options.MaxInFlight requests at once
-// (503 beyond), bodies of at most 64 KiB (413), and public POSTs
-// rate-limited per client address and per RFA (429 with Retry-After).
+// (503 beyond), bodies of at most 64 KiB (413; POST /new takes the form's
+// files within its own caps), and public POSTs rate-limited per client
+// address and per RFA, submissions also per email address (429 with
+// Retry-After).
 //
 // It panics if opts.Desk is nil (a wiring bug). The handler is safe for
 // concurrent use.
@@ -278,6 +303,7 @@ func NewHandler(opts Options) http.Handler {
 		h.loc = loc
 	}
 	h.pages = parsePages(h.loc)
+	h.portal = newPortal(opts)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.landing)
@@ -288,6 +314,7 @@ func NewHandler(opts Options) http.Handler {
 	if h.escalateFn != nil {
 		mux.HandleFunc("POST /rfa/{ref}/escalate", h.escalate)
 	}
+	h.routePortal(mux)
 	mux.HandleFunc("/api/", h.apiNotFound)
 	if len(h.tokens) > 0 {
 		mux.HandleFunc("GET /api/rfas", h.requireAdmin(h.apiList))
