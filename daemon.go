@@ -150,6 +150,10 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		DeadLetters: desk.DeadLetters,
 		DeadLetter:  desk.DeadLetter,
 		Backup:      func() (web.BackupSnapshot, error) { return st.Snapshot(receipts) },
+		// The self-service form (/new).
+		Submit: desk.Submit, ConfirmSubmission: desk.ConfirmSubmission,
+		Components: cfg.Components, MaxAttachmentBytes: cfg.Parse.MaxAttachmentSize,
+		BaseURL: cfg.Desk.BaseURL, ResponseTarget: cfg.Desk.ResponseTarget,
 	})
 	ln := o.Listener
 	if ln == nil {
