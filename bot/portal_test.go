@@ -231,3 +231,24 @@ func TestPortalRefusesBadInputAndFloods(t *testing.T) {
 		t.Errorf("%d held submissions recorded, want 20", held)
 	}
 }
+
+// Nothing acts on a held submission: staff actions are refused, and mail
+// naming it (the requester's, or staff's) does not join it.
+func TestHeldSubmissionIsNobodysThread(t *testing.T) {
+	f := newPortalFixture(t)
+	ctx := context.Background()
+	r, err := f.desk.Submit(ctx, bot.PortalSubmission{From: bot.Address{Email: "a@stranger.example"}, Description: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.desk.SetSeverity(ctx, r.Num, bot.SeverityMinor, bot.Actor{Name: "Tom", ID: "api:Tom"}); !errors.Is(err, bot.ErrNotAllowed) {
+		t.Errorf("staff action on a held RFA: %v, want ErrNotAllowed", err)
+	}
+	out := f.ingest(mail("m1@stranger.example", "a@stranger.example", "Re: [RFA-1] more", "more"))
+	if out[0].Result != bot.ResultCreated || out[0].RFA == r.Num {
+		t.Errorf("mail naming the held RFA: %+v, want a new RFA", out[0])
+	}
+	if got := f.rfa(r.Num); got.Status != bot.StatusUnverified || len(got.Messages) != 1 {
+		t.Errorf("held RFA changed: %s, %d messages", got.Status, len(got.Messages))
+	}
+}

@@ -134,8 +134,18 @@ var refTag = regexp.MustCompile(`(?i)\[\s*RFA-(\d+)\s*\]`)
 
 // thread finds the RFA a mail belongs to: first by our (or earlier)
 // Message-IDs in In-Reply-To and References, then by an [RFA-N] tag in
-// the subject. It returns the RFA and the reference that named it.
+// the subject. It returns the RFA and the reference that named it. A web
+// submission held unverified (Status.Held) is nobody's thread: mail
+// naming it is new mail.
 func (d *Desk) thread(tx Tx, m *Mail) (*RFA, string, error) {
+	r, named, err := d.threadAny(tx, m)
+	if r != nil && r.Status.Held() {
+		return nil, "", err
+	}
+	return r, named, err
+}
+
+func (d *Desk) threadAny(tx Tx, m *Mail) (*RFA, string, error) {
 	ids := append(slices.Clone(m.InReplyTo), m.References...)
 	for i := len(ids) - 1; i >= 0; i-- {
 		id := ids[i]
