@@ -298,6 +298,12 @@ func TestPortalCapsFilesAndBodies(t *testing.T) {
 	if n := rig.count(); n != 0 {
 		t.Errorf("refused posts created %d RFAs", n)
 	}
+	// The bound counts characters as the browser's maxlength does: CRLF
+	// line breaks (two bytes each) do not make a full field too long.
+	lines := url.Values{"email": {"b@oakprimary.sch.uk"}, "description": {strings.Repeat("é\r\n", submitMax.Description/2)}}
+	if res, _ := rig.submit(lines, nil, portalOrigin); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a description at its bound in characters: %d, want 303", res.StatusCode)
+	}
 }
 
 func TestPortalRateLimits(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"rfadesk/bot"
 )
@@ -29,19 +30,19 @@ const (
 	maxSubmitFilesSum = 20 << 20 // all files of one submission together
 	maxSubmitParts    = 100      // form fields and files in one body
 	// maxSubmitText is what a body may hold besides the files: every
-	// text field at its bound, percent-free, plus multipart framing.
-	maxSubmitText = 128 << 10
+	// text field at its bound in 4-byte characters, plus framing.
+	maxSubmitText = 384 << 10
 )
 
-// formMax are the bounds of the form's text fields, in bytes (what the
-// template's maxlength attributes say, and more than any use needs).
+// formMax are the bounds of the form's text fields, in characters (what
+// the template's maxlength attributes say, and more than any use needs).
 type formMax struct {
 	Name, Email, Subject, Field, Text, Description int
 }
 
 var submitMax = formMax{Name: 200, Email: 254, Subject: 200, Field: 500, Text: 8 << 10, Description: 32 << 10}
 
-// fieldBound is the byte bound of form field name; 0 for a field the
+// fieldBound is the character bound of form field name; 0 for a field the
 // form does not have (its value is not read).
 func fieldBound(name string) int {
 	switch name {
@@ -116,15 +117,18 @@ func (p *portal) readSubmission(r *http.Request) (*submitted, error) {
 		if bound == 0 {
 			continue // not a field of the form: not read
 		}
-		b, err := io.ReadAll(io.LimitReader(part, int64(bound)+1))
+		// The bound counts characters, as the form's maxlength does (a
+		// line break as one); a character is up to 4 bytes.
+		b, err := io.ReadAll(io.LimitReader(part, 4*int64(bound)+1))
 		if err != nil {
 			return s.tooLarge(err)
 		}
-		if len(b) > bound {
+		v := cleanText(string(b))
+		if len(b) > 4*bound || utf8.RuneCountInString(v) > bound {
 			s.tooLong[part.FormName()] = true
 			continue
 		}
-		p.setField(s, part.FormName(), string(b))
+		p.setField(s, part.FormName(), v)
 	}
 	return s, nil
 }

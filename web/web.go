@@ -1,17 +1,19 @@
 // Package web is rfadesk's HTTP side: the requester's status page, a
-// landing page, the public status board (GET /status), the health check, a bearer-token admin JSON API and, in
+// landing page, the self-service form (GET /new, new.go), the public status board (GET /status), the health check, a bearer-token admin JSON API and, in
 // the demo, a page listing the outgoing mail the demo captured. RFAs are
 // shown with their severity and SLA clocks when Options.Clocks is set.
 //
 // Everything is served by the handler NewHandler returns; Listen and
 // Serve run it. The package reads the desk through the small Desk
 // interface; its writes go through functions in Options: the requester's
-// escalation from the status page (Escalate), and staff's phone RFAs and
-// actions through the admin API (LogCall, Do).
+// escalation from the status page (Escalate), the web form's submissions
+// and confirmations (Submit, ConfirmSubmission), and staff's phone RFAs
+// and actions through the admin API (LogCall, Do).
 //
 // Security: every response carries a strict Content-Security-Policy
 // (default-src 'none'; style-src 'self'; form-action 'self'; no script at
-// all), nosniff, no-referrer and frame-ancestors 'none'. Pages that show
+// all), nosniff, no-referrer (same-origin on the web form's pages, so
+// browsers send the Origin its POSTs need) and frame-ancestors 'none'. Pages that show
 // an RFA are served with Cache-Control: no-store. Secrets (the admin
 // tokens, an RFA's status token) are compared in constant time, and
 // request logs carry the path only, never the query string that holds a
