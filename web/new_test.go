@@ -360,6 +360,10 @@ func TestPortalHoldsUnknownDomainUntilConfirmed(t *testing.T) {
 	if r := rig.rfa(1); r.Status != bot.StatusUnverified {
 		t.Fatalf("GET confirmed it: %s", r.Status)
 	}
+	// Staff can list held submissions.
+	if res, body := rig.do("GET", "/api/rfas?status=unverified", nil, "", map[string]string{"Authorization": "Bearer " + adminToken}); res.StatusCode != http.StatusOK || !strings.Contains(body, `"RFA-1"`) {
+		t.Errorf("admin list of held submissions: %d %s", res.StatusCode, body)
+	}
 	f := rig.formToken(confirmPath)
 	post := func(tok, origin string) *http.Response {
 		body := url.Values{"f": {f}, "t": {tok}}.Encode()
