@@ -171,6 +171,10 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		Backup:      func() (web.BackupSnapshot, error) { return st.Snapshot(receipts) },
 		Metrics:     webMetrics,
 		OrgLinks:    desk.OrgLinks(),
+		// The self-service form (/new).
+		Submit: desk.Submit, ConfirmSubmission: desk.ConfirmSubmission,
+		Components: cfg.Components, MaxAttachmentBytes: cfg.Parse.MaxAttachmentSize,
+		BaseURL: cfg.Desk.BaseURL, ResponseTarget: cfg.Desk.ResponseTarget,
 	})
 	ln := o.Listener
 	if ln == nil {

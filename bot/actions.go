@@ -59,6 +59,9 @@ func (d *Desk) runAction(ctx context.Context, ev actionEvent) error {
 		if err != nil {
 			return fmt.Errorf("bot: %s: %w", FormatRef(ev.num), err)
 		}
+		if r.Status.Held() { // portal.go: nothing acts on it, nor mails a stranger
+			return notAllowed(r, "is a web submission awaiting its requester's confirmation")
+		}
 		if err := ev.fn(tx, r); err != nil {
 			return err
 		}

@@ -152,6 +152,12 @@ func (p *SLAPolicy) Clocks(r *RFA, now time.Time) []ClockState {
 // calcs derives every clock of r from its history.
 func (p *SLAPolicy) calcs(r *RFA) []clockCalc {
 	out := make([]clockCalc, 0, 5)
+	if r.Status.Held() {
+		// A web submission held unverified (portal.go) is not yet the
+		// desk's work: no clock runs and no jeopardy point is pending
+		// until the requester confirms it, which sets Created.
+		return out
+	}
 	if r.Channel == ChannelEmail || r.Channel == ChannelPortal {
 		out = append(out, p.simpleClock(r, ClockResponse, p.Response, responseMet))
 	}

@@ -183,6 +183,8 @@ func (d *Desk) handle(ctx context.Context, ev event) {
 	case phoneEvent:
 		r, err := d.logCall(ctx, ev.call)
 		ev.reply <- phoneReply{r, err}
+	case portalEvent:
+		ev.reply <- d.runPortal(ctx, ev)
 	case jeopardyEvent:
 		d.handleJeopardy(ctx, ev)
 	}

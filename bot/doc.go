@@ -55,6 +55,7 @@
 //	actions.go         severity, assignment, replies, updates, clearance, ...
 //	staff_fields.go    staff corrections of report fields and organisation
 //	phone.go           RFAs taken by telephone
+//	portal.go          RFAs logged on the web form; held until confirmed from unknown domains
 //	escalate.go        escalation by the requester
 //	requester.go       the requester's messages and answers from the status page
 //	chatthread.go      the RFA's thread in the staff chat

@@ -25,12 +25,13 @@ const EventFieldsReminder EventKind = "fields-reminder"
 // is to go: FieldsReminder after the latest message from the requester
 // (or a participant), or after receipt, moved to the next opening. ok is
 // false when none is to go: the policy sends none, r is not an email or
-// portal RFA, the requester has no address, r is cleared or closed, no
-// required field is missing, or the reminder went already.
+// portal RFA, the requester has no address, r is held unverified,
+// cleared or closed, no required field is missing, or the reminder went
+// already.
 func (p *SLAPolicy) fieldsReminderAt(r *RFA) (at time.Time, ok bool) {
 	amount := p.amount(p.FieldsReminder)
 	if amount <= 0 || r.Channel != ChannelEmail && r.Channel != ChannelPortal || r.Requester.Email == "" ||
-		r.Status == StatusCleared || r.Status == StatusClosed || len(r.Report.Missing()) == 0 {
+		r.Status.Held() || r.Status == StatusCleared || r.Status == StatusClosed || len(r.Report.Missing()) == 0 {
 		return time.Time{}, false
 	}
 	last := r.Created

@@ -134,8 +134,18 @@ var refTag = regexp.MustCompile(`(?i)\[\s*RFA-(\d+)\s*\]`)
 
 // thread finds the RFA a mail belongs to: first by our (or earlier)
 // Message-IDs in In-Reply-To and References, then by an [RFA-N] tag in
-// the subject. It returns the RFA and the reference that named it.
+// the subject. It returns the RFA and the reference that named it. A web
+// submission held unverified (Status.Held) is nobody's thread: mail
+// naming it is new mail.
 func (d *Desk) thread(tx Tx, m *Mail) (*RFA, string, error) {
+	r, named, err := d.threadAny(tx, m)
+	if r != nil && r.Status.Held() {
+		return nil, "", err
+	}
+	return r, named, err
+}
+
+func (d *Desk) threadAny(tx Tx, m *Mail) (*RFA, string, error) {
 	ids := append(slices.Clone(m.InReplyTo), m.References...)
 	for i := len(ids) - 1; i >= 0; i-- {
 		id := ids[i]
@@ -173,6 +183,31 @@ func (d *Desk) thread(tx Tx, m *Mail) (*RFA, string, error) {
 
 // createRFA records a new RFA from m and queues its acknowledgement.
 func (d *Desk) createRFA(tx Tx, m *Mail, flag string, pre readMail) (*RFA, error) {
+	r, err := d.newRFA(tx, ChannelEmail, m, pre)
+	if err != nil {
+		return nil, err
+	}
+	r.Flag = flag
+	r.Participants = d.participants(m, r.Requester)
+	r.addEvent(m.Received, EventCreated, m.From.Email, "RFA logged from email")
+	if flag != "" {
+		r.addEvent(d.now(), EventFlagged, "rfadesk", flag)
+	}
+	if err := d.addMessage(tx, r, m); err != nil {
+		return nil, err
+	}
+	if err := d.announceRFA(tx, r, m); err != nil {
+		return nil, err
+	}
+	return r, tx.PutRFA(r)
+}
+
+// newRFA numbers a new RFA from m, received by channel ch, and fills in
+// what every channel's RFA starts with: status new, created at
+// m.Received, its status token, the report read from it (capped), the
+// suggested severity, and the organisation that owns m's sender's domain.
+// It records nothing: the caller adds events and messages and stores it.
+func (d *Desk) newRFA(tx Tx, ch Channel, m *Mail, pre readMail) (*RFA, error) {
 	num, err := tx.NextRFANumber()
 	if err != nil {
 		return nil, err
@@ -181,16 +216,14 @@ func (d *Desk) createRFA(tx Tx, m *Mail, flag string, pre readMail) (*RFA, error
 	if err != nil {
 		return nil, err
 	}
-	now := d.now()
 	r := &RFA{
 		Num:       num,
 		Status:    StatusNew,
-		Channel:   ChannelEmail,
+		Channel:   ch,
 		Subject:   truncate(cleanSubject(m.Subject), SubjectQuoteLimit),
 		Created:   m.Received,
 		Requester: m.From,
 		Token:     token,
-		Flag:      flag,
 		Report:    capReport(pre.report),
 	}
 	if r.Report.CanReplicate == "" {
@@ -200,21 +233,16 @@ func (d *Desk) createRFA(tx Tx, m *Mail, flag string, pre readMail) (*RFA, error
 	if org := d.dir.Lookup(m.From.Domain()); org != nil {
 		r.Organisation, r.Trust = org.Name, org.Trust
 	}
-	r.Participants = d.participants(m, r.Requester)
-	r.addEvent(m.Received, EventCreated, m.From.Email, "RFA logged from email")
-	if flag != "" {
-		r.addEvent(now, EventFlagged, "rfadesk", flag)
-	}
-	if err := d.addMessage(tx, r, m); err != nil {
-		return nil, err
-	}
+	return r, nil
+}
+
+// announceRFA queues what a new RFA sets off: the acknowledgement to the
+// sender of m (maybeAck) and the card in the staff chat.
+func (d *Desk) announceRFA(tx Tx, r *RFA, m *Mail) error {
 	if err := d.maybeAck(tx, r, m); err != nil {
-		return nil, err
+		return err
 	}
-	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatNewRFA}); err != nil {
-		return nil, err
-	}
-	return r, tx.PutRFA(r)
+	return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatNewRFA})
 }
 
 // appendMail adds a reply from a participant to its RFA.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"mime"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -67,7 +68,7 @@ func (d *Desk) addRequesterMessage(ctx context.Context, num uint64, m RequesterM
 	atts := make([]Attachment, len(m.Attachments))
 	for i, a := range m.Attachments {
 		atts[i] = Attachment{
-			Name:        cleanFileName(a.Name),
+			Name:        cleanFileName(a.Name, i),
 			ContentType: cleanContentType(a.ContentType),
 			Size:        int64(len(a.Data)),
 			Data:        a.Data,
@@ -115,10 +116,11 @@ func cleanRequesterText(s string) string {
 	return s
 }
 
-// cleanFileName makes a sender's file name safe to store and show: the
-// last path element only, no control, format or bidirectional
-// characters, at most maxFileName bytes; "file" if nothing is left.
-func cleanFileName(name string) string {
+// cleanFileName makes the name of a file uploaded on the web (the status
+// page, the portal) safe to store and show: the last path element only,
+// one line, no control, format or bidirectional characters, at most
+// maxFileName bytes; "attachment-<i+1>" when nothing is left.
+func cleanFileName(name string, i int) string {
 	name = strings.ToValidUTF8(name, "")
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
@@ -131,7 +133,7 @@ func cleanFileName(name string) string {
 	}, name))
 	name = strings.TrimSpace(truncate(name, maxFileName))
 	if name == "" || name == "." || name == ".." {
-		return "file"
+		return "attachment-" + strconv.Itoa(i+1)
 	}
 	return name
 }

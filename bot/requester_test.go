@@ -41,7 +41,7 @@ func TestAddMessageFromStatusPage(t *testing.T) {
 		t.Errorf("message = %+v", m)
 	}
 	if len(m.Attachments) != 2 || m.Attachments[0].Name != "invoicefdp.exe" || m.Attachments[0].ContentType != "image/png" ||
-		!m.Attachments[0].Stored || m.Attachments[0].Data != nil || m.Attachments[1].Name != "file" ||
+		!m.Attachments[0].Stored || m.Attachments[0].Data != nil || m.Attachments[1].Name != "attachment-2" ||
 		m.Attachments[1].ContentType != "application/octet-stream" {
 		t.Errorf("attachments = %+v", m.Attachments)
 	}

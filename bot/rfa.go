@@ -18,7 +18,17 @@ const (
 	StatusAwaitingRequester Status = "awaiting-requester" // staff asked a question
 	StatusCleared           Status = "cleared"            // fix given, confirmation asked
 	StatusClosed            Status = "closed"             // confirmed or timed out
+	// StatusUnverified is a web submission from an email domain no
+	// organisation owns, held until the requester confirms the address
+	// (Desk.ConfirmSubmission): it has no clocks, no jeopardy points, no
+	// chat card and no acknowledgement, and is not in the open-RFA index.
+	// Confirmation makes it StatusNew.
+	StatusUnverified Status = "unverified"
 )
+
+// Held reports whether an RFA in status s is held unverified: not yet
+// part of the desk's work (no clocks, card, acknowledgement or queue).
+func (s Status) Held() bool { return s == StatusUnverified }
 
 // Channel is how an RFA reached the desk.
 type Channel string
@@ -270,6 +280,9 @@ const (
 	EventAutoReply      EventKind = "auto-reply-received"
 	EventBounce         EventKind = "bounce"
 	EventFlagged        EventKind = "flagged"
+	// EventHeld records a web submission held unverified and the one
+	// confirmation mail queued for it (portal.go).
+	EventHeld EventKind = "held"
 )
 
 // Event kinds recorded by staff and requester actions. The SLA clocks
@@ -311,6 +324,12 @@ type RFA struct {
 	// Token is the secret that opens the requester's status page:
 	// base64url of at least 16 random bytes. Never shown to other schools.
 	Token string `json:"token"`
+
+	// ConfirmToken is the secret of a held web submission's confirmation
+	// link (Desk.ConfirmSubmission): base64url of at least 16 random
+	// bytes, "" for every RFA that was not held. It is kept after
+	// confirmation, so a second press of the button finds the same RFA.
+	ConfirmToken string `json:"confirm_token,omitempty"`
 
 	// Flag, when set, says why staff should look at this RFA before
 	// trusting it (e.g. it named another school's RFA).

@@ -45,7 +45,8 @@ type Tx interface {
 	MessageText(num uint64, i int) (string, error)
 	// PutRFA stores the RFA (insert or replace) and, in the same
 	// transaction, its summary (SummaryOf) and its index entries: the
-	// open-RFA index holds it unless its Status is StatusClosed, and the
+	// open-RFA index holds it unless its Status is StatusClosed or held
+	// (Status.Held), and the
 	// jeopardy schedule holds it at r.NextEscalation (a zero time: not at
 	// all), replacing its earlier entry. The store never computes
 	// NextEscalation: the desk sets it before every PutRFA (its store

@@ -27,6 +27,8 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
@@ -45,6 +47,11 @@ type Config struct {
 	Desk bot.DeskConfig
 	// StorePath is desk.store, the bbolt file.
 	StorePath string
+	// Components is desk.components: the service components a requester
+	// picks from on the web form (GET /new), in the order written; nil
+	// leaves the form's component field free text. Each is one line of
+	// at most MaxComponentLen characters, none repeated (in any case).
+	Components []string
 	// IMAP is the [imap] section, defaults applied. TLSConfig is nil.
 	IMAP mailbox.IMAPConfig
 	// Parse is how intake parses mail: desk.max_attachment_bytes, the
@@ -112,6 +119,12 @@ type Metrics struct {
 	Listen string
 }
 
+// Bounds of desk.components.
+const (
+	MaxComponents   = 50
+	MaxComponentLen = 64
+)
+
 // DefaultMaxAttachmentBytes is desk.max_attachment_bytes when unset.
 const DefaultMaxAttachmentBytes = 10 << 20
 
@@ -131,6 +144,7 @@ type rawConfig struct {
 		Phone              string   `toml:"phone"`
 		KnowledgeBaseURL   string   `toml:"knowledge_base_url"`
 		PostalAddress      string   `toml:"postal_address"`
+		Components         []string `toml:"components"`
 	} `toml:"desk"`
 	IMAP struct {
 		rawServer
@@ -257,6 +271,7 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 	}
 	c := &Config{StorePath: raw.Desk.Store}
 	errs = validateDesk(raw, &c.Desk, errs)
+	c.Components, errs = validateComponents(raw.Desk.Components, errs)
 	if c.StorePath == "" {
 		bad("desk.store", "missing: set it to the path of the bbolt file, e.g. \"/var/lib/rfadesk/rfadesk.db\"")
 	}
@@ -323,6 +338,32 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 		d.ResponseTarget = sla.Policy.Response.String()
 	}
 	return c, errs
+}
+
+// validateComponents checks desk.components: at most MaxComponents
+// names, each one line of 1 to MaxComponentLen characters, none twice.
+func validateComponents(names []string, errs []error) ([]string, []error) {
+	if len(names) > MaxComponents {
+		return nil, append(errs, fmt.Errorf("desk.components: %d names; list at most %d (the form shows each as a checkbox)", len(names), MaxComponents))
+	}
+	var out []string
+	seen := map[string]bool{}
+	for i, n := range names {
+		key := fmt.Sprintf("desk.components[%d]", i)
+		n = strings.TrimSpace(n)
+		switch {
+		case n == "":
+			errs = append(errs, fmt.Errorf("%s: empty: remove it or name the component", key))
+		case utf8.RuneCountInString(n) > MaxComponentLen || strings.ContainsFunc(n, unicode.IsControl):
+			errs = append(errs, fmt.Errorf("%s: %q: write one line of at most %d characters", key, n, MaxComponentLen))
+		case seen[strings.ToLower(n)]:
+			errs = append(errs, fmt.Errorf("%s: %q is listed twice: remove one", key, n))
+		default:
+			seen[strings.ToLower(n)] = true
+			out = append(out, n)
+		}
+	}
+	return out, errs
 }
 
 // validateDesk checks [desk] (but desk.store, desk.max_attachment_bytes

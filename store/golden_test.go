@@ -45,7 +45,7 @@ func goldenRFA() *bot.RFA {
 		Organisation: "Oak Primary", Trust: "Acorn Trust",
 		Report: bot.Report{Site: "Main office", Components: []string{"SIMS", "Login"}, Level: "2",
 			ActionTaken: "Level 1: restarted the PC", ErrorMessage: "Error 1234", CanReplicate: bot.ReplicateYes},
-		Token: "token-of-rfa-7-GGGGGGGGGGGGGGGG", Flag: "named another school's RFA",
+		Token: "token-of-rfa-7-GGGGGGGGGGGGGGGG", ConfirmToken: "confirm-token-of-rfa-7-HHHHHHHH", Flag: "named another school's RFA",
 		Severity: bot.SeveritySerious, SuggestedSeverity: bot.SeverityCritical, Assignee: "Priya Shah",
 		Release: &bot.Release{Name: "2026.12", Ships: at(30)},
 		Chat:    bot.ChatRef{PostID: "111", ThreadID: "222", LastSeen: "333"},

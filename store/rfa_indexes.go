@@ -17,7 +17,8 @@ import (
 // disagree with the RFAs they describe.
 
 // indexRFA brings the open and jeopardy indexes in line with r, which
-// PutRFA is storing in the same transaction: r is open unless closed,
+// PutRFA is storing in the same transaction: r is open unless closed
+// or held unverified (bot.Status.Held),
 // and its schedule entry is r.NextEscalation (zero: none).
 func (t *tx) indexRFA(r *bot.RFA) error {
 	open, err := t.writable(bucketOpenRFAs)
@@ -25,12 +26,14 @@ func (t *tx) indexRFA(r *bot.RFA) error {
 		return err
 	}
 	key := encodeU64(r.Num)
+	// A held (unverified) web submission is not open work either.
+	wantOpen := r.Status != bot.StatusClosed && !r.Status.Held()
 	switch isOpen := open.Get(key) != nil; {
-	case r.Status != bot.StatusClosed && !isOpen:
+	case wantOpen && !isOpen:
 		if err := open.Put(key, []byte{}); err != nil {
 			return fmt.Errorf("store: index %s as open: %w", r.Ref(), err)
 		}
-	case r.Status == bot.StatusClosed && isOpen:
+	case !wantOpen && isOpen:
 		if err := open.Delete(key); err != nil {
 			return fmt.Errorf("store: drop %s from the open index: %w", r.Ref(), err)
 		}

@@ -38,8 +38,8 @@ const (
 
 // bound is the outermost middleware: it answers 503 (Retry-After: 1)
 // once sem is full, refuses a declared body over its route's cap
-// (bodyLimit: maxRequestBody but for a status page's post) with 413 and
-// caps every body at it, and applies the per-client
+// (bodyLimit: maxRequestBody but for a status page's post and the
+// portal's form) with 413 and caps every body at it, and applies the per-client
 // limit to every public state-changing request (any method but GET,
 // HEAD and OPTIONS outside /api/, whose routes need the admin token).
 func (h *handler) bound(next http.Handler) http.Handler {
@@ -52,7 +52,7 @@ func (h *handler) bound(next http.Handler) http.Handler {
 			http.Error(w, "busy, try again shortly", http.StatusServiceUnavailable)
 			return
 		}
-		limit := h.bodyLimit(r) // page_actions.go: more for a status page's files
+		limit := h.bodyLimit(r) // page_actions.go: more for files
 		if r.ContentLength > limit {
 			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
 			return

@@ -174,8 +174,12 @@ func isStatusPagePath(path string) bool {
 // fields and files a message may carry on a POST to a status page,
 // maxRequestBody on every other route.
 func (h *handler) bodyLimit(r *http.Request) int64 {
-	if r.Method == http.MethodPost && isStatusPagePath(r.URL.Path) {
+	switch {
+	case r.Method != http.MethodPost:
+	case isStatusPagePath(r.URL.Path):
 		return maxActionFields + int64(bot.MaxRequesterFiles)*(h.maxFileBytes+partOverhead)
+	case h.portal != nil && r.URL.Path == "/new":
+		return h.portal.submitBodyCap() // the form's files (new.go)
 	}
 	return maxRequestBody
 }

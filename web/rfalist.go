@@ -153,10 +153,10 @@ func parseRFAQuery(r *http.Request) (bot.RFAQuery, error) {
 
 // parseStatus reads a status name as the API shows it.
 func parseStatus(s string) (bot.Status, error) {
-	for _, st := range []bot.Status{bot.StatusNew, bot.StatusOpen, bot.StatusAwaitingRequester, bot.StatusCleared, bot.StatusClosed} {
+	for _, st := range []bot.Status{bot.StatusNew, bot.StatusOpen, bot.StatusAwaitingRequester, bot.StatusCleared, bot.StatusClosed, bot.StatusUnverified} {
 		if s == string(st) {
 			return st, nil
 		}
 	}
-	return "", fmt.Errorf("%q is not a status (new, open, awaiting-requester, cleared, closed)", s)
+	return "", fmt.Errorf("%q is not a status (new, open, awaiting-requester, cleared, closed, unverified)", s)
 }

@@ -1,5 +1,5 @@
 // Package web is rfadesk's HTTP side: the requester's status page, a
-// landing page, the public status board (GET /status), the health check, a bearer-token admin JSON API and, in
+// landing page, the self-service form (GET /new, new.go), the public status board (GET /status), the health check, a bearer-token admin JSON API and, in
 // the demo, a page listing the outgoing mail the demo captured. RFAs are
 // shown with their severity and SLA clocks when Options.Clocks is set.
 //
@@ -7,12 +7,14 @@
 // Serve run it. The package reads the desk through the small Desk
 // interface; its writes go through functions in Options: the requester's
 // buttons on the status page (AddMessage, AnswerQuestion, Escalate,
-// ConfirmFixed, ReportStillBroken), and staff's phone RFAs and actions
-// through the admin API (LogCall, Do).
+// ConfirmFixed, ReportStillBroken), the web form's submissions and
+// confirmations (Submit, ConfirmSubmission), and staff's phone RFAs and
+// actions through the admin API (LogCall, Do).
 //
 // Security: every response carries a strict Content-Security-Policy
 // (default-src 'none'; style-src 'self'; form-action 'self'; no script at
-// all), nosniff, no-referrer and frame-ancestors 'none'. Pages that show
+// all), nosniff, no-referrer (same-origin on the web form's pages, so
+// browsers send the Origin its POSTs need) and frame-ancestors 'none'. Pages that show
 // an RFA are served with Cache-Control: no-store. Secrets (the admin
 // tokens, an RFA's status token) are compared in constant time, and
 // request logs carry the path only, never the query string that holds a
@@ -208,6 +210,25 @@ type Options struct {
 	// MaxInFlight is how many requests are handled at once; more are
 	// answered 503 with Retry-After at once. 0 means 64.
 	MaxInFlight int
+
+	// Submit records a submission of the web form (bot.Desk's Submit)
+	// for GET and POST /new (new.go); ConfirmSubmission (bot.Desk's)
+	// releases a held one, for /new/confirm. Both nil leave the portal's
+	// routes out; both are needed for them.
+	Submit            func(ctx context.Context, s bot.PortalSubmission) (*bot.RFA, error)
+	ConfirmSubmission func(ctx context.Context, token string) (*bot.RFA, error)
+	// Components are the service components the form offers as
+	// checkboxes (desk.components); nil asks for them as free text.
+	Components []string
+	// MaxAttachmentBytes caps each file uploaded with the form (the
+	// desk's desk.max_attachment_bytes); 0 or less takes no files.
+	MaxAttachmentBytes int64
+	// BaseURL is the desk's public base URL (desk.base_url): the portal's
+	// POSTs must carry its origin. "" accepts the request's own host.
+	BaseURL string
+	// ResponseTarget is the promised first response, for the form
+	// ("72 hours" if empty).
+	ResponseTarget string
 }
 
 //go:embed templates/*.html
@@ -259,6 +280,7 @@ type handler struct {
 	formKey        []byte        // keys the anti-forgery field
 	publicHost     string        // Options.PublicURL's host, or ""
 	uploads        chan struct{} // one slot per multipart post being read
+	portal         *portal       // the web form (new.go); nil when off
 }
 
 // NewHandler returns the handler for every route of the web side:
@@ -280,6 +302,9 @@ type handler struct {
 //	                          (Options.OrgLinks; JSON for Accept:
 //	                          application/json)
 //	/api/org-links            admin: organisation links (api_orglinks.go)
+//	GET, POST /new            the web form: log an RFA (Options.Submit;
+//	                          new.go lists its pages)
+//	GET, POST /new/confirm    confirm a held submission's address
 //	GET /api/rfas             admin: RFA summaries, a page at a time
 //	GET /api/rfas/{ref}       admin: one RFA as JSON
 //	POST /api/rfas            admin: log a phone RFA (Options.LogCall)
@@ -292,6 +317,10 @@ type handler struct {
 // (503 beyond), bodies of at most 64 KiB (413; a status page's post may
 // carry files: see Options.MaxFileBytes), and public POSTs
 // rate-limited per client address and per RFA (429 with Retry-After).
+// (503 beyond), bodies of at most 64 KiB (413; POST /new takes the form's
+// files within its own caps), and public POSTs rate-limited per client
+// address and per RFA, submissions also per email address (429 with
+// Retry-After).
 //
 // It panics if opts.Desk is nil (a wiring bug). The handler is safe for
 // concurrent use.
@@ -368,6 +397,7 @@ func NewHandler(opts Options) http.Handler {
 	h.pages = parsePages(h.loc)
 	h.orgTemplate = parseOrgPage(h.loc)
 	h.orgClients = newLimiter(orgPageBurst, orgPageEvery, maxLimiterKeys)
+	h.portal = newPortal(opts)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.landing)
@@ -382,6 +412,7 @@ func NewHandler(opts Options) http.Handler {
 	if h.orgLinks != nil {
 		mux.HandleFunc("GET /org/{slug}", h.orgPage)
 	}
+	h.routePortal(mux)
 	mux.HandleFunc("/api/", h.apiNotFound)
 	if len(h.tokens) > 0 {
 		mux.HandleFunc("GET /api/rfas", h.requireAdmin(h.apiList))
