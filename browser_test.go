@@ -76,6 +76,19 @@ func text(t *testing.T, ctx context.Context, css string) string {
 	return s
 }
 
+// waitText waits (up to ten seconds) until the text of css holds want,
+// and returns the text it last read.
+func waitText(t *testing.T, ctx context.Context, css, want string) string {
+	t.Helper()
+	var got string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if got = text(t, ctx, css); strings.Contains(got, want) {
+			break
+		}
+	}
+	return got
+}
+
 // demoDaemon runs the demo's world (embedded IMAP and SMTP, the seeded
 // mails) with the daemon until the test ends, and returns it once the
 // first acknowledgements are out.
@@ -143,6 +156,58 @@ func TestBrowserStatusPageFromAcknowledgement(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, "status-page")
+
+	// The requester adds a message with the page's own form.
+	const msg = "The error also shows on the office PC."
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("message-text"), msg),
+		chromedp.Submit(chromedp.ID("message-text")),
+		chromedp.WaitVisible(chromedp.CSS("main")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if body := waitText(t, ctx, "body", msg); !strings.Contains(body, msg) {
+		t.Errorf("the page does not show the message sent from it:\n%s", body)
+	}
+}
+
+// TestBrowserNewForm logs an RFA with the self-service form, as a school
+// whose domain the desk knows, and follows the status link it shows.
+func TestBrowserNewForm(t *testing.T) {
+	ctx := browser(t)
+	env := demoDaemon(t)
+	base := "http://" + env.ln.Addr().String()
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/new")); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "new-form")
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("name"), "Sam Okafor"),
+		chromedp.SetValue(chromedp.ID("email"), "s.okafor@oakprimary.sch.uk"),
+		chromedp.SetValue(chromedp.ID("subject"), "Registers will not save"),
+		chromedp.SetValue(chromedp.ID("site"), "Main office"),
+		chromedp.SetValue(chromedp.ID("action_taken"), "Level 1: restarted the PC"),
+		chromedp.SetValue(chromedp.ID("error_message"), "Error 1234: save failed"),
+		chromedp.SetValue(chromedp.ID("description"), "Since this morning no register saves."),
+		chromedp.Submit(chromedp.ID("description")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	heading := waitText(t, ctx, "h1", "is logged")
+	ref := regexp.MustCompile(`RFA-\d+`).FindString(heading)
+	if ref == "" {
+		t.Fatalf("the result page names no reference: %q", heading)
+	}
+	screenshot(t, ctx, "new-done")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`a[href*="/rfa/`+ref+`?t="]`)),
+		chromedp.WaitVisible(chromedp.CSS("main")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if body := waitText(t, ctx, "body", "Registers will not save"); !strings.Contains(body, ref) {
+		t.Errorf("the status link does not show %s:\n%s", ref, body)
+	}
 }
 
 // TestBrowserStatusBoard reads the public status board: open or closed,
