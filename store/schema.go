@@ -45,7 +45,7 @@ import (
 // schemaVersion is the layout this binary reads and writes. Raise it by
 // one and append to migrations() whenever the layout changes; Open refuses
 // a file whose version is higher.
-const schemaVersion = 5
+const schemaVersion = 6
 
 // Bucket names. Each is a top-level bucket.
 const (
@@ -161,6 +161,21 @@ const (
 	//   value at, 8 bytes (unix nanoseconds, as in the jeopardy key)
 	// It has an entry exactly when bucketJeopardy has one for the RFA.
 	bucketJeopardyRFAs = "jeopardy_rfas"
+
+	// bucketRFAChildren indexes linked RFAs by their parent (since
+	// version 6), so clearing a parent finds its children without
+	// walking the store.
+	//   key   linkKey: parent RFA number (8) | child RFA number (8)
+	//   value empty
+	// PutRFA keeps it in the same transaction as the child (bot.RFA.Parent).
+	bucketRFAChildren = "rfa_children"
+
+	// bucketRFAParents is bucketRFAChildren's reverse, so that a write
+	// finds the entry it replaces without decoding the old RFA.
+	//   key   child RFA number, 8 bytes
+	//   value parent RFA number, 8 bytes
+	// It has an entry exactly when bucketRFAChildren has one for the child.
+	bucketRFAParents = "rfa_parents"
 )
 
 // keySchemaVersion is the key of the version in bucketMeta.
@@ -180,6 +195,7 @@ func allBuckets() []string {
 		bucketChatThreads, bucketBodies, bucketSummaries, bucketRateStates,
 		bucketOutboxDue, bucketOutboxBlobs, bucketOutboxBlobRefs,
 		bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs,
+		bucketRFAChildren, bucketRFAParents,
 	}
 }
 
@@ -213,6 +229,7 @@ func migrations() []migration {
 		}},
 		{to: 4, name: "index the outbox, store its attachments once", fn: migrateOutboxIndex},
 		{to: 5, name: "open-RFA and jeopardy indexes", fn: migrateIndexes},
+		{to: 6, name: "linked-RFA index", fn: migrateLinks}, // rfa_links.go
 	}
 }
 
@@ -476,6 +493,14 @@ func jeopardyKey(at time.Time, num uint64) []byte {
 	k := make([]byte, 0, 16)
 	k = binary.BigEndian.AppendUint64(k, dueNanos(at))
 	return binary.BigEndian.AppendUint64(k, num)
+}
+
+// linkKey is parent(8) | child(8), both big-endian, so the children of
+// one parent are adjacent and in number order.
+func linkKey(parent, child uint64) []byte {
+	k := make([]byte, 0, 16)
+	k = binary.BigEndian.AppendUint64(k, parent)
+	return binary.BigEndian.AppendUint64(k, child)
 }
 
 // decodeJeopardyKey reverses jeopardyKey; times come back in UTC.
