@@ -107,6 +107,9 @@ type statusView struct {
 	Events       []eventView
 	Severity     string      // "Critical", ..., "Awaiting triage"
 	Clocks       []clockView // empty when no clock source is configured
+	// Linked is set while the RFA, not yet cleared, is linked to a known
+	// issue (bot.RFA.Parent); the page never names that RFA.
+	Linked bool
 	// Escalate is set while the requester may escalate from this page.
 	Escalate *escalateForm
 	// Escalated is the outcome of an escalation just posted: "done",
@@ -246,6 +249,7 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 		Created:      rfa.Created,
 		Now:          h.now(),
 		Severity:     rfa.Severity.Title(),
+		Linked:       rfa.Parent != 0 && rfa.Status != bot.StatusCleared && rfa.Status != bot.StatusClosed,
 	}
 	for _, c := range h.clocksOf(rfa) {
 		v.Clocks = append(v.Clocks, h.clockView(c, v.Now))
