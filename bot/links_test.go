@@ -276,3 +276,32 @@ func TestParentClearanceReachesEveryChildOnceAcrossAFailure(t *testing.T) {
 		t.Errorf("%d distinct Message-IDs for %d clearances", len(ids), kids+1)
 	}
 }
+
+// TestLinkedGroupIsBounded: a group holds at most 200 RFAs (so a
+// parent's clearance is one bounded transaction); the 201st link is
+// refused and changes nothing.
+func TestLinkedGroupIsBounded(t *testing.T) {
+	f := newFixture(t)
+	batch := make([]*bot.Mail, 201)
+	for i := range batch {
+		batch[i] = mail(fmt.Sprintf("gb%d@oakprimary.sch.uk", i), fmt.Sprintf("g%d@oakprimary.sch.uk", i), "MIS down", "Down.")
+	}
+	f.ingest(batch...)
+	link(t, f.desk, 2, 1)
+	for c := uint64(3); c <= 200; c++ {
+		link(t, f.desk, c, 2) // a group of 200 under RFA-1, through RFA-2
+	}
+	err := f.desk.Do(context.Background(), 201, bot.StaffAction{Kind: bot.ActLink, Parent: "RFA-150"}, priya)
+	if !errors.Is(err, bot.ErrNotAllowed) || !strings.Contains(err.Error(), "more than 200") {
+		t.Errorf("the 201st link: %v, want refused", err)
+	}
+	if r := f.rfa(201); r.Parent != 0 {
+		t.Errorf("a refused link set the parent to %d", r.Parent)
+	}
+	if err := f.desk.Clear(context.Background(), 1, bot.StaffMessage{By: priya, Text: "Fixed."}); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(clearances(f.outbox())); got != 200 {
+		t.Errorf("clearing the group's top mailed %d requesters, want 200", got)
+	}
+}
