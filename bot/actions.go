@@ -246,20 +246,30 @@ func (d *Desk) Workaround(ctx context.Context, num uint64, m StaffMessage) error
 }
 
 // Clear marks the RFA cleared, tells the requester the resolution and
-// asks them to confirm (or reply "still broken" to reopen it).
+// asks them to confirm (or reply "still broken" to reopen it). The RFAs
+// linked to it are cleared with it, in the same transaction (links.go).
 func (d *Desk) Clear(ctx context.Context, num uint64, m StaffMessage) error {
 	return d.act(ctx, num, func(tx Tx, r *RFA) error {
-		if r.Status == StatusCleared || r.Status == StatusClosed {
-			return notAllowed(r, "is already "+string(r.Status))
-		}
-		m.Text = strings.TrimSpace(m.Text) + "\n\nPlease reply to confirm that this is resolved. If it is still broken, reply \"still broken\" and we will reopen it."
-		if err := d.mailRequester(tx, r, m, "clearance", "Cleared"); err != nil {
+		if err := d.clear(tx, r, m); err != nil {
 			return err
 		}
-		r.Status = StatusCleared
-		r.addEvent(d.now(), EventCleared, m.By.String(), m.Text)
-		return nil
+		return d.clearLinked(tx, r, m) // links.go
 	})
+}
+
+// clear is Clear of r alone, inside the caller's transaction (the
+// caller stores r).
+func (d *Desk) clear(tx Tx, r *RFA, m StaffMessage) error {
+	if r.Status == StatusCleared || r.Status == StatusClosed {
+		return notAllowed(r, "is already "+string(r.Status))
+	}
+	m.Text = strings.TrimSpace(m.Text) + "\n\nPlease reply to confirm that this is resolved. If it is still broken, reply \"still broken\" and we will reopen it."
+	if err := d.mailRequester(tx, r, m, "clearance", "Cleared"); err != nil {
+		return err
+	}
+	r.Status = StatusCleared
+	r.addEvent(d.now(), EventCleared, m.By.String(), m.Text)
+	return nil
 }
 
 // Reopen puts a cleared or closed RFA back in progress; the clocks'

@@ -54,6 +54,7 @@
 //	staff_action.go    the one vocabulary of staff actions (chat, mail, API)
 //	actions.go         severity, assignment, replies, updates, clearance, ...
 //	staff_fields.go    staff corrections of report fields and organisation
+//	links.go           linked RFAs: link, unlink, a parent's clearance clearing its children
 //	phone.go           RFAs taken by telephone
 //	portal.go          RFAs logged on the web form; held until confirmed from unknown domains
 //	escalate.go        escalation by the requester

@@ -347,6 +347,10 @@ type RFA struct {
 	// a Minor RFA's workaround is then due when it ships.
 	Release *Release `json:"release,omitempty"`
 
+	// Parent is the RFA this one is linked to (0: none): a known issue
+	// whose clearance clears this one too (links.go).
+	Parent uint64 `json:"parent,omitempty"`
+
 	// Chat is where the RFA lives in the staff chat, once posted.
 	Chat ChatRef `json:"chat,omitempty"`
 

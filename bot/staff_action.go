@@ -28,12 +28,14 @@ const (
 	ActReopen     StaffActionKind = "reopen"     // Text: the reason
 	ActRelease    StaffActionKind = "release"    // Release, ShipsOn
 	ActSetFields  StaffActionKind = "set_fields" // Fields
+	ActLink       StaffActionKind = "link"       // Parent: clearing it clears this RFA (links.go)
+	ActUnlink     StaffActionKind = "unlink"     // no fields
 )
 
 // StaffActionKinds lists every staff action, in the order they are
 // documented.
 var StaffActionKinds = []StaffActionKind{ActSeverity, ActAssign, ActReply, ActNote, ActUpdate, ActAsk,
-	ActWorkaround, ActClear, ActReopen, ActRelease, ActSetFields}
+	ActWorkaround, ActClear, ActReopen, ActRelease, ActSetFields, ActLink, ActUnlink}
 
 // StaffAction is one thing a staff member does to an RFA, however they
 // asked for it. Only the fields its Kind uses are read; see the Act*
@@ -54,6 +56,8 @@ type StaffAction struct {
 	ShipsOn string
 	// Fields are set_fields' corrections.
 	Fields FieldChanges
+	// Parent is link's: the reference of the RFA to link to ("RFA-12").
+	Parent string
 	// Attachments go with a mailed message (reply, update, ask,
 	// workaround, clear).
 	Attachments []Attachment
@@ -85,7 +89,8 @@ const maxStaffText = 16 << 10
 // transaction: the RFA's history records it with by as the actor, and its
 // mail and chat-card refresh are queued with it. It returns an error
 // matching ErrInvalid when the action's input is wrong (checked before
-// the RFA is read), ErrNotFound when there is no RFA num, and
+// the RFA is read, or, for link, when the parent does not exist or is
+// num itself), ErrNotFound when there is no RFA num, and
 // ErrNotAllowed when the action does not fit the RFA's state (clearing a
 // cleared RFA). On any error nothing was changed.
 func (d *Desk) Do(ctx context.Context, num uint64, a StaffAction, by Actor) error {
@@ -122,6 +127,11 @@ func (d *Desk) Do(ctx context.Context, num uint64, a StaffAction, by Actor) erro
 		return d.AssignRelease(ctx, num, Release{Name: strings.TrimSpace(a.Release), Ships: ships}, by)
 	case ActSetFields:
 		return d.setFields(ctx, num, a.Fields, by)
+	case ActLink:
+		parent, _ := ParseRef(strings.TrimSpace(a.Parent))
+		return d.Link(ctx, num, parent, by)
+	case ActUnlink:
+		return d.Unlink(ctx, num, by)
 	}
 	panic("bot: StaffAction.validate let through " + string(a.Kind))
 }
@@ -161,6 +171,11 @@ func (a StaffAction) validate() error {
 		}
 	case ActSetFields:
 		return a.Fields.validate()
+	case ActLink:
+		if _, err := ParseRef(strings.TrimSpace(a.Parent)); err != nil {
+			return invalid("link needs the parent RFA as RFA-N, not %q", a.Parent)
+		}
+	case ActUnlink:
 	case "":
 		return invalid("no action given: use one of %s", kindList())
 	default:

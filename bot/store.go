@@ -48,7 +48,8 @@ type Tx interface {
 	// open-RFA index holds it unless its Status is StatusClosed or held
 	// (Status.Held), and the
 	// jeopardy schedule holds it at r.NextEscalation (a zero time: not at
-	// all), replacing its earlier entry. The store never computes
+	// all), replacing its earlier entry, and the linked-RFA index lists
+	// it under r.Parent (0: under none; see RFAChildren). The store never computes
 	// NextEscalation: the desk sets it before every PutRFA (its store
 	// wrapper, jeopardy.go); an RFA written without it is not scheduled.
 	// Message texts are stored
@@ -99,6 +100,11 @@ type Tx interface {
 	// RevokeOrgLink sets link id's Revoked to at unless it is already
 	// revoked, and returns the link; ErrNotFound for an unknown id.
 	RevokeOrgLink(id uint64, at time.Time) (OrgLink, error)
+	// RFAChildren returns, in number order, up to limit (>= 1) numbers
+	// of the RFAs linked to parent (whose RFA.Parent is parent), read
+	// through the linked-RFA index that PutRFA keeps: its cost is the
+	// children returned, not the store.
+	RFAChildren(parent uint64, limit int) ([]uint64, error)
 
 	// NextEscalation returns the jeopardy schedule's earliest entry (the
 	// RFA and when its next escalation point is due); ok is false when

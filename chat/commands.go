@@ -102,6 +102,10 @@ func commandTable() []*command {
 			run:     runRelease},
 		{group: "rfa", name: "fields", desc: "Correct report fields or the organisation (\"-\" clears one)", rfa: true,
 			options: fieldOptions(), run: runFields},
+		{group: "rfa", name: "link", desc: "Link the RFA to a known issue: clearing that one clears this one too", rfa: true,
+			options: []*discordgo.ApplicationCommandOption{strOpt("parent", "The known issue's RFA, e.g. RFA-12", true)},
+			run:     runLink},
+		{group: "rfa", name: "unlink", desc: "Unlink the RFA from its known issue", rfa: true, run: runUnlink},
 		{group: "rfa", name: "new", desc: "Log an RFA taken by telephone", run: runNew},
 		{group: "desk", name: "queue", desc: "Open RFAs by their next SLA point", slow: true, run: runQueue},
 	}
@@ -154,6 +158,23 @@ func runRelease(ctx context.Context, c *Console, in *invocation) (answer, error)
 	}
 	day, _ := time.Parse(time.DateOnly, a.ShipsOn)
 	return answer{text: fmt.Sprintf("%s planned %s for release %s, shipping %s.", in.by.Name, in.rfa.Ref(), a.Release, day.Format("Mon 2 Jan 2006"))}, nil
+}
+
+// runLink links the RFA to a parent: the parent's clearance clears it.
+func runLink(ctx context.Context, c *Console, in *invocation) (answer, error) {
+	a := bot.StaffAction{Kind: bot.ActLink, Parent: in.str("parent")}
+	if err := c.desk.Do(ctx, in.rfa.Num, a, in.by); err != nil {
+		return answer{}, err
+	}
+	parent, _ := bot.ParseRef(a.Parent)
+	return answer{text: fmt.Sprintf("%s linked %s to %s: clearing %[3]s clears %[2]s too.", in.by.Name, in.rfa.Ref(), bot.FormatRef(parent))}, nil
+}
+
+func runUnlink(ctx context.Context, c *Console, in *invocation) (answer, error) {
+	if err := c.desk.Do(ctx, in.rfa.Num, bot.StaffAction{Kind: bot.ActUnlink}, in.by); err != nil {
+		return answer{}, err
+	}
+	return answer{text: fmt.Sprintf("%s unlinked %s from %s.", in.by.Name, in.rfa.Ref(), bot.FormatRef(in.rfa.Parent))}, nil
 }
 
 // quote renders staff text as a Discord block quote.

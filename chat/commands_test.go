@@ -48,7 +48,7 @@ func testSlashCommands(t *testing.T, e *env, thread string) {
 			}
 		}
 		got := strings.Join(names, ",")
-		if got != "rfa severity,rfa assign,rfa update,rfa ask,rfa workaround,rfa clear,rfa reopen,rfa release,rfa fields,rfa new,desk queue" {
+		if got != "rfa severity,rfa assign,rfa update,rfa ask,rfa workaround,rfa clear,rfa reopen,rfa release,rfa fields,rfa link,rfa unlink,rfa new,desk queue" {
 			t.Errorf("commands = %s", got)
 		}
 	})
@@ -177,6 +177,29 @@ func testSlashCommands(t *testing.T, e *env, thread string) {
 		})
 		refused(t, e.slash(thread, priya, "rfa", "fields"))
 		refused(t, e.slash(thread, priya, "rfa", "fields", str("site", "x"), str("ref", "RFA-99")))
+	})
+	t.Run("link and unlink", func(t *testing.T) {
+		e := e.with(t)
+		public(t, e.slash(thread, priya, "rfa", "link", str("parent", "rfa-2")), "Priya Shah linked RFA-1 to RFA-2")
+		if r := e.rfa(1); r.Parent != 2 || !hasEvent(r, bot.EventLinked, "discord:"+priya) {
+			t.Errorf("RFA-1 after /rfa link: parent %d", r.Parent)
+		}
+		for _, parent := range []string{"RFA-1", "RFA-99", "two"} {
+			cb := e.slash(thread, priya, "rfa", "link", str("parent", parent))
+			refused(t, cb)
+			if r := e.rfa(1); r.Parent != 2 {
+				t.Errorf("/rfa link %s changed the parent to %d (%q)", parent, r.Parent, cb.Decode().Content)
+			}
+		}
+		public(t, e.slash(thread, priya, "rfa", "unlink"), "unlinked RFA-1 from RFA-2")
+		if r := e.rfa(1); r.Parent != 0 || !hasEvent(r, bot.EventUnlinked, "discord:"+priya) {
+			t.Errorf("RFA-1 after /rfa unlink: parent %d", r.Parent)
+		}
+		cb := e.slash(thread, priya, "rfa", "unlink")
+		refused(t, cb)
+		if !strings.Contains(cb.Decode().Content, "not linked") {
+			t.Errorf("second unlink answered %q", cb.Decode().Content)
+		}
 	})
 	t.Run("new from a phone call", func(t *testing.T) {
 		e := e.with(t)

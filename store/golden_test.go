@@ -48,6 +48,7 @@ func goldenRFA() *bot.RFA {
 		Token: "token-of-rfa-7-GGGGGGGGGGGGGGGG", ConfirmToken: "confirm-token-of-rfa-7-HHHHHHHH", Flag: "named another school's RFA",
 		Severity: bot.SeveritySerious, SuggestedSeverity: bot.SeverityCritical, Assignee: "Priya Shah",
 		Release: &bot.Release{Name: "2026.12", Ships: at(30)},
+		Parent:  3,
 		Chat:    bot.ChatRef{PostID: "111", ThreadID: "222", LastSeen: "333"},
 		Messages: []bot.Message{{
 			At: at(0), Direction: bot.Inbound, From: bot.Address{Name: "Sam Okafor", Email: "s.okafor@oakprimary.sch.uk"},

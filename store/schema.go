@@ -45,7 +45,7 @@ import (
 // schemaVersion is the layout this binary reads and writes. Raise it by
 // one and append to migrations() whenever the layout changes; Open refuses
 // a file whose version is higher.
-const schemaVersion = 7
+const schemaVersion = 8
 
 // Bucket names. Each is a top-level bucket.
 const (
@@ -184,6 +184,21 @@ const (
 	//   key   SHA-256 of the link's token, 32 bytes (never the token)
 	//   value JSON bot.OrgLink
 	bucketOrgLinks = "org_links"
+
+	// bucketRFAChildren indexes linked RFAs by their parent (since
+	// version 8), so clearing a parent finds its children without
+	// walking the store.
+	//   key   linkKey: parent RFA number (8) | child RFA number (8)
+	//   value empty
+	// PutRFA keeps it in the same transaction as the child (bot.RFA.Parent).
+	bucketRFAChildren = "rfa_children"
+
+	// bucketRFAParents is bucketRFAChildren's reverse, so that a write
+	// finds the entry it replaces without decoding the old RFA.
+	//   key   child RFA number, 8 bytes
+	//   value parent RFA number, 8 bytes
+	// It has an entry exactly when bucketRFAChildren has one for the child.
+	bucketRFAParents = "rfa_parents"
 )
 
 // keySchemaVersion is the key of the version in bucketMeta.
@@ -221,6 +236,7 @@ func allBuckets() []string {
 		bucketOutboxDue, bucketOutboxBlobs, bucketOutboxBlobRefs,
 		bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs, bucketBreachedRFAs,
 		bucketOrgIndex, bucketOrgLinks,
+		bucketRFAChildren, bucketRFAParents,
 	}
 }
 
@@ -256,6 +272,7 @@ func migrations() []migration {
 		{to: 5, name: "open-RFA and jeopardy indexes", fn: migrateIndexes},
 		{to: 6, name: "RFA counts by status and severity, breached-RFA index", fn: migrateRFACounts},
 		{to: 7, name: "organisation indexes and links", fn: migrateOrgIndex}, // org_index.go
+		{to: 8, name: "linked-RFA index", fn: migrateLinks}, // rfa_links.go
 	}
 }
 
@@ -519,6 +536,14 @@ func jeopardyKey(at time.Time, num uint64) []byte {
 	k := make([]byte, 0, 16)
 	k = binary.BigEndian.AppendUint64(k, dueNanos(at))
 	return binary.BigEndian.AppendUint64(k, num)
+}
+
+// linkKey is parent(8) | child(8), both big-endian, so the children of
+// one parent are adjacent and in number order.
+func linkKey(parent, child uint64) []byte {
+	k := make([]byte, 0, 16)
+	k = binary.BigEndian.AppendUint64(k, parent)
+	return binary.BigEndian.AppendUint64(k, child)
 }
 
 // decodeJeopardyKey reverses jeopardyKey; times come back in UTC.

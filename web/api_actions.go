@@ -43,6 +43,8 @@ var actionFields = map[bot.StaffActionKind][]string{
 	bot.ActReopen:     {"reason"},
 	bot.ActRelease:    {"name", "ships"},
 	bot.ActSetFields:  {"site", "components", "action_taken", "error_message", "can_replicate", "organisation"},
+	bot.ActLink:       {"parent"},
+	bot.ActUnlink:     {},
 }
 
 // actionRequest is the body of POST /api/rfas/{ref}/actions.
@@ -55,6 +57,7 @@ type actionRequest struct {
 	Reason     string `json:"reason"`
 	Name       string `json:"name"`
 	Ships      string `json:"ships"`
+	Parent     string `json:"parent"` // link: "RFA-M"
 	// set_fields: a field absent (not null, absent) is left as it is.
 	Site         *string   `json:"site"`
 	Components   *[]string `json:"components"`
@@ -78,6 +81,9 @@ func (q *actionRequest) staffAction() bot.StaffAction {
 		a.Text = q.Reason
 	case bot.ActRelease:
 		a.Release, a.ShipsOn = q.Name, q.Ships
+	case bot.ActLink:
+		a.Parent = q.Parent
+	case bot.ActUnlink:
 	case bot.ActSetFields:
 		a.Fields = bot.FieldChanges{Site: q.Site, Components: q.Components, ActionTaken: q.ActionTaken,
 			ErrorMessage: q.ErrorMessage, CanReplicate: q.CanReplicate, Organisation: q.Organisation}
@@ -133,7 +139,11 @@ func (h *handler) decodeAction(w http.ResponseWriter, r *http.Request, q *action
 	}
 	for _, f := range slices.Sorted(maps.Keys(raw)) {
 		if f != "action" && !slices.Contains(allowed, f) {
-			writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("%q does not go with %s: it takes %s", f, kind, strings.Join(allowed, ", "))})
+			takes := strings.Join(allowed, ", ")
+			if takes == "" {
+				takes = `nothing but "action"`
+			}
+			writeJSON(w, http.StatusBadRequest, apiError{Error: fmt.Sprintf("%q does not go with %s: it takes %s", f, kind, takes)})
 			return false
 		}
 		if string(raw[f]) == "null" {

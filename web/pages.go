@@ -109,6 +109,9 @@ type statusView struct {
 	Clocks       []clockView // empty when no clock source is configured
 	// Forms are the buttons that fit the RFA's state, nil if none.
 	Forms *actionForms
+	// Linked is set while the RFA, not yet cleared, is linked to a known
+	// issue (bot.RFA.Parent); the page never names that RFA.
+	Linked bool
 	// Escalated is the outcome of an escalation just posted: "done",
 	// "refused" or "" (none).
 	Escalated string
@@ -274,6 +277,7 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 		Created:      rfa.Created,
 		Now:          h.now(),
 		Severity:     rfa.Severity.Title(),
+		Linked:       rfa.Parent != 0 && rfa.Status != bot.StatusCleared && rfa.Status != bot.StatusClosed,
 	}
 	for _, c := range h.clocksOf(rfa) {
 		v.Clocks = append(v.Clocks, h.clockView(c, v.Now))
