@@ -272,7 +272,7 @@ func migrations() []migration {
 		{to: 5, name: "open-RFA and jeopardy indexes", fn: migrateIndexes},
 		{to: 6, name: "RFA counts by status and severity, breached-RFA index", fn: migrateRFACounts},
 		{to: 7, name: "organisation indexes and links", fn: migrateOrgIndex}, // org_index.go
-		{to: 8, name: "linked-RFA index", fn: migrateLinks}, // rfa_links.go
+		{to: 8, name: "linked-RFA index", fn: migrateLinks},                  // rfa_links.go
 	}
 }
 
