@@ -242,33 +242,22 @@ func (d *Desk) Workaround(ctx context.Context, num uint64, m StaffMessage) error
 	})
 }
 
-// Clear marks the RFA cleared, tells the requester the resolution and
-// asks them to confirm (or reply "still broken" to reopen it).
+// Clear marks the RFA cleared with staff's resolution m: the requester
+// is mailed it with links to confirm or say it is still broken, and the
+// confirmation window starts (see lifecycle.go and Desk.clear).
 func (d *Desk) Clear(ctx context.Context, num uint64, m StaffMessage) error {
-	return d.act(ctx, num, func(tx Tx, r *RFA) error {
-		if r.Status == StatusCleared || r.Status == StatusClosed {
-			return notAllowed(r, "is already "+string(r.Status))
-		}
-		m.Text = strings.TrimSpace(m.Text) + "\n\nPlease reply to confirm that this is resolved. If it is still broken, reply \"still broken\" and we will reopen it."
-		if err := d.mailRequester(tx, r, m, "clearance", "Cleared"); err != nil {
-			return err
-		}
-		r.Status = StatusCleared
-		r.addEvent(d.now(), EventCleared, m.By.String(), m.Text)
-		return nil
-	})
+	return d.act(ctx, num, func(tx Tx, r *RFA) error { return d.clear(tx, r, m) })
 }
 
-// Reopen puts a cleared or closed RFA back in progress; the clocks'
-// escalation points fire again.
+// Reopen puts a cleared or closed RFA back in progress for reason,
+// recorded with by: the workaround clock starts a new cycle, its
+// escalation points fire again, and staff are told in the chat thread.
 func (d *Desk) Reopen(ctx context.Context, num uint64, reason string, by Actor) error {
 	return d.act(ctx, num, func(tx Tx, r *RFA) error {
 		if r.Status != StatusCleared && r.Status != StatusClosed {
 			return notAllowed(r, "is not cleared or closed")
 		}
-		r.Status = StatusOpen
-		r.addEvent(d.now(), EventReopened, by.String(), reason)
-		return nil
+		return d.reopen(tx, r, by.String(), strings.TrimSpace(reason), "", false)
 	})
 }
 
