@@ -63,12 +63,16 @@ func (d *Desk) clear(tx Tx, r *RFA, m StaffMessage) error {
 // advanceLifecycle sends the reminder to confirm cleared r or closes it,
 // whichever is due by now, recording each (EventConfirmReminder,
 // EventClosed with Actor ActorConfirmWindow) with its mail. A reminder
-// found after the window's end is not sent: the closure is due. It
-// reports how many it did.
+// found after the window's end is not sent: the closure is due. A
+// closure found a whole window late (the desk was down that long, or
+// the RFA was cleared before the desk closed RFAs by itself: an upgrade
+// must not mail every old one at once) mails nobody. It reports how many
+// it did.
 func (d *Desk) advanceLifecycle(tx Tx, r *RFA, now time.Time) (int, error) {
 	pol := d.jeop.policy
 	if by, ok := pol.ConfirmBy(r); ok && !by.After(now) {
-		return 1, d.closeUnanswered(tx, r, by)
+		late := pol.schoolTimeAfter(r, by, pol.ConfirmWindow, 1)
+		return 1, d.closeUnanswered(tx, r, by, !late.IsZero() && !now.Before(late))
 	}
 	at, ok := pol.confirmReminderAt(r)
 	if !ok || at.After(now) {
@@ -96,12 +100,16 @@ func (d *Desk) advanceLifecycle(tx Tx, r *RFA, now time.Time) (int, error) {
 
 // closeUnanswered closes cleared r whose confirmation window ended at by
 // without an answer, and tells the requester until when a reply reopens
-// it.
-func (d *Desk) closeUnanswered(tx Tx, r *RFA, by time.Time) error {
-	if err := d.close(tx, r, ActorConfirmWindow, "no answer by the end of the confirmation window ("+d.deskTime(by)+")", ""); err != nil {
+// it, unless found too late to mail (late).
+func (d *Desk) closeUnanswered(tx Tx, r *RFA, by time.Time, late bool) error {
+	why := "no answer by the end of the confirmation window (" + d.deskTime(by) + ")"
+	if late {
+		why += "; found too late to tell the requester"
+	}
+	if err := d.close(tx, r, ActorConfirmWindow, why, ""); err != nil {
 		return err
 	}
-	if r.Requester.Email == "" {
+	if r.Requester.Email == "" || late {
 		return nil
 	}
 	grace := ""

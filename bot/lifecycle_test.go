@@ -264,3 +264,35 @@ func TestReopenGraceAndFollowUp(t *testing.T) {
 		}
 	})
 }
+
+// TestClosureFoundLateMailsNobody: a desk down for more than a whole
+// confirmation window past an RFA's confirm_by (or upgraded to one that
+// closes RFAs by itself) closes it without mailing the requester.
+func TestClosureFoundLateMailsNobody(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "desk.db")
+		ctx := context.Background()
+		sleepUntil(t, "2026-11-02 09:00")
+		rd := startDesk(t, path)
+		rd.mail("l1@oakprimary.sch.uk", "s@oakprimary.sch.uk", "Printer offline", completeReport, 1)
+		rd.mail("l2@oakprimary.sch.uk", "a@oakprimary.sch.uk", "Scanner offline", completeReport, 2)
+		must(t, rd.desk.Clear(ctx, 1, bot.StaffMessage{By: priya, Text: "Reinstalled the driver."}))
+		must(t, rd.desk.Clear(ctx, 2, bot.StaffMessage{By: priya, Text: "Reinstalled the driver."}))
+		rd.stop()
+		// RFA-1 and RFA-2's windows end Mon 9 Nov 09:00; a desk back Mon
+		// 16 Nov 10:00 is more than a window late for both.
+		sleepUntil(t, "2026-11-16 10:00")
+		rd = startDesk(t, path)
+		defer rd.stop()
+		for _, num := range []uint64{1, 2} {
+			sameList(t, "closures", actorsOf(mustRFA(t, rd, num), bot.EventClosed), []string{
+				"confirmation window: no answer by the end of the confirmation window (Mon 9 Nov 2026 09:00 GMT); found too late to tell the requester @ Mon 16 Nov 10:00"})
+		}
+		if got, _ := purposeMails(t, rd, "closure notice"); len(got) != 0 {
+			t.Errorf("closure mails found late: %v", got)
+		}
+		if got, _ := purposeMails(t, rd, "confirmation reminder"); len(got) != 0 {
+			t.Errorf("reminders after the window: %v", got)
+		}
+	})
+}
