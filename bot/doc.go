@@ -56,6 +56,7 @@
 //	staff_fields.go    staff corrections of report fields and organisation
 //	phone.go           RFAs taken by telephone
 //	escalate.go        escalation by the requester
+//	lifecycle*.go      clearance, confirmation, closure, reopening, follow-ups
 //	chatthread.go      the RFA's thread in the staff chat
 //	sla.go, clocks.go  the SLA policy and the clocks derived from history
 //	jeopardy*.go       the persisted schedule, its policy fingerprint, the steps
