@@ -267,6 +267,13 @@ func (d *Desk) Reopen(ctx context.Context, num uint64, reason string, by Actor) 
 // who gave none) is not mailed: the message is recorded only, for the
 // status page and the history.
 func (d *Desk) mailRequester(tx Tx, r *RFA, m StaffMessage, purpose, label string) error {
+	return d.mailRequesterWith(tx, r, m, purpose, label, "")
+}
+
+// mailRequesterWith is mailRequester with mailOnly, text that follows
+// m's in the mail but is not recorded in the conversation (links that
+// carry the status page's token, say); "" for none.
+func (d *Desk) mailRequesterWith(tx Tx, r *RFA, m StaffMessage, purpose, label, mailOnly string) error {
 	if strings.TrimSpace(m.Text) == "" {
 		return notAllowed(r, purpose+" has no text")
 	}
@@ -282,7 +289,11 @@ func (d *Desk) mailRequester(tx Tx, r *RFA, m StaffMessage, purpose, label strin
 		})
 		return nil
 	}
-	body := strings.TrimSpace(m.Text) + "\n\n" + m.By.Name + "\n" + d.cfg.Name +
+	body := strings.TrimSpace(m.Text) + "\n\n"
+	if mailOnly != "" {
+		body += mailOnly + "\n\n"
+	}
+	body += m.By.Name + "\n" + d.cfg.Name +
 		"\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n"
 	inReplyTo, refs := conversationHeaders(r)
 	om := &OutgoingMail{

@@ -38,7 +38,8 @@ func (d *Desk) confirmPrompt(r *RFA) string {
 }
 
 // clear clears r (which the caller stores) within tx: the requester is
-// mailed m's resolution and asked to confirm (confirmPrompt), and the
+// mailed m's resolution and asked to confirm (confirmPrompt, in the mail
+// only: its links carry the page's token), and the
 // clearance is recorded (EventCleared: Actor the staff member, Text the
 // resolution); it meets every running clock. A cleared or closed r is
 // ErrNotAllowed. It is the one clearance path: callers clearing several
@@ -53,8 +54,8 @@ func (d *Desk) clear(tx Tx, r *RFA, m StaffMessage) error {
 	}
 	r.Status = StatusCleared
 	r.addEvent(d.now(), EventCleared, m.By.String(), resolution)
-	m.Text = resolution + "\n\n" + d.confirmPrompt(r)
-	if err := d.mailRequester(tx, r, m, "clearance", "Cleared"); err != nil {
+	m.Text = resolution
+	if err := d.mailRequesterWith(tx, r, m, "clearance", "Cleared", d.confirmPrompt(r)); err != nil {
 		return err
 	}
 	return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatCard})

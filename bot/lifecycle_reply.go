@@ -13,10 +13,10 @@ import (
 type replyVerdict int
 
 const (
-	replyOther     replyVerdict = iota // anything else: appended for staff to read
-	replyConfirms                      // "yes, it's working now", "confirmed, thanks"
-	replyNotFixed                      // "still broken", "no, it doesn't work"
-	replyThanksing                     // only thanks ("Thank you!"): neither
+	replyOther    replyVerdict = iota // anything else: appended for staff to read
+	replyConfirms                     // "yes, it's working now", "confirmed, thanks"
+	replyNotFixed                     // "still broken", "no, it doesn't work"
+	replyThanks                       // only thanks ("Thank you!"): neither
 )
 
 var (
@@ -70,7 +70,7 @@ func classifyReply(reply string) replyVerdict {
 	case confirmWords.MatchString(head), startsYes.MatchString(head), noButOK.MatchString(head):
 		return replyConfirms
 	case onlyThanks.MatchString(head):
-		return replyThanksing
+		return replyThanks
 	}
 	return replyOther
 }

@@ -47,9 +47,9 @@ func TestClassifyReply(t *testing.T) {
 		{"Restarted as you said, no change.", replyNotFixed},
 		{"Didn't help, sorry", replyNotFixed},
 		// Thanks alone.
-		{"Thank you!", replyThanksing},
-		{"Many thanks for your help", replyThanksing},
-		{"Thanks so much Priya", replyThanksing},
+		{"Thank you!", replyThanks},
+		{"Many thanks for your help", replyThanks},
+		{"Thanks so much Priya", replyThanks},
 		// Anything else.
 		{"", replyOther},
 		{"Is it fixed now?", replyOther},

@@ -82,6 +82,11 @@ func TestClearedOnLastDayOfTermClosesInJanuary(t *testing.T) {
 				t.Errorf("clearance mail lacks %q:\n%s", want, mails[0].Text)
 			}
 		}
+		withTexts, err := rd.desk.RFAWithTexts(ctx, 1)
+		must(t, err)
+		if last := withTexts.Messages[len(withTexts.Messages)-1]; last.Text != "We repaired the register database." {
+			t.Errorf("recorded clearance = %q, want the resolution alone", last.Text)
+		}
 		sameList(t, "clearance", actorsOf(r, bot.EventCleared), []string{"Priya Shah (discord:1001): We repaired the register database. @ Fri 18 Dec 14:00"})
 
 		// Half-way (22.5 working hours, school days only): Thu 7 Jan 09:30.
