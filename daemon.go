@@ -161,6 +161,8 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		// The status page's buttons (no FormKey: random per run, so pages
 		// opened before a restart must be reloaded before they post).
 		AddMessage: desk.AddMessage, AnswerQuestion: desk.AnswerQuestion,
+		ConfirmFixed: desk.ConfirmFixed, ReportStillBroken: desk.ReportStillBroken,
+		ConfirmBy: sla.ConfirmBy, ReopenBy: sla.ReopenBy,
 		MaxFileBytes: cfg.Parse.MaxAttachmentSize, PublicURL: cfg.Desk.BaseURL,
 		Location:    sla.Calendar.Location(),
 		Clocks:      func(r *bot.RFA) []bot.ClockState { return sla.Clocks(r, time.Now()) },

@@ -245,8 +245,9 @@ func (d *Desk) Workaround(ctx context.Context, num uint64, m StaffMessage) error
 	})
 }
 
-// Clear marks the RFA cleared, tells the requester the resolution and
-// asks them to confirm (or reply "still broken" to reopen it). The RFAs
+// Clear marks the RFA cleared with staff's resolution m: the requester
+// is mailed it with links to confirm or say it is still broken, and the
+// confirmation window starts (see lifecycle.go and Desk.clear). The RFAs
 // linked to it are cleared with it, in the same transaction (links.go).
 func (d *Desk) Clear(ctx context.Context, num uint64, m StaffMessage) error {
 	return d.act(ctx, num, func(tx Tx, r *RFA) error {
@@ -257,31 +258,15 @@ func (d *Desk) Clear(ctx context.Context, num uint64, m StaffMessage) error {
 	})
 }
 
-// clear is Clear of r alone, inside the caller's transaction (the
-// caller stores r).
-func (d *Desk) clear(tx Tx, r *RFA, m StaffMessage) error {
-	if r.Status == StatusCleared || r.Status == StatusClosed {
-		return notAllowed(r, "is already "+string(r.Status))
-	}
-	m.Text = strings.TrimSpace(m.Text) + "\n\nPlease reply to confirm that this is resolved. If it is still broken, reply \"still broken\" and we will reopen it."
-	if err := d.mailRequester(tx, r, m, "clearance", "Cleared"); err != nil {
-		return err
-	}
-	r.Status = StatusCleared
-	r.addEvent(d.now(), EventCleared, m.By.String(), m.Text)
-	return nil
-}
-
-// Reopen puts a cleared or closed RFA back in progress; the clocks'
-// escalation points fire again.
+// Reopen puts a cleared or closed RFA back in progress for reason,
+// recorded with by: the workaround clock starts a new cycle, its
+// escalation points fire again, and staff are told in the chat thread.
 func (d *Desk) Reopen(ctx context.Context, num uint64, reason string, by Actor) error {
 	return d.act(ctx, num, func(tx Tx, r *RFA) error {
 		if r.Status != StatusCleared && r.Status != StatusClosed {
 			return notAllowed(r, "is not cleared or closed")
 		}
-		r.Status = StatusOpen
-		r.addEvent(d.now(), EventReopened, by.String(), reason)
-		return nil
+		return d.reopen(tx, r, by.String(), strings.TrimSpace(reason), "", false)
 	})
 }
 
@@ -291,6 +276,13 @@ func (d *Desk) Reopen(ctx context.Context, num uint64, reason string, by Actor) 
 // who gave none) is not mailed: the message is recorded only, for the
 // status page and the history.
 func (d *Desk) mailRequester(tx Tx, r *RFA, m StaffMessage, purpose, label string) error {
+	return d.mailRequesterWith(tx, r, m, purpose, label, "")
+}
+
+// mailRequesterWith is mailRequester with mailOnly, text that follows
+// m's in the mail but is not recorded in the conversation (links that
+// carry the status page's token, say); "" for none.
+func (d *Desk) mailRequesterWith(tx Tx, r *RFA, m StaffMessage, purpose, label, mailOnly string) error {
 	if strings.TrimSpace(m.Text) == "" {
 		return notAllowed(r, purpose+" has no text")
 	}
@@ -306,7 +298,11 @@ func (d *Desk) mailRequester(tx Tx, r *RFA, m StaffMessage, purpose, label strin
 		})
 		return nil
 	}
-	body := strings.TrimSpace(m.Text) + "\n\n" + m.By.Name + "\n" + d.cfg.Name +
+	body := strings.TrimSpace(m.Text) + "\n\n"
+	if mailOnly != "" {
+		body += mailOnly + "\n\n"
+	}
+	body += m.By.Name + "\n" + d.cfg.Name +
 		"\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n"
 	inReplyTo, refs := conversationHeaders(r)
 	om := &OutgoingMail{

@@ -439,13 +439,17 @@ func (p *SLAPolicy) pendingPoints(r *RFA) []pendingPoint {
 // NextPoint returns when r's next jeopardy escalation point is to be
 // delivered: the earliest point of an unmet clock that has not fired in
 // its cycle, moved to the next opening unless r is Critical, or the
-// reminder about missing report fields (fieldsReminderAt), whichever
-// comes first. ok is false when none is to come (all met, cleared or
-// closed, or paused short of every point, and no reminder to go). It
-// depends on r's history only and is what the desk's scheduler keeps
-// per RFA.
+// reminder about missing report fields (fieldsReminderAt), or for a
+// cleared RFA the reminder to confirm or the end of its confirmation
+// window (lifecycleAt), whichever comes first. ok is false when none is
+// to come (all met, closed, or paused short of every point, and no
+// reminder or closure to come). It depends on r's history only and is
+// what the desk's scheduler keeps per RFA.
 func (p *SLAPolicy) NextPoint(r *RFA) (at time.Time, ok bool) {
 	at, ok = p.fieldsReminderAt(r)
+	if lc, lok := p.lifecycleAt(r); lok && (!ok || lc.Before(at)) {
+		at, ok = lc, true
+	}
 	if pts := p.pendingPoints(r); len(pts) > 0 && (!ok || pts[0].at.Before(at)) {
 		at, ok = pts[0].at, true
 	}

@@ -59,6 +59,7 @@
 //	portal.go          RFAs logged on the web form; held until confirmed from unknown domains
 //	escalate.go        escalation by the requester
 //	requester.go       the requester's messages and answers from the status page
+//	lifecycle*.go      clearance, confirmation, closure, reopening, follow-ups
 //	chatthread.go      the RFA's thread in the staff chat
 //	sla.go, clocks.go  the SLA policy and the clocks derived from history
 //	jeopardy*.go       the persisted schedule, its policy fingerprint, the steps

@@ -60,12 +60,6 @@ func asksToEscalate(subject, reply, rfaSubject string) bool {
 	return false
 }
 
-var stillBroken = regexp.MustCompile(`(?i)\b(still\s+(broken|not\s+working|failing|happening)|not\s+(fixed|resolved)|isn'?t\s+(fixed|resolved))\b`)
-
-// saysStillBroken reports whether a requester's reply to a clearance says
-// the problem is not fixed.
-func saysStillBroken(reply string) bool { return stillBroken.MatchString(reply) }
-
 // MaxEscalationReason is the most characters of a requester's
 // escalation reason that are recorded; longer reasons are cut.
 const MaxEscalationReason = 1000

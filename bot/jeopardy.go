@@ -11,9 +11,11 @@ import (
 
 // Jeopardy management: every clock's escalation points (SLAPolicy.Points,
 // or FirstContactPoints for the triage and first_update clocks of RFAs
-// that are not Critical) are delivered once per clock and cycle, and the
+// that are not Critical) are delivered once per clock and cycle, the
 // one reminder about missing report fields once per RFA
-// (jeopardy_reminder.go), by one timer for the whole desk.
+// (jeopardy_reminder.go), and a cleared RFA's reminder to confirm and its
+// closure at the end of the confirmation window (lifecycle_clear.go), by
+// one timer for the whole desk.
 //
 // The schedule lives in the store, not in memory. Every RFA carries its
 // next point (RFA.NextEscalation), which the desk's store wrapper

@@ -210,8 +210,8 @@ func TestJeopardyOneBadRFADoesNotHoldUpTheRest(t *testing.T) {
 	}
 }
 
-// TestPolicyFingerprint: equal policies agree; a closed day, a target or
-// an escalation point changes it.
+// TestPolicyFingerprint: equal policies agree; a closed day, a target, an
+// escalation point, the lifecycle's windows or a school holiday changes it.
 func TestPolicyFingerprint(t *testing.T) {
 	base := bot.DefaultSLAPolicy(workcal.Default()).Fingerprint()
 	if again := bot.DefaultSLAPolicy(workcal.Default()).Fingerprint(); again != base {
@@ -230,9 +230,14 @@ func TestPolicyFingerprint(t *testing.T) {
 	}
 	for name, p := range map[string]*bot.SLAPolicy{
 		"a closure": bot.DefaultSLAPolicy(closure), "a workaround target": serious, "the points": points,
-		"the triage target":     tweak(func(p *bot.SLAPolicy) { p.Triage.N = 3 }),
-		"the escalation target": tweak(func(p *bot.SLAPolicy) { p.Escalation.N = 2 }),
-		"the fields reminder":   tweak(func(p *bot.SLAPolicy) { p.FieldsReminder = workcal.Target{} }),
+		"the triage target":       tweak(func(p *bot.SLAPolicy) { p.Triage.N = 3 }),
+		"the escalation target":   tweak(func(p *bot.SLAPolicy) { p.Escalation.N = 2 }),
+		"the fields reminder":     tweak(func(p *bot.SLAPolicy) { p.FieldsReminder = workcal.Target{} }),
+		"the confirmation window": tweak(func(p *bot.SLAPolicy) { p.ConfirmWindow.N = 4 }),
+		"the reopen grace":        tweak(func(p *bot.SLAPolicy) { p.ReopenGrace = workcal.Target{} }),
+		"a school holiday": tweak(func(p *bot.SLAPolicy) {
+			p.Holidays = map[string][]bot.DateRange{"Oak Primary School": {{From: workcal.Date{Year: 2026, Month: 12, Day: 19}, To: workcal.Date{Year: 2027, Month: 1, Day: 4}}}}
+		}),
 		"the first-contact points": tweak(func(p *bot.SLAPolicy) {
 			p.FirstContactPoints = p.FirstContactPoints[1:]
 		}),

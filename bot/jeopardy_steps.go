@@ -11,8 +11,10 @@ import (
 // decides when.
 
 // firePoints records and acts on every point of r due by now, in order,
-// and sends the reminder about missing report fields if it is due. It
-// reports how many points fired (the reminder counts as one).
+// sends the reminder about missing report fields if it is due, and the
+// reminder to confirm a clearance or the closure at the end of its
+// window (advanceLifecycle). It reports how many points fired (each
+// reminder or closure counts as one).
 func (d *Desk) firePoints(tx Tx, r *RFA, now time.Time) (int, error) {
 	n := 0
 	for _, pp := range d.jeop.policy.pendingPoints(r) {
@@ -32,7 +34,8 @@ func (d *Desk) firePoints(tx Tx, r *RFA, now time.Time) (int, error) {
 	if sent {
 		n++
 	}
-	return n, nil
+	done, err := d.advanceLifecycle(tx, r, now)
+	return n + done, err
 }
 
 // escalationStep performs pp's action on r: a note to the assignee, a

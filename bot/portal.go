@@ -51,7 +51,7 @@ const (
 // logged as any email is (status new, channel portal, acknowledgement,
 // chat card, clocks from now). Otherwise it is recorded in
 // StatusUnverified with a ConfirmToken, and the only thing queued is one
-// confirmation mail to the address (ConfirmURL); the caller must not show
+// confirmation mail to the address (SubmissionConfirmURL); the caller must not show
 // the held RFA's reference or status link to the submitter.
 //
 // Errors: ErrInvalid (matched with errors.Is) for a missing or malformed
@@ -75,7 +75,7 @@ func (d *Desk) Submit(ctx context.Context, s PortalSubmission) (*RFA, error) {
 	return r.rfa, r.err
 }
 
-// ConfirmSubmission releases the held submission whose ConfirmURL carried
+// ConfirmSubmission releases the held submission whose SubmissionConfirmURL carried
 // token: it becomes StatusNew, its Created and so its clocks start now,
 // and its acknowledgement and chat card are queued. Confirming an RFA
 // already released changes nothing and returns it. A token that names no
@@ -93,9 +93,9 @@ func (d *Desk) ConfirmSubmission(ctx context.Context, token string) (*RFA, error
 	return r.rfa, r.err
 }
 
-// ConfirmURL is the link mailed for a held submission:
+// SubmissionConfirmURL is the link mailed for a held submission:
 // BaseURL/new/confirm?t=<num>.<ConfirmToken>.
-func (d *Desk) ConfirmURL(r *RFA) string {
+func (d *Desk) SubmissionConfirmURL(r *RFA) string {
 	return strings.TrimRight(d.cfg.BaseURL, "/") + "/new/confirm?t=" + confirmToken(r)
 }
 
@@ -269,7 +269,7 @@ func (d *Desk) composeConfirm(r *RFA) *OutgoingMail {
 	}
 	text := "Someone, we hope you, asked " + desk + " for help on its web form, giving this email address.\n\n" +
 		"Nothing has been logged yet. To log the request, open this link and press the Confirm button:\n\n" +
-		d.ConfirmURL(r) + "\n\n" +
+		d.SubmissionConfirmURL(r) + "\n\n" +
 		"The link works for seven days. If it was not you, ignore this mail: nothing more will be sent.\n"
 	return &OutgoingMail{
 		To: []Address{{Email: r.Requester.Email}}, Subject: "Please confirm your request to " + desk,

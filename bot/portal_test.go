@@ -126,7 +126,7 @@ func TestPortalSubmissionFromUnknownDomainIsHeldUntilConfirmed(t *testing.T) {
 			t.Errorf("the confirmation mail quotes %q:\n%s", leaked, m.Text)
 		}
 	}
-	link := f.desk.ConfirmURL(held)
+	link := f.desk.SubmissionConfirmURL(held)
 	if !strings.Contains(m.Text, link) {
 		t.Fatalf("the mail lacks the link %s:\n%s", link, m.Text)
 	}
@@ -181,7 +181,7 @@ func TestPortalConfirmationLinkExpires(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, _ := url.Parse(f.desk.ConfirmURL(f.rfa(r.Num)))
+	u, _ := url.Parse(f.desk.SubmissionConfirmURL(f.rfa(r.Num)))
 	f.now = f.now.Add(bot.ConfirmWindow + time.Minute)
 	if _, err := f.desk.ConfirmSubmission(ctx, u.Query().Get("t")); !errors.Is(err, bot.ErrNotAllowed) {
 		t.Errorf("expired link: %v, want ErrNotAllowed", err)

@@ -93,11 +93,15 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Fetched, pre readMail) (Outco
 	if err != nil {
 		return Outcome{}, err
 	}
+	var follows *RFA // a closed RFA past its reopen grace this mail follows up
 	if target != nil && target.IsParticipant(mail.From.Email) && threadingAllowed(mail) {
-		if err := d.appendMail(tx, target, mail); err != nil {
-			return Outcome{}, err
+		if !d.startsNewRFA(target, mail) {
+			if err := d.appendMail(tx, target, mail); err != nil {
+				return Outcome{}, err
+			}
+			return Outcome{RFA: target.Num, Result: ResultAppended}, tx.PutDedupe(key, target.Num)
 		}
-		return Outcome{RFA: target.Num, Result: ResultAppended}, tx.PutDedupe(key, target.Num)
+		follows, target = target, nil
 	}
 	if target == nil && mail.Auto == AutoReplied {
 		// An automatic reply that belongs to no RFA: nothing to record it on.
@@ -126,6 +130,11 @@ func (d *Desk) recordOne(tx Tx, mailbox string, m *Fetched, pre readMail) (Outco
 	}
 	if err := d.countSenderRFA(tx, mail, r.Num); err != nil {
 		return Outcome{}, err
+	}
+	if follows != nil {
+		if err := d.linkFollowUp(tx, follows, r); err != nil {
+			return Outcome{}, err
+		}
 	}
 	return Outcome{RFA: r.Num, Result: ResultCreated}, tx.PutDedupe(key, r.Num)
 }
@@ -278,9 +287,10 @@ func (d *Desk) takeRequesterWords(tx Tx, r *RFA, m *Mail, via, chatText string) 
 	case r.Status == StatusAwaitingRequester:
 		r.Status = StatusOpen
 		r.addEvent(m.Received, EventResumed, m.From.Email, "the requester replied: clock resumed")
-	case (r.Status == StatusCleared || r.Status == StatusClosed) && saysStillBroken(m.Reply):
-		r.Status = StatusOpen
-		r.addEvent(m.Received, EventReopened, m.From.Email, "the requester says it is still broken")
+	case r.Status == StatusCleared || r.Status == StatusClosed:
+		if err := d.answerClearance(tx, r, m); err != nil { // lifecycle_reply.go
+			return err
+		}
 	}
 	if asksToEscalate(m.Subject, m.Reply, r.Subject) {
 		if err := d.escalate(tx, r, Actor{Name: m.From.Name, ID: m.From.Email}, via); err != nil {

@@ -64,8 +64,18 @@ type SLAPolicy struct {
 	OnDutyAddress []Address
 	// Holidays are school holiday periods per organisation name ("" is
 	// the default for organisations without their own); they delay
-	// clearance confirmation.
+	// clearance confirmation (see SchoolHolidays and ConfirmBy).
 	Holidays map[string][]DateRange
+	// ConfirmWindow is how long a cleared RFA waits for its requester to
+	// confirm before it closes itself, counted in the desk's working time
+	// minus the organisation's school holidays (default "5 working
+	// days"); a reminder goes half-way. The zero Target never closes one
+	// by itself.
+	ConfirmWindow workcal.Target
+	// ReopenGrace is how long after closing a reply reopens the RFA,
+	// counted like ConfirmWindow (default "20 working days"); a later
+	// reply starts a new RFA that links back.
+	ReopenGrace workcal.Target
 }
 
 // EscalationStep is what happens when a clock passes a point.
@@ -132,6 +142,8 @@ func DefaultSLAPolicy(cal *workcal.Calendar) *SLAPolicy {
 		FirstUpdate:    must("1 working hour"),
 		Escalation:     must("1 working hour"),
 		FieldsReminder: must("1 working day"),
+		ConfirmWindow:  must("5 working days"),
+		ReopenGrace:    must("20 working days"),
 		Workaround: map[Severity]workcal.Target{
 			SeverityCritical: must("4 working hours"),
 			SeveritySerious:  must("2 working days"),

@@ -179,6 +179,7 @@ type rawConfig struct {
 	Calendar     rawCalendar       `toml:"calendar"`
 	SLA          rawSLA            `toml:"sla"`
 	Escalation   rawEscalation     `toml:"escalation"`
+	Lifecycle    rawLifecycle      `toml:"lifecycle"`
 	Staff        rawStaff          `toml:"staff"`
 }
 

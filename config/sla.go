@@ -25,6 +25,13 @@ type rawSLA struct {
 	Minor          string `toml:"minor"`
 }
 
+// rawLifecycle is the [lifecycle] section: what happens after staff
+// clear an RFA.
+type rawLifecycle struct {
+	ConfirmWindow string `toml:"confirm_window"`
+	ReopenGrace   string `toml:"reopen_grace"`
+}
+
 // rawEscalation is the [escalation] section.
 type rawEscalation struct {
 	Points             []rawPoint `toml:"points"`
@@ -53,7 +60,7 @@ type slaSettings struct {
 	Warnings []string
 }
 
-// validateSLA checks the [calendar], [sla] and [escalation] sections,
+// validateSLA checks the [calendar], [sla], [lifecycle] and [escalation] sections,
 // appending every problem to errs as "section.key: what is wrong, what to
 // do". now picks the years checked for holiday data (now's year and the
 // next, in the desk's zone). If the calendar itself is invalid the
@@ -101,6 +108,15 @@ func validateSLA(raw *rawConfig, now time.Time, errs []error) (slaSettings, []er
 	p.Escalation = target("sla.escalation", raw.SLA.Escalation, "1 working hour", false)
 	if !strings.EqualFold(strings.TrimSpace(raw.SLA.FieldsReminder), "off") {
 		p.FieldsReminder = target("sla.fields_reminder", raw.SLA.FieldsReminder, "1 working day", false)
+	}
+	// [lifecycle]: counted in working time minus the organisation's
+	// school holidays; "off" closes nothing by itself (confirm_window)
+	// or reopens nothing by a reply (reopen_grace).
+	if !strings.EqualFold(strings.TrimSpace(raw.Lifecycle.ConfirmWindow), "off") {
+		p.ConfirmWindow = target("lifecycle.confirm_window", raw.Lifecycle.ConfirmWindow, "5 working days", false)
+	}
+	if !strings.EqualFold(strings.TrimSpace(raw.Lifecycle.ReopenGrace), "off") {
+		p.ReopenGrace = target("lifecycle.reopen_grace", raw.Lifecycle.ReopenGrace, "20 working days", false)
 	}
 	p.Workaround = map[bot.Severity]workcal.Target{
 		bot.SeverityCritical: target("sla.critical", raw.SLA.Critical, "4 working hours", false),

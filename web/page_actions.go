@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"rfadesk/bot"
 )
@@ -62,6 +63,9 @@ type actionForms struct {
 	Message, Answer, Escalate, Fixed, Broken bool
 	// Question is the desk's last message, quoted above the answer form.
 	Question string
+	// ConfirmBy is when a cleared RFA closes itself unless the requester
+	// says otherwise; zero when not known.
+	ConfirmBy time.Time
 	// Files says the message and answer forms take files: at most
 	// MaxFiles of at most MaxFileSize ("10 MB") each.
 	Files       bool
@@ -92,15 +96,21 @@ func (f *actionForms) allows(a pageAction) bool {
 // formsFor returns the buttons that fit rfa's state, for which the
 // handler has a desk function: a message unless closed (an answer
 // instead while the desk awaits one), escalation unless closed, "it's
-// fixed" and "still broken" while cleared.
+// fixed" while cleared, "still broken" while cleared and, once closed,
+// until the reopen grace ends (Options.ReopenBy).
 func (h *handler) formsFor(rfa *bot.RFA) *actionForms {
 	st := rfa.Status
+	reopenable := st == bot.StatusCleared
+	if st == bot.StatusClosed && h.reopenBy != nil {
+		until, ok := h.reopenBy(rfa)
+		reopenable = ok && h.now().Before(until)
+	}
 	f := &actionForms{
 		URL: statusPath(rfa), CSRF: h.csrfValue(rfa.Ref(), rfa.Token),
 		Answer:      h.answerFn != nil && st == bot.StatusAwaitingRequester,
 		Escalate:    h.escalateFn != nil && st != bot.StatusClosed,
 		Fixed:       h.confirmFixedFn != nil && st == bot.StatusCleared,
-		Broken:      h.stillBrokenFn != nil && st == bot.StatusCleared,
+		Broken:      h.stillBrokenFn != nil && reopenable,
 		Files:       h.maxFileBytes > 0,
 		MaxFiles:    bot.MaxRequesterFiles,
 		MaxFileSize: sizeText(h.maxFileBytes),
@@ -108,6 +118,11 @@ func (h *handler) formsFor(rfa *bot.RFA) *actionForms {
 		MaxReason:   maxReason,
 	}
 	f.Message = h.addMessageFn != nil && st != bot.StatusClosed && !f.Answer
+	if h.confirmBy != nil && f.Fixed {
+		if at, ok := h.confirmBy(rfa); ok {
+			f.ConfirmBy = at
+		}
+	}
 	if f.Answer {
 		for i := len(rfa.Messages) - 1; i >= 0; i-- {
 			if rfa.Messages[i].Direction == bot.Outbound {

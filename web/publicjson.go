@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"rfadesk/bot"
 )
@@ -20,9 +19,8 @@ import (
 //
 // Lists (components, missing, timeline, conversation, attachments) and
 // the clocks object are never null; times are RFC 3339 in UTC. parent
-// and confirm_by are absent until the RFA carries them; cleared_at is the
-// last clearance not undone by a reopen; closed_at is absent until the
-// RFA records its closing.
+// (the RFA it is linked to), cleared_at and confirm_by (while cleared),
+// and closed_at (once closed) are absent when they do not apply.
 type PublicRFAJSON struct {
 	Ref           string               `json:"ref"`
 	Status        string               `json:"status"`       // new, open, awaiting-requester, cleared, closed
@@ -102,7 +100,20 @@ func (h *handler) publicJSON(r *bot.RFA, v statusView, clocks []bot.ClockState) 
 	if r.Release != nil {
 		out.Release = &ReleaseJSON{Name: r.Release.Name, Ships: rfc3339(r.Release.Ships)}
 	}
-	out.ClearedAt = rfc3339(clearedAt(r))
+	if at, ok := r.ClearedAt(); ok {
+		out.ClearedAt = rfc3339(at)
+	}
+	if at, ok := r.ClosedAt(); ok {
+		out.ClosedAt = rfc3339(at)
+	}
+	if h.confirmBy != nil {
+		if at, ok := h.confirmBy(r); ok {
+			out.ConfirmBy = rfc3339(at)
+		}
+	}
+	if r.Parent != 0 {
+		out.Parent = bot.FormatRef(r.Parent)
+	}
 	for _, e := range v.Events {
 		out.Timeline = append(out.Timeline, PublicEventJSON{At: rfc3339(e.At), Text: e.Text, Quote: e.Quote})
 	}
@@ -134,20 +145,6 @@ func (h *handler) publicSender(r *bot.RFA, m bot.Message) string {
 		return "you"
 	}
 	return "a colleague"
-}
-
-// clearedAt is when r was last cleared, unless it was reopened since
-// (the zero time then, or if it never was).
-func clearedAt(r *bot.RFA) time.Time {
-	for i := len(r.Events) - 1; i >= 0; i-- {
-		switch r.Events[i].Kind {
-		case bot.EventCleared:
-			return r.Events[i].At
-		case bot.EventReopened:
-			return time.Time{}
-		}
-	}
-	return time.Time{}
 }
 
 // statusJSON answers GET /rfa/{ref}?t=TOKEN for Accept: application/json.

@@ -172,6 +172,12 @@ type Options struct {
 	// "broken" action, offered while the RFA is cleared; nil hides it.
 	// Errors as AddMessage's.
 	ReportStillBroken func(ctx context.Context, num uint64, by bot.Actor, reason string) error
+	// ConfirmBy is when a cleared RFA closes itself if the requester says
+	// nothing (bot.SLAPolicy.ConfirmBy); ReopenBy is until when a closed
+	// RFA may still be said to be broken (bot.SLAPolicy.ReopenBy). nil:
+	// the page and JSON do not show them, and "still broken" is offered
+	// while cleared only.
+	ConfirmBy, ReopenBy func(r *bot.RFA) (time.Time, bool)
 	// MaxFileBytes caps each file a status-page message carries (the
 	// desk's attachment cap, desk.max_attachment_bytes); 0 takes no
 	// files. The body of a status page's post is capped at
@@ -276,6 +282,8 @@ type handler struct {
 	answerFn       func(ctx context.Context, num uint64, m bot.RequesterMessage) error
 	confirmFixedFn func(ctx context.Context, num uint64, by bot.Actor) error
 	stillBrokenFn  func(ctx context.Context, num uint64, by bot.Actor, reason string) error
+	confirmBy      func(r *bot.RFA) (time.Time, bool)
+	reopenBy       func(r *bot.RFA) (time.Time, bool)
 	maxFileBytes   int64
 	formKey        []byte        // keys the anti-forgery field
 	publicHost     string        // Options.PublicURL's host, or ""
@@ -368,6 +376,7 @@ func NewHandler(opts Options) http.Handler {
 	}
 	h.addMessageFn, h.answerFn = opts.AddMessage, opts.AnswerQuestion
 	h.confirmFixedFn, h.stillBrokenFn = opts.ConfirmFixed, opts.ReportStillBroken
+	h.confirmBy, h.reopenBy = opts.ConfirmBy, opts.ReopenBy
 	h.maxFileBytes, h.formKey = max(opts.MaxFileBytes, 0), opts.FormKey
 	h.uploads = make(chan struct{}, maxUploadsInFlight)
 	if len(h.formKey) == 0 {
