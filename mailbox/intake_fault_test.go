@@ -95,7 +95,7 @@ func TestIntakeFaultCutMidIdle(t *testing.T) {
 	defer stop()
 	s.appendMsg(t, "INBOX", msg("a@x"))
 	s.waitIDs(t, "Processed", "a@x")
-	eventually(t, "intake idling", func() bool { return len(p.Conns()) == 1 && p.Conns()[0].FromServer() > 0 })
+	eventually(t, "one connection open", func() bool { return len(p.Conns()) == 1 })
 
 	fired := p.CutNext(faultproxy.Cut{When: []byte(" EXISTS")})
 	s.appendMsg(t, "INBOX", msg("b@x"))
@@ -112,6 +112,25 @@ func TestIntakeFaultCutMidIdle(t *testing.T) {
 	}
 	if ev := health.get(); !slices.ContainsFunc(ev, func(e string) bool { return strings.HasPrefix(e, "down: imap:") }) {
 		t.Fatalf("health events %v, want the lost connection reported", ev)
+	}
+}
+
+// A connection cut just as the server accepts IDLE ("+ idling") is
+// replaced, and mail appended afterwards is taken once.
+func TestIntakeFaultCutAtIdleContinuation(t *testing.T) {
+	s, p := startDovecotBehindProxy(t)
+	fired := p.CutNext(faultproxy.Cut{When: []byte("+ idling")})
+	rec := newRecorder()
+	_, stop := runIntake(t, s, rec, nil, viaProxy(p, nil))
+	defer stop()
+	waitFired(t, fired, "at the first IDLE")
+	s.appendMsg(t, "INBOX", msg("a@x"))
+	s.waitIDs(t, "Processed", "a@x")
+	if created, _, _ := rec.snapshot(); !slices.Equal(created, []string{"a@x"}) {
+		t.Fatalf("created %v, want a@x once", created)
+	}
+	if n := p.Accepted(); n != 2 {
+		t.Fatalf("%d connections, want exactly 2 (one replacement)", n)
 	}
 }
 
