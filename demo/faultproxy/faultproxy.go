@@ -333,9 +333,9 @@ func (c *Conn) close() {
 			c.resume = make(chan struct{})
 		}
 		c.mu.Unlock()
+		c.p.forget(c) // before the client can see the close
 		c.client.Close()
 		c.server.Close()
-		c.p.forget(c)
 	})
 }
 

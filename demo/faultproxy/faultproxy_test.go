@@ -182,14 +182,20 @@ func TestBlackHoleKeepsSocketsOpenUntilHeal(t *testing.T) {
 func TestRefuseNewThenHeal(t *testing.T) {
 	p := newProxy(t, startEcho(t))
 	open, r := dial(t, p)
+	roundTrip(t, open, r, "first") // accepted before the refusal
 	p.RefuseNew()
 	for range 2 {
-		c, cr := dial(t, p)
+		c, err := net.Dial("tcp", p.Addr())
+		if err != nil {
+			continue // the reset can come before connect returns
+		}
 		io.WriteString(c, "x\n")
-		if got, err := cr.ReadString('\n'); err == nil {
+		if got, err := bufio.NewReader(c).ReadString('\n'); err == nil {
 			t.Fatalf("a refused connection answered %q", got)
 		}
+		c.Close()
 	}
+	eventuallyRefused(t, p, 2)
 	if got := roundTrip(t, open, r, "still"); got != "echo still\n" {
 		t.Fatalf("an open connection was affected: %q", got)
 	}
@@ -249,5 +255,18 @@ func TestConnCutAndClose(t *testing.T) {
 func TestNewRefusesBadTarget(t *testing.T) {
 	if _, err := New("no-port"); err == nil {
 		t.Fatal("New accepted a target without a port")
+	}
+}
+
+// eventuallyRefused waits until the proxy has refused n connections
+// (the test's dial can return before the proxy's accept).
+func eventuallyRefused(t *testing.T, p *Proxy, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for p.Refused() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("refused %d, want %d", p.Refused(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
