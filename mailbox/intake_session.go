@@ -362,10 +362,16 @@ func (s *imapConn) fetch(uids []imap.UID) ([]bot.Fetched, error) {
 			UID: true, InternalDate: true, RFC822Size: true,
 			BodySection: []*imap.FetchItemBodySection{body},
 		})
-		defer cmd.Close()
+		broken := false // the connection broke mid-message: see collectMessage
+		defer func() {
+			if !broken {
+				cmd.Close()
+			}
+		}()
 		for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-			buf, err := msg.Collect()
+			buf, err := collectMessage(msg)
 			if err != nil {
+				broken = true
 				return err
 			}
 			touch()
