@@ -79,6 +79,10 @@ type Tx interface {
 	// with after = the last number returned; a page shorter than limit is
 	// the last.
 	OpenRFAs(after uint64, limit int) ([]*RFA, error)
+	// OpenRFASummaries is RFASummaries over the RFAs that are not closed
+	// (nor held), read through the open-RFA index: its cost is the open
+	// RFAs it visits, not the archive.
+	OpenRFASummaries(after uint64, fn func(*RFASummary) (more bool, err error)) (rest bool, err error)
 
 	// OrgRFAs returns up to limit (>= 1) summaries of the RFAs of
 	// organisation name (kind OrgKindOrganisation) or of every school of

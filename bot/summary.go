@@ -82,7 +82,7 @@ const (
 	// maxRFAScan bounds the summaries one page reads: a filter that
 	// matches little returns a short page and Next, not a long read
 	// transaction.
-	maxRFAScan = 10000
+	maxRFAScan = 4000
 )
 
 // ErrBadQuery is wrapped by RFAPage for a query it cannot answer.
@@ -116,8 +116,11 @@ func (q *RFAQuery) matches(s *RFASummary) bool {
 }
 
 // RFAPage returns one page of RFA summaries matching q, read in one
-// short transaction that decodes summaries only (never an RFA). It fails
-// with an error wrapping ErrBadQuery for a Limit outside 0..MaxRFAPage.
+// short transaction that decodes summaries only (never an RFA) and at
+// most maxRFAScan of them. A filter on a status that is not closed walks
+// the open-RFA index, so it costs the live RFAs, not the archive. It
+// fails with an error wrapping ErrBadQuery for a Limit outside
+// 0..MaxRFAPage.
 func (d *Desk) RFAPage(ctx context.Context, q RFAQuery) (RFAPage, error) {
 	switch {
 	case q.Limit < 0 || q.Limit > MaxRFAPage:
@@ -129,7 +132,11 @@ func (d *Desk) RFAPage(ctx context.Context, q RFAQuery) (RFAPage, error) {
 	err := d.store.View(ctx, func(tx Tx) error {
 		page = RFAPage{}
 		scanned, last := 0, q.After
-		rest, err := tx.RFASummaries(q.After, func(s *RFASummary) (bool, error) {
+		walk := tx.RFASummaries
+		if q.Status != "" && q.Status != StatusClosed && !q.Status.Held() {
+			walk = tx.OpenRFASummaries
+		}
+		rest, err := walk(q.After, func(s *RFASummary) (bool, error) {
 			scanned++
 			last = s.Num
 			if q.matches(s) {

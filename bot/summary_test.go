@@ -112,3 +112,40 @@ func TestSummarySubjectCutOnACharacter(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenFilterWalksTheOpenIndex: behind an archive of closed RFAs
+// longer than one page's scan, a filter on an open status still finds
+// the open RFA in the first page: it walks the open-RFA index, not every
+// summary. A walk of every summary would stop at its scan bound and
+// answer an empty page with a Next.
+func TestOpenFilterWalksTheOpenIndex(t *testing.T) {
+	f := newFixture(t)
+	const archive = 5000 // more than maxRFAScan
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	err := f.db.Update(context.Background(), func(tx bot.Tx) error {
+		for i := 1; i <= archive+1; i++ {
+			r := &bot.RFA{Num: uint64(i), Status: bot.StatusClosed, Subject: "s", Created: base, Token: "tok"}
+			if i == archive+1 {
+				r.Status = bot.StatusOpen
+			}
+			if err := tx.PutRFA(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.desk.RFAPage(context.Background(), bot.RFAQuery{Status: bot.StatusOpen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := nums(p); len(got) != 1 || got[0] != archive+1 || p.Next != 0 {
+		t.Errorf("status=open page = %v, next %d; want [%d] and no next page", got, p.Next, archive+1)
+	}
+	all, err := f.desk.RFAPage(context.Background(), bot.RFAQuery{Status: bot.StatusClosed, Limit: bot.MaxRFAPage})
+	if err != nil || len(all.RFAs) != bot.MaxRFAPage || all.Next != bot.MaxRFAPage {
+		t.Errorf("status=closed page: %d RFAs, next %d, %v; want %d and a next page", len(all.RFAs), all.Next, err, bot.MaxRFAPage)
+	}
+}

@@ -161,6 +161,47 @@ func (t *tx) OpenRFAs(after uint64, limit int) ([]*bot.RFA, error) {
 	return out, nil
 }
 
+// OpenRFASummaries is RFASummaries through the open-RFA index: it calls
+// fn for the summary of every RFA not closed (nor held) numbered above
+// after, in number order, until fn returns false or an error. Its cost is
+// the open RFAs it visits, whatever the archive holds.
+func (t *tx) OpenRFASummaries(after uint64, fn func(*bot.RFASummary) (bool, error)) (bool, error) {
+	open, err := t.bucket(bucketOpenRFAs)
+	if err != nil {
+		return false, err
+	}
+	sums, err := t.bucket(bucketSummaries)
+	if err != nil {
+		return false, err
+	}
+	if after == ^uint64(0) {
+		return false, nil
+	}
+	t.inRFAs++
+	defer func() { t.inRFAs-- }()
+	c := open.Cursor()
+	for k, _ := c.Seek(encodeU64(after + 1)); k != nil; k, _ = c.Next() {
+		v := sums.Get(k)
+		num, _ := decodeU64(k)
+		if v == nil {
+			return false, fmt.Errorf("store: open index names %s, which has no summary", bot.FormatRef(num))
+		}
+		s := new(bot.RFASummary)
+		if err := json.Unmarshal(v, s); err != nil {
+			return false, fmt.Errorf("store: decode summary of %s: %w", bot.FormatRef(num), err)
+		}
+		more, err := fn(s)
+		if err != nil {
+			return false, err
+		}
+		if !more {
+			next, _ := c.Next()
+			return next != nil, nil
+		}
+	}
+	return false, nil
+}
+
 // decodeIndexed decodes the RFA an index key names; a key without its
 // RFA is reported, not skipped, as PutRFA never leaves one.
 func decodeIndexed(rfas *bolt.Bucket, k []byte) (*bot.RFA, error) {
