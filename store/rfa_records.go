@@ -16,6 +16,9 @@ import (
 // bucketBodies, and bucketSummaries holds the summary that lists and the
 // status page's token check read instead of the RFA.
 
+// appendFill is the FillPercent of the buckets keyed by RFA number.
+const appendFill = 0.9
+
 // putRecord stores r under its number in rfas: the text of each message
 // not stored yet into bucketBodies, the record without texts, and the
 // summary; and it moves what hangs off the summary it replaces: the
@@ -32,6 +35,12 @@ func (t *tx) putRecord(rfas *bolt.Bucket, r *bot.RFA) error {
 	summaries, err := t.bucket(bucketSummaries)
 	if err != nil {
 		return err
+	}
+	// Keys grow with the RFA number (and message index): new records are
+	// appended, so pages may be filled well past bbolt's default half,
+	// which keeps the file and the pages a page of the list reads small.
+	for _, b := range []*bolt.Bucket{rfas, bodies, summaries} {
+		b.FillPercent = appendFill
 	}
 	rec := *r
 	rec.Messages = make([]bot.Message, len(r.Messages))
