@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"rfadesk/bot"
 )
 
 // TestPageFollowsTheClearanceLifecycle: over a real desk, a cleared RFA's
@@ -85,5 +87,31 @@ func TestPageFollowsTheClearanceLifecycle(t *testing.T) {
 	v = jsonOf()
 	if v["status"] != "closed" || v["closed_at"] == nil || v["confirm_by"] != nil {
 		t.Errorf("closed JSON: status %v, closed_at %v, confirm_by %v", v["status"], v["closed_at"], v["confirm_by"])
+	}
+}
+
+// TestPageShowsTheOwnerAfterEscalation: once the requester escalates, the
+// status page names the manager who owns the RFA now.
+func TestPageShowsTheOwnerAfterEscalation(t *testing.T) {
+	e := newAPIEnv(t, nil)
+	link := e.logCall(`{"name": "Ann Head", "email": "ann@oak.sch.uk", "subject": "MIS down", "description": "Nobody can log in."}`)
+	u, err := url.Parse(link.StatusURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := func() string {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, httptest.NewRequest("GET", u.Path+"?"+u.RawQuery, nil))
+		return rec.Body.String()
+	}
+	if strings.Contains(page(), "<dt>Owner</dt>") {
+		t.Fatal("an RFA nobody escalated shows an owner")
+	}
+	if err := e.desk.Escalate(t.Context(), 1, bot.Actor{ID: "ann@oak.sch.uk"}, "from the status page", ""); err != nil {
+		t.Fatal(err)
+	}
+	if body := page(); !strings.Contains(body, "<dt>Owner</dt><dd>the support team manager (escalated)</dd>") {
+		t.Errorf("the escalated RFA's page does not name its owner:\n%s", body)
 	}
 }

@@ -106,6 +106,7 @@ type statusView struct {
 	Messages     []messageView
 	Events       []eventView
 	Severity     string      // "Critical", ..., "Awaiting triage"
+	Owner        string      // who owns it since the requester escalated it; "" before
 	Clocks       []clockView // empty when no clock source is configured
 	// Forms are the buttons that fit the RFA's state, nil if none.
 	Forms *actionForms
@@ -277,6 +278,7 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 		Created:      rfa.Created,
 		Now:          h.now(),
 		Severity:     rfa.Severity.Title(),
+		Owner:        rfa.Owner(),
 		Linked:       rfa.Parent != 0 && rfa.Status != bot.StatusCleared && rfa.Status != bot.StatusClosed,
 	}
 	for _, c := range h.clocksOf(rfa) {
