@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -169,6 +173,70 @@ func TestBrowserStatusPageFromAcknowledgement(t *testing.T) {
 	if body := waitText(t, ctx, "body", msg); !strings.Contains(body, msg) {
 		t.Errorf("the page does not show the message sent from it:\n%s", body)
 	}
+
+	// Staff clear it (the admin API); the requester presses It's fixed.
+	base := "http://" + env.ln.Addr().String()
+	adminPost(t, base+"/api/rfas/RFA-1/actions", `{"action": "clear", "resolution": "The MIS service is restarted."}`)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(link),
+		chromedp.Click(chromedp.CSS(`form input[name="action"][value="fixed"] ~ button`)),
+		chromedp.WaitVisible(chromedp.CSS("main")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if body := waitText(t, ctx, "body", "Closed"); !strings.Contains(body, "Closed") {
+		t.Errorf("after It's fixed the page does not say Closed:\n%s", body)
+	}
+}
+
+// TestBrowserOrganisationPage opens a school's private page from a link
+// the admin API made, and finds its RFAs and no other school's.
+func TestBrowserOrganisationPage(t *testing.T) {
+	ctx := browser(t)
+	env := demoDaemon(t)
+	base := "http://" + env.ln.Addr().String()
+	statusLinkOf(t, env, "s.okafor@oakprimary.sch.uk") // Oak Primary's RFA is in
+	var link struct{ URL string }
+	if err := json.Unmarshal(adminPost(t, base+"/api/org-links", `{"organisation": "Oak Primary School"}`), &link); err != nil || link.URL == "" {
+		t.Fatalf("org link: %v %+v", err, link)
+	}
+	u, err := url.Parse(link.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+u.Path+"?"+u.RawQuery)); err != nil {
+		t.Fatal(err)
+	}
+	body := waitText(t, ctx, "body", "RFA-")
+	if !strings.Contains(body, "Oak Primary School") || !strings.Contains(body, "Staff cannot log in") {
+		t.Errorf("the school's page lacks its name or its RFA:\n%s", body)
+	}
+	if strings.Contains(body, "Elm Park") || strings.Contains(body, "Hollyfield") {
+		t.Errorf("the school's page shows another school:\n%s", body)
+	}
+	screenshot(t, ctx, "organisation-page")
+}
+
+// adminPost POSTs body as JSON to url with the demo's admin token and
+// returns the answer's body; an answer outside 2xx fails the test.
+func adminPost(t *testing.T, url, body string) []byte {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+demoAdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode/100 != 2 {
+		t.Fatalf("POST %s: %d %s", url, res.StatusCode, b)
+	}
+	return b
 }
 
 // TestBrowserNewForm logs an RFA with the self-service form, as a school

@@ -382,3 +382,15 @@ func TestPortalHoldsUnknownDomainUntilConfirmed(t *testing.T) {
 		t.Errorf("confirm: %d to %q, status %s", res.StatusCode, res.Header.Get("Location"), r.Status)
 	}
 }
+
+// TestLandingPageLinksTheFormWhenItIsOn: the landing page offers the web
+// form only when the desk takes submissions.
+func TestLandingPageLinksTheFormWhenItIsOn(t *testing.T) {
+	if _, page := do(t, newTestHandler(t, nil), "GET", "/", nil); strings.Contains(page, `href="/new"`) {
+		t.Error("the landing page links a web form that is off")
+	}
+	rig := newPortalRig(t, 1024)
+	if _, page := rig.do("GET", "/", nil, "", nil); !strings.Contains(page, `<a href="/new">fill in the web form</a>`) {
+		t.Errorf("the landing page does not link the web form:\n%s", page)
+	}
+}

@@ -79,11 +79,14 @@ type landingView struct {
 	page
 	SupportEmail string
 	Fields       []string // labels of the report fields the SLA asks for
+	// Portal says the web form (/new) is on.
+	Portal bool
 }
 
 // landing answers GET /.
 func (h *handler) landing(w http.ResponseWriter, r *http.Request) {
-	v := landingView{page: page{DeskName: h.deskName, Hours: h.hours, Title: h.deskName, Contact: h.contactOf(false)}, SupportEmail: h.support}
+	v := landingView{page: page{DeskName: h.deskName, Hours: h.hours, Title: h.deskName, Contact: h.contactOf(false)}, SupportEmail: h.support,
+		Portal: h.portal != nil}
 	for _, f := range bot.RequiredFields {
 		v.Fields = append(v.Fields, bot.FieldLabel(f))
 	}
