@@ -174,32 +174,13 @@ func (t *tx) OpenRFASummaries(after uint64, fn func(*bot.RFASummary) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	if after == ^uint64(0) {
-		return false, nil
-	}
-	t.inRFAs++
-	defer func() { t.inRFAs-- }()
-	c := open.Cursor()
-	for k, _ := c.Seek(encodeU64(after + 1)); k != nil; k, _ = c.Next() {
-		v := sums.Get(k)
+	return t.walkSummaries(open.Cursor(), after, func(k, _ []byte) ([]byte, error) {
+		if v := sums.Get(k); v != nil {
+			return v, nil
+		}
 		num, _ := decodeU64(k)
-		if v == nil {
-			return false, fmt.Errorf("store: open index names %s, which has no summary", bot.FormatRef(num))
-		}
-		s := new(bot.RFASummary)
-		if err := json.Unmarshal(v, s); err != nil {
-			return false, fmt.Errorf("store: decode summary of %s: %w", bot.FormatRef(num), err)
-		}
-		more, err := fn(s)
-		if err != nil {
-			return false, err
-		}
-		if !more {
-			next, _ := c.Next()
-			return next != nil, nil
-		}
-	}
-	return false, nil
+		return nil, fmt.Errorf("store: open index names %s, which has no summary", bot.FormatRef(num))
+	}, fn)
 }
 
 // decodeIndexed decodes the RFA an index key names; a key without its

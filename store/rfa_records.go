@@ -132,16 +132,27 @@ func (t *tx) RFASummaries(after uint64, fn func(*bot.RFASummary) (bool, error)) 
 	if err != nil {
 		return false, err
 	}
+	return t.walkSummaries(b.Cursor(), after, func(k, v []byte) ([]byte, error) { return v, nil }, fn)
+}
+
+// walkSummaries calls fn for the summary of each key of c above after, in
+// key order, until fn returns false or an error; summary turns a key and
+// its value into the summary's JSON. It reports whether keys remain
+// after the last one fn saw. PutRFA and NextRFANumber refuse meanwhile.
+func (t *tx) walkSummaries(c *bolt.Cursor, after uint64, summary func(k, v []byte) ([]byte, error), fn func(*bot.RFASummary) (bool, error)) (bool, error) {
 	if after == math.MaxUint64 {
 		return false, nil
 	}
 	t.inRFAs++
 	defer func() { t.inRFAs-- }()
-	c := b.Cursor()
 	for k, v := c.Seek(encodeU64(after + 1)); k != nil; k, v = c.Next() {
+		num, _ := decodeU64(k)
+		data, err := summary(k, v)
+		if err != nil {
+			return false, err
+		}
 		s := new(bot.RFASummary)
-		if err := json.Unmarshal(v, s); err != nil {
-			num, _ := decodeU64(k)
+		if err := json.Unmarshal(data, s); err != nil {
 			return false, fmt.Errorf("store: decode summary of %s: %w", bot.FormatRef(num), err)
 		}
 		more, err := fn(s)

@@ -212,19 +212,8 @@ func (q *phoneRequest) phoneCall(by bot.Actor) (bot.PhoneCall, error) {
 // apiLogCall answers POST /api/rfas: 201 with the new RFA's JSON
 // (status_url included) and its Location; 400 for a bad body.
 func (h *handler) apiLogCall(w http.ResponseWriter, r *http.Request) {
-	body, ok := h.readJSONBody(w, r)
-	if !ok {
-		return
-	}
 	var q phoneRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&q); err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: "bad body: " + jsonProblem(err)})
-		return
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: "bad body: send one JSON object"})
+	if !h.decodeJSONBody(w, r, &q) {
 		return
 	}
 	call, err := q.phoneCall(apiActor(r))
@@ -259,6 +248,27 @@ func (h *handler) readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, 
 		return nil, false
 	}
 	return body, true
+}
+
+// decodeJSONBody reads the request's body (readJSONBody) into v: one
+// JSON object whose fields v all knows. Otherwise it answers 400 (or
+// what readJSONBody answers) and reports false.
+func (h *handler) decodeJSONBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, ok := h.readJSONBody(w, r)
+	if !ok {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "bad body: " + jsonProblem(err)})
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "bad body: send one JSON object"})
+		return false
+	}
+	return true
 }
 
 // writeDeskError answers a desk error: 400, 404 or 409 with its message

@@ -1,10 +1,7 @@
 package web
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,19 +31,8 @@ type orgLinkJSON struct {
 }
 
 func (h *handler) apiCreateOrgLink(w http.ResponseWriter, r *http.Request) {
-	body, ok := h.readJSONBody(w, r)
-	if !ok {
-		return
-	}
 	var q orgLinkRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&q); err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: "bad body: " + jsonProblem(err)})
-		return
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: "bad body: send one JSON object"})
+	if !h.decodeJSONBody(w, r, &q) {
 		return
 	}
 	kind, name := bot.OrgKindOrganisation, strings.TrimSpace(q.Organisation)
