@@ -2,21 +2,14 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"html"
 	"io"
-	"log/slog"
 	"mime/multipart"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	"rfadesk/config"
 )
 
 // TestDaemonWiresTheStatusPageButtons: on a running daemon, the status
@@ -24,36 +17,8 @@ import (
 // on the RFA (the admin API sees the message and its file), and the page
 // it returns to says so.
 func TestDaemonWiresTheStatusPageButtons(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "rfadesk.toml")
-	writeLoopbackConfig(t, path, filepath.Join(dir, "rfadesk.db"), "127.0.0.1:1", "support@example.org", "pw", "127.0.0.1:1")
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const token = "0123456789abcdef-priya"
-	f.WriteString("\n[[web.token]]\nname = \"Priya Shah\"\ntoken = \"" + token + "\"\n")
-	f.Close()
-	cfg, err := config.Load(path, noEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(t.Output(), slog.LevelWarn), Listener: ln, StoreNoSync: true})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("daemon: %v", err)
-		}
-	}()
-	base := "http://" + ln.Addr().String()
+	base := startDaemon(t, unreachableConfig(t, "[[web.token]]\nname = \"Priya Shah\"\ntoken = \""+token+"\"\n"))
 	api := func(method, url, body string) map[string]any {
 		t.Helper()
 		req, _ := http.NewRequest(method, base+url, strings.NewReader(body))
