@@ -403,7 +403,9 @@ func outageAckNote(r *RFA, om *OutgoingMail) {
 // sender authentication (threadingAllowed), and its subject starts with
 // one of the inbound subjects: r becomes Critical, and the on-duty staff
 // are paged at once, at any hour: the on-duty role in the ops channel
-// (with chat) and the on-duty address by email.
+// (with chat) and the on-duty address by email (DeskConfig.AlertTo when
+// there is none). The severity is recorded as set by "rfadesk", which
+// meets the triage clock: the rule triaged it.
 func (d *Desk) inboundOutage(tx Tx, r *RFA, m *Mail) error {
 	if r.Organisation == "" || !threadingAllowed(m) || !isOutageSubject(m.Subject, d.cfg.Outages.InboundSubjects) {
 		return nil
@@ -418,7 +420,11 @@ func (d *Desk) inboundOutage(tx Tx, r *RFA, m *Mail) error {
 	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Mention: d.jeop.policy.OnDutyRole, Text: r.Ref() + " " + what}); err != nil {
 		return err
 	}
-	if to := d.jeop.policy.OnDutyAddress; len(to) > 0 {
+	to := d.jeop.policy.OnDutyAddress
+	if len(to) == 0 {
+		to = d.cfg.AlertTo // nobody on duty by email: the staff alert addresses
+	}
+	if len(to) > 0 {
 		if _, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
 			To: to, Subject: "[" + r.Ref() + "] " + NeutralizeBidi(what), Auto: true, Purpose: "outage notice to on-duty staff",
 			Text: what + "\n\nSeverity: critical\nFollow " + r.Ref() + ": " + d.RecordURL(r) + "\n",
