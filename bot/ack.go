@@ -44,6 +44,7 @@ func (d *Desk) maybeAck(tx Tx, r *RFA, m *Mail) error {
 		}
 	}
 	om := d.composeAck(r, m, known)
+	outageAckNote(r, om) // outage.go
 	if _, err := d.enqueueMail(tx, r.Num, om); err != nil {
 		return err
 	}

@@ -8,6 +8,9 @@ type Organisation struct {
 	Name    string
 	Trust   string
 	Domains []string
+	// Contacts receive service notices (outage.go); none means the
+	// requesters seen from the organisation recently.
+	Contacts []Address
 }
 
 // Directory maps sender domains to organisations. It is immutable after

@@ -197,6 +197,9 @@ func (d *Desk) createRFA(tx Tx, m *Mail, flag string, pre readMail) (*RFA, error
 		return nil, err
 	}
 	r.Flag = flag
+	if err := d.inboundOutage(tx, r, m); err != nil { // outage.go
+		return nil, err
+	}
 	r.Participants = d.participants(m, r.Requester)
 	r.addEvent(m.Received, EventCreated, m.From.Email, "RFA logged from email")
 	if flag != "" {
@@ -242,7 +245,7 @@ func (d *Desk) newRFA(tx Tx, ch Channel, m *Mail, pre readMail) (*RFA, error) {
 	if org := d.dir.Lookup(m.From.Domain()); org != nil {
 		r.Organisation, r.Trust = org.Name, org.Trust
 	}
-	return r, nil
+	return r, d.linkOutage(tx, r) // outage.go
 }
 
 // announceRFA queues what a new RFA sets off: the acknowledgement to the

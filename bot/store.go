@@ -110,6 +110,15 @@ type Tx interface {
 	// children returned, not the store.
 	RFAChildren(parent uint64, limit int) ([]uint64, error)
 
+	// PutOutage stores an outage, giving it the next id (1, 2, ...) when
+	// o.ID is 0, and returns its id; an outage not Ended is listed by
+	// ActiveOutages. Outage loads one (ErrNotFound if none).
+	PutOutage(o *Outage) (uint64, error)
+	Outage(id uint64) (*Outage, error)
+	// ActiveOutages returns the outages not ended, in id order, read
+	// through an index of them: its cost is the live outages.
+	ActiveOutages() ([]*Outage, error)
+
 	// NextEscalation returns the jeopardy schedule's earliest entry (the
 	// RFA and when its next escalation point is due); ok is false when
 	// the schedule is empty. One index lookup.

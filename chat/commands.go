@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,6 +109,17 @@ func commandTable() []*command {
 		{group: "rfa", name: "unlink", desc: "Unlink the RFA from its known issue", rfa: true, run: runUnlink},
 		{group: "rfa", name: "new", desc: "Log an RFA taken by telephone", run: runNew},
 		{group: "desk", name: "queue", desc: "Open RFAs by their next SLA point", slow: true, run: runQueue},
+		{group: "desk", name: "outage start", desc: "Declare an outage: affected schools are emailed, /status shows it", slow: true,
+			options: []*discordgo.ApplicationCommandOption{strOpt("title", "What is wrong, as schools will read it", true),
+				strOpt("components", "Affected service components, comma-separated", true),
+				strOpt("organisations", "Affected organisations, comma-separated (default: every one)", false)},
+			run: runOutageStart},
+		{group: "desk", name: "outage update", desc: "Tell everyone told of an outage how it is going", slow: true,
+			options: []*discordgo.ApplicationCommandOption{strOpt("id", "The outage's number", true), strOpt("text", "The update", true)},
+			run:     runOutageUpdate},
+		{group: "desk", name: "outage end", desc: "End an outage: its linked RFAs are cleared, everyone told gets the all-clear", slow: true,
+			options: []*discordgo.ApplicationCommandOption{strOpt("id", "The outage's number", true), strOpt("resolution", "What fixed it", true)},
+			run:     runOutageEnd},
 	}
 }
 
@@ -213,9 +225,22 @@ func (cs *commandSet) definitions() []*discordgo.ApplicationCommand {
 		if c.rfa {
 			opts = append(opts, strOpt("ref", "The RFA (RFA-N); default: this thread's", false))
 		}
-		g.Options = append(g.Options, &discordgo.ApplicationCommandOption{
+		sub := &discordgo.ApplicationCommandOption{
 			Type: discordgo.ApplicationCommandOptionSubCommand, Name: c.name, Description: c.desc, Options: opts,
-		})
+		}
+		if first, rest, ok := strings.Cut(c.name, " "); ok { // "outage start": a subcommand group
+			sub.Name = rest
+			i := slices.IndexFunc(g.Options, func(o *discordgo.ApplicationCommandOption) bool { return o.Name == first })
+			if i < 0 {
+				g.Options = append(g.Options, &discordgo.ApplicationCommandOption{
+					Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: first, Description: groupDescription(c.group + " " + first),
+				})
+				i = len(g.Options) - 1
+			}
+			g.Options[i].Options = append(g.Options[i].Options, sub)
+			continue
+		}
+		g.Options = append(g.Options, sub)
 	}
 	return out
 }
@@ -226,6 +251,8 @@ func groupDescription(group string) string {
 		return "Work an RFA"
 	case "desk":
 		return "The service desk"
+	case "desk outage":
+		return "Service notices: tell schools of an outage"
 	}
 	return group
 }

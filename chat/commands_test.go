@@ -48,7 +48,7 @@ func testSlashCommands(t *testing.T, e *env, thread string) {
 			}
 		}
 		got := strings.Join(names, ",")
-		if got != "rfa severity,rfa assign,rfa update,rfa ask,rfa workaround,rfa clear,rfa reopen,rfa release,rfa fields,rfa link,rfa unlink,rfa new,desk queue" {
+		if got != "rfa severity,rfa assign,rfa update,rfa ask,rfa workaround,rfa clear,rfa reopen,rfa release,rfa fields,rfa link,rfa unlink,rfa new,desk queue,desk outage" {
 			t.Errorf("commands = %s", got)
 		}
 	})

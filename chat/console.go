@@ -36,6 +36,10 @@ type Desk interface {
 	Do(ctx context.Context, num uint64, a bot.StaffAction, by bot.Actor) error
 	Assign(ctx context.Context, num uint64, assignee, by bot.Actor) error
 	LogCall(ctx context.Context, c bot.PhoneCall) (*bot.RFA, error)
+	// Outages: /desk outage start|update|end (outage.go).
+	StartOutage(ctx context.Context, s bot.OutageStart, by bot.Actor) (uint64, error)
+	UpdateOutage(ctx context.Context, id uint64, text string, by bot.Actor) error
+	EndOutage(ctx context.Context, id uint64, resolution string, by bot.Actor) error
 }
 
 // Options carry the console's collaborators; nil fields get defaults.

@@ -132,13 +132,21 @@ func (c *Console) interaction(ctx context.Context, i *discordgo.Interaction) (an
 
 func (c *Console) slash(ctx context.Context, i *discordgo.Interaction, by bot.Actor) (answer, error) {
 	d := i.ApplicationCommandData()
-	if len(d.Options) != 1 || d.Options[0].Type != discordgo.ApplicationCommandOptionSubCommand {
+	if len(d.Options) != 1 || d.Options[0].Type != discordgo.ApplicationCommandOptionSubCommand && d.Options[0].Type != discordgo.ApplicationCommandOptionSubCommandGroup {
 		return answer{}, fmt.Errorf("/%s needs a subcommand", d.Name)
 	}
 	sub := d.Options[0]
-	cmd := c.cmds.byKey[d.Name+" "+sub.Name]
+	key := d.Name + " " + sub.Name
+	if sub.Type == discordgo.ApplicationCommandOptionSubCommandGroup { // "/desk outage start"
+		if len(sub.Options) != 1 || sub.Options[0].Type != discordgo.ApplicationCommandOptionSubCommand {
+			return answer{}, fmt.Errorf("/%s needs a subcommand", key)
+		}
+		sub = sub.Options[0]
+		key += " " + sub.Name
+	}
+	cmd := c.cmds.byKey[key]
 	if cmd == nil {
-		return answer{}, fmt.Errorf("/%s %s is not a command (yet)", d.Name, sub.Name)
+		return answer{}, fmt.Errorf("/%s is not a command (yet)", key)
 	}
 	in := &invocation{i: i, by: by, opts: map[string]*discordgo.ApplicationCommandInteractionDataOption{}, res: d.Resolved}
 	for _, o := range sub.Options {

@@ -181,6 +181,9 @@ type rawConfig struct {
 	Escalation   rawEscalation     `toml:"escalation"`
 	Lifecycle    rawLifecycle      `toml:"lifecycle"`
 	Staff        rawStaff          `toml:"staff"`
+	Outages      struct {
+		InboundSubjects []string `toml:"inbound_subjects"`
+	} `toml:"outages"`
 }
 
 // rawServer is what [imap] and [smtp] have in common.
@@ -194,9 +197,10 @@ type rawServer struct {
 
 // rawOrganisation is one [[organisation]] table.
 type rawOrganisation struct {
-	Name    string   `toml:"name"`
-	Domains []string `toml:"domains"`
-	Trust   string   `toml:"trust"`
+	Name     string   `toml:"name"`
+	Domains  []string `toml:"domains"`
+	Trust    string   `toml:"trust"`
+	Contacts []string `toml:"contacts"`
 }
 
 // Load reads and validates the file at path. The environment
@@ -429,7 +433,26 @@ func validateDesk(raw *rawConfig, d *bot.DeskConfig, errs []error) []error {
 			seen[dom] = o.Name
 			doms = append(doms, dom)
 		}
-		d.Organisations = append(d.Organisations, bot.Organisation{Name: o.Name, Trust: o.Trust, Domains: doms})
+		var contacts []bot.Address
+		for j, c := range o.Contacts {
+			a, err := mail.ParseAddress(c)
+			if err != nil {
+				bad(fmt.Sprintf("%s.contacts[%d]", key, j), "%q is not an email address: write it as \"head@oakprimary.sch.uk\"", c)
+				continue
+			}
+			contacts = append(contacts, bot.Address{Name: a.Name, Email: strings.ToLower(a.Address)})
+		}
+		d.Organisations = append(d.Organisations, bot.Organisation{Name: o.Name, Trust: o.Trust, Domains: doms, Contacts: contacts})
+	}
+	for i, subj := range raw.Outages.InboundSubjects {
+		if subj = strings.TrimSpace(subj); subj == "" || strings.ContainsFunc(subj, unicode.IsControl) {
+			bad(fmt.Sprintf("outages.inbound_subjects[%d]", i), "%q: write the start of a subject, e.g. \"Outage\", or remove it", subj)
+			continue
+		}
+		d.Outages.InboundSubjects = append(d.Outages.InboundSubjects, subj)
+	}
+	if d.Outages.InboundSubjects == nil {
+		d.Outages.InboundSubjects = bot.DefaultInboundOutageSubjects
 	}
 	return errs
 }

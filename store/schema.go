@@ -45,7 +45,7 @@ import (
 // schemaVersion is the layout this binary reads and writes. Raise it by
 // one and append to migrations() whenever the layout changes; Open refuses
 // a file whose version is higher.
-const schemaVersion = 8
+const schemaVersion = 9
 
 // Bucket names. Each is a top-level bucket.
 const (
@@ -199,6 +199,18 @@ const (
 	//   value parent RFA number, 8 bytes
 	// It has an entry exactly when bucketRFAChildren has one for the child.
 	bucketRFAParents = "rfa_parents"
+
+	// bucketOutages holds the service notices (since version 9). The
+	// bucket's sequence allocates outage ids.
+	//   key   outage id, 8 bytes
+	//   value JSON bot.Outage
+	bucketOutages = "outages"
+
+	// bucketActiveOutages lists the outages not ended (since version 9).
+	//   key   outage id, 8 bytes
+	//   value empty
+	// PutOutage keeps it in the transaction that writes the outage.
+	bucketActiveOutages = "active_outages"
 )
 
 // keySchemaVersion is the key of the version in bucketMeta.
@@ -237,6 +249,7 @@ func allBuckets() []string {
 		bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs, bucketBreachedRFAs,
 		bucketOrgIndex, bucketOrgLinks,
 		bucketRFAChildren, bucketRFAParents,
+		bucketOutages, bucketActiveOutages,
 	}
 }
 
@@ -273,6 +286,7 @@ func migrations() []migration {
 		{to: 6, name: "RFA counts by status and severity, breached-RFA index", fn: migrateRFACounts},
 		{to: 7, name: "organisation indexes and links", fn: migrateOrgIndex}, // org_index.go
 		{to: 8, name: "linked-RFA index", fn: migrateLinks},                  // rfa_links.go
+		{to: 9, name: "service notices", fn: migrateOutages},                 // outages.go
 	}
 }
 

@@ -116,6 +116,9 @@ type statusView struct {
 	// Linked is set while the RFA, not yet cleared, is linked to a known
 	// issue (bot.RFA.Parent); the page never names that RFA.
 	Linked bool
+	// Outages are the titles of the live service notices affecting the
+	// RFA's organisation (outageBanner), shown as a banner.
+	Outages []string
 	// Escalated is the outcome of an escalation just posted: "done",
 	// "refused" or "" (none).
 	Escalated string
@@ -186,6 +189,7 @@ func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := h.statusView(rfa)
+	v.Outages = h.outageBanner(r.Context(), rfa) // api_outages.go
 	w.Header().Set("Vary", "Accept")
 	if wantsJSON(r) {
 		h.statusJSON(w, rfa, v)

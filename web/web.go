@@ -213,6 +213,9 @@ type Options struct {
 	// with the admin API, /api/org-links (api_orglinks.go); nil leaves
 	// those routes out.
 	OrgLinks OrgLinks
+	// Outages runs service notices: /api/outages (admin) and the banner
+	// on affected status pages (api_outages.go); nil leaves them out.
+	Outages Outages
 	// MaxInFlight is how many requests are handled at once; more are
 	// answered 503 with Retry-After at once. 0 means 64.
 	MaxInFlight int
@@ -258,6 +261,7 @@ type handler struct {
 	contact     bot.Contact
 	opening     *workcal.Calendar
 	notices     func(ctx context.Context) ([]ServiceNotice, error)
+	outages     Outages
 	sent        func() []SentMail
 	log         *slog.Logger
 	now         func() time.Time
@@ -349,6 +353,7 @@ func NewHandler(opts Options) http.Handler {
 		contact:     opts.Contact,
 		opening:     opts.Opening,
 		notices:     opts.Notices,
+		outages:     opts.Outages,
 		sent:        opts.Sent,
 		log:         opts.Logger,
 		now:         opts.Now,
@@ -443,6 +448,11 @@ func NewHandler(opts Options) http.Handler {
 			mux.HandleFunc("POST /api/org-links", h.requireAdmin(h.apiCreateOrgLink))
 			mux.HandleFunc("GET /api/org-links", h.requireAdmin(h.apiListOrgLinks))
 			mux.HandleFunc("DELETE /api/org-links/{id}", h.requireAdmin(h.apiRevokeOrgLink))
+		}
+		if h.outages != nil {
+			mux.HandleFunc("POST /api/outages", h.requireAdmin(h.apiStartOutage))
+			mux.HandleFunc("POST /api/outages/{id}/update", h.requireAdmin(h.apiUpdateOutage))
+			mux.HandleFunc("POST /api/outages/{id}/end", h.requireAdmin(h.apiEndOutage))
 		}
 		if h.deadLetters != nil && h.deadLetter != nil {
 			mux.HandleFunc("GET /api/dead-letters", h.requireAdmin(h.apiDeadLetters))

@@ -1,5 +1,7 @@
 package discordtest
 
+import "strings"
+
 // Application command option types used by Option.Type.
 const (
 	OptionString = 3
@@ -36,8 +38,9 @@ func (s *Server) interactionLocked(typ int, channelID, userID string, dm bool, d
 	return id, in
 }
 
-// Slash dispatches /command sub (sub may be "") with opts, invoked by
-// userID in channelID, and returns the interaction id.
+// Slash dispatches /command sub (sub may be "", or "group sub" for a
+// subcommand in a group) with opts, invoked by userID in channelID, and
+// returns the interaction id.
 func (s *Server) Slash(channelID, userID, command, sub string, opts ...Option) string {
 	s.mu.Lock()
 	var list []map[string]any
@@ -55,7 +58,9 @@ func (s *Server) Slash(channelID, userID, command, sub string, opts ...Option) s
 	}
 	data := map[string]any{"id": "cmd-" + command, "name": command, "type": 1,
 		"resolved": map[string]any{"users": users, "members": members}}
-	if sub != "" {
+	if group, name, ok := strings.Cut(sub, " "); ok {
+		data["options"] = []map[string]any{{"name": group, "type": 2, "options": []map[string]any{{"name": name, "type": 1, "options": list}}}}
+	} else if sub != "" {
 		data["options"] = []map[string]any{{"name": sub, "type": 1, "options": list}}
 	} else {
 		data["options"] = list
