@@ -20,6 +20,7 @@ func releaseFixture(t *testing.T, n int) *fixture {
 	f := newFixtureWith(t, func(cfg *bot.DeskConfig) {
 		cfg.SLA = bot.DefaultSLAPolicy(workcal.Default())
 		withChristmas(cfg)
+		cfg.Managers = []bot.Address{{Email: "boss@example.org"}}
 		cfg.Releases = bot.ReleasePolicy{MinorEvery: 14, Anchor: workcal.Date{Year: 2026, Month: 11, Day: 27}}
 	})
 	for i := 1; i <= n; i++ {
@@ -165,5 +166,59 @@ func TestShippedReleaseClearsItsRFAs(t *testing.T) {
 		if r.Name == "minor-2026-12-11" {
 			t.Errorf("shipped release still listed as coming")
 		}
+	}
+}
+
+func mailsOf(f *fixture, purpose string) []*bot.OutgoingMail {
+	var out []*bot.OutgoingMail
+	for _, it := range f.outbox() {
+		if it.Mail != nil && it.Mail.Purpose == purpose {
+			out = append(out, it.Mail)
+		}
+	}
+	return out
+}
+
+func TestUnshippedReleaseRollsOverAndCadenceIsChecked(t *testing.T) {
+	f := releaseFixture(t, 1)
+	ctx := context.Background()
+	if err := f.desk.Do(ctx, 1, bot.StaffAction{Kind: bot.ActRelease, Release: "next-minor"}, priya); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.desk.CheckReleases(ctx); err != nil || n != 0 {
+		t.Fatalf("check before the date: %d moved, %v", n, err)
+	}
+	f.now = time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC) // minor-2026-11-27 passed unshipped
+	for i, want := range []int{1, 0} {
+		if n, err := f.desk.CheckReleases(ctx); err != nil || n != want {
+			t.Fatalf("check %d: %d moved, %v; want %d", i+1, n, err, want)
+		}
+	}
+	r := f.rfa(1)
+	if r.Release == nil || r.Release.Name != "minor-2026-12-11" || !hasEvent(r, bot.EventReleaseMoved) {
+		t.Errorf("RFA-1 after the roll-over: %+v", r.Release)
+	}
+	var told int
+	for _, m := range mailsOf(f, "release notice") {
+		if strings.Contains(m.Text, "did not ship") && strings.Contains(m.Text, "minor-2026-12-11") {
+			told++
+		}
+	}
+	if told != 1 {
+		t.Errorf("requester told of the move %d times, want once", told)
+	}
+	if n := len(mailsOf(f, "release cadence")); n != 0 {
+		t.Errorf("%d cadence alerts three days after a release date", n)
+	}
+	// 3 weeks without a minor release: the managers are told, once.
+	f.now = time.Date(2026, 12, 18, 9, 0, 0, 0, time.UTC)
+	for range 2 {
+		if _, err := f.desk.CheckReleases(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alerts := mailsOf(f, "release cadence")
+	if len(alerts) != 1 || alerts[0].To[0].Email != "boss@example.org" || !strings.Contains(alerts[0].Text, "No minor release") {
+		t.Errorf("cadence alerts: %+v, want one to the manager", alerts)
 	}
 }
