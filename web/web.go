@@ -213,6 +213,8 @@ type Options struct {
 	// with the admin API, /api/org-links (api_orglinks.go); nil leaves
 	// those routes out.
 	OrgLinks OrgLinks
+	// Releases serves /api/releases (api_releases.go); nil leaves it out.
+	Releases Releases
 	// MaxInFlight is how many requests are handled at once; more are
 	// answered 503 with Retry-After at once. 0 means 64.
 	MaxInFlight int
@@ -274,6 +276,7 @@ type handler struct {
 	perClient   *limiter           // public state-changing requests per client
 	perRFA      *limiter           // public state-changing requests per RFA
 	orgLinks    OrgLinks           // organisation pages (org.go); nil: none
+	releases    Releases           // the release calendar (api_releases.go); nil: none
 	orgTemplate *template.Template // the organisation page
 	orgClients  *limiter           // organisation page requests per client
 
@@ -361,6 +364,7 @@ func NewHandler(opts Options) http.Handler {
 		backup:      opts.Backup,
 		metrics:     opts.Metrics,
 		orgLinks:    opts.OrgLinks,
+		releases:    opts.Releases,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -443,6 +447,9 @@ func NewHandler(opts Options) http.Handler {
 			mux.HandleFunc("POST /api/org-links", h.requireAdmin(h.apiCreateOrgLink))
 			mux.HandleFunc("GET /api/org-links", h.requireAdmin(h.apiListOrgLinks))
 			mux.HandleFunc("DELETE /api/org-links/{id}", h.requireAdmin(h.apiRevokeOrgLink))
+		}
+		if h.releases != nil {
+			h.routeReleases(mux) // api_releases.go
 		}
 		if h.deadLetters != nil && h.deadLetter != nil {
 			mux.HandleFunc("GET /api/dead-letters", h.requireAdmin(h.apiDeadLetters))
