@@ -159,3 +159,29 @@ func (d *Desk) tellCadence(tx Tx, text string) error {
 	})
 	return err
 }
+
+// releaseCheckEvery is how often RunReleaseChecks runs CheckReleases:
+// often enough that a release date passing is acted on the same
+// morning, and cheap (one index seek per planned release).
+const releaseCheckEvery = time.Hour
+
+// RunReleaseChecks runs CheckReleases at once and then every
+// releaseCheckEvery until ctx is done, logging failures (the next run
+// retries: every step of the check is recorded, so none is repeated).
+// It returns ctx.Err().
+func (d *Desk) RunReleaseChecks(ctx context.Context) error {
+	t := time.NewTicker(releaseCheckEvery)
+	defer t.Stop()
+	for {
+		if n, err := d.CheckReleases(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("release check", "err", err)
+		} else if n > 0 {
+			d.log.Info("release check: RFAs moved to the next release", "moved", n)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
