@@ -304,9 +304,10 @@ func (d *Desk) planRelease(tx Tx, r *RFA, rel ReleaseInfo, by string, event Even
 
 // AddRelease adds release name on day, or moves the release of that
 // name (computed or stored) to day; kind is used for a new name
-// (default minor). A shipped release cannot move. RFAs already planned
-// for a moved release keep their ship time until the next check moves
-// them (their clocks use RFA.Release).
+// (default minor). A shipped release cannot move. The RFAs planned for
+// a moved release take its new ship time (a Minor RFA's workaround
+// clock follows) and their requesters are mailed the new date, shipBatch
+// RFAs per transaction after the one that moves it.
 func (d *Desk) AddRelease(ctx context.Context, name string, day workcal.Date, kind ReleaseKind) (ReleaseInfo, error) {
 	name = strings.TrimSpace(name)
 	switch lower := strings.ToLower(name); {
@@ -325,7 +326,7 @@ func (d *Desk) AddRelease(ctx context.Context, name string, day workcal.Date, ki
 	}
 	var out ReleaseInfo
 	err := d.run(ctx, func(ctx context.Context) error {
-		return d.store.Update(ctx, func(tx Tx) error {
+		err := d.store.Update(ctx, func(tx Tx) error {
 			rel, ok, err := d.findRelease(tx, name)
 			if err != nil {
 				return err
@@ -340,8 +341,48 @@ func (d *Desk) AddRelease(ctx context.Context, name string, day workcal.Date, ki
 			out = rel
 			return tx.PutRelease(rel)
 		})
+		if err != nil {
+			return err
+		}
+		return d.replanRelease(ctx, out)
 	})
 	return out, err
+}
+
+// replanRelease gives the RFAs planned for rel whose ship time differs
+// from rel's its ship time, in batches.
+func (d *Desk) replanRelease(ctx context.Context, rel ReleaseInfo) error {
+	ships := d.releaseShips(rel.Date)
+	for after := uint64(0); ; {
+		n := 0
+		err := d.store.Update(ctx, func(tx Tx) error {
+			nums, err := tx.ReleaseRFAs(rel.Name, after, shipBatch)
+			if err != nil {
+				return err
+			}
+			for _, num := range nums {
+				after, n = num, n+1
+				r, err := tx.RFA(num)
+				if err != nil {
+					return fmt.Errorf("bot: release %s: %s: %w", rel.Name, FormatRef(num), err)
+				}
+				if r.Release == nil || r.Release.Ships.Equal(ships) {
+					continue
+				}
+				if err := d.planRelease(tx, r, rel, "rfadesk", EventRelease,
+					"release "+rel.Name+" moved; now shipping "+rel.Date.String()); err != nil {
+					return err
+				}
+				if err := tx.PutRFA(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || n < shipBatch {
+			return err
+		}
+	}
 }
 
 // ShipRelease records release name as shipped with notes and clears

@@ -109,6 +109,14 @@ func TestNextMinorSetsMinorRFAsDueDate(t *testing.T) {
 	if notice == nil || notice.To[0].Email != "s1@oakprimary.sch.uk" || !strings.Contains(notice.Text, "release minor-2026-11-27, shipping on Friday 27 November 2026") {
 		t.Errorf("release notice to the requester: %+v", notice)
 	}
+	// Moving the release moves the RFA's due date with it.
+	if _, err := f.desk.AddRelease(context.Background(), "minor-2026-11-27", workcal.Date{Year: 2026, Month: 12, Day: 2}, ""); err != nil {
+		t.Fatal(err)
+	}
+	moved := time.Date(2026, 12, 3, 0, 0, 0, 0, london)
+	if due := workaroundDue(t, f, 1); !due.Equal(moved) {
+		t.Errorf("workaround due %v after the release moved, want %v", due, moved)
+	}
 	if err := f.desk.Do(context.Background(), 1, bot.StaffAction{Kind: bot.ActRelease, Release: "2026.99"}, priya); !errors.Is(err, bot.ErrInvalid) {
 		t.Errorf("an unknown release: %v, want ErrInvalid", err)
 	}

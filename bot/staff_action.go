@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"rfadesk/bot/workcal"
 )
@@ -197,17 +196,3 @@ func kindList() string {
 
 // calendar is the desk's working calendar.
 func (d *Desk) calendar() *workcal.Calendar { return d.jeop.policy.Calendar }
-
-// shipsAt is when a release shipping on day (YYYY-MM-DD) counts as
-// shipped: the end of that day in the calendar's zone.
-func shipsAt(day string, cal *workcal.Calendar) (time.Time, error) {
-	loc := time.UTC
-	if cal != nil && cal.Location() != nil {
-		loc = cal.Location()
-	}
-	t, err := time.ParseInLocation(time.DateOnly, day, loc)
-	if err != nil {
-		return time.Time{}, invalid("%q is not a ship date: write it as YYYY-MM-DD", day)
-	}
-	return t.AddDate(0, 0, 1), nil
-}
