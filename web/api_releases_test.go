@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"rfadesk/bot"
@@ -19,6 +20,13 @@ func TestAPIReleases(t *testing.T) {
 	if res := e.post(adminToken, "/api/rfas/RFA-1/actions", `{"action": "release", "name": "next-minor"}`, &v); res.StatusCode != http.StatusOK ||
 		v.Release == nil || v.Release.Name != "minor-2026-01-16" {
 		t.Fatalf("release next-minor = %d %+v", res.StatusCode, v.Release)
+	}
+
+	// The requester's status page shows the release.
+	page := httptest.NewRecorder()
+	e.h.ServeHTTP(page, httptest.NewRequest("GET", strings.TrimPrefix(v.StatusURL, "https://support.desk.test"), nil))
+	if !strings.Contains(page.Body.String(), "The fix is planned for release minor-2026-01-16, shipping Friday 16 January 2026.") {
+		t.Errorf("status page = %d, without the release:\n%.2000s", page.Code, page.Body.String())
 	}
 
 	var rel ReleaseInfoJSON

@@ -112,6 +112,9 @@ type statusView struct {
 	// Linked is set while the RFA, not yet cleared, is linked to a known
 	// issue (bot.RFA.Parent); the page never names that RFA.
 	Linked bool
+	// Release names the release the fix is planned for and the day it
+	// ships ("minor-2026-12-04, shipping Friday 4 December"); "" if none.
+	Release string
 	// Escalated is the outcome of an escalation just posted: "done",
 	// "refused" or "" (none).
 	Escalated string
@@ -278,6 +281,9 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 		Now:          h.now(),
 		Severity:     rfa.Severity.Title(),
 		Linked:       rfa.Parent != 0 && rfa.Status != bot.StatusCleared && rfa.Status != bot.StatusClosed,
+	}
+	if rel := rfa.Release; rel != nil && rfa.Status != bot.StatusCleared && rfa.Status != bot.StatusClosed {
+		v.Release = rel.Name + ", shipping " + rel.Ships.In(h.loc).AddDate(0, 0, -1).Format("Monday 2 January 2006") // Ships: the end of its day
 	}
 	for _, c := range h.clocksOf(rfa) {
 		v.Clocks = append(v.Clocks, h.clockView(c, v.Now))
