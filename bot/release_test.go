@@ -230,3 +230,50 @@ func TestUnshippedReleaseRollsOverAndCadenceIsChecked(t *testing.T) {
 		t.Errorf("cadence alerts: %+v, want one to the manager", alerts)
 	}
 }
+
+// A ship clears more RFAs than one transaction takes, and the daily
+// check finishes a ship that a crash interrupted: an RFA of a shipped
+// release still in the release index is cleared with its notes, once.
+func TestShipInBatchesAndResumeAfterCrash(t *testing.T) {
+	const n = 60 // more than one ship transaction (shipBatch)
+	f := releaseFixture(t, 0)
+	ctx := context.Background()
+	var ms []*bot.Mail
+	for i := 1; i <= n+1; i++ {
+		ms = append(ms, mail(fmt.Sprintf("b%d@elmpark.sch.uk", i), fmt.Sprintf("r%d@elmpark.sch.uk", i), fmt.Sprintf("Report %d", i), "Broken."))
+	}
+	f.ingest(ms...)
+	for num := uint64(1); num <= n; num++ {
+		if err := f.desk.Do(ctx, num, bot.StaffAction{Kind: bot.ActRelease, Release: "next-major"}, priya); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cleared, err := f.desk.ShipRelease(ctx, "major-2027-01-05", "The new term's release.", priya)
+	if err != nil || cleared != n {
+		t.Fatalf("ship: %d cleared, %v; want %d", cleared, err, n)
+	}
+	// The crash: RFA-61 was written planned for the release, and never
+	// cleared, as if the ship had stopped before reaching it.
+	if err := f.db.Update(ctx, func(tx bot.Tx) error {
+		r, err := tx.RFA(n + 1)
+		if err != nil {
+			return err
+		}
+		r.Release = &bot.Release{Name: "major-2027-01-05", Ships: time.Date(2027, 1, 6, 0, 0, 0, 0, time.UTC)}
+		return tx.PutRFA(r)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := f.desk.CheckReleases(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := clearances(f.outbox())
+	for i := 1; i <= n+1; i++ {
+		who := fmt.Sprintf("r%d@elmpark.sch.uk", i)
+		if len(got[who]) != 1 || !strings.Contains(got[who][0].Text, "The new term's release.") {
+			t.Fatalf("clearance mails to %s: %d, want one with the notes", who, len(got[who]))
+		}
+	}
+}
