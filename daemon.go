@@ -174,6 +174,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		Metrics:     webMetrics,
 		OrgLinks:    desk.OrgLinks(),
 		Outages:     desk, Notices: web.OutageNotices(desk), // service notices
+		Releases: desk, // api_releases.go
 		// The self-service form (/new).
 		Submit: desk.Submit, ConfirmSubmission: desk.ConfirmSubmission,
 		Components: cfg.Components, MaxAttachmentBytes: cfg.Parse.MaxAttachmentSize,
@@ -197,6 +198,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	g.Go(func() error { return intake.Run(gctx) })
 	g.Go(func() error { return deliverer.Run(gctx) })
 	g.Go(func() error { return desk.RunJeopardy(gctx) })
+	g.Go(func() error { return desk.RunReleaseChecks(gctx) }) // release_check.go
 	if console != nil {
 		g.Go(func() error { return console.Run(gctx) })
 		g.Go(func() error { return chatDeliverer.Run(gctx) })

@@ -65,6 +65,7 @@ Usage:
   rfadesk sla due|between|calendar   due times and working time on the desk calendar ("rfadesk sla -h")
   rfadesk org-link -config FILE [-trust] NAME | -list | -revoke ID
                                      private links to a school's or trust's page of its RFAs
+  rfadesk releases -config FILE      list the coming releases (daemon running or not)
   rfadesk version                    print the version
 
 Run "rfadesk COMMAND -h" for a command's flags.
@@ -93,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdSLA(ctx, rest, stdout, stderr)
 	case "org-link":
 		return cmdOrgLink(ctx, rest, stdout, stderr)
+	case "releases":
+		return cmdReleases(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "rfadesk", version)
 		return nil

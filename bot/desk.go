@@ -53,6 +53,8 @@ type DeskConfig struct {
 	Limits IntakeLimits
 	// Outages is the [outages] configuration (outage.go).
 	Outages OutageConfig
+	// Releases is the release calendar's policy ([releases], release.go).
+	Releases ReleasePolicy
 }
 
 // DeskOptions carry the desk's collaborators; nil fields get defaults.
@@ -191,6 +193,8 @@ func (d *Desk) handle(ctx context.Context, ev event) {
 		d.handleJeopardy(ctx, ev)
 	case outageEvent:
 		ev.reply <- d.store.Update(ctx, ev.fn)
+	case runEvent: // release.go
+		ev.reply <- ev.fn(ctx)
 	}
 }
 

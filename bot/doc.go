@@ -55,6 +55,7 @@
 //	actions.go         severity, assignment, replies, updates, clearance, ...
 //	staff_fields.go    staff corrections of report fields and organisation
 //	links.go           linked RFAs: link, unlink, a parent's clearance clearing its children
+//	release*.go        the release calendar: planning, shipping, the daily roll-over and cadence check
 //	phone.go           RFAs taken by telephone
 //	portal.go          RFAs logged on the web form; held until confirmed from unknown domains
 //	escalate.go        escalation by the requester

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"rfadesk/bot/workcal"
 )
@@ -26,7 +25,7 @@ const (
 	ActWorkaround StaffActionKind = "workaround" // Text, mailed; meets the workaround clock
 	ActClear      StaffActionKind = "clear"      // Text: the resolution, mailed
 	ActReopen     StaffActionKind = "reopen"     // Text: the reason
-	ActRelease    StaffActionKind = "release"    // Release, ShipsOn
+	ActRelease    StaffActionKind = "release"    // Release (next-minor, next-major, a name), ShipsOn
 	ActSetFields  StaffActionKind = "set_fields" // Fields
 	ActLink       StaffActionKind = "link"       // Parent: clearing it clears this RFA (links.go)
 	ActUnlink     StaffActionKind = "unlink"     // no fields
@@ -49,9 +48,10 @@ type StaffAction struct {
 	Severity string
 	// Assignee is who assign makes the owner (a name is enough).
 	Assignee Actor
-	// Release and ShipsOn (YYYY-MM-DD, a date in the desk's time zone)
-	// are release's: the release counts as shipped at the end of that
-	// day.
+	// Release is release's: next-minor, next-major or a release's name
+	// (release.go). ShipsOn (YYYY-MM-DD, a date in the desk's time zone),
+	// optional, first adds the named release on that day or moves it
+	// there; the release counts as shipped at the end of its day.
 	Release string
 	ShipsOn string
 	// Fields are set_fields' corrections.
@@ -120,11 +120,13 @@ func (d *Desk) Do(ctx context.Context, num uint64, a StaffAction, by Actor) erro
 	case ActReopen:
 		return d.Reopen(ctx, num, msg.Text, by)
 	case ActRelease:
-		ships, err := shipsAt(a.ShipsOn, d.calendar())
-		if err != nil {
-			return err
+		if a.ShipsOn != "" {
+			day, _ := workcal.ParseDate(a.ShipsOn)
+			if _, err := d.AddRelease(ctx, a.Release, day, ""); err != nil {
+				return err
+			}
 		}
-		return d.AssignRelease(ctx, num, Release{Name: strings.TrimSpace(a.Release), Ships: ships}, by)
+		return d.PlanRelease(ctx, num, a.Release, by)
 	case ActSetFields:
 		return d.setFields(ctx, num, a.Fields, by)
 	case ActLink:
@@ -166,7 +168,7 @@ func (a StaffAction) validate() error {
 		if strings.TrimSpace(a.Release) == "" {
 			return invalid("release needs the release's name")
 		}
-		if _, err := time.Parse(time.DateOnly, a.ShipsOn); err != nil {
+		if _, err := workcal.ParseDate(a.ShipsOn); a.ShipsOn != "" && err != nil {
 			return invalid("%q is not a ship date: write it as YYYY-MM-DD", a.ShipsOn)
 		}
 	case ActSetFields:
@@ -194,17 +196,3 @@ func kindList() string {
 
 // calendar is the desk's working calendar.
 func (d *Desk) calendar() *workcal.Calendar { return d.jeop.policy.Calendar }
-
-// shipsAt is when a release shipping on day (YYYY-MM-DD) counts as
-// shipped: the end of that day in the calendar's zone.
-func shipsAt(day string, cal *workcal.Calendar) (time.Time, error) {
-	loc := time.UTC
-	if cal != nil && cal.Location() != nil {
-		loc = cal.Location()
-	}
-	t, err := time.ParseInLocation(time.DateOnly, day, loc)
-	if err != nil {
-		return time.Time{}, invalid("%q is not a ship date: write it as YYYY-MM-DD", day)
-	}
-	return t.AddDate(0, 0, 1), nil
-}

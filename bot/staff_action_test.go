@@ -41,7 +41,7 @@ func TestEveryStaffActionIsAttributed(t *testing.T) {
 		{bot.StaffAction{Kind: bot.ActUpdate, Text: "Fix in test."}, bot.EventStatusUpdate, true, bot.StatusOpen},
 		{bot.StaffAction{Kind: bot.ActAsk, Text: "Which browser?"}, bot.EventAsked, true, bot.StatusAwaitingRequester},
 		{bot.StaffAction{Kind: bot.ActWorkaround, Text: "Use Firefox."}, bot.EventWorkaround, true, bot.StatusOpen},
-		{bot.StaffAction{Kind: bot.ActRelease, Release: "2026.12", ShipsOn: "2026-12-10"}, bot.EventRelease, false, bot.StatusOpen},
+		{bot.StaffAction{Kind: bot.ActRelease, Release: "2026.12", ShipsOn: "2026-12-10"}, bot.EventRelease, true, bot.StatusOpen}, // the requester is told the release
 		{bot.StaffAction{Kind: bot.ActSetFields, Fields: bot.FieldChanges{Site: ptr("Annexe")}}, bot.EventFieldsSet, false, bot.StatusOpen},
 		{bot.StaffAction{Kind: bot.ActClear, Text: "Session store fixed."}, bot.EventCleared, true, bot.StatusCleared},
 		{bot.StaffAction{Kind: bot.ActReopen, Text: "Back again."}, bot.EventReopened, false, bot.StatusOpen},

@@ -46,7 +46,8 @@ type Tx interface {
 	// PutRFA stores the RFA (insert or replace) and, in the same
 	// transaction, its summary (SummaryOf) and its index entries: the
 	// open-RFA index holds it unless its Status is StatusClosed or held
-	// (Status.Held), and the
+	// (Status.Held), the release index holds it under r.Release.Name
+	// unless it is cleared, closed or held, and the
 	// jeopardy schedule holds it at r.NextEscalation (a zero time: not at
 	// all), replacing its earlier entry, and the linked-RFA index lists
 	// it under r.Parent (0: under none; see RFAChildren). The store never computes
@@ -118,6 +119,26 @@ type Tx interface {
 	// ActiveOutages returns the outages not ended, in id order, read
 	// through an index of them: its cost is the live outages.
 	ActiveOutages() ([]*Outage, error)
+	// Release loads the stored release name (compared in any case);
+	// ErrNotFound if staff never added, moved or shipped it.
+	Release(name string) (*ReleaseInfo, error)
+	// PutRelease stores rel under its name (in any case), replacing it.
+	PutRelease(rel ReleaseInfo) error
+	// Releases returns every stored release, in name order (a few a
+	// month: the added, moved and shipped ones).
+	Releases() ([]ReleaseInfo, error)
+	// ReleaseRFAs returns, in number order, up to limit (>= 1) numbers
+	// above after of the RFAs planned for release name (RFA.Release.Name,
+	// in any case) that are not cleared, closed or held, read through
+	// the release index PutRFA keeps: its cost is the RFAs returned.
+	ReleaseRFAs(name string, after uint64, limit int) ([]uint64, error)
+	// PlannedReleases returns the names (lower-cased) of the releases
+	// the release index holds RFAs for, in name order.
+	PlannedReleases() ([]string, error)
+	// ReleaseCadence returns the cadence alerts sent (zero: none);
+	// PutReleaseCadence replaces it.
+	ReleaseCadence() (ReleaseCadence, error)
+	PutReleaseCadence(ReleaseCadence) error
 
 	// NextEscalation returns the jeopardy schedule's earliest entry (the
 	// RFA and when its next escalation point is due); ok is false when

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -99,8 +98,9 @@ func commandTable() []*command {
 			options: []*discordgo.ApplicationCommandOption{strOpt("reason", "Why", true)},
 			run:     runReopen},
 		{group: "rfa", name: "release", desc: "Plan the fix for a release; a Minor RFA is then due when it ships", rfa: true,
-			options: []*discordgo.ApplicationCommandOption{strOpt("name", "The release, e.g. 2026.12", true), strOpt("ships", "Ship date, YYYY-MM-DD", true)},
-			run:     runRelease},
+			options: []*discordgo.ApplicationCommandOption{strOpt("name", "next-minor, next-major or a release's name", true),
+				strOpt("ships", "Adds or moves the named release to this date, YYYY-MM-DD", false)},
+			run: runRelease},
 		{group: "rfa", name: "fields", desc: "Correct report fields or the organisation (\"-\" clears one)", rfa: true,
 			options: fieldOptions(), run: runFields},
 		{group: "rfa", name: "link", desc: "Link the RFA to a known issue: clearing that one clears this one too", rfa: true,
@@ -120,6 +120,8 @@ func commandTable() []*command {
 		{group: "desk", name: "outage end", desc: "End an outage: its linked RFAs are cleared, everyone told gets the all-clear", slow: true,
 			options: []*discordgo.ApplicationCommandOption{strOpt("id", "The outage's number", true), strOpt("resolution", "What fixed it", true)},
 			run:     runOutageEnd},
+		{group: "desk", name: "release", desc: "List, add, move or ship a release (shipping clears its RFAs)", slow: true,
+			options: releaseOptions(), run: runDeskRelease}, // release.go
 	}
 }
 
@@ -159,17 +161,6 @@ func runReopen(ctx context.Context, c *Console, in *invocation) (answer, error) 
 		return answer{}, err
 	}
 	return answer{text: fmt.Sprintf("%s reopened %s: %s", in.by.Name, in.rfa.Ref(), reason)}, nil
-}
-
-// runRelease plans the RFA's fix for a release. The desk counts it as
-// shipped by the end of its ship date in the desk's time zone.
-func runRelease(ctx context.Context, c *Console, in *invocation) (answer, error) {
-	a := bot.StaffAction{Kind: bot.ActRelease, Release: in.str("name"), ShipsOn: in.str("ships")}
-	if err := c.desk.Do(ctx, in.rfa.Num, a, in.by); err != nil {
-		return answer{}, err
-	}
-	day, _ := time.Parse(time.DateOnly, a.ShipsOn)
-	return answer{text: fmt.Sprintf("%s planned %s for release %s, shipping %s.", in.by.Name, in.rfa.Ref(), a.Release, day.Format("Mon 2 Jan 2006"))}, nil
 }
 
 // runLink links the RFA to a parent: the parent's clearance clears it.

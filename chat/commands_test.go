@@ -48,7 +48,7 @@ func testSlashCommands(t *testing.T, e *env, thread string) {
 			}
 		}
 		got := strings.Join(names, ",")
-		if got != "rfa severity,rfa assign,rfa update,rfa ask,rfa workaround,rfa clear,rfa reopen,rfa release,rfa fields,rfa link,rfa unlink,rfa new,desk queue,desk outage" {
+		if got != "rfa severity,rfa assign,rfa update,rfa ask,rfa workaround,rfa clear,rfa reopen,rfa release,rfa fields,rfa link,rfa unlink,rfa new,desk queue,desk outage,desk release" {
 			t.Errorf("commands = %s", got)
 		}
 	})
@@ -237,6 +237,33 @@ func testSlashCommands(t *testing.T, e *env, thread string) {
 		d = e.queue(channelID, priya)
 		if line := lineWith(d.Content, "RFA-3"); !strings.Contains(line, "at risk") {
 			t.Errorf("RFA-3 line = %q, want at risk", line)
+		}
+	})
+	t.Run("release calendar", func(t *testing.T) {
+		e := e.with(t)
+		// The default calendar: a minor release every two weeks from
+		// Friday 2 January 2026, so the next is Friday 4 December.
+		public(t, e.slash(channelID, priya, "rfa", "release", str("name", "next-minor"), str("ref", "RFA-3")),
+			"planned RFA-3 for release minor-2026-12-04, shipping Fri 4 Dec 2026")
+		if r := e.rfa(3); r.Release == nil || r.Release.Name != "minor-2026-12-04" {
+			t.Fatalf("RFA-3's release = %+v", r.Release)
+		}
+		d := e.slash(channelID, priya, "desk", "release", str("action", "list"))
+		if !d.Ephemeral() || !strings.Contains(d.Decode().Content, "**minor-2026-12-04** (minor) Fri 4 Dec 2026") {
+			t.Errorf("list = %q", d.Decode().Content)
+		}
+		cb := e.slash(channelID, priya, "desk", "release", str("action", "add"), str("name", "Hotfix <@&123>"), str("date", "2026-12-01"))
+		public(t, cb, "set release Hotfix")
+		if strings.Contains(cb.Decode().Content, "<@&123>") {
+			t.Errorf("the answer carries a live mention: %q", cb.Decode().Content)
+		}
+		refused(t, e.slash(channelID, priya, "desk", "release", str("action", "add"), str("name", "x"), str("date", "soon")))
+		refused(t, e.slash(channelID, priya, "desk", "release", str("action", "ship"), str("name", "minor-2026-12-04")))
+		refused(t, e.slash(channelID, mallory, "desk", "release", str("action", "ship"), str("name", "minor-2026-12-04"), str("notes", "x")))
+		public(t, e.slash(channelID, priya, "desk", "release", str("action", "ship"), str("name", "minor-2026-12-04"), str("notes", "Printing fixed.")),
+			"shipped release minor-2026-12-04: 1 RFAs cleared")
+		if r := e.rfa(3); r.Status != bot.StatusCleared || !hasEvent(r, bot.EventCleared, "discord:"+priya) {
+			t.Errorf("RFA-3 after the ship: %s", r.Status)
 		}
 	})
 }

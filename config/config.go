@@ -33,6 +33,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"rfadesk/bot"
+	"rfadesk/bot/workcal"
 	"rfadesk/chat"
 	"rfadesk/mailbox"
 	"rfadesk/netaddr"
@@ -184,6 +185,42 @@ type rawConfig struct {
 	Outages      struct {
 		InboundSubjects []string `toml:"inbound_subjects"`
 	} `toml:"outages"`
+	Releases rawReleases `toml:"releases"`
+}
+
+// rawReleases is the [releases] section: the release calendar.
+type rawReleases struct {
+	MinorEvery string `toml:"minor_every"`
+	Anchor     string `toml:"anchor"`
+}
+
+// validateReleases checks [releases]: minor_every is a whole number of
+// days or weeks ("2 weeks", the default; "10 days"), anchor the date
+// (YYYY-MM-DD) of one minor release (default bot.DefaultReleaseAnchor).
+func validateReleases(raw rawReleases, errs []error) (bot.ReleasePolicy, []error) {
+	p := bot.ReleasePolicy{MinorEvery: 14, Anchor: bot.DefaultReleaseAnchor}
+	if every := strings.TrimSpace(raw.MinorEvery); every != "" {
+		var n int
+		var unit string
+		_, err := fmt.Sscanf(every, "%d %s", &n, &unit)
+		switch unit = strings.TrimSuffix(strings.ToLower(unit), "s"); {
+		case err != nil || n <= 0 || n > 365 || (unit != "day" && unit != "week"):
+			errs = append(errs, fmt.Errorf("releases.minor_every: %q is not a cadence: write days or weeks, e.g. \"2 weeks\" or \"10 days\"", raw.MinorEvery))
+		case unit == "week":
+			p.MinorEvery = 7 * n
+		default:
+			p.MinorEvery = n
+		}
+	}
+	if a := strings.TrimSpace(raw.Anchor); a != "" {
+		day, err := workcal.ParseDate(a)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("releases.anchor: %q is not a date: write the date of one minor release as YYYY-MM-DD", raw.Anchor))
+		} else {
+			p.Anchor = day
+		}
+	}
+	return p, errs
 }
 
 // rawServer is what [imap] and [smtp] have in common.
@@ -327,6 +364,7 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 		d.Hours = "The desk is open " + c.Calendar.HoursText()
 	}
 	d.Staff, errs = validateStaff(raw.Staff, d.Address, d.Organisations, errs)
+	d.Releases, errs = validateReleases(raw.Releases, errs)
 	if w := staffWarning(d.Staff, c.Parse.AuthServID); w != "" {
 		c.Warnings = append(c.Warnings, w)
 	}

@@ -386,3 +386,30 @@ func TestConfigStaff(t *testing.T) {
 		t.Errorf("no warning about untrusted staff mail: %q", cfg.Warnings)
 	}
 }
+
+func TestReleasesSection(t *testing.T) {
+	for _, tc := range []struct {
+		every, anchor string
+		days          int
+		anchorWant    string
+		err           string
+	}{
+		{"", "", 14, "2026-01-02", ""},
+		{"3 weeks", "2026-11-27", 21, "2026-11-27", ""},
+		{"10 days", "", 10, "2026-01-02", ""},
+		{"fortnightly", "", 0, "", "releases.minor_every:"},
+		{"0 days", "", 0, "", "releases.minor_every:"},
+		{"", "27/11/2026", 0, "", "releases.anchor:"},
+	} {
+		p, errs := validateReleases(rawReleases{MinorEvery: tc.every, Anchor: tc.anchor}, nil)
+		if tc.err != "" {
+			if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), tc.err) {
+				t.Errorf("%q %q: %v, want an error naming %s", tc.every, tc.anchor, errs, tc.err)
+			}
+			continue
+		}
+		if len(errs) != 0 || p.MinorEvery != tc.days || p.Anchor.String() != tc.anchorWant {
+			t.Errorf("%q %q: %+v %v, want %d days from %s", tc.every, tc.anchor, p, errs, tc.days, tc.anchorWant)
+		}
+	}
+}

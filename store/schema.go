@@ -45,7 +45,7 @@ import (
 // schemaVersion is the layout this binary reads and writes. Raise it by
 // one and append to migrations() whenever the layout changes; Open refuses
 // a file whose version is higher.
-const schemaVersion = 9
+const schemaVersion = 10
 
 // Bucket names. Each is a top-level bucket.
 const (
@@ -211,7 +211,30 @@ const (
 	//   value empty
 	// PutOutage keeps it in the transaction that writes the outage.
 	bucketActiveOutages = "active_outages"
+
+	// bucketReleases holds the releases staff added, moved or shipped
+	// (since version 10; computed releases are not stored until then).
+	//   key   release name, lower-cased
+	//   value JSON bot.ReleaseInfo
+	bucketReleases = "releases"
+
+	// bucketReleaseRFAs indexes the RFAs planned for a release that are
+	// not cleared, closed or held (since version 10), so shipping finds
+	// them without walking the store.
+	//   key   releaseRFAKey: release name, lower-cased | 0x00 | RFA number (8)
+	//   value empty
+	// PutRFA keeps it in the RFA's transaction (bot.RFA.Release).
+	bucketReleaseRFAs = "release_rfas"
+
+	// bucketRFAReleases is bucketReleaseRFAs' reverse.
+	//   key   RFA number, 8 bytes
+	//   value release name, lower-cased
+	bucketRFAReleases = "rfa_releases"
 )
+
+// keyReleaseCadence is the key in bucketMeta of the JSON
+// bot.ReleaseCadence: the cadence alerts sent (since version 9).
+const keyReleaseCadence = "release_cadence"
 
 // keySchemaVersion is the key of the version in bucketMeta.
 const keySchemaVersion = "schema_version"
@@ -250,6 +273,7 @@ func allBuckets() []string {
 		bucketOrgIndex, bucketOrgLinks,
 		bucketRFAChildren, bucketRFAParents,
 		bucketOutages, bucketActiveOutages,
+		bucketReleases, bucketReleaseRFAs, bucketRFAReleases,
 	}
 }
 
@@ -284,9 +308,10 @@ func migrations() []migration {
 		{to: 4, name: "index the outbox, store its attachments once", fn: migrateOutboxIndex},
 		{to: 5, name: "open-RFA and jeopardy indexes", fn: migrateIndexes},
 		{to: 6, name: "RFA counts by status and severity, breached-RFA index", fn: migrateRFACounts},
-		{to: 7, name: "organisation indexes and links", fn: migrateOrgIndex}, // org_index.go
-		{to: 8, name: "linked-RFA index", fn: migrateLinks},                  // rfa_links.go
-		{to: 9, name: "service notices", fn: migrateOutages},                 // outages.go
+		{to: 7, name: "organisation indexes and links", fn: migrateOrgIndex},  // org_index.go
+		{to: 8, name: "linked-RFA index", fn: migrateLinks},                   // rfa_links.go
+		{to: 9, name: "service notices", fn: migrateOutages},                  // outages.go
+		{to: 10, name: "releases and the release index", fn: migrateReleases}, // releases.go
 	}
 }
 

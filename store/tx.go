@@ -121,8 +121,8 @@ func (t *tx) RFA(num uint64) (*bot.RFA, error) {
 // message texts and summary (putRecord, rfa_records.go). A number
 // above the allocator's last value (an imported RFA) advances the
 // allocator, so NextRFANumber never returns a number already stored. The
-// open-RFA, jeopardy and linked-RFA indexes follow r in the same
-// transaction (indexRFA, indexParent).
+// open-RFA, jeopardy, linked-RFA and release indexes follow r in the
+// same transaction (indexRFA, indexParent, indexRelease).
 func (t *tx) PutRFA(r *bot.RFA) error {
 	b, err := t.writable(bucketRFAs)
 	if err != nil {
@@ -141,6 +141,9 @@ func (t *tx) PutRFA(r *bot.RFA) error {
 		return err
 	}
 	if err := t.indexParent(r); err != nil { // rfa_links.go
+		return err
+	}
+	if err := t.indexRelease(r); err != nil { // releases.go
 		return err
 	}
 	if r.Num > b.Sequence() {

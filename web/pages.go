@@ -119,6 +119,9 @@ type statusView struct {
 	// Outages are the titles of the live service notices affecting the
 	// RFA's organisation (outageBanner), shown as a banner.
 	Outages []string
+	// Release names the release the fix is planned for and the day it
+	// ships ("minor-2026-12-04, shipping Friday 4 December"); "" if none.
+	Release string
 	// Escalated is the outcome of an escalation just posted: "done",
 	// "refused" or "" (none).
 	Escalated string
@@ -287,6 +290,9 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 		Severity:     rfa.Severity.Title(),
 		Owner:        rfa.Owner(),
 		Linked:       rfa.Parent != 0 && rfa.Status != bot.StatusCleared && rfa.Status != bot.StatusClosed,
+	}
+	if rel := rfa.Release; rel != nil && rfa.Status != bot.StatusCleared && rfa.Status != bot.StatusClosed {
+		v.Release = rel.Name + ", shipping " + rel.Ships.In(h.loc).AddDate(0, 0, -1).Format("Monday 2 January 2006") // Ships: the end of its day
 	}
 	for _, c := range h.clocksOf(rfa) {
 		v.Clocks = append(v.Clocks, h.clockView(c, v.Now))

@@ -216,6 +216,8 @@ type Options struct {
 	// Outages runs service notices: /api/outages (admin) and the banner
 	// on affected status pages (api_outages.go); nil leaves them out.
 	Outages Outages
+	// Releases serves /api/releases (api_releases.go); nil leaves it out.
+	Releases Releases
 	// MaxInFlight is how many requests are handled at once; more are
 	// answered 503 with Retry-After at once. 0 means 64.
 	MaxInFlight int
@@ -278,6 +280,7 @@ type handler struct {
 	perClient   *limiter           // public state-changing requests per client
 	perRFA      *limiter           // public state-changing requests per RFA
 	orgLinks    OrgLinks           // organisation pages (org.go); nil: none
+	releases    Releases           // the release calendar (api_releases.go); nil: none
 	orgTemplate *template.Template // the organisation page
 	orgClients  *limiter           // organisation page requests per client
 
@@ -366,6 +369,7 @@ func NewHandler(opts Options) http.Handler {
 		backup:      opts.Backup,
 		metrics:     opts.Metrics,
 		orgLinks:    opts.OrgLinks,
+		releases:    opts.Releases,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -453,6 +457,9 @@ func NewHandler(opts Options) http.Handler {
 			mux.HandleFunc("POST /api/outages", h.requireAdmin(h.apiStartOutage))
 			mux.HandleFunc("POST /api/outages/{id}/update", h.requireAdmin(h.apiUpdateOutage))
 			mux.HandleFunc("POST /api/outages/{id}/end", h.requireAdmin(h.apiEndOutage))
+		}
+		if h.releases != nil {
+			h.routeReleases(mux) // api_releases.go
 		}
 		if h.deadLetters != nil && h.deadLetter != nil {
 			mux.HandleFunc("GET /api/dead-letters", h.requireAdmin(h.apiDeadLetters))
