@@ -51,6 +51,8 @@ type DeskConfig struct {
 	// Limits are the intake safeguards (safeguards.go); zero fields mean
 	// their defaults.
 	Limits IntakeLimits
+	// Capacity is the capacity threshold (capacity.go).
+	Capacity CapacityConfig
 }
 
 // DeskOptions carry the desk's collaborators; nil fields get defaults.
@@ -187,6 +189,8 @@ func (d *Desk) handle(ctx context.Context, ev event) {
 		ev.reply <- d.runPortal(ctx, ev)
 	case jeopardyEvent:
 		d.handleJeopardy(ctx, ev)
+	case capacityEvent:
+		ev.reply <- d.runCapacity(ctx, ev)
 	}
 }
 
