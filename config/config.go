@@ -73,6 +73,9 @@ type Config struct {
 	// Calendar is the [calendar] section (hours, holidays, school
 	// holidays) as the calendar API and "rfadesk sla calendar" show it.
 	Calendar Calendar
+	// Capacity is the [capacity] section's gauges (its threshold is
+	// Desk.Capacity).
+	Capacity Capacity
 	// Warnings are problems to log at start-up that do not stop the desk
 	// (e.g. a year without holiday data), each "section.key: ...".
 	Warnings []string
@@ -181,6 +184,7 @@ type rawConfig struct {
 	Escalation   rawEscalation     `toml:"escalation"`
 	Lifecycle    rawLifecycle      `toml:"lifecycle"`
 	Staff        rawStaff          `toml:"staff"`
+	Capacity     rawCapacity       `toml:"capacity"`
 }
 
 // rawServer is what [imap] and [smtp] have in common.
@@ -316,6 +320,7 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 	}
 
 	d := &c.Desk
+	errs = validateCapacity(raw.Capacity, &c.Capacity, &d.Capacity, errs)
 	sla, errs := validateSLA(raw, now, errs)
 	d.SLA, d.Managers, d.ManagerName, c.Warnings = sla.Policy, sla.Managers, sla.ManagerName, sla.Warnings
 	c.Calendar = sla.Calendar
