@@ -133,8 +133,8 @@ func (st *GaugeState) crossing(g Gauge, threshold float64, held bool, now time.T
 	return true
 }
 
-// activeSurge returns the surge holding service at now, if any.
-func (cs *CapacityState) activeSurge(service string, now time.Time) (Surge, bool) {
+// ActiveSurge returns the surge holding service at now, if any.
+func (cs *CapacityState) ActiveSurge(service string, now time.Time) (Surge, bool) {
 	for i := len(cs.Surges) - 1; i >= 0; i-- {
 		s := cs.Surges[i]
 		if s.Service == service && !now.Before(s.From) && now.Before(s.Until) {
@@ -197,7 +197,7 @@ func (d *Desk) ObserveGauge(ctx context.Context, g Gauge) (reported bool, err er
 			cs.Gauges = map[string]GaugeState{}
 		}
 		st := cs.Gauges[g.Service]
-		_, held := cs.activeSurge(g.Service, now)
+		_, held := cs.ActiveSurge(g.Service, now)
 		reported = st.crossing(g, d.cfg.Capacity.threshold(), held, now)
 		cs.Gauges[g.Service] = st
 		if !reported {
@@ -322,3 +322,6 @@ func (c CapacityConfig) threshold() float64 {
 func formatPercent(p float64) string { return strconv.FormatFloat(p, 'f', 1, 64) + "%" }
 
 func formatAmount(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// CapacityThreshold is the threshold in percent gauges are reported at.
+func (d *Desk) CapacityThreshold() float64 { return d.cfg.Capacity.threshold() }
