@@ -2,7 +2,10 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,6 +111,11 @@ func commandTable() []*command {
 		{group: "rfa", name: "unlink", desc: "Unlink the RFA from its known issue", rfa: true, run: runUnlink},
 		{group: "rfa", name: "new", desc: "Log an RFA taken by telephone", run: runNew},
 		{group: "desk", name: "queue", desc: "Open RFAs by their next SLA point", slow: true, run: runQueue},
+		{group: "desk", name: "surge", desc: "Hold a service's capacity reports during a one-off surge",
+			options: []*discordgo.ApplicationCommandOption{strOpt("service", "The gauge's service, e.g. store", true),
+				strOpt("reason", "Why (recorded as the contract's exception)", true),
+				strOpt("hours", "How long, in hours (default 24)", false)},
+			run: runSurge},
 	}
 }
 
@@ -175,6 +183,39 @@ func runUnlink(ctx context.Context, c *Console, in *invocation) (answer, error) 
 		return answer{}, err
 	}
 	return answer{text: fmt.Sprintf("%s unlinked %s from %s.", in.by.Name, in.rfa.Ref(), bot.FormatRef(in.rfa.Parent))}, nil
+}
+
+// surgeDesk is the desk's capacity side (*bot.Desk), used by /desk surge
+// when the console's Desk has it.
+type surgeDesk interface {
+	DeclareSurge(ctx context.Context, service, reason string, length time.Duration, by bot.Actor) (bot.Surge, error)
+}
+
+// runSurge declares a surge: the service's capacity reports are held for
+// its length, and the surge is recorded.
+func runSurge(ctx context.Context, c *Console, in *invocation) (answer, error) {
+	sd, ok := c.desk.(surgeDesk)
+	if !ok {
+		return answer{text: "⚠️ Capacity gauges are not available on this desk.", ephemeral: true}, nil
+	}
+	length := 24 * time.Hour
+	if h := in.str("hours"); h != "" {
+		n, err := strconv.ParseFloat(h, 64)
+		if err != nil || !(n > 0 && n <= 31*24) {
+			return answer{text: "⚠️ hours: give a number of hours from more than 0 to 744, e.g. 6. Nothing was changed.", ephemeral: true}, nil
+		}
+		length = time.Duration(math.Round(n * float64(time.Hour)))
+	}
+	s, err := sd.DeclareSurge(ctx, in.str("service"), in.str("reason"), length, in.by)
+	if errors.Is(err, bot.ErrInvalid) {
+		return answer{text: "⚠️ " + strings.TrimPrefix(strings.TrimSuffix(err.Error(), ": "+bot.ErrInvalid.Error()), "bot: ") + ". Nothing was changed.", ephemeral: true}, nil
+	}
+	if err != nil {
+		return answer{}, err
+	}
+	loc := c.loc()
+	return answer{text: fmt.Sprintf("%s declared a surge on %s until %s; its capacity reports are held until then:\n%s",
+		in.by.Name, s.Service, s.Until.In(loc).Format("Mon 2 Jan 15:04"), quote(s.Reason))}, nil
 }
 
 // quote renders staff text as a Discord block quote.
