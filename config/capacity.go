@@ -17,12 +17,19 @@ type Capacity struct {
 	// OpenRFAs is capacity.open_rfas: the open workload (RFAs not
 	// closed) is gauged against it. 0 (unset) gauges nothing.
 	OpenRFAs int
+	// OutboxLimit is capacity.outbox_limit: the outbox backlog (items
+	// waiting to be sent) is gauged against it; default 1000.
+	OutboxLimit int
 }
 
+// DefaultOutboxLimit is capacity.outbox_limit when unset.
+const DefaultOutboxLimit = 1000
+
 type rawCapacity struct {
-	Threshold  *float64 `toml:"threshold"`
-	StoreLimit string   `toml:"store_limit"`
-	OpenRFAs   *int64   `toml:"open_rfas"`
+	Threshold   *float64 `toml:"threshold"`
+	StoreLimit  string   `toml:"store_limit"`
+	OpenRFAs    *int64   `toml:"open_rfas"`
+	OutboxLimit *int64   `toml:"outbox_limit"`
 }
 
 // validateCapacity checks [capacity] into c and the desk's threshold.
@@ -47,6 +54,14 @@ func validateCapacity(raw rawCapacity, c *Capacity, d *bot.CapacityConfig, errs 
 			errs = append(errs, fmt.Errorf("capacity.open_rfas: %d must be a positive number of RFAs, or leave it out to gauge nothing", *v))
 		} else {
 			c.OpenRFAs = int(*v)
+		}
+	}
+	c.OutboxLimit = DefaultOutboxLimit
+	if v := raw.OutboxLimit; v != nil {
+		if *v <= 0 || *v > 1e9 {
+			errs = append(errs, fmt.Errorf("capacity.outbox_limit: %d must be a positive number of items (default 1000)", *v))
+		} else {
+			c.OutboxLimit = int(*v)
 		}
 	}
 	return errs

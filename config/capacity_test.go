@@ -10,14 +10,14 @@ func TestConfigCapacity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Desk.Capacity.Threshold != 70 || cfg.Capacity.StoreLimit != 0 || cfg.Capacity.OpenRFAs != 0 {
+	if cfg.Desk.Capacity.Threshold != 70 || cfg.Capacity.StoreLimit != 0 || cfg.Capacity.OpenRFAs != 0 || cfg.Capacity.OutboxLimit != 1000 {
 		t.Errorf("defaults: %+v %+v", cfg.Desk.Capacity, cfg.Capacity)
 	}
-	good := loopbackTOML + "password = \"x\"\n[capacity]\nthreshold = 80.5\nstore_limit = \"2GiB\"\nopen_rfas = 300\n"
+	good := loopbackTOML + "password = \"x\"\n[capacity]\nthreshold = 80.5\nstore_limit = \"2GiB\"\nopen_rfas = 300\noutbox_limit = 50\n"
 	if cfg, err = Load(writeConfig(t, good), noEnv); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Desk.Capacity.Threshold != 80.5 || cfg.Capacity.StoreLimit != 2<<30 || cfg.Capacity.OpenRFAs != 300 {
+	if cfg.Desk.Capacity.Threshold != 80.5 || cfg.Capacity.StoreLimit != 2<<30 || cfg.Capacity.OpenRFAs != 300 || cfg.Capacity.OutboxLimit != 50 {
 		t.Errorf("got %+v %+v", cfg.Desk.Capacity, cfg.Capacity)
 	}
 	for body, want := range map[string]string{
@@ -26,6 +26,7 @@ func TestConfigCapacity(t *testing.T) {
 		"store_limit = \"lots\"\n": `capacity.store_limit: "lots" is not a size`,
 		"store_limit = \"0MB\"\n":  `capacity.store_limit: "0MB" is not a size`,
 		"open_rfas = -3\n":         "capacity.open_rfas: -3 must be a positive number",
+		"outbox_limit = 0\n":       "capacity.outbox_limit: 0 must be a positive number",
 		"open_rfa = 3\n":           "capacity.open_rfa: unknown key",
 	} {
 		_, err := Load(writeConfig(t, loopbackTOML+"password = \"x\"\n[capacity]\n"+body), noEnv)
