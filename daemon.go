@@ -173,6 +173,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		Backup:      func() (web.BackupSnapshot, error) { return st.Snapshot(receipts) },
 		Metrics:     webMetrics,
 		OrgLinks:    desk.OrgLinks(),
+		Capacity:    desk,
 		// The self-service form (/new).
 		Submit: desk.Submit, ConfirmSubmission: desk.ConfirmSubmission,
 		Components: cfg.Components, MaxAttachmentBytes: cfg.Parse.MaxAttachmentSize,
@@ -196,6 +197,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	g.Go(func() error { return intake.Run(gctx) })
 	g.Go(func() error { return deliverer.Run(gctx) })
 	g.Go(func() error { return desk.RunJeopardy(gctx) })
+	g.Go(newCapacitySampler(desk, st, cfg, h.check, log.With("component", "capacity")).runner(gctx))
 	if console != nil {
 		g.Go(func() error { return console.Run(gctx) })
 		g.Go(func() error { return chatDeliverer.Run(gctx) })
