@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,11 +20,20 @@ const (
 	gaugeStore    = "store"     // the store file against capacity.store_limit
 	gaugeDisk     = "disk"      // the file system holding the store
 	gaugeOutbox   = "outbox"    // pending outbox items against capacity.outbox_limit
+	gaugeMailbox  = "mailbox"   // the support mailbox's IMAP QUOTA (STORAGE)
 	gaugeOpenRFAs = "open-rfas" // RFAs not closed against capacity.open_rfas
 )
 
-// capacityEvery is how often the sampler reads the gauges.
-const capacityEvery = time.Minute
+// capacityEvery is how often the sampler reads the gauges; the IMAP
+// quota, a login of its own, is read every quotaEvery samples.
+const (
+	capacityEvery = time.Minute
+	quotaEvery    = 15
+)
+
+// quotaFunc reads the support mailbox's quota (mailbox.IMAPQuota): ok is
+// false when the server offers none.
+type quotaFunc func(ctx context.Context) (used, limit int64, ok bool, err error)
 
 // capacityDesk is what the sampler needs from the desk (*bot.Desk).
 type capacityDesk interface {
@@ -32,9 +42,8 @@ type capacityDesk interface {
 }
 
 // capacitySampler reads the desk's own gauges and health and hands them
-// to the desk, which reports crossings and records downtime. The IMAP
-// mailbox's QUOTA is not sampled yet (see the README); the supplier's
-// monitoring can push it to POST /api/capacity.
+// to the desk, which reports crossings and records downtime. It is used
+// by one goroutine.
 type capacitySampler struct {
 	desk      capacityDesk
 	db        *store.DB
@@ -46,15 +55,20 @@ type capacitySampler struct {
 	statfs func(path string, st *syscall.Statfs_t) error
 	now    func() time.Time
 	log    *slog.Logger
+	// quota reads the mailbox's quota; nil, or once the server said it
+	// offers none, it is not read.
+	quota quotaFunc
+	// samples counts sample calls (the quota is read on every quotaEvery-th).
+	samples int
 	// lastUp is the health last recorded; nil before the first.
 	lastUp *bool
 }
 
 // newCapacitySampler samples the gauges of cfg's [capacity] and the
 // daemon's health into desk.
-func newCapacitySampler(desk capacityDesk, db *store.DB, cfg *config.Config, healthy func() (bool, string), log *slog.Logger) *capacitySampler {
+func newCapacitySampler(desk capacityDesk, db *store.DB, cfg *config.Config, healthy func() (bool, string), quota quotaFunc, log *slog.Logger) *capacitySampler {
 	return &capacitySampler{desk: desk, db: db, storePath: cfg.StorePath, cfg: cfg.Capacity, healthy: healthy,
-		statfs: syscall.Statfs, now: time.Now, log: log}
+		quota: quota, statfs: syscall.Statfs, now: time.Now, log: log}
 }
 
 // runner is run bound to ctx, for an errgroup.
@@ -96,6 +110,19 @@ func (s *capacitySampler) sample(ctx context.Context) error {
 	}
 	gauges, err := s.read(ctx)
 	errs = append(errs, err)
+	if s.quota != nil && s.samples%quotaEvery == 0 {
+		used, limit, ok, err := s.quota(ctx)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("imap quota: %w", err))
+		case !ok:
+			s.log.Info("capacity: the IMAP server offers no storage quota; the mailbox is not gauged")
+			s.quota = nil
+		default:
+			gauges = append(gauges, bot.Gauge{Service: gaugeMailbox, Used: float64(used), Limit: float64(limit)})
+		}
+	}
+	s.samples++
 	for _, g := range gauges {
 		if _, err := s.desk.ObserveGauge(ctx, g); err != nil {
 			errs = append(errs, err)

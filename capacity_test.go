@@ -40,12 +40,40 @@ func newSamplerEnv(t *testing.T, capCfg config.Capacity, statfs func(string, *sy
 	t.Cleanup(func() { cancel(); <-done })
 	e := &samplerEnv{desk: desk, up: true}
 	cfg := &config.Config{StorePath: path, Capacity: capCfg}
-	e.s = newCapacitySampler(desk, db, cfg, func() (bool, string) { return e.up, "" }, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	e.s = newCapacitySampler(desk, db, cfg, func() (bool, string) { return e.up, "" }, nil, slog.New(slog.NewTextHandler(t.Output(), nil)))
 	if statfs != nil {
 		e.s.statfs = statfs
 	}
 	e.s.now = func() time.Time { return now }
 	return e
+}
+
+// The mailbox's quota is read on the first sample and every quotaEvery-th;
+// a server offering none is not asked again.
+func TestCapacitySamplerQuota(t *testing.T) {
+	e := newSamplerEnv(t, config.Capacity{}, nil)
+	calls, offered := 0, true
+	e.s.quota = func(context.Context) (int64, int64, bool, error) {
+		calls++
+		return 800 << 20, 1 << 30, offered, nil
+	}
+	ctx := context.Background()
+	for range quotaEvery + 1 {
+		e.s.sample(ctx)
+	}
+	if calls != 2 {
+		t.Errorf("quota read %d times in %d samples, want 2", calls, quotaEvery+1)
+	}
+	if g := e.gauges(t).Gauges[gaugeMailbox]; g.Used != 800<<20 || g.Limit != 1<<30 || !g.Reported {
+		t.Errorf("mailbox gauge = %+v", g)
+	}
+	offered = false
+	for range 2 * quotaEvery {
+		e.s.sample(ctx)
+	}
+	if calls != 3 {
+		t.Errorf("quota read %d times, want 3 (not again once none is offered)", calls)
+	}
 }
 
 func (e *samplerEnv) gauges(t *testing.T) bot.CapacityState {

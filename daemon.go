@@ -197,7 +197,8 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	g.Go(func() error { return intake.Run(gctx) })
 	g.Go(func() error { return deliverer.Run(gctx) })
 	g.Go(func() error { return desk.RunJeopardy(gctx) })
-	g.Go(newCapacitySampler(desk, st, cfg, h.check, log.With("component", "capacity")).runner(gctx))
+	quota := func(ctx context.Context) (int64, int64, bool, error) { return mailbox.IMAPQuota(ctx, imapConfig) }
+	g.Go(newCapacitySampler(desk, st, cfg, h.check, quota, log.With("component", "capacity")).runner(gctx))
 	if console != nil {
 		g.Go(func() error { return console.Run(gctx) })
 		g.Go(func() error { return chatDeliverer.Run(gctx) })
