@@ -145,41 +145,59 @@ func (cs *CapacityState) ActiveSurge(service string, now time.Time) (Surge, bool
 }
 
 type capacityEvent struct {
-	fn    func(tx Tx) error
-	reply chan error
+	fn    func(tx Tx) (any, error)
+	reply chan capacityReply
+}
+
+type capacityReply struct {
+	v   any
+	err error
 }
 
 func (capacityEvent) isEvent() {}
 
 // updateCapacity runs fn on the capacity state in one transaction on the
-// desk goroutine, storing the state when fn succeeds.
-func (d *Desk) updateCapacity(ctx context.Context, fn func(tx Tx, cs *CapacityState) error) error {
-	reply := make(chan error, 1)
-	ev := capacityEvent{reply: reply, fn: func(tx Tx) error {
+// desk goroutine, storing the state when fn succeeds, and returns what
+// fn returned. fn must not write variables of the caller: the caller
+// may have stopped waiting (ctx) while it runs.
+func updateCapacity[T any](ctx context.Context, d *Desk, fn func(tx Tx, cs *CapacityState) (T, error)) (T, error) {
+	var zero T
+	reply := make(chan capacityReply, 1)
+	ev := capacityEvent{reply: reply, fn: func(tx Tx) (any, error) {
 		st, err := tx.RateState(RateKeyCapacity)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if st.Capacity == nil {
 			st.Capacity = &CapacityState{}
 		}
-		if err := fn(tx, st.Capacity); err != nil {
-			return err
+		v, err := fn(tx, st.Capacity)
+		if err != nil {
+			return nil, err
 		}
-		return tx.PutRateState(RateKeyCapacity, st)
+		return v, tx.PutRateState(RateKeyCapacity, st)
 	}}
 	if err := d.send(ctx, ev); err != nil {
-		return err
+		return zero, err
 	}
-	err, werr := await(ctx, d, reply)
-	if werr != nil {
-		return werr
+	r, err := await(ctx, d, reply)
+	if err != nil {
+		return zero, err
 	}
-	return err
+	if r.err != nil {
+		return zero, r.err
+	}
+	return r.v.(T), nil
 }
 
-func (d *Desk) runCapacity(ctx context.Context, ev capacityEvent) error {
-	return d.store.Update(ctx, ev.fn)
+func (d *Desk) runCapacity(ctx context.Context, ev capacityEvent) capacityReply {
+	var v any
+	err := d.store.Update(ctx, func(tx Tx) error {
+		var err error
+		v, err = ev.fn(tx)
+		return err
+	})
+	return capacityReply{v, err}
 }
 
 // ObserveGauge records g and reports whether this observation crossed
@@ -191,24 +209,23 @@ func (d *Desk) ObserveGauge(ctx context.Context, g Gauge) (reported bool, err er
 	if err := g.Validate(); err != nil {
 		return false, err
 	}
-	err = d.updateCapacity(ctx, func(tx Tx, cs *CapacityState) error {
+	return updateCapacity(ctx, d, func(tx Tx, cs *CapacityState) (bool, error) {
 		now := d.now()
 		if cs.Gauges == nil {
 			cs.Gauges = map[string]GaugeState{}
 		}
 		st := cs.Gauges[g.Service]
 		_, held := cs.ActiveSurge(g.Service, now)
-		reported = st.crossing(g, d.cfg.Capacity.threshold(), held, now)
+		reported := st.crossing(g, d.cfg.Capacity.threshold(), held, now)
 		cs.Gauges[g.Service] = st
 		if !reported {
-			return nil
+			return false, nil
 		}
-		return d.tellCapacity(tx, "Capacity: "+g.Service+" at "+formatPercent(g.Percent()),
+		return true, d.tellCapacity(tx, "Capacity: "+g.Service+" at "+formatPercent(g.Percent()),
 			fmt.Sprintf("%s is at %s of its limit (%s of %s), at or over the %s threshold.\n",
 				g.Service, formatPercent(g.Percent()), formatAmount(g.Used), formatAmount(g.Limit),
 				formatPercent(d.cfg.Capacity.threshold())))
 	})
-	return reported, err
 }
 
 // DeclareSurge records a one-off surge on service from now for length:
@@ -225,22 +242,20 @@ func (d *Desk) DeclareSurge(ctx context.Context, service, reason string, length 
 	case length <= 0 || length > 31*24*time.Hour:
 		return Surge{}, fmt.Errorf("bot: a surge lasts more than nothing and at most 31 days: %w", ErrInvalid)
 	}
-	var s Surge
-	err := d.updateCapacity(ctx, func(tx Tx, cs *CapacityState) error {
+	return updateCapacity(ctx, d, func(tx Tx, cs *CapacityState) (Surge, error) {
 		now := d.now()
-		s = Surge{Service: service, Reason: reason, By: by.String(), From: now, Until: now.Add(length)}
+		s := Surge{Service: service, Reason: reason, By: by.String(), From: now, Until: now.Add(length)}
 		cs.Surges = append(cs.Surges, s)
 		if n := len(cs.Surges) - surgesKept; n > 0 {
 			cs.Surges = slices.Delete(cs.Surges, 0, n)
 		}
 		if !d.cfg.Chat {
-			return nil
+			return s, nil
 		}
 		_, err := tx.Enqueue(&OutboxItem{Kind: OutboxChat, Created: now, NextAttempt: now, Chat: &ChatPost{Op: ChatOps,
 			Text: "Surge on " + service + " until " + s.Until.UTC().Format("2006-01-02 15:04 UTC") + " (" + s.By + "): " + reason}})
-		return err
+		return s, err
 	})
-	return s, err
 }
 
 // tellCapacity posts text to the ops channel and mails it to the
@@ -291,7 +306,7 @@ func (cs CapacityState) Services() []string { return slices.Sorted(maps.Keys(cs.
 // state changes nothing. Intervals older than about 13 months are
 // dropped.
 func (d *Desk) RecordHealth(ctx context.Context, up bool) error {
-	return d.updateCapacity(ctx, func(_ Tx, cs *CapacityState) error {
+	_, err := updateCapacity(ctx, d, func(_ Tx, cs *CapacityState) (struct{}, error) {
 		now := d.now()
 		open := len(cs.Down) > 0 && cs.Down[len(cs.Down)-1].To.IsZero()
 		switch {
@@ -301,8 +316,9 @@ func (d *Desk) RecordHealth(ctx context.Context, up bool) error {
 			cs.Down[len(cs.Down)-1].To = now
 		}
 		cs.Down = slices.DeleteFunc(cs.Down, func(dt Downtime) bool { return !dt.To.IsZero() && now.Sub(dt.To) > healthKept })
-		return nil
+		return struct{}{}, nil
 	})
+	return err
 }
 
 // CapacityConfig is the [capacity] configuration the desk needs.
