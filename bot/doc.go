@@ -69,4 +69,6 @@
 //	receipts.go        the delivery-receipt log and its replay
 //	summary.go, open.go  pages of summaries and the open RFAs, for lists
 //	rfa.go, mail.go    the RFA record and the decoded mail
+//	capacity.go        capacity gauges against the threshold, surges, rfadesk's health history
+//	availability.go    monthly availability from downtime intervals
 package bot
