@@ -36,8 +36,8 @@ type rawCapacity struct {
 func validateCapacity(raw rawCapacity, c *Capacity, d *bot.CapacityConfig, errs []error) []error {
 	d.Threshold = bot.DefaultCapacityThreshold
 	if t := raw.Threshold; t != nil {
-		if !(*t >= 1 && *t <= 100) {
-			errs = append(errs, fmt.Errorf("capacity.threshold: %v is not a percentage from 1 to 100 (default 70)", *t))
+		if !(*t >= 10 && *t <= 100) {
+			errs = append(errs, fmt.Errorf("capacity.threshold: %v is not a percentage from 10 to 100 (default 70; a gauge is reported again after falling 5 points below it)", *t))
 		} else {
 			d.Threshold = *t
 		}

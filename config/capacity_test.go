@@ -22,6 +22,7 @@ func TestConfigCapacity(t *testing.T) {
 	}
 	for body, want := range map[string]string{
 		"threshold = 0\n":          "capacity.threshold: 0 is not a percentage",
+		"threshold = 9.5\n":        "capacity.threshold: 9.5 is not a percentage from 10 to 100",
 		"threshold = 101\n":        "capacity.threshold: 101 is not a percentage",
 		"store_limit = \"lots\"\n": `capacity.store_limit: "lots" is not a size`,
 		"store_limit = \"0MB\"\n":  `capacity.store_limit: "0MB" is not a size`,
