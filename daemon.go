@@ -175,6 +175,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		OrgLinks:    desk.OrgLinks(),
 		Outages:     desk, Notices: web.OutageNotices(desk), // service notices
 		Releases: desk, // api_releases.go
+		Capacity: desk,
 		// The self-service form (/new).
 		Submit: desk.Submit, ConfirmSubmission: desk.ConfirmSubmission,
 		Components: cfg.Components, MaxAttachmentBytes: cfg.Parse.MaxAttachmentSize,
@@ -199,6 +200,8 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	g.Go(func() error { return deliverer.Run(gctx) })
 	g.Go(func() error { return desk.RunJeopardy(gctx) })
 	g.Go(func() error { return desk.RunReleaseChecks(gctx) }) // release_check.go
+	quota := func(ctx context.Context) (int64, int64, bool, error) { return mailbox.IMAPQuota(ctx, imapConfig) }
+	g.Go(newCapacitySampler(desk, st, cfg, h.check, quota, log.With("component", "capacity")).runner(gctx))
 	if console != nil {
 		g.Go(func() error { return console.Run(gctx) })
 		g.Go(func() error { return chatDeliverer.Run(gctx) })

@@ -55,6 +55,8 @@ type DeskConfig struct {
 	Outages OutageConfig
 	// Releases is the release calendar's policy ([releases], release.go).
 	Releases ReleasePolicy
+	// Capacity is the capacity threshold (capacity.go).
+	Capacity CapacityConfig
 }
 
 // DeskOptions carry the desk's collaborators; nil fields get defaults.
@@ -195,6 +197,8 @@ func (d *Desk) handle(ctx context.Context, ev event) {
 		ev.reply <- d.store.Update(ctx, ev.fn)
 	case runEvent: // release.go
 		ev.reply <- ev.fn(ctx)
+	case capacityEvent:
+		ev.reply <- d.runCapacity(ctx, ev)
 	}
 }
 

@@ -23,6 +23,7 @@
 //	actionEvent      a staff or requester action on one RFA (Desk.Do, Escalate, ...)
 //	phoneEvent       an RFA taken by telephone (Desk.LogCall)
 //	jeopardyEvent    the scheduler's "fire what is due" and "rebuild a page"
+//	capacityEvent    a capacity gauge, a surge or a health change (capacity.go)
 //
 // # How side effects leave
 //
@@ -69,4 +70,6 @@
 //	receipts.go        the delivery-receipt log and its replay
 //	summary.go, open.go  pages of summaries and the open RFAs, for lists
 //	rfa.go, mail.go    the RFA record and the decoded mail
+//	capacity.go        capacity gauges against the threshold, surges, rfadesk's health history
+//	availability.go    monthly availability from downtime intervals
 package bot

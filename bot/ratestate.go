@@ -22,11 +22,14 @@ type RateState struct {
 	// and Listed how many entries they list.
 	Items  []uint64 `json:"items,omitempty"`
 	Listed int      `json:"listed,omitempty"`
+	// Capacity is the capacity gauges' state, under RateKeyCapacity
+	// only (capacity.go).
+	Capacity *CapacityState `json:"capacity,omitempty"`
 }
 
 // IsZero reports whether st holds nothing (the store then deletes it).
 func (st RateState) IsZero() bool {
-	return len(st.Times) == 0 && st.RFA == 0 && st.Told.IsZero() && len(st.Items) == 0 && st.Listed == 0
+	return len(st.Times) == 0 && st.RFA == 0 && st.Told.IsZero() && len(st.Items) == 0 && st.Listed == 0 && st.Capacity == nil
 }
 
 // Safeguard keys (RateState).

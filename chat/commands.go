@@ -2,9 +2,13 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -122,6 +126,11 @@ func commandTable() []*command {
 			run:     runOutageEnd},
 		{group: "desk", name: "release", desc: "List, add, move or ship a release (shipping clears its RFAs)", slow: true,
 			options: releaseOptions(), run: runDeskRelease}, // release.go
+		{group: "desk", name: "surge", desc: "Hold a service's capacity reports during a one-off surge",
+			options: []*discordgo.ApplicationCommandOption{strOpt("service", "The gauge's service, e.g. store", true),
+				strOpt("reason", "Why (recorded as the contract's exception)", true),
+				strOpt("hours", "How long, in hours (default 24)", false)},
+			run: runSurge},
 	}
 }
 
@@ -178,6 +187,39 @@ func runUnlink(ctx context.Context, c *Console, in *invocation) (answer, error) 
 		return answer{}, err
 	}
 	return answer{text: fmt.Sprintf("%s unlinked %s from %s.", in.by.Name, in.rfa.Ref(), bot.FormatRef(in.rfa.Parent))}, nil
+}
+
+// surgeDesk is the desk's capacity side (*bot.Desk), used by /desk surge
+// when the console's Desk has it.
+type surgeDesk interface {
+	DeclareSurge(ctx context.Context, service, reason string, length time.Duration, by bot.Actor) (bot.Surge, error)
+}
+
+// runSurge declares a surge: the service's capacity reports are held for
+// its length, and the surge is recorded.
+func runSurge(ctx context.Context, c *Console, in *invocation) (answer, error) {
+	sd, ok := c.desk.(surgeDesk)
+	if !ok {
+		return answer{text: "⚠️ Capacity gauges are not available on this desk.", ephemeral: true}, nil
+	}
+	length := 24 * time.Hour
+	if h := in.str("hours"); h != "" {
+		n, err := strconv.ParseFloat(h, 64)
+		if err != nil || !(n > 0 && n <= 31*24) {
+			return answer{text: "⚠️ hours: give a number of hours from more than 0 to 744, e.g. 6. Nothing was changed.", ephemeral: true}, nil
+		}
+		length = time.Duration(math.Round(n * float64(time.Hour)))
+	}
+	s, err := sd.DeclareSurge(ctx, in.str("service"), in.str("reason"), length, in.by)
+	if errors.Is(err, bot.ErrInvalid) {
+		return answer{text: "⚠️ " + strings.TrimPrefix(strings.TrimSuffix(err.Error(), ": "+bot.ErrInvalid.Error()), "bot: ") + ". Nothing was changed.", ephemeral: true}, nil
+	}
+	if err != nil {
+		return answer{}, err
+	}
+	loc := c.loc()
+	return answer{text: fmt.Sprintf("%s declared a surge on %s until %s; its capacity reports are held until then:\n%s",
+		in.by.Name, s.Service, s.Until.In(loc).Format("Mon 2 Jan 15:04"), quote(s.Reason))}, nil
 }
 
 // quote renders staff text as a Discord block quote.

@@ -48,7 +48,7 @@ func testSlashCommands(t *testing.T, e *env, thread string) {
 			}
 		}
 		got := strings.Join(names, ",")
-		if got != "rfa severity,rfa assign,rfa update,rfa ask,rfa workaround,rfa clear,rfa reopen,rfa release,rfa fields,rfa link,rfa unlink,rfa new,desk queue,desk outage,desk release" {
+		if got != "rfa severity,rfa assign,rfa update,rfa ask,rfa workaround,rfa clear,rfa reopen,rfa release,rfa fields,rfa link,rfa unlink,rfa new,desk queue,desk outage,desk release,desk surge" {
 			t.Errorf("commands = %s", got)
 		}
 	})
@@ -220,6 +220,35 @@ func testSlashCommands(t *testing.T, e *env, thread string) {
 		e.wait("the caller's acknowledgement", func() bool {
 			return len(e.mails("To: \"Pat Head\" <head@oakprimary.sch.uk>"))+len(e.mails("To: Pat Head <head@oakprimary.sch.uk>")) == 1
 		})
+	})
+	t.Run("surge", func(t *testing.T) {
+		e := e.with(t)
+		public(t, e.slash(channelID, priya, "desk", "surge", str("service", "store"), str("reason", "term-start import"), str("hours", "6")),
+			"declared a surge on store")
+		cs, err := e.desk.Capacity(t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs.Surges) != 1 || cs.Surges[0].Reason != "term-start import" || cs.Surges[0].Until.Sub(cs.Surges[0].From) != 6*time.Hour {
+			t.Errorf("surges = %+v", cs.Surges)
+		}
+		reported, err := e.desk.ObserveGauge(t0, bot.Gauge{Service: "store", Used: 90, Limit: 100})
+		if err != nil || reported {
+			t.Errorf("a gauge under the surge: reported %v, %v", reported, err)
+		}
+		refused(t, e.slash(channelID, mallory, "desk", "surge", str("service", "store"), str("reason", "x")))
+		for _, bad := range [][]discordtest.Option{
+			{str("service", "store"), str("reason", "x"), str("hours", "soon")},
+			{str("service", "no spaces"), str("reason", "x")},
+		} {
+			cb := e.slash(channelID, priya, "desk", "surge", bad...)
+			if !cb.Ephemeral() || !strings.Contains(cb.Decode().Content, "Nothing was changed") {
+				t.Errorf("%v answered %q", bad, cb.Decode().Content)
+			}
+		}
+		if cs, _ := e.desk.Capacity(t0); len(cs.Surges) != 1 {
+			t.Errorf("%d surges after refusals, want 1", len(cs.Surges))
+		}
 	})
 	t.Run("queue", func(t *testing.T) {
 		e := e.with(t)

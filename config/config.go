@@ -74,6 +74,9 @@ type Config struct {
 	// Calendar is the [calendar] section (hours, holidays, school
 	// holidays) as the calendar API and "rfadesk sla calendar" show it.
 	Calendar Calendar
+	// Capacity is the [capacity] section's gauges (its threshold is
+	// Desk.Capacity).
+	Capacity Capacity
 	// Warnings are problems to log at start-up that do not stop the desk
 	// (e.g. a year without holiday data), each "section.key: ...".
 	Warnings []string
@@ -186,6 +189,7 @@ type rawConfig struct {
 		InboundSubjects []string `toml:"inbound_subjects"`
 	} `toml:"outages"`
 	Releases rawReleases `toml:"releases"`
+	Capacity rawCapacity `toml:"capacity"`
 }
 
 // rawReleases is the [releases] section: the release calendar.
@@ -357,6 +361,7 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 	}
 
 	d := &c.Desk
+	errs = validateCapacity(raw.Capacity, &c.Capacity, &d.Capacity, errs)
 	sla, errs := validateSLA(raw, now, errs)
 	d.SLA, d.Managers, d.ManagerName, c.Warnings = sla.Policy, sla.Managers, sla.ManagerName, sla.Warnings
 	c.Calendar = sla.Calendar

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 
 	"rfadesk/bot"
@@ -81,7 +79,7 @@ func (h *handler) apiAddRelease(w http.ResponseWriter, r *http.Request) {
 		Date string `json:"date"`
 		Kind string `json:"kind"`
 	}
-	if !h.decodeStrict(w, r, &q) {
+	if !h.decodeJSONBody(w, r, &q) {
 		return
 	}
 	day, err := workcal.ParseDate(q.Date)
@@ -103,7 +101,7 @@ func (h *handler) apiShipRelease(w http.ResponseWriter, r *http.Request) {
 	var q struct {
 		Notes string `json:"notes"`
 	}
-	if !h.decodeStrict(w, r, &q) {
+	if !h.decodeJSONBody(w, r, &q) {
 		return
 	}
 	name := r.PathValue("name")
@@ -115,18 +113,3 @@ func (h *handler) apiShipRelease(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ShipJSON{Release: name, Cleared: n})
 }
 
-// decodeStrict reads a JSON object body into v, refusing unknown
-// fields; on failure it has answered.
-func (h *handler) decodeStrict(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, ok := h.readJSONBody(w, r)
-	if !ok {
-		return false
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: "the body is not the expected JSON object: " + err.Error()})
-		return false
-	}
-	return true
-}

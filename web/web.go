@@ -218,6 +218,12 @@ type Options struct {
 	Outages Outages
 	// Releases serves /api/releases (api_releases.go); nil leaves it out.
 	Releases Releases
+	// Capacity serves /api/capacity and /api/availability (admin;
+	// api_capacity.go); nil leaves those routes out.
+	Capacity Capacity
+	// Downtime returns the outage notices' downtime per component for
+	// GET /api/availability; nil means none recorded.
+	Downtime func(ctx context.Context) ([]bot.Downtime, error)
 	// MaxInFlight is how many requests are handled at once; more are
 	// answered 503 with Retry-After at once. 0 means 64.
 	MaxInFlight int
@@ -283,6 +289,8 @@ type handler struct {
 	releases    Releases           // the release calendar (api_releases.go); nil: none
 	orgTemplate *template.Template // the organisation page
 	orgClients  *limiter           // organisation page requests per client
+	capacity    Capacity           // api_capacity.go; nil: no routes
+	downtime    func(ctx context.Context) ([]bot.Downtime, error)
 
 	// The status page's other actions (page_actions.go).
 	addMessageFn   func(ctx context.Context, num uint64, m bot.RequesterMessage) error
@@ -370,6 +378,8 @@ func NewHandler(opts Options) http.Handler {
 		metrics:     opts.Metrics,
 		orgLinks:    opts.OrgLinks,
 		releases:    opts.Releases,
+		capacity:    opts.Capacity,
+		downtime:    opts.Downtime,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -447,7 +457,8 @@ func NewHandler(opts Options) http.Handler {
 		if h.backup != nil {
 			mux.HandleFunc("GET /api/backup", h.requireAdmin(h.apiBackup))
 		}
-		h.routeMetrics(mux) // metrics.go
+		h.routeMetrics(mux)  // metrics.go
+		h.routeCapacity(mux) // api_capacity.go
 		if h.orgLinks != nil {
 			mux.HandleFunc("POST /api/org-links", h.requireAdmin(h.apiCreateOrgLink))
 			mux.HandleFunc("GET /api/org-links", h.requireAdmin(h.apiListOrgLinks))
