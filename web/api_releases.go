@@ -112,4 +112,3 @@ func (h *handler) apiShipRelease(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, ShipJSON{Release: name, Cleared: n})
 }
-
