@@ -73,6 +73,8 @@ type Config struct {
 	// Calendar is the [calendar] section (hours, holidays, school
 	// holidays) as the calendar API and "rfadesk sla calendar" show it.
 	Calendar Calendar
+	// Retention is the [retention] section (retention.go).
+	Retention Retention
 	// Warnings are problems to log at start-up that do not stop the desk
 	// (e.g. a year without holiday data), each "section.key: ...".
 	Warnings []string
@@ -181,6 +183,7 @@ type rawConfig struct {
 	Escalation   rawEscalation     `toml:"escalation"`
 	Lifecycle    rawLifecycle      `toml:"lifecycle"`
 	Staff        rawStaff          `toml:"staff"`
+	Retention    rawRetention      `toml:"retention"`
 }
 
 // rawServer is what [imap] and [smtp] have in common.
@@ -296,6 +299,7 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 		bad("web.admin_token", "too short (%d characters): use at least %d random characters, e.g. from `openssl rand -hex 16`, or leave it empty to disable the admin API", len(t), minTokenLen)
 	}
 	c.Web.Tokens, errs = validateTokens(raw, errs)
+	c.Retention, errs = validateRetention(raw.Retention, errs)
 	switch level := or(raw.Log.Level, "info"); level {
 	case "debug", "info", "warn", "error":
 		_ = c.Log.Level.UnmarshalText([]byte(level))
