@@ -173,6 +173,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		Backup:      func() (web.BackupSnapshot, error) { return st.Snapshot(receipts) },
 		Metrics:     webMetrics,
 		OrgLinks:    desk.OrgLinks(),
+		Reports:     deskReports{desk, cfg.Retention}, // report_cmd.go
 		// The self-service form (/new).
 		Submit: desk.Submit, ConfirmSubmission: desk.ConfirmSubmission,
 		Components: cfg.Components, MaxAttachmentBytes: cfg.Parse.MaxAttachmentSize,
