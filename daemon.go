@@ -197,6 +197,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	g.Go(func() error { return intake.Run(gctx) })
 	g.Go(func() error { return deliverer.Run(gctx) })
 	g.Go(func() error { return desk.RunJeopardy(gctx) })
+	g.Go(func() error { return desk.RunMonthlyReports(gctx) }) // bot/report_mail.go
 	if console != nil {
 		g.Go(func() error { return console.Run(gctx) })
 		g.Go(func() error { return chatDeliverer.Run(gctx) })
