@@ -74,11 +74,29 @@ func (d *Desk) MailMonthReport(ctx context.Context, month Month) (bool, error) {
 // RunMonthlyReports mails each month's report (MailMonthReport) when it
 // falls due, at the opening of the next month's first working day, and
 // at start-up if that moment has passed and the mail has not gone yet.
-// It returns when ctx ends. A failure is logged and retried an hour
-// later.
+// A desk's first report is of the month it first ran in: on a store
+// that never mailed one, the month before is recorded as done, not
+// mailed. It returns when ctx ends. A failure is logged and retried an
+// hour later.
 func (d *Desk) RunMonthlyReports(ctx context.Context) error {
 	if len(d.cfg.Managers) == 0 {
 		return nil
+	}
+	first, _ := d.SLA().MonthReportDue(d.now())
+	from, _ := first.Bounds(d.SLA().Calendar.Location())
+	err := d.store.Update(ctx, func(tx Tx) error {
+		st, err := tx.RateState(RateKeyMonthReport)
+		if err != nil || !st.Told.IsZero() {
+			return err
+		}
+		st.Told = from
+		return tx.PutRateState(RateKeyMonthReport, st)
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("bot: monthly reports: %w", err)
 	}
 	for {
 		now := d.now()

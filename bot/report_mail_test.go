@@ -53,3 +53,60 @@ func TestMailMonthReportGoesOutOnce(t *testing.T) {
 		t.Errorf("report mail = %+v", m)
 	}
 }
+
+// reportMails counts the monthly report mails in f's outbox.
+func reportMails(t *testing.T, f *fixture) int {
+	t.Helper()
+	items, err := f.desk.Outbox(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, it := range items {
+		if it.Mail != nil && it.Mail.Purpose == "monthly report" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRunMonthlyReports: a desk's first run records the month before as
+// done without mailing it; a desk that mailed October's report mails
+// November's once it is due, and only once.
+func TestRunMonthlyReports(t *testing.T) {
+	run := func(f *fixture) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { f.desk.RunMonthlyReports(ctx); close(done) }()
+		// Wait (bounded) for the state to show November handled.
+		for i := 0; i < 1000; i++ {
+			var st bot.RateState
+			f.db.View(ctx, func(tx bot.Tx) error { var err error; st, err = tx.RateState(bot.RateKeyMonthReport); return err })
+			if st.Told.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		<-done
+	}
+	managers := func(c *bot.DeskConfig) { c.Managers = []bot.Address{{Email: "head@example.org"}} }
+
+	fresh := newFixtureWith(t, managers)
+	fresh.now = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	run(fresh)
+	if n := reportMails(t, fresh); n != 0 {
+		t.Errorf("a fresh desk mailed %d reports of the month before it ran", n)
+	}
+
+	f := newFixtureWith(t, managers)
+	f.now = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	f.db.Update(context.Background(), func(tx bot.Tx) error {
+		return tx.PutRateState(bot.RateKeyMonthReport, bot.RateState{Told: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)})
+	})
+	run(f)
+	run(f)
+	if n := reportMails(t, f); n != 1 {
+		t.Errorf("%d November reports mailed, want 1", n)
+	}
+}
