@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -54,5 +55,26 @@ func TestReportExportPurgeRoutes(t *testing.T) {
 	var p PurgeJSON
 	if err := json.Unmarshal([]byte(body), &p); err != nil || res.StatusCode != 200 || !p.DryRun || len(p.RFAs) != 0 {
 		t.Errorf("dry-run purge %d %v: %s", res.StatusCode, err, body)
+	}
+}
+
+// offReports is Reports whose retention is off.
+type offReports struct{ deskReports }
+
+func (offReports) Purge(context.Context, bool) ([]bot.PurgeItem, error) {
+	return nil, fmt.Errorf("retention.after_closure is off: %w", bot.ErrNotAllowed)
+}
+
+func TestPurgeRouteWithRetentionOffAndBadFlag(t *testing.T) {
+	e := newAPIEnv(t, func(o *Options) { o.Reports = offReports{deskReports{o.Desk.(*bot.Desk)}} })
+	admin := map[string]string{"Authorization": "Bearer " + adminToken}
+	if res, body := do(t, e.h, "POST", "/api/purge?dry_run=false", admin); res.StatusCode != http.StatusConflict || !strings.Contains(body, "retention.after_closure is off") {
+		t.Errorf("purge with retention off: %d %s", res.StatusCode, body)
+	}
+	if res, _ := do(t, e.h, "POST", "/api/purge?dry_run=maybe", admin); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("dry_run=maybe: %d", res.StatusCode)
+	}
+	if res, _ := do(t, e.h, "GET", "/api/purge?dry_run=true", admin); res.StatusCode == http.StatusOK {
+		t.Error("GET /api/purge purged")
 	}
 }
