@@ -91,22 +91,40 @@ func (h *handler) apiExport(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(exportWriteTimeout))
 	w.Header().Set("Cache-Control", "no-store")
+	out := &countingWriter{w: w}
 	var err error
 	switch {
 	case org != "":
 		w.Header().Set("Content-Type", "application/x-tar")
-		err = h.reports.ExportOrganisation(r.Context(), w, org)
+		err = h.reports.ExportOrganisation(r.Context(), out, org)
 	case format == bot.ExportCSV:
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		err = h.reports.Export(r.Context(), w, format)
+		err = h.reports.Export(r.Context(), out, format)
 	default:
 		w.Header().Set("Content-Type", "application/json")
-		err = h.reports.Export(r.Context(), w, format)
+		err = h.reports.Export(r.Context(), out, format)
 	}
-	if err != nil {
-		// The status may be sent: the client then sees a short body.
+	switch {
+	case err != nil && out.n == 0:
+		h.log.Error("web: export", "err", err)
+		w.Header().Set("Content-Type", "application/json")
+		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error"})
+	case err != nil:
+		// The status is sent: the client sees a short body.
 		h.log.Warn("web: export not written out", "err", err)
 	}
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // apiPurge answers POST /api/purge?dry_run=true|false with the RFAs
