@@ -176,6 +176,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		Outages:     desk, Notices: web.OutageNotices(desk), // service notices
 		Releases: desk, // api_releases.go
 		Capacity: desk,
+		Reports:  deskReports{desk, cfg.Retention}, // report_cmd.go
 		// The self-service form (/new).
 		Submit: desk.Submit, ConfirmSubmission: desk.ConfirmSubmission,
 		Components: cfg.Components, MaxAttachmentBytes: cfg.Parse.MaxAttachmentSize,
@@ -202,6 +203,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	g.Go(func() error { return desk.RunReleaseChecks(gctx) }) // release_check.go
 	quota := func(ctx context.Context) (int64, int64, bool, error) { return mailbox.IMAPQuota(ctx, imapConfig) }
 	g.Go(newCapacitySampler(desk, st, cfg, h.check, quota, log.With("component", "capacity")).runner(gctx))
+	g.Go(func() error { return desk.RunMonthlyReports(gctx) }) // bot/report_mail.go
 	if console != nil {
 		g.Go(func() error { return console.Run(gctx) })
 		g.Go(func() error { return chatDeliverer.Run(gctx) })

@@ -66,6 +66,9 @@ Usage:
   rfadesk org-link -config FILE [-trust] NAME | -list | -revoke ID
                                      private links to a school's or trust's page of its RFAs
   rfadesk releases -config FILE      list the coming releases (daemon running or not)
+  rfadesk report -config FILE -month YYYY-MM [-format csv|html|json]  a month's service report
+  rfadesk export -config FILE [-format csv|json | -organisation NAME]  every RFA, or one school's archive
+  rfadesk purge -config FILE [-dry-run]  delete closed RFAs' texts past [retention] after_closure
   rfadesk version                    print the version
 
 Run "rfadesk COMMAND -h" for a command's flags.
@@ -96,6 +99,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdOrgLink(ctx, rest, stdout, stderr)
 	case "releases":
 		return cmdReleases(ctx, rest, stdout, stderr)
+	case "report":
+		return cmdReport(ctx, rest, stdout, stderr)
+	case "export":
+		return cmdExport(ctx, rest, stdout, stderr)
+	case "purge":
+		return cmdPurge(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "rfadesk", version)
 		return nil

@@ -240,6 +240,10 @@ type Tx interface {
 	// num, part index part. GetAttachment returns it or ErrNotFound.
 	PutAttachment(num uint64, msg, part int, data []byte) error
 	GetAttachment(num uint64, msg, part int) ([]byte, error)
+	// DeleteRFAContent deletes every stored message text and attachment
+	// of RFA num and says how many of each went; the record, summary and
+	// indexes stay (the retention purge, purge.go, rewrites the record).
+	DeleteRFAContent(num uint64) (texts, attachments int, err error)
 }
 
 // RFACount is how many stored RFAs have one status and severity.

@@ -77,6 +77,8 @@ type Config struct {
 	// Capacity is the [capacity] section's gauges (its threshold is
 	// Desk.Capacity).
 	Capacity Capacity
+	// Retention is the [retention] section (retention.go).
+	Retention Retention
 	// Warnings are problems to log at start-up that do not stop the desk
 	// (e.g. a year without holiday data), each "section.key: ...".
 	Warnings []string
@@ -188,8 +190,9 @@ type rawConfig struct {
 	Outages      struct {
 		InboundSubjects []string `toml:"inbound_subjects"`
 	} `toml:"outages"`
-	Releases rawReleases `toml:"releases"`
-	Capacity rawCapacity `toml:"capacity"`
+	Releases  rawReleases  `toml:"releases"`
+	Capacity  rawCapacity  `toml:"capacity"`
+	Retention rawRetention `toml:"retention"`
 }
 
 // rawReleases is the [releases] section: the release calendar.
@@ -341,6 +344,7 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 		bad("web.admin_token", "too short (%d characters): use at least %d random characters, e.g. from `openssl rand -hex 16`, or leave it empty to disable the admin API", len(t), minTokenLen)
 	}
 	c.Web.Tokens, errs = validateTokens(raw, errs)
+	c.Retention, errs = validateRetention(raw.Retention, errs)
 	switch level := or(raw.Log.Level, "info"); level {
 	case "debug", "info", "warn", "error":
 		_ = c.Log.Level.UnmarshalText([]byte(level))

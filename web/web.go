@@ -205,6 +205,10 @@ type Options struct {
 	// GET /api/backup (admin; store.DB.Snapshot); nil leaves that route
 	// out. It is called once per request, which closes the snapshot.
 	Backup func() (BackupSnapshot, error)
+	// Reports serves GET /api/reports, GET /admin/reports, GET
+	// /api/export and POST /api/purge (admin; api_reports.go); nil
+	// leaves them out.
+	Reports Reports
 	// Metrics answers GET /metrics (the Prometheus handler) for a
 	// bearer of an API token, like the admin API (metrics.go); nil, or
 	// no token, leaves that route out.
@@ -280,6 +284,7 @@ type handler struct {
 	deadLetters deadLettersFunc
 	deadLetter  deadLetterFunc
 	backup      func() (BackupSnapshot, error)
+	reports     Reports
 	metrics     http.Handler
 	pages       pages
 	inFlight    chan struct{}      // one slot per request being handled
@@ -375,6 +380,7 @@ func NewHandler(opts Options) http.Handler {
 		deadLetters: opts.DeadLetters,
 		deadLetter:  opts.DeadLetter,
 		backup:      opts.Backup,
+		reports:     opts.Reports,
 		metrics:     opts.Metrics,
 		orgLinks:    opts.OrgLinks,
 		releases:    opts.Releases,
@@ -459,6 +465,7 @@ func NewHandler(opts Options) http.Handler {
 		}
 		h.routeMetrics(mux)  // metrics.go
 		h.routeCapacity(mux) // api_capacity.go
+		h.routeReports(mux)  // api_reports.go
 		if h.orgLinks != nil {
 			mux.HandleFunc("POST /api/org-links", h.requireAdmin(h.apiCreateOrgLink))
 			mux.HandleFunc("GET /api/org-links", h.requireAdmin(h.apiListOrgLinks))
