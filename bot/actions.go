@@ -298,12 +298,10 @@ func (d *Desk) mailRequesterWith(tx Tx, r *RFA, m StaffMessage, purpose, label, 
 		})
 		return nil
 	}
-	body := strings.TrimSpace(m.Text) + "\n\n"
-	if mailOnly != "" {
-		body += mailOnly + "\n\n"
-	}
-	body += m.By.Name + "\n" + d.cfg.Name +
-		"\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n"
+	body := d.render("staff_reply.txt.tmpl", staffReplyView{
+		Text: strings.TrimSpace(m.Text), MailOnly: mailOnly, Signer: m.By.Name,
+		Desk: d.cfg.Name, Ref: r.Ref(), Link: d.StatusURL(r),
+	})
 	inReplyTo, refs := conversationHeaders(r)
 	om := &OutgoingMail{
 		To: []Address{r.Requester}, Subject: subject, Text: body,

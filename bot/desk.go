@@ -51,6 +51,9 @@ type DeskConfig struct {
 	// Limits are the intake safeguards (safeguards.go); zero fields mean
 	// their defaults.
 	Limits IntakeLimits
+	// Templates word the requester-facing mails (templates.go); nil
+	// means DefaultTemplates.
+	Templates *Templates
 }
 
 // DeskOptions carry the desk's collaborators; nil fields get defaults.
@@ -131,6 +134,9 @@ func NewDesk(st Store, cfg DeskConfig, opts *DeskOptions) *Desk {
 	}
 	if cfg.ResponseTarget == "" {
 		cfg.ResponseTarget = "72 hours"
+	}
+	if cfg.Templates == nil {
+		cfg.Templates = DefaultTemplates()
 	}
 	jeop := newJeopardy(cfg.SLA)
 	kicks := &deliverers{}
