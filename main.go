@@ -159,5 +159,25 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	for _, w := range cfg.Warnings {
 		logger.Warn(w)
 	}
-	return runDaemon(ctx, cfg, daemonOptions{Logger: logger})
+	// SIGHUP reloads the configuration (reloadOnSignal).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				default: // a reload is pending already
+				}
+			case <-stopped:
+				return
+			}
+		}
+	}()
+	return runDaemon(ctx, cfg, daemonOptions{Logger: logger, Reload: reload, ConfigPath: *path})
 }

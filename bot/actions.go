@@ -107,7 +107,7 @@ func (d *Desk) severityNotice(tx Tx, r *RFA, changed bool) error {
 	if r.Requester.Email == "" {
 		return nil
 	}
-	pol := d.jeop.policy
+	pol := d.jeop.policy()
 	verb := "assessed"
 	if changed {
 		verb = "changed the severity of"

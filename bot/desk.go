@@ -193,6 +193,8 @@ func (d *Desk) handle(ctx context.Context, ev event) {
 		ev.reply <- d.runPortal(ctx, ev)
 	case jeopardyEvent:
 		d.handleJeopardy(ctx, ev)
+	case reloadEvent:
+		ev.reply <- d.applyReload(ev.cfg)
 	}
 }
 

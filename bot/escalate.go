@@ -160,7 +160,7 @@ func (d *Desk) escalateFor(tx Tx, r *RFA, by Actor, via, reason string) error {
 	}
 	if len(d.cfg.Managers) > 0 {
 		text := "The requester has escalated " + r.Ref() + " " + via + ". You (" + owner + ") own it now: act on it " +
-			"publicly (a reply, an update, a question, a workaround or the clearance) within " + d.jeop.policy.Escalation.String() + ".\n" + quoted + "\n" +
+			"publicly (a reply, an update, a question, a workaround or the clearance) within " + d.jeop.policy().Escalation.String() + ".\n" + quoted + "\n" +
 			"Organisation: " + r.Organisation + "\nRequester: " + NeutralizeBidi(r.Requester.String()) +
 			"\nSubject: " + NeutralizeBidi(r.Subject) + "\nSeverity: " + r.Severity.Title() + "\nStatus: " + string(r.Status) + "\n"
 		if _, err := d.enqueueMail(tx, r.Num, &OutgoingMail{

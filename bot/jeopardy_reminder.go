@@ -58,7 +58,7 @@ func (p *SLAPolicy) fieldsReminderAt(r *RFA) (at time.Time, ok bool) {
 // than FieldsReminder late is recorded as not sent. It reports whether
 // it recorded one.
 func (d *Desk) remindFields(tx Tx, r *RFA, now time.Time) (bool, error) {
-	pol := d.jeop.policy
+	pol := d.jeop.policy()
 	at, ok := pol.fieldsReminderAt(r)
 	if !ok || at.After(now) {
 		return false, nil

@@ -246,7 +246,7 @@ func (d *Desk) ReportStillBroken(ctx context.Context, num uint64, by Actor, text
 		switch r.Status {
 		case StatusCleared:
 		case StatusClosed:
-			if until, ok := d.jeop.policy.ReopenBy(r); !ok || d.now().After(until) {
+			if until, ok := d.jeop.policy().ReopenBy(r); !ok || d.now().After(until) {
 				return notAllowed(r, "was closed too long ago to reopen: write to us and we will open a new RFA")
 			}
 		default:

@@ -20,7 +20,7 @@ func (d *Desk) ConfirmURL(r *RFA, fixed bool) string {
 
 // deskTime formats t for people at the desk: "Mon 4 Jan 2027 09:00 GMT".
 func (d *Desk) deskTime(t time.Time) string {
-	return t.In(d.jeop.policy.Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")
+	return t.In(d.jeop.policy().Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")
 }
 
 // confirmPrompt is the part of a clearance or reminder mail that asks
@@ -28,7 +28,7 @@ func (d *Desk) deskTime(t time.Time) string {
 // by itself.
 func (d *Desk) confirmPrompt(r *RFA) string {
 	v := confirmPromptView{Ref: r.Ref(), FixedURL: d.ConfirmURL(r, true), BrokenURL: d.ConfirmURL(r, false)}
-	if by, ok := d.jeop.policy.ConfirmBy(r); ok {
+	if by, ok := d.jeop.policy().ConfirmBy(r); ok {
 		v.CloseBy = d.deskTime(by)
 	}
 	return d.render("confirm_prompt.txt.tmpl", v)
@@ -67,7 +67,7 @@ func (d *Desk) clear(tx Tx, r *RFA, m StaffMessage) error {
 // must not mail every old one at once) mails nobody. It reports how many
 // it did.
 func (d *Desk) advanceLifecycle(tx Tx, r *RFA, now time.Time) (int, error) {
-	pol := d.jeop.policy
+	pol := d.jeop.policy()
 	if by, ok := pol.ConfirmBy(r); ok && !by.After(now) {
 		late := pol.schoolTimeAfter(r, by, pol.ConfirmWindow, 1)
 		return 1, d.closeUnanswered(tx, r, by, !late.IsZero() && !now.Before(late))
@@ -110,7 +110,7 @@ func (d *Desk) closeUnanswered(tx Tx, r *RFA, by time.Time, late bool) error {
 		return nil
 	}
 	grace := ""
-	if until, ok := d.jeop.policy.ReopenBy(r); ok && until.After(by) {
+	if until, ok := d.jeop.policy().ReopenBy(r); ok && until.After(by) {
 		grace = d.deskTime(until)
 	}
 	inReplyTo, refs := conversationHeaders(r)

@@ -193,7 +193,7 @@ func kindList() string {
 }
 
 // calendar is the desk's working calendar.
-func (d *Desk) calendar() *workcal.Calendar { return d.jeop.policy.Calendar }
+func (d *Desk) calendar() *workcal.Calendar { return d.jeop.policy().Calendar }
 
 // shipsAt is when a release shipping on day (YYYY-MM-DD) counts as
 // shipped: the end of that day in the calendar's zone.
