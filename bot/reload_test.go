@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"testing/fstest"
+	"testing/synctest"
 
 	"rfadesk/bot"
 	"rfadesk/bot/workcal"

@@ -29,6 +29,10 @@ import (
 //	confirm_reminder.txt.tmpl    noticeView: the reminder to confirm a clearance
 //	closure.txt.tmpl             noticeView: closed after no answer
 //	reopen.txt.tmpl              noticeView: reopened at the requester's word
+//	severity_notice.txt.tmpl     severityView: the severity set by staff
+//	fields_reminder.txt.tmpl     noticeView: the one reminder of missing report fields
+//	escalation_confirm.txt.tmpl  noticeView: escalated at the requester's request
+//	submission_confirm.txt.tmpl  submissionView: confirm a web-form submission
 
 //go:embed templates/*.tmpl
 var embeddedTemplates embed.FS
@@ -64,12 +68,32 @@ type confirmPromptView struct {
 	Ref, FixedURL, BrokenURL, CloseBy string
 }
 
-// noticeView is what the lifecycle notices show: RFA Ref, its status
-// Link, the Desk's name; Prompt (confirm_reminder: the rendered
-// confirm_prompt) and ReopenBy (closure: desk time until which a reply
-// reopens the RFA, "" if no grace) where they apply.
+// noticeView is what the notices about an RFA show: RFA Ref, its status
+// Link, the Desk's name; where they apply, Prompt (confirm_reminder: the
+// rendered confirm_prompt), ReopenBy (closure: desk time until which a
+// reply reopens the RFA, "" if no grace), Owner (escalation_confirm:
+// who owns it now) and Missing (fields_reminder: the labels of the
+// report fields still missing).
 type noticeView struct {
-	Ref, Link, Desk, Prompt, ReopenBy string
+	Ref, Link, Desk, Prompt, ReopenBy, Owner string
+	Missing                                  []string
+}
+
+// severityView is what severity_notice.txt.tmpl shows: the Severity
+// just set (Changed: it replaced another) and, when that severity has a
+// workaround target, the target (WorkaroundTarget, "4 working hours")
+// and its due time in desk time (WorkaroundDue; "" if not running).
+type severityView struct {
+	Ref, Link, Desk, Severity       string
+	Changed                         bool
+	WorkaroundTarget, WorkaroundDue string
+}
+
+// submissionView is what submission_confirm.txt.tmpl shows: the Desk's
+// name and the link that confirms a web-form submission. It quotes
+// nothing the submitter typed: the address may be a stranger's.
+type submissionView struct {
+	Desk, ConfirmURL string
 }
 
 // DefaultTemplates returns the embedded templates.
@@ -224,5 +248,12 @@ func templateSamples() map[string]any {
 		"confirm_reminder.txt.tmpl": noticeView{Ref: ref, Link: link, Desk: desk, Prompt: "Is it fixed? Please tell us:\n  It's fixed:   " + prompt.FixedURL},
 		"closure.txt.tmpl":          noticeView{Ref: ref, Link: link, Desk: desk, ReopenBy: "Mon 18 Jan 2027 09:00 GMT"},
 		"reopen.txt.tmpl":           noticeView{Ref: ref, Link: link, Desk: desk},
+		"severity_notice.txt.tmpl": severityView{
+			Ref: ref, Link: link, Desk: desk, Severity: "High", Changed: true,
+			WorkaroundTarget: "1 working day", WorkaroundDue: "Tue 5 Jan 2027 12:30 GMT",
+		},
+		"fields_reminder.txt.tmpl":    noticeView{Ref: ref, Link: link, Desk: desk, Missing: []string{"Computer or device name", "Contact phone"}},
+		"escalation_confirm.txt.tmpl": noticeView{Ref: ref, Link: link, Desk: desk, Owner: "the Service Desk Manager"},
+		"submission_confirm.txt.tmpl": submissionView{Desk: desk, ConfirmURL: "https://desk.example.org/new/confirm?t=Xb7kP2qLm9Rt"},
 	}
 }

@@ -21,7 +21,7 @@ func TestTemplatesRenderSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := bot.DefaultTemplates().Names()
-	if len(names) < 7 {
+	if len(names) < 11 {
 		t.Fatalf("only %d templates: %v", len(names), names)
 	}
 	for _, name := range names {
