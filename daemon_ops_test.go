@@ -219,3 +219,46 @@ func TestReloadOrganisations(t *testing.T) {
 		t.Fatalf("a refused reload changed the organisations:\n%s", ack)
 	}
 }
+
+// check-config renders the operator's templates: a good one is listed,
+// a broken one is an error naming the file.
+func TestCheckConfigTemplates(t *testing.T) {
+	dir := t.TempDir()
+	tmplDir := filepath.Join(dir, "templates")
+	if err := os.Mkdir(tmplDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(tmplDir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("reopen.txt.tmpl", "Reopened {{.Ref}}: {{.Link}}\n")
+	path := filepath.Join(dir, "rfadesk.toml")
+	writeLoopbackConfig(t, path, filepath.Join(dir, "rfadesk.db"), "127.0.0.1:1", "support@example.org", "pw", "127.0.0.1:1")
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = []byte(strings.Replace(string(body), "[desk]\n", "[desk]\ntemplates_dir = \""+tmplDir+"\"\n", 1))
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr strings.Builder
+	if err := run(t.Context(), []string{"check-config", "-config", path}, &stdout, &stderr); err != nil {
+		t.Fatalf("check-config: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "mail templates replaced from desk.templates_dir: reopen.txt.tmpl") {
+		t.Errorf("stdout does not list the override:\n%s", stdout.String())
+	}
+	write("closure.txt.tmpl", "Closed {{.Ref}} {{.Reason}}\n")
+	stdout.Reset()
+	stderr.Reset()
+	if err := run(t.Context(), []string{"check-config", "-config", path}, &stdout, &stderr); err == nil {
+		t.Fatal("check-config accepted a template that does not render")
+	}
+	if want := "desk.templates_dir: " + tmplDir + "/closure.txt.tmpl: does not render"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+	}
+}
