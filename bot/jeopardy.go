@@ -33,7 +33,8 @@ import (
 //
 // The entries are valid for the policy they were computed with: its
 // fingerprint (SLAPolicy.Fingerprint) is stored beside them. At start-up
-// (ArmSchedule) a different or missing fingerprint makes the desk compute
+// and after a reload that changed the policy (Desk.Reload), ArmSchedule
+// finds a different or missing fingerprint, which makes the desk compute
 // every open RFA's next point again, walking the open-RFA index in pages
 // of rebuildBatch, one transaction each.
 
@@ -204,7 +205,8 @@ func (d *Desk) callJeopardy(ctx context.Context, ev jeopardyEvent) (jeopardyRepl
 // policy's fingerprint stored with the last page; then the points
 // already due are fired and the earliest one to come is returned. Its
 // cost is one index lookup when the schedule is current. Run must be
-// running. RunJeopardy calls it at start; calling it again is harmless.
+// running. RunJeopardy calls it at start and after a reload that
+// changed the policy; calling it again is harmless.
 func (d *Desk) ArmSchedule(ctx context.Context) (ScheduleStatus, error) {
 	var st ScheduleStatus
 	var stored string
@@ -272,7 +274,8 @@ func (d *Desk) nextEscalation(ctx context.Context) (time.Time, bool, error) {
 // (ArmSchedule, retried every minute until it works), then sleeps on one
 // timer until the schedule's first entry, has the desk fire what is due,
 // and so on until ctx is done; it returns ctx.Err(). A commit that
-// schedules an RFA kicks it to re-read the first entry. Run must be
+// schedules an RFA kicks it to re-read the first entry; a reload that
+// changed the policy makes it arm the schedule again. Run must be
 // running. Call it once per Desk (a second concurrent call steals the
 // first one's kicks).
 func (d *Desk) RunJeopardy(ctx context.Context) error {
