@@ -92,3 +92,27 @@ func TestParseTemplatesRefusesBadOverrides(t *testing.T) {
 		t.Errorf("a good override was reported: %v", err)
 	}
 }
+
+// An operator's template that passed the sample check but fails on a
+// real mail does not lose the mail: the embedded wording is used.
+func TestOverrideFailingAtRunTimeFallsBack(t *testing.T) {
+	// Renders the samples (one missing field) but indexes past the end
+	// when more fields are missing.
+	tmpl, err := bot.ParseTemplates(fstest.MapFS{
+		"ack.txt.tmpl": {Data: []byte("{{if gt (len .Missing) 1}}{{index .Missing 9}}{{end}}Logged as {{.Ref}}.\n")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixtureWith(t, func(c *bot.DeskConfig) { c.Templates = tmpl })
+	f.ingest(mail("fb1@oakprimary.sch.uk", "Jo Bloggs <jo@oakprimary.sch.uk>", "Login", "I cannot log in."))
+	var ack string
+	for _, it := range f.outbox() {
+		if it.Mail != nil && it.Mail.Purpose == "acknowledgement" {
+			ack = it.Mail.Text
+		}
+	}
+	if !strings.Contains(ack, "Thank you for contacting the Example Service Desk") {
+		t.Errorf("acknowledgement = %q, want the embedded wording", ack)
+	}
+}
