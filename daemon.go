@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -39,6 +40,13 @@ type daemonOptions struct {
 	StoreNoSync bool
 	// Ready is called once every loop has started, with the web address.
 	Ready func(webAddr string)
+	// Reload, when set, asks for the configuration to be loaded again
+	// from ConfigPath (SIGHUP): on success the desk gets the new
+	// organisations, staff, SLA policy and templates (bot.Desk.Reload);
+	// on failure every problem is logged and the old configuration
+	// stays.
+	Reload     <-chan struct{}
+	ConfigPath string
 
 	// Crash-test seams (tests only): wrapParse wraps the MIME parser, so
 	// a test can stop the process after a fetch; afterCommit runs after
@@ -58,9 +66,11 @@ func warnUntrustedAuthentication(cfg *config.Config, log *slog.Logger) {
 }
 
 // runDaemon wires the daemon and runs it until ctx is done. Shutdown is in
-// two phases: first intake, the web server and the deliverer stop (a mail
-// being sent is finished and recorded), then the desk goroutine stops and
-// the store closes.
+// three phases: first intake, the web server and the deliverers stop
+// taking work (a mail being sent is finished and recorded); then the mail
+// deliverer sends what is due until nothing is or cfg.ShutdownGrace has
+// passed (chat posts wait for the next start); then the desk goroutine
+// stops and the store closes.
 func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	log := o.Logger
 	if log == nil {
@@ -209,6 +219,9 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		g.Go(func() error { return chatDeliverer.Run(gctx) })
 		chatDeliverer.Kick()
 	}
+	if o.Reload != nil {
+		g.Go(func() error { return reloadOnSignal(gctx, o.Reload, o.ConfigPath, desk, log) })
+	}
 	g.Go(func() error {
 		if err := web.Serve(gctx, ln, handler, log.With("component", "web")); err != nil {
 			return err
@@ -232,10 +245,68 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	}
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		flushOutbox(ctx, deliverer, cfg.ShutdownGrace, log)
 		log.Info("rfadesk stopped")
 		return nil
 	}
 	return err
+}
+
+// flushOutbox gives the mail deliverer up to grace to send what is due
+// once everything else has stopped taking work; the desk is still
+// running. What is left stays in the outbox for the next start.
+func flushOutbox(ctx context.Context, deliverer *bot.Deliverer, grace time.Duration, log *slog.Logger) {
+	if grace <= 0 {
+		return
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	if err := deliverer.Flush(fctx); err != nil {
+		log.Warn("shutdown: mail still due after the grace; it is sent at the next start", "grace", grace, "err", err)
+		return
+	}
+	log.Info("shutdown: outbox flushed")
+}
+
+// reloadOnSignal loads the configuration at path again on every value of
+// reload and hands the desk the new one; a file that does not load is
+// logged, problem by problem, and changes nothing. It returns ctx.Err()
+// when ctx is done.
+func reloadOnSignal(ctx context.Context, reload <-chan struct{}, path string, desk *bot.Desk, log *slog.Logger) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-reload:
+		}
+		if path == "" {
+			log.Warn("reload: no configuration file to read; ignored")
+			continue
+		}
+		cfg, err := config.Load(path, os.Getenv)
+		if err != nil {
+			var joined interface{ Unwrap() []error }
+			problems := []error{err}
+			if errors.As(err, &joined) {
+				problems = joined.Unwrap()
+			}
+			for _, p := range problems {
+				log.Error("reload refused: the configuration has a problem; still running on the old one", "file", path, "problem", p.Error())
+			}
+			continue
+		}
+		for _, w := range cfg.Warnings {
+			log.Warn(w)
+		}
+		if err := desk.Reload(ctx, cfg.Desk); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			log.Error("reload: the desk did not take the new configuration", "err", err)
+			continue
+		}
+		log.Info("reload: configuration applied", "file", path)
+	}
 }
 
 // metricsListener decides where /metrics is served: on its own

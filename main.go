@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"rfadesk/config"
@@ -147,6 +148,9 @@ func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stdout, "%s: ok: desk %s <%s>, %d organisations, store %s, IMAP %s, SMTP %s, web %s\n",
 		*path, cfg.Desk.Name, cfg.Desk.Address.Email, len(cfg.Desk.Organisations), cfg.StorePath, cfg.IMAP.Address, cfg.SMTP.Address, cfg.Web.Listen)
+	if o := cfg.Desk.Templates.Overridden(); len(o) > 0 {
+		fmt.Fprintf(stdout, "mail templates replaced from desk.templates_dir: %s\n", strings.Join(o, ", "))
+	}
 	if *connect {
 		return checkConnections(ctx, cfg, stdout)
 	}
@@ -171,5 +175,25 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 	for _, w := range cfg.Warnings {
 		logger.Warn(w)
 	}
-	return runDaemon(ctx, cfg, daemonOptions{Logger: logger})
+	// SIGHUP reloads the configuration (reloadOnSignal).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				default: // a reload is pending already
+				}
+			case <-stopped:
+				return
+			}
+		}
+	}()
+	return runDaemon(ctx, cfg, daemonOptions{Logger: logger, Reload: reload, ConfigPath: *path})
 }

@@ -1,9 +1,7 @@
 package bot
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"net/url"
 	"slices"
 	"strings"
@@ -116,7 +114,7 @@ func (d *Desk) composeAck(r *RFA, m *Mail, known bool) *OutgoingMail {
 		}
 		return &OutgoingMail{
 			To: []Address{replyTarget(m)}, Subject: subject,
-			Text: render(ackText, v), HTML: render(ackHTML, v),
+			Text: d.render("ack.txt.tmpl", v), HTML: d.render("ack.html.tmpl", v),
 			InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "acknowledgement",
 		}
 	}
@@ -141,8 +139,8 @@ func (d *Desk) composeAck(r *RFA, m *Mail, known bool) *OutgoingMail {
 	return &OutgoingMail{
 		To:         []Address{replyTarget(m)},
 		Subject:    subject,
-		Text:       render(ackText, v),
-		HTML:       render(ackHTML, v),
+		Text:       d.render("ack.txt.tmpl", v),
+		HTML:       d.render("ack.html.tmpl", v),
 		InReplyTo:  inReplyTo,
 		References: refs,
 		Auto:       true,
@@ -161,13 +159,5 @@ func firstName(a Address) string {
 	return name
 }
 
-func render(t interface {
-	Execute(w io.Writer, data any) error
-}, v ackView) string {
-	var b bytes.Buffer
-	if err := t.Execute(&b, v); err != nil {
-		// The templates are fixed and tested; a failure is a programming error.
-		panic("bot: ack template: " + err.Error())
-	}
-	return b.String()
-}
+// render executes the desk's template name with v (templates.go).
+func (d *Desk) render(name string, v any) string { return d.cfg.Templates.render(d.log, name, v) }

@@ -107,27 +107,21 @@ func (d *Desk) severityNotice(tx Tx, r *RFA, changed bool) error {
 	if r.Requester.Email == "" {
 		return nil
 	}
-	pol := d.jeop.policy
-	verb := "assessed"
-	if changed {
-		verb = "changed the severity of"
-	}
-	text := "We have " + verb + " " + r.Ref() + ": its severity is now " + r.Severity.Title() + "."
+	pol := d.jeop.policy()
+	v := severityView{Ref: r.Ref(), Link: d.StatusURL(r), Desk: d.cfg.Name, Severity: r.Severity.Title(), Changed: changed}
 	if t, ok := pol.Workaround[r.Severity]; ok {
-		text += "\n\nFor a " + r.Severity.Title() + " problem our target is to give you a workaround within " + t.String() +
-			" of when you reported it"
+		v.WorkaroundTarget = t.String()
 		for _, c := range pol.Clocks(r, d.now()) {
 			if c.Name == ClockWorkaround && !c.Due.IsZero() && c.MetAt == nil {
-				text += ", that is by " + c.Due.In(pol.Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")
+				v.WorkaroundDue = c.Due.In(pol.Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")
 			}
 		}
-		text += "."
 	}
 	inReplyTo, refs := conversationHeaders(r)
 	_, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
 		To:        []Address{r.Requester},
 		Subject:   "[" + r.Ref() + "] Severity " + r.Severity.Title() + ": " + NeutralizeBidi(r.Subject),
-		Text:      text + "\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n\n" + d.cfg.Name + "\n",
+		Text:      d.render("severity_notice.txt.tmpl", v),
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "severity notice",
 	})
 	return err
@@ -298,12 +292,10 @@ func (d *Desk) mailRequesterWith(tx Tx, r *RFA, m StaffMessage, purpose, label, 
 		})
 		return nil
 	}
-	body := strings.TrimSpace(m.Text) + "\n\n"
-	if mailOnly != "" {
-		body += mailOnly + "\n\n"
-	}
-	body += m.By.Name + "\n" + d.cfg.Name +
-		"\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n"
+	body := d.render("staff_reply.txt.tmpl", staffReplyView{
+		Text: strings.TrimSpace(m.Text), MailOnly: mailOnly, Signer: m.By.Name,
+		Desk: d.cfg.Name, Ref: r.Ref(), Link: d.StatusURL(r),
+	})
 	inReplyTo, refs := conversationHeaders(r)
 	om := &OutgoingMail{
 		To: []Address{r.Requester}, Subject: subject, Text: body,

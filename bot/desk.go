@@ -57,6 +57,9 @@ type DeskConfig struct {
 	Releases ReleasePolicy
 	// Capacity is the capacity threshold (capacity.go).
 	Capacity CapacityConfig
+	// Templates word the requester-facing mails (templates.go); nil
+	// means DefaultTemplates.
+	Templates *Templates
 }
 
 // DeskOptions carry the desk's collaborators; nil fields get defaults.
@@ -138,6 +141,9 @@ func NewDesk(st Store, cfg DeskConfig, opts *DeskOptions) *Desk {
 	if cfg.ResponseTarget == "" {
 		cfg.ResponseTarget = "72 hours"
 	}
+	if cfg.Templates == nil {
+		cfg.Templates = DefaultTemplates()
+	}
 	jeop := newJeopardy(cfg.SLA)
 	kicks := &deliverers{}
 	return &Desk{
@@ -199,6 +205,8 @@ func (d *Desk) handle(ctx context.Context, ev event) {
 		ev.reply <- ev.fn(ctx)
 	case capacityEvent:
 		ev.reply <- d.runCapacity(ctx, ev)
+	case reloadEvent:
+		ev.reply <- d.applyReload(ev.cfg)
 	}
 }
 

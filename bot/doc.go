@@ -24,6 +24,7 @@
 //	phoneEvent       an RFA taken by telephone (Desk.LogCall)
 //	jeopardyEvent    the scheduler's "fire what is due" and "rebuild a page"
 //	capacityEvent    a capacity gauge, a surge or a health change (capacity.go)
+//	reloadEvent      a reloaded configuration (Desk.Reload, reload.go)
 //
 // # How side effects leave
 //
@@ -49,7 +50,8 @@
 //	ratestate.go       the safeguards' persisted counters
 //	auth.go            whether a reply's author is trusted to join an RFA
 //	autoreply.go       when automatic mail may go to a sender
-//	ack.go             the acknowledgement; ack_templates.go its wording
+//	ack.go             the acknowledgement
+//	templates.go       the wording of requester mail: templates/*.tmpl, operator overrides
 //	report_parse.go    the report fields (parsing itself is bot/report)
 //	suggest.go         the severity the desk suggests to staff
 //	staff_action.go    the one vocabulary of staff actions (chat, mail, API)
@@ -67,6 +69,7 @@
 //	jeopardy*.go       the persisted schedule, its policy fingerprint, the steps
 //	outbox.go          outbox items; outgoing.go enqueues them
 //	deliver.go         the Deliverer loop; ratelimit.go a far side's "wait"
+//	deliver_flush.go   the shutdown's last delivery within a grace
 //	receipts.go        the delivery-receipt log and its replay
 //	summary.go, open.go  pages of summaries and the open RFAs, for lists
 //	rfa.go, mail.go    the RFA record and the decoded mail

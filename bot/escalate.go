@@ -160,7 +160,7 @@ func (d *Desk) escalateFor(tx Tx, r *RFA, by Actor, via, reason string) error {
 	}
 	if len(d.cfg.Managers) > 0 {
 		text := "The requester has escalated " + r.Ref() + " " + via + ". You (" + owner + ") own it now: act on it " +
-			"publicly (a reply, an update, a question, a workaround or the clearance) within " + d.jeop.policy.Escalation.String() + ".\n" + quoted + "\n" +
+			"publicly (a reply, an update, a question, a workaround or the clearance) within " + d.jeop.policy().Escalation.String() + ".\n" + quoted + "\n" +
 			"Organisation: " + r.Organisation + "\nRequester: " + NeutralizeBidi(r.Requester.String()) +
 			"\nSubject: " + NeutralizeBidi(r.Subject) + "\nSeverity: " + r.Severity.Title() + "\nStatus: " + string(r.Status) + "\n"
 		if _, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
@@ -176,10 +176,9 @@ func (d *Desk) escalateFor(tx Tx, r *RFA, by Actor, via, reason string) error {
 	}
 	inReplyTo, refs := conversationHeaders(r)
 	om := &OutgoingMail{
-		To:      []Address{r.Requester},
-		Subject: "[" + r.Ref() + "] Escalated: " + NeutralizeBidi(r.Subject),
-		Text: "We have escalated " + r.Ref() + " as you asked. It is now owned by " + owner +
-			", who will be in touch.\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n\n" + d.cfg.Name + "\n",
+		To:        []Address{r.Requester},
+		Subject:   "[" + r.Ref() + "] Escalated: " + NeutralizeBidi(r.Subject),
+		Text:      d.render("escalation_confirm.txt.tmpl", noticeView{Ref: r.Ref(), Link: d.StatusURL(r), Desk: d.cfg.Name, Owner: owner}),
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "escalation confirmation",
 	}
 	_, err := d.enqueueMail(tx, r.Num, om)

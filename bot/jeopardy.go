@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"rfadesk/bot/workcal"
@@ -32,7 +33,8 @@ import (
 //
 // The entries are valid for the policy they were computed with: its
 // fingerprint (SLAPolicy.Fingerprint) is stored beside them. At start-up
-// (ArmSchedule) a different or missing fingerprint makes the desk compute
+// and after a reload that changed the policy (Desk.Reload), ArmSchedule
+// finds a different or missing fingerprint, which makes the desk compute
 // every open RFA's next point again, walking the open-RFA index in pages
 // of rebuildBatch, one transaction each.
 
@@ -48,20 +50,51 @@ const (
 	rebuildBatch = 256
 )
 
-// jeopardy is the desk's scheduler state; immutable but for the channel.
+// jeopardy is the desk's scheduler state. The policy is replaced whole
+// by a reload (setPolicy, on the desk goroutine, between transactions)
+// and read from any goroutine.
 type jeopardy struct {
-	policy      *SLAPolicy
-	fingerprint string // policy.Fingerprint()
+	cur atomic.Pointer[jeopardyPolicy]
 	// kick wakes RunJeopardy to re-read the schedule's first entry.
 	// Capacity 1; senders never block (a pending kick is enough).
 	kick chan struct{}
+	// rearm asks RunJeopardy to run ArmSchedule again: the policy was
+	// replaced by a reload. Capacity 1, like kick.
+	rearm chan struct{}
+}
+
+// jeopardyPolicy is a policy with its fingerprint.
+type jeopardyPolicy struct {
+	policy      *SLAPolicy
+	fingerprint string // policy.Fingerprint()
 }
 
 func newJeopardy(policy *SLAPolicy) *jeopardy {
+	j := &jeopardy{kick: make(chan struct{}, 1), rearm: make(chan struct{}, 1)}
+	j.setPolicy(policy)
+	return j
+}
+
+// setPolicy makes policy (nil: the default) current and reports
+// whether its fingerprint differs from the one before.
+func (j *jeopardy) setPolicy(policy *SLAPolicy) (changed bool) {
 	if policy == nil {
 		policy = DefaultSLAPolicy(workcal.Default())
 	}
-	return &jeopardy{policy: policy, fingerprint: policy.Fingerprint(), kick: make(chan struct{}, 1)}
+	next := &jeopardyPolicy{policy: policy, fingerprint: policy.Fingerprint()}
+	prev := j.cur.Swap(next)
+	return prev == nil || prev.fingerprint != next.fingerprint
+}
+
+func (j *jeopardy) policy() *SLAPolicy  { return j.cur.Load().policy }
+func (j *jeopardy) fingerprint() string { return j.cur.Load().fingerprint }
+
+// askRearm asks RunJeopardy to re-arm the schedule, without blocking.
+func (j *jeopardy) askRearm() {
+	select {
+	case j.rearm <- struct{}{}:
+	default:
+	}
 }
 
 // wake kicks RunJeopardy without blocking.
@@ -87,7 +120,7 @@ func (s *observedStore) Update(ctx context.Context, fn func(Tx) error) error {
 	var scheduled bool
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		scheduled = false
-		return fn(observedTx{Tx: tx, policy: s.j.policy, scheduled: &scheduled})
+		return fn(observedTx{Tx: tx, policy: s.j.policy(), scheduled: &scheduled})
 	})
 	if err == nil && scheduled {
 		s.j.wake()
@@ -151,7 +184,7 @@ type ScheduleStatus struct {
 
 // SLA returns the desk's service level agreement (DeskConfig.SLA or the
 // default), for computing clocks with [SLAPolicy.Clocks].
-func (d *Desk) SLA() *SLAPolicy { return d.jeop.policy }
+func (d *Desk) SLA() *SLAPolicy { return d.jeop.policy() }
 
 // callJeopardy sends a jeopardy request to the desk goroutine and waits.
 func (d *Desk) callJeopardy(ctx context.Context, ev jeopardyEvent) (jeopardyReply, error) {
@@ -172,7 +205,8 @@ func (d *Desk) callJeopardy(ctx context.Context, ev jeopardyEvent) (jeopardyRepl
 // policy's fingerprint stored with the last page; then the points
 // already due are fired and the earliest one to come is returned. Its
 // cost is one index lookup when the schedule is current. Run must be
-// running. RunJeopardy calls it at start; calling it again is harmless.
+// running. RunJeopardy calls it at start and after a reload that
+// changed the policy; calling it again is harmless.
 func (d *Desk) ArmSchedule(ctx context.Context) (ScheduleStatus, error) {
 	var st ScheduleStatus
 	var stored string
@@ -183,7 +217,7 @@ func (d *Desk) ArmSchedule(ctx context.Context) (ScheduleStatus, error) {
 	}); err != nil {
 		return st, fmt.Errorf("bot: reading the jeopardy policy: %w", err)
 	}
-	if stored != d.jeop.fingerprint {
+	if stored != d.jeop.fingerprint() {
 		for more, after := true, uint64(0); more; {
 			r, err := d.callJeopardy(ctx, jeopardyEvent{op: opRebuild, after: after})
 			if err != nil {
@@ -240,7 +274,8 @@ func (d *Desk) nextEscalation(ctx context.Context) (time.Time, bool, error) {
 // (ArmSchedule, retried every minute until it works), then sleeps on one
 // timer until the schedule's first entry, has the desk fire what is due,
 // and so on until ctx is done; it returns ctx.Err(). A commit that
-// schedules an RFA kicks it to re-read the first entry. Run must be
+// schedules an RFA kicks it to re-read the first entry; a reload that
+// changed the policy makes it arm the schedule again. Run must be
 // running. Call it once per Desk (a second concurrent call steals the
 // first one's kicks).
 func (d *Desk) RunJeopardy(ctx context.Context) error {
@@ -293,6 +328,21 @@ func (d *Desk) RunJeopardy(ctx context.Context) error {
 			return ctx.Err()
 		case <-d.jeop.kick:
 			timer.Stop()
+		case <-d.jeop.rearm:
+			timer.Stop()
+			st, err := d.ArmSchedule(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				d.log.Error("jeopardy: re-arming after a reload failed; retrying", "err", err, "in", jeopardyRetry)
+				d.jeop.askRearm()
+				if !pause() {
+					return ctx.Err()
+				}
+				continue
+			}
+			d.log.Info("jeopardy schedule re-armed after a reload", "next", st.Next, "rebuilt", st.Rebuilt, "rescheduled", st.Rescheduled, "fired", st.Fired)
 		case <-fire:
 			if _, err := d.fireAllDue(ctx); err != nil {
 				if ctx.Err() != nil {
@@ -334,7 +384,7 @@ func (d *Desk) rebuildPage(ctx context.Context, after uint64) jeopardyReply {
 		r.read = len(page)
 		for _, rfa := range page {
 			r.last = rfa.Num
-			at, _ := d.jeop.policy.NextPoint(rfa)
+			at, _ := d.jeop.policy().NextPoint(rfa)
 			if !at.Equal(rfa.NextEscalation) {
 				r.n++
 				if err := tx.PutRFA(rfa); err != nil {
@@ -347,7 +397,7 @@ func (d *Desk) rebuildPage(ctx context.Context, after uint64) jeopardyReply {
 			}
 		}
 		if len(page) < rebuildBatch {
-			return tx.SetEscalationPolicy(d.jeop.fingerprint)
+			return tx.SetEscalationPolicy(d.jeop.fingerprint())
 		}
 		r.more = true
 		return nil

@@ -19,7 +19,8 @@ const jeopardyAlgorithm = "jeopardy-v3"
 // and reopen grace with the school holidays they skip, the escalation
 // points of every clock and the computation itself. The jeopardy schedule stored with
 // one fingerprint is valid for any policy with the same one; a change
-// makes the desk rebuild it once at start-up. It is a hex SHA-256.
+// makes the desk rebuild it once, at start-up or after the reload
+// (Desk.Reload) that changed it. It is a hex SHA-256.
 func (p *SLAPolicy) Fingerprint() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n", jeopardyAlgorithm)

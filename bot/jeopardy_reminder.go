@@ -58,7 +58,7 @@ func (p *SLAPolicy) fieldsReminderAt(r *RFA) (at time.Time, ok bool) {
 // than FieldsReminder late is recorded as not sent. It reports whether
 // it recorded one.
 func (d *Desk) remindFields(tx Tx, r *RFA, now time.Time) (bool, error) {
-	pol := d.jeop.policy
+	pol := d.jeop.policy()
 	at, ok := pol.fieldsReminderAt(r)
 	if !ok || at.After(now) {
 		return false, nil
@@ -70,17 +70,15 @@ func (d *Desk) remindFields(tx Tx, r *RFA, now time.Time) (bool, error) {
 			at.In(pol.Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")+", too long ago; missing "+strings.Join(missing, ", "))
 		return true, nil
 	}
-	var list strings.Builder
-	for _, f := range missing {
-		list.WriteString("- " + FieldLabel(f) + "\n")
+	labels := make([]string, len(missing))
+	for i, f := range missing {
+		labels[i] = FieldLabel(f)
 	}
 	inReplyTo, refs := conversationHeaders(r)
 	om := &OutgoingMail{
-		To:      []Address{r.Requester},
-		Subject: "[" + r.Ref() + "] Details still missing: " + NeutralizeBidi(r.Subject),
-		Text: "We are working on " + r.Ref() + ". To resolve it we still need these details from you:\n\n" +
-			list.String() + "\nPlease reply to this email with them. This is the only reminder we will send.\n\n" +
-			"Follow " + r.Ref() + ": " + d.StatusURL(r) + "\n\n" + d.cfg.Name + "\n",
+		To:        []Address{r.Requester},
+		Subject:   "[" + r.Ref() + "] Details still missing: " + NeutralizeBidi(r.Subject),
+		Text:      d.render("fields_reminder.txt.tmpl", noticeView{Ref: r.Ref(), Link: d.StatusURL(r), Desk: d.cfg.Name, Missing: labels}),
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "fields reminder",
 	}
 	if _, err := d.enqueueMail(tx, r.Num, om); err != nil {

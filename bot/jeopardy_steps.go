@@ -17,7 +17,7 @@ import (
 // reminder or closure counts as one).
 func (d *Desk) firePoints(tx Tx, r *RFA, now time.Time) (int, error) {
 	n := 0
-	for _, pp := range d.jeop.policy.pendingPoints(r) {
+	for _, pp := range d.jeop.policy().pendingPoints(r) {
 		if pp.at.After(now) {
 			break
 		}
@@ -59,7 +59,7 @@ func (d *Desk) escalationStep(tx Tx, r *RFA, pp pendingPoint, now time.Time) err
 		if !d.cfg.Chat {
 			return d.dutyMail(tx, r, false, what)
 		}
-		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Mention: d.jeop.policy.OnDutyRole, Text: "On-duty staff: " + what})
+		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Mention: d.jeop.policy().OnDutyRole, Text: "On-duty staff: " + what})
 	case StepManager:
 		return d.tellManager(tx, r, "SLA jeopardy", what)
 	case StepBreach:
@@ -76,7 +76,7 @@ func (d *Desk) escalationStep(tx Tx, r *RFA, pp pendingPoint, now time.Time) err
 // name-and-address assignment are), otherwise, like a mention, to the
 // policy's OnDutyAddress. With no one to mail the point is only recorded.
 func (d *Desk) dutyMail(tx Tx, r *RFA, toAssignee bool, what string) error {
-	to, label := d.jeop.policy.OnDutyAddress, "SLA note for on-duty staff"
+	to, label := d.jeop.policy().OnDutyAddress, "SLA note for on-duty staff"
 	if toAssignee {
 		if a, ok := assigneeAddress(r.Assignee); ok {
 			to, label = []Address{a}, "SLA note"
@@ -127,7 +127,7 @@ func (d *Desk) describePoint(r *RFA, pp pendingPoint) string {
 		s += "has used " + percent(pp.point.Fraction) + "% of its " + pp.target.String()
 	}
 	if !pp.due.IsZero() {
-		s += "; due " + pp.due.In(d.jeop.policy.Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")
+		s += "; due " + pp.due.In(d.jeop.policy().Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")
 	}
 	return s + "."
 }

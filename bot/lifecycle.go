@@ -246,7 +246,7 @@ func (d *Desk) ReportStillBroken(ctx context.Context, num uint64, by Actor, text
 		switch r.Status {
 		case StatusCleared:
 		case StatusClosed:
-			if until, ok := d.jeop.policy.ReopenBy(r); !ok || d.now().After(until) {
+			if until, ok := d.jeop.policy().ReopenBy(r); !ok || d.now().After(until) {
 				return notAllowed(r, "was closed too long ago to reopen: write to us and we will open a new RFA")
 			}
 		default:
@@ -293,10 +293,9 @@ func (d *Desk) reopen(tx Tx, r *RFA, actor, why, quote string, byRequester bool)
 	}
 	inReplyTo, refs := conversationHeaders(r)
 	_, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
-		To:      []Address{r.Requester},
-		Subject: "[" + r.Ref() + "] Reopened: " + NeutralizeBidi(r.Subject),
-		Text: "Thank you for telling us. We have reopened " + r.Ref() + " and are working on it again.\n\n" +
-			"Follow " + r.Ref() + ": " + d.StatusURL(r) + "\n\n" + d.cfg.Name + "\n",
+		To:        []Address{r.Requester},
+		Subject:   "[" + r.Ref() + "] Reopened: " + NeutralizeBidi(r.Subject),
+		Text:      d.render("reopen.txt.tmpl", noticeView{Ref: r.Ref(), Link: d.StatusURL(r), Desk: d.cfg.Name}),
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "reopen notice",
 	})
 	return err

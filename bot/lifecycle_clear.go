@@ -20,21 +20,18 @@ func (d *Desk) ConfirmURL(r *RFA, fixed bool) string {
 
 // deskTime formats t for people at the desk: "Mon 4 Jan 2027 09:00 GMT".
 func (d *Desk) deskTime(t time.Time) string {
-	return t.In(d.jeop.policy.Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")
+	return t.In(d.jeop.policy().Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")
 }
 
 // confirmPrompt is the part of a clearance or reminder mail that asks
 // the requester to confirm: the two links, replying, and when r closes
 // by itself.
 func (d *Desk) confirmPrompt(r *RFA) string {
-	text := "Is it fixed? Please tell us:\n" +
-		"  It's fixed:   " + d.ConfirmURL(r, true) + "\n" +
-		"  Still broken: " + d.ConfirmURL(r, false) + "\n" +
-		"or reply to this email (\"it's fixed\" or \"still broken\")."
-	if by, ok := d.jeop.policy.ConfirmBy(r); ok {
-		text += "\n\nIf we do not hear from you, we will close " + r.Ref() + " on " + d.deskTime(by) + "."
+	v := confirmPromptView{Ref: r.Ref(), FixedURL: d.ConfirmURL(r, true), BrokenURL: d.ConfirmURL(r, false)}
+	if by, ok := d.jeop.policy().ConfirmBy(r); ok {
+		v.CloseBy = d.deskTime(by)
 	}
-	return text
+	return d.render("confirm_prompt.txt.tmpl", v)
 }
 
 // clear clears r (which the caller stores) within tx: the requester is
@@ -70,7 +67,7 @@ func (d *Desk) clear(tx Tx, r *RFA, m StaffMessage) error {
 // must not mail every old one at once) mails nobody. It reports how many
 // it did.
 func (d *Desk) advanceLifecycle(tx Tx, r *RFA, now time.Time) (int, error) {
-	pol := d.jeop.policy
+	pol := d.jeop.policy()
 	if by, ok := pol.ConfirmBy(r); ok && !by.After(now) {
 		late := pol.schoolTimeAfter(r, by, pol.ConfirmWindow, 1)
 		return 1, d.closeUnanswered(tx, r, by, !late.IsZero() && !now.Before(late))
@@ -82,10 +79,9 @@ func (d *Desk) advanceLifecycle(tx Tx, r *RFA, now time.Time) (int, error) {
 	by, _ := pol.ConfirmBy(r)
 	inReplyTo, refs := conversationHeaders(r)
 	om := &OutgoingMail{
-		To:      []Address{r.Requester},
-		Subject: "[" + r.Ref() + "] Is it fixed? " + NeutralizeBidi(r.Subject),
-		Text: "We cleared " + r.Ref() + " and have not heard from you yet.\n\n" + d.confirmPrompt(r) +
-			"\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n\n" + d.cfg.Name + "\n",
+		To:        []Address{r.Requester},
+		Subject:   "[" + r.Ref() + "] Is it fixed? " + NeutralizeBidi(r.Subject),
+		Text:      d.render("confirm_reminder.txt.tmpl", noticeView{Ref: r.Ref(), Link: d.StatusURL(r), Desk: d.cfg.Name, Prompt: d.confirmPrompt(r)}),
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "confirmation reminder",
 	}
 	if _, err := d.enqueueMail(tx, r.Num, om); err != nil {
@@ -114,15 +110,14 @@ func (d *Desk) closeUnanswered(tx Tx, r *RFA, by time.Time, late bool) error {
 		return nil
 	}
 	grace := ""
-	if until, ok := d.jeop.policy.ReopenBy(r); ok && until.After(by) {
-		grace = " by " + d.deskTime(until)
+	if until, ok := d.jeop.policy().ReopenBy(r); ok && until.After(by) {
+		grace = d.deskTime(until)
 	}
 	inReplyTo, refs := conversationHeaders(r)
 	_, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
-		To:      []Address{r.Requester},
-		Subject: "[" + r.Ref() + "] Closed: " + NeutralizeBidi(r.Subject),
-		Text: "We have closed " + r.Ref() + " as we did not hear back after clearing it. If it is still broken, reply to this email" +
-			grace + " and we will reopen it.\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n\n" + d.cfg.Name + "\n",
+		To:        []Address{r.Requester},
+		Subject:   "[" + r.Ref() + "] Closed: " + NeutralizeBidi(r.Subject),
+		Text:      d.render("closure.txt.tmpl", noticeView{Ref: r.Ref(), Link: d.StatusURL(r), Desk: d.cfg.Name, ReopenBy: grace}),
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "closure notice",
 	})
 	return err

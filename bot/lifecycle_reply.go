@@ -115,7 +115,7 @@ func (d *Desk) startsNewRFA(r *RFA, m *Mail) bool {
 	if r.Status != StatusClosed || m.Auto == AutoReplied {
 		return false
 	}
-	until, ok := d.jeop.policy.ReopenBy(r)
+	until, ok := d.jeop.policy().ReopenBy(r)
 	if !ok || !m.Received.After(until) {
 		return false
 	}
@@ -129,7 +129,7 @@ func (d *Desk) linkFollowUp(tx Tx, old, follow *RFA) error {
 	now := d.now()
 	closed, _ := old.ClosedAt()
 	follow.addEvent(now, EventFollowUp, "rfadesk", "follows "+old.Ref()+", closed "+
-		closed.In(d.jeop.policy.Calendar.Location()).Format(time.DateOnly)+": the requester wrote again after its reopen grace")
+		closed.In(d.jeop.policy().Calendar.Location()).Format(time.DateOnly)+": the requester wrote again after its reopen grace")
 	old.addEvent(now, EventFollowUp, follow.Requester.Email, "the requester wrote again after the reopen grace: continued as "+follow.Ref())
 	if err := tx.PutRFA(old); err != nil {
 		return err

@@ -417,10 +417,10 @@ func (d *Desk) inboundOutage(tx Tx, r *RFA, m *Mail) error {
 	}
 	r.addEvent(now, EventSeverity, "rfadesk", string(SeverityCritical))
 	what := fmt.Sprintf("Outage reported by %s (%s): %s", r.Organisation, m.From.Email, truncate(r.Subject, SubjectQuoteLimit))
-	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Mention: d.jeop.policy.OnDutyRole, Text: r.Ref() + " " + what}); err != nil {
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Mention: d.jeop.policy().OnDutyRole, Text: r.Ref() + " " + what}); err != nil {
 		return err
 	}
-	to := d.jeop.policy.OnDutyAddress
+	to := d.jeop.policy().OnDutyAddress
 	if len(to) == 0 {
 		to = d.cfg.AlertTo // nobody on duty by email: the staff alert addresses
 	}

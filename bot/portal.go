@@ -267,10 +267,7 @@ func (d *Desk) composeConfirm(r *RFA) *OutgoingMail {
 	if desk == "" {
 		desk = "the service desk"
 	}
-	text := "Someone, we hope you, asked " + desk + " for help on its web form, giving this email address.\n\n" +
-		"Nothing has been logged yet. To log the request, open this link and press the Confirm button:\n\n" +
-		d.SubmissionConfirmURL(r) + "\n\n" +
-		"The link works for seven days. If it was not you, ignore this mail: nothing more will be sent.\n"
+	text := d.render("submission_confirm.txt.tmpl", submissionView{Desk: desk, ConfirmURL: d.SubmissionConfirmURL(r)})
 	return &OutgoingMail{
 		To: []Address{{Email: r.Requester.Email}}, Subject: "Please confirm your request to " + desk,
 		Text: text, Auto: true, Purpose: "confirmation request",

@@ -159,7 +159,7 @@ func (d *Desk) computedReleases(from, to workcal.Date) []ReleaseInfo {
 			out = append(out, ReleaseInfo{Name: "minor-" + nominal.String(), Kind: ReleaseMinor, Date: d.nextWorkingDay(nominal)})
 		}
 	}
-	for _, h := range d.jeop.policy.SchoolHolidays("") {
+	for _, h := range d.jeop.policy().SchoolHolidays("") {
 		nominal := addDays(h.To, 1)
 		if !dateLess(nominal, from) && !dateLess(to, nominal) {
 			out = append(out, ReleaseInfo{Name: "major-" + nominal.String(), Kind: ReleaseMajor, Date: d.nextWorkingDay(nominal)})

@@ -121,7 +121,7 @@ func (d *Desk) checkCadence(tx Tx) error {
 	// has ended; a term without a major release shipped in it is a gap.
 	today := d.calendar().DateOf(now)
 	var termStart time.Time
-	for _, h := range d.jeop.policy.SchoolHolidays("") {
+	for _, h := range d.jeop.policy().SchoolHolidays("") {
 		start := addDays(h.To, 1)
 		if dateLess(start, today) || start == today {
 			if t := d.releaseShips(addDays(start, -1)); t.After(termStart) {

@@ -195,4 +195,4 @@ func kindList() string {
 }
 
 // calendar is the desk's working calendar.
-func (d *Desk) calendar() *workcal.Calendar { return d.jeop.policy.Calendar }
+func (d *Desk) calendar() *workcal.Calendar { return d.jeop.policy().Calendar }

@@ -69,6 +69,10 @@ type Config struct {
 	Web Web
 	// Log is the [log] section.
 	Log Log
+	// ShutdownGrace is desk.shutdown_grace (default 10s): after SIGTERM,
+	// how long the deliverers may go on sending what is due once intake
+	// and the web server have stopped.
+	ShutdownGrace time.Duration
 	// Metrics is the [metrics] section.
 	Metrics Metrics
 	// Calendar is the [calendar] section (hours, holidays, school
@@ -151,6 +155,8 @@ type rawConfig struct {
 		KnowledgeBaseURL   string   `toml:"knowledge_base_url"`
 		PostalAddress      string   `toml:"postal_address"`
 		Components         []string `toml:"components"`
+		TemplatesDir       string   `toml:"templates_dir"`
+		ShutdownGrace      string   `toml:"shutdown_grace"`
 	} `toml:"desk"`
 	IMAP struct {
 		rawServer
@@ -321,6 +327,8 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 	c := &Config{StorePath: raw.Desk.Store}
 	errs = validateDesk(raw, &c.Desk, errs)
 	c.Components, errs = validateComponents(raw.Desk.Components, errs)
+	c.Desk.Templates, errs = validateTemplates(raw.Desk.TemplatesDir, errs)
+	c.ShutdownGrace, errs = validateShutdownGrace(raw.Desk.ShutdownGrace, errs)
 	if c.StorePath == "" {
 		bad("desk.store", "missing: set it to the path of the bbolt file, e.g. \"/var/lib/rfadesk/rfadesk.db\"")
 	}
