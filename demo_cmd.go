@@ -60,12 +60,14 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 captures what rfadesk sends, and the store in %s.
 
   Outgoing mail (acknowledgements arrive here):  %s/demo/mail
+  Report a problem on the web:                   %s/new
+  The desk's status board:                       %s/status
   Health:                                        %s/healthz
   Admin API:  curl -H 'Authorization: Bearer %s' %s/api/rfas
   Status pages: follow the link in any acknowledgement.
 
 More example emails arrive over IMAP IDLE in a few seconds. Press Ctrl-C to stop.
-`, env.cfg.StorePath, base, base, demoAdminToken, base)
+`, env.cfg.StorePath, base, base, base, base, demoAdminToken, base)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
