@@ -70,9 +70,10 @@ func (d *Desk) DependencyDown(ctx context.Context, name string, since time.Time,
 }
 
 // DependencyUp clears the notice about dependency name, telling staff it
-// recovered after being down for downFor (0: since the notice's Since),
-// by the same route as the notice, and reports whether a notice was
-// raised. Without a raised notice it does nothing, so calling it for a
+// recovered after being down for downFor, or since the notice's Since
+// when that is longer (a watcher restarted during the outage measures
+// less), by the same route as the notice, and reports whether a notice
+// was raised. Without a raised notice it does nothing, so calling it for a
 // dependency first seen up after a restart is harmless.
 func (d *Desk) DependencyUp(ctx context.Context, name string, downFor time.Duration) (bool, error) {
 	name = strings.TrimSpace(name)
@@ -85,9 +86,7 @@ func (d *Desk) DependencyUp(ctx context.Context, name string, downFor time.Durat
 		if st.Dependency == nil {
 			return false, nil
 		}
-		if downFor <= 0 {
-			downFor = d.now().Sub(st.Dependency.Since)
-		}
+		downFor = max(downFor, d.now().Sub(st.Dependency.Since))
 		text := fmt.Sprintf("%s is reachable again, after %s down.\n", name, spell(downFor.Round(time.Second)))
 		if err := d.tellDependency(tx, name, "rfadesk: "+name+" recovered", text); err != nil {
 			return false, err
