@@ -214,6 +214,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	quota := func(ctx context.Context) (int64, int64, bool, error) { return mailbox.IMAPQuota(ctx, imapConfig) }
 	g.Go(newCapacitySampler(desk, st, cfg, h.check, quota, log.With("component", "capacity")).runner(gctx))
 	g.Go(func() error { return desk.RunMonthlyReports(gctx) }) // bot/report_mail.go
+	g.Go(newDependencyWatcher(desk, h.dependencies, cfg.DependencyGrace, log.With("component", "dependencies")).runner(gctx))
 	if console != nil {
 		g.Go(func() error { return console.Run(gctx) })
 		g.Go(func() error { return chatDeliverer.Run(gctx) })

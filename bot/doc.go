@@ -23,7 +23,7 @@
 //	actionEvent      a staff or requester action on one RFA (Desk.Do, Escalate, ...)
 //	phoneEvent       an RFA taken by telephone (Desk.LogCall)
 //	jeopardyEvent    the scheduler's "fire what is due" and "rebuild a page"
-//	capacityEvent    a capacity gauge, a surge or a health change (capacity.go)
+//	capacityEvent    a capacity gauge, a surge, a health change (capacity.go) or a dependency notice (dependency.go)
 //	reloadEvent      a reloaded configuration (Desk.Reload, reload.go)
 //
 // # How side effects leave

@@ -25,11 +25,14 @@ type RateState struct {
 	// Capacity is the capacity gauges' state, under RateKeyCapacity
 	// only (capacity.go).
 	Capacity *CapacityState `json:"capacity,omitempty"`
+	// Dependency is a raised dependency notice, under RateKeyDependency
+	// keys only (dependency.go).
+	Dependency *DependencyState `json:"dependency,omitempty"`
 }
 
 // IsZero reports whether st holds nothing (the store then deletes it).
 func (st RateState) IsZero() bool {
-	return len(st.Times) == 0 && st.RFA == 0 && st.Told.IsZero() && len(st.Items) == 0 && st.Listed == 0 && st.Capacity == nil
+	return len(st.Times) == 0 && st.RFA == 0 && st.Told.IsZero() && len(st.Items) == 0 && st.Listed == 0 && st.Capacity == nil && st.Dependency == nil
 }
 
 // Safeguard keys (RateState).

@@ -83,6 +83,10 @@ type Config struct {
 	Capacity Capacity
 	// Retention is the [retention] section (retention.go).
 	Retention Retention
+	// DependencyGrace is outages.dependency_grace (default 5m): how long
+	// the mailbox, SMTP or Discord may be down before staff get a notice
+	// (dependency.go).
+	DependencyGrace time.Duration
 	// Warnings are problems to log at start-up that do not stop the desk
 	// (e.g. a year without holiday data), each "section.key: ...".
 	Warnings []string
@@ -195,6 +199,7 @@ type rawConfig struct {
 	Staff        rawStaff          `toml:"staff"`
 	Outages      struct {
 		InboundSubjects []string `toml:"inbound_subjects"`
+		DependencyGrace string   `toml:"dependency_grace"`
 	} `toml:"outages"`
 	Releases  rawReleases  `toml:"releases"`
 	Capacity  rawCapacity  `toml:"capacity"`
@@ -329,6 +334,7 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 	c.Components, errs = validateComponents(raw.Desk.Components, errs)
 	c.Desk.Templates, errs = validateTemplates(raw.Desk.TemplatesDir, errs)
 	c.ShutdownGrace, errs = validateShutdownGrace(raw.Desk.ShutdownGrace, errs)
+	c.DependencyGrace, errs = validateDependencyGrace(raw.Outages.DependencyGrace, errs)
 	if c.StorePath == "" {
 		bad("desk.store", "missing: set it to the path of the bbolt file, e.g. \"/var/lib/rfadesk/rfadesk.db\"")
 	}
