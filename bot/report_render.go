@@ -161,7 +161,7 @@ var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
 {{template "chart" .ByTrust}}
 {{template "table" .ByTrust}}
 <h2>Releases</h2>
-{{with .Releases}}<p>{{.Minor}} minor and {{.Major}} major shipped; the longest time without a minor release was {{.LongestMinorGapDays}} days{{if .MinorGapOverTwoWeeks}}, <strong>over the two weeks of the cadence</strong>{{else}}, within the two weeks of the cadence{{end}}. Last major release: {{if .LastMajor.IsZero}}none yet{{else}}{{when .LastMajor}}{{end}}.</p>
+{{with .Releases}}<p>{{.Minor}} minor and {{.Major}} major shipped; the longest time without a minor release was {{.LongestMinorGapDays}} days{{if .MinorGapOverTwoWeeks}}, <strong>over the two weeks of the cadence</strong>{{else}}, within the two weeks of the cadence{{end}}. Last major release: {{if .LastMajor.IsZero}}none yet{{else}}{{when .LastMajor}}{{end}}{{if not .TermStart.IsZero}}; the school term began {{when .TermStart}}{{if .MajorMissed}}, <strong>no major release shipped in it</strong>{{end}}{{end}}.</p>
 {{if .Shipped}}<table><tr><th>Release</th><th>Kind</th><th>Shipped</th></tr>
 {{range .Shipped}}<tr><td>{{.Name}}</td><td>{{.Kind}}</td><td>{{when .Shipped}}</td></tr>
 {{end}}</table>{{end}}{{end}}
@@ -189,19 +189,26 @@ var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
 // the second column naming the row's kind:
 //
 //	release,NAME,KIND,SHIPPED
-//	releases,,MINOR,MAJOR,LONGEST_MINOR_GAP_DAYS,OVER_TWO_WEEKS
+//	releases,,MINOR,MAJOR,LONGEST_MINOR_GAP_DAYS,OVER_TWO_WEEKS,TERM_START,MAJOR_MISSED
 //	crossing,SERVICE,AT,PERCENT
 //	surge,SERVICE,FROM,UNTIL,BY,REASON
 //	gauge,SERVICE,USED,LIMIT,PERCENT,AT
 //	availability,COMPONENT,RATIO,TARGET,DOWN_MIN,ALLOWANCE_LEFT_MIN
 func writeServiceCSV(cw *csv.Writer, rep *MonthlyReport) {
 	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	tsOrEmpty := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return ts(t)
+	}
 	f1 := func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 	rs := rep.Releases
 	for _, r := range rs.Shipped {
 		cw.Write([]string{rep.Month, "release", csvSafe(r.Name), string(r.Kind), ts(r.Shipped)})
 	}
-	cw.Write([]string{rep.Month, "releases", "", itoa(rs.Minor), itoa(rs.Major), f1(rs.LongestMinorGapDays), strconv.FormatBool(rs.MinorGapOverTwoWeeks)})
+	cw.Write([]string{rep.Month, "releases", "", itoa(rs.Minor), itoa(rs.Major), f1(rs.LongestMinorGapDays), strconv.FormatBool(rs.MinorGapOverTwoWeeks),
+		tsOrEmpty(rs.TermStart), strconv.FormatBool(rs.MajorMissed)})
 	for _, c := range rep.Capacity.Crossings {
 		cw.Write([]string{rep.Month, "crossing", c.Service, ts(c.At), f1(c.Percent)})
 	}

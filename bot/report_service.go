@@ -14,9 +14,6 @@ import (
 // contract's 99.9%. AddService is a pure function of what the desk
 // recorded; Desk.MonthReport gathers that record from the store.
 
-// minorCadence is the contract's longest gap between minor releases.
-const minorCadence = 14 * 24 * time.Hour
-
 // ServiceRecord is what the desk recorded that the service sections are
 // computed from.
 type ServiceRecord struct {
@@ -29,6 +26,16 @@ type ServiceRecord struct {
 	Threshold float64
 	// Downtime is the outage notices' downtime per component.
 	Downtime []Downtime
+	// Terms are the school terms, as the release cadence sees them
+	// (checkCadence): each one's start and when its major release is due.
+	Terms []Term
+}
+
+// Term is one school term: Start is midnight at its first day, Due the
+// end of its first working day, when its major release is due.
+type Term struct {
+	Start time.Time `json:"start"`
+	Due   time.Time `json:"due"`
 }
 
 // ReleasesSection is the releases shipped in a month against the
@@ -47,6 +54,12 @@ type ReleasesSection struct {
 	// LastMajor is when the last major release up to the month's end
 	// shipped; zero when none has.
 	LastMajor time.Time `json:"last_major,omitzero"`
+	// TermStart is the start of the school term current at the month's
+	// end (or the report's moment); zero when no term is known.
+	TermStart time.Time `json:"term_start,omitzero"`
+	// MajorMissed is set when that term's major release was due by then
+	// and none has shipped since the term began.
+	MajorMissed bool `json:"major_missed"`
 }
 
 // ShippedRelease is one release shipped in the month.
@@ -88,6 +101,12 @@ func (rep *MonthlyReport) AddService(rec ServiceRecord, month Month, loc *time.L
 		until = rep.AsOf
 	}
 	rep.Releases = releasesIn(rec.Releases, from, to, until)
+	for _, term := range rec.Terms {
+		if term.Start.Before(until) && term.Start.After(rep.Releases.TermStart) {
+			rep.Releases.TermStart = term.Start
+			rep.Releases.MajorMissed = term.Due.Before(until) && rep.Releases.LastMajor.Before(term.Start)
+		}
+	}
 	c := CapacitySection{Threshold: rec.Threshold, Crossings: []Crossing{}, Surges: []Surge{}, Gauges: []GaugeView{}}
 	for _, x := range rec.Capacity.Crossings {
 		if !x.At.Before(from) && x.At.Before(to) {
@@ -143,7 +162,7 @@ func releasesIn(all []ReleaseInfo, from, to, until time.Time) ReleasesSection {
 		gap = max(gap, until.Sub(last))
 	}
 	s.LongestMinorGapDays = float64(int(gap.Hours()/24*10+0.5)) / 10
-	s.MinorGapOverTwoWeeks = gap > minorCadence
+	s.MinorGapOverTwoWeeks = gap > minorCadenceGap
 	return s
 }
 
@@ -151,6 +170,10 @@ func releasesIn(all []ReleaseInfo, from, to, until time.Time) ReleasesSection {
 // capacity state and the outage notices' downtime.
 func (d *Desk) serviceRecord(ctx context.Context) (ServiceRecord, error) {
 	rec := ServiceRecord{Threshold: d.cfg.Capacity.threshold()}
+	for _, h := range d.jeop.policy().SchoolHolidays("") {
+		start := addDays(h.To, 1)
+		rec.Terms = append(rec.Terms, Term{Start: d.releaseShips(addDays(start, -1)), Due: d.releaseShips(d.nextWorkingDay(start))})
+	}
 	err := d.store.View(ctx, func(tx Tx) error {
 		var err error
 		if rec.Releases, err = tx.Releases(); err != nil {

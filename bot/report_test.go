@@ -89,6 +89,10 @@ func serviceFixture() bot.ServiceRecord {
 			Down:   []bot.Downtime{{Component: "rfadesk", From: nov(3, 2, 0), To: nov(3, 2, 6)}},
 		},
 		Threshold: 70,
+		// A term began Mon 2 Nov (major due by its end; shipped that
+		// morning) and a later one on Mon 23 Nov, due by its end: none
+		// shipped in it, so the major release is missed.
+		Terms: []bot.Term{{Start: nov(2, 0, 0), Due: nov(3, 0, 0)}, {Start: nov(23, 0, 0), Due: nov(24, 0, 0)}},
 		Downtime: []bot.Downtime{
 			{Component: "portal", From: nov(10, 10, 0), To: nov(10, 10, 20)},
 			{Component: "portal", From: nov(20, 14, 0), To: nov(20, 14, 25)},
@@ -144,6 +148,7 @@ func TestMonthReportFixture(t *testing.T) {
 			{Name: "minor-2026-11-13", Kind: bot.ReleaseMinor, Shipped: nov(13, 16, 0)},
 		},
 		Minor: 1, Major: 1, LongestMinorGapDays: 17.3, MinorGapOverTwoWeeks: true, LastMajor: nov(2, 9, 0),
+		TermStart: nov(23, 0, 0), MajorMissed: true,
 	})
 	check("crossings", rep.Capacity.Crossings, []bot.Crossing{{Service: "mail-store", At: nov(16, 11, 0), Percent: 72.5}})
 	check("surges", len(rep.Capacity.Surges), 1)
