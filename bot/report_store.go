@@ -21,7 +21,9 @@ const reportPage = 256
 // its service sections (AddService) from the stored releases, capacity
 // state and outage notices.
 // Its cost is the month's RFAs plus a few dozen summary lookups, not the
-// store: each page of RFAs is read in its own short transaction.
+// store: each page of RFAs is read in its own short transaction. The
+// service sections read every stored release and outage notice (a few
+// per month) and the capacity state in one more.
 func (d *Desk) MonthReport(ctx context.Context, month Month) (*MonthlyReport, error) {
 	from, to := month.Bounds(d.SLA().Calendar.Location())
 	lo, err := d.firstCreatedAtOrAfter(ctx, from)
