@@ -11,10 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -291,4 +293,38 @@ func TestBrowserStatusBoard(t *testing.T) {
 		t.Errorf("the board lacks the desk's address or shows RFA data:\n%s", body)
 	}
 	screenshot(t, ctx, "status-board")
+}
+
+// TestBrowserReportPage opens the admin report page of the current month
+// with the admin token, after a gauge crossing, a surge and an outage
+// notice, and finds the service sections beside the RFA figures.
+func TestBrowserReportPage(t *testing.T) {
+	ctx := browser(t)
+	env := demoDaemon(t)
+	base := "http://" + env.ln.Addr().String()
+	adminPost(t, base+"/api/capacity", `{"service": "mail-store", "used": 75, "limit": 100}`)
+	adminPost(t, base+"/api/capacity/surge", `{"service": "portal", "reason": "Enrolment week", "hours": 48}`)
+	var outage struct{ ID uint64 }
+	if err := json.Unmarshal(adminPost(t, base+"/api/outages", `{"title": "Portal down", "components": ["portal"]}`), &outage); err != nil || outage.ID == 0 {
+		t.Fatalf("outage: %v %+v", err, outage)
+	}
+	adminPost(t, base+"/api/outages/"+strconv.FormatUint(outage.ID, 10)+"/end", `{"resolution": "Restarted."}`)
+
+	month := time.Now().UTC().Format("2006-01") // the desk's month but for a few hours at its turn
+	if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
+		Headers: network.Headers{"Authorization": "Bearer " + demoAdminToken},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/admin/reports?month="+month)); err != nil {
+		t.Fatal(err)
+	}
+	body := waitText(t, ctx, "body", "Availability")
+	for _, want := range []string{"Service report " + month, "All RFAs", "By organisation", "Releases", "Capacity",
+		"Current gauges", "mail-store", "Enrolment week", "Availability", "portal", "rfadesk"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the report page lacks %q:\n%s", want, body)
+		}
+	}
+	screenshot(t, ctx, "report-page")
 }

@@ -186,6 +186,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		Outages:     desk, Notices: web.OutageNotices(desk), // service notices
 		Releases: desk, // api_releases.go
 		Capacity: desk,
+		Downtime: desk.Downtime,
 		Reports:  deskReports{desk, cfg.Retention}, // report_cmd.go
 		// The self-service form (/new).
 		Submit: desk.Submit, ConfirmSubmission: desk.ConfirmSubmission,

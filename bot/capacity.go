@@ -85,7 +85,20 @@ type CapacityState struct {
 	// Down are rfadesk's own down intervals from its health history
 	// (RecordHealth); the last has a zero To while it is down.
 	Down []Downtime `json:"down,omitempty"`
+	// Crossings are the reported crossings, oldest first (at most
+	// crossingsKept), so a monthly report can count a month's.
+	Crossings []Crossing `json:"crossings,omitempty"`
 }
+
+// Crossing is one gauge's crossing of the threshold, reported at At.
+type Crossing struct {
+	Service string    `json:"service"`
+	At      time.Time `json:"at"`
+	Percent float64   `json:"percent"`
+}
+
+// crossingsKept bounds the recorded crossings (oldest dropped first).
+const crossingsKept = 2000
 
 // GaugeState is one gauge's last observation and whether its current
 // crossing was reported.
@@ -220,6 +233,10 @@ func (d *Desk) ObserveGauge(ctx context.Context, g Gauge) (reported bool, err er
 		cs.Gauges[g.Service] = st
 		if !reported {
 			return false, nil
+		}
+		cs.Crossings = append(cs.Crossings, Crossing{Service: g.Service, At: now, Percent: g.Percent()})
+		if n := len(cs.Crossings) - crossingsKept; n > 0 {
+			cs.Crossings = slices.Delete(cs.Crossings, 0, n)
 		}
 		return true, d.tellCapacity(tx, "Capacity: "+g.Service+" at "+formatPercent(g.Percent()),
 			fmt.Sprintf("%s is at %s of its limit (%s of %s), at or over the %s threshold.\n",

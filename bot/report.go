@@ -48,11 +48,6 @@ func (m Month) Next() Month {
 	return Month{m.Year, m.Month + 1}
 }
 
-// NotYetRecorded marks a report section whose figures the desk does not
-// record yet (releases, capacity, availability): shown as such, never
-// invented.
-const NotYetRecorded = "not yet recorded"
-
 // MonthlyReport is a month's figures, overall and per severity,
 // organisation and trust.
 type MonthlyReport struct {
@@ -66,11 +61,11 @@ type MonthlyReport struct {
 	BySeverity     []ReportGroup `json:"by_severity"`
 	ByOrganisation []ReportGroup `json:"by_organisation"`
 	ByTrust        []ReportGroup `json:"by_trust"`
-	// Releases, Capacity and Availability are NotYetRecorded until the
-	// desk records them.
-	Releases     string `json:"releases"`
-	Capacity     string `json:"capacity"`
-	Availability string `json:"availability"`
+	// Releases, Capacity and Availability are the service sections
+	// (AddService, report_service.go); empty as MonthReport leaves them.
+	Releases     ReleasesSection     `json:"releases"`
+	Capacity     CapacitySection     `json:"capacity"`
+	Availability AvailabilitySection `json:"availability"`
 }
 
 // ReportGroup is the figures of one severity, organisation or trust.
@@ -176,10 +171,7 @@ func MonthReport(p *SLAPolicy, rfas iter.Seq2[*RFA, error], month Month, asOf ti
 			a.add(r, clocks)
 		}
 	}
-	rep := &MonthlyReport{
-		Month: month.String(), AsOf: asOf, All: all.done(),
-		Releases: NotYetRecorded, Capacity: NotYetRecorded, Availability: NotYetRecorded,
-	}
+	rep := &MonthlyReport{Month: month.String(), AsOf: asOf, All: all.done()}
 	for _, s := range append(slices.Clone(Severities), "") {
 		if a := sev[string(s)]; a != nil {
 			rep.BySeverity = append(rep.BySeverity, ReportGroup{s.Title(), a.done()})

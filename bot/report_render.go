@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Report formats understood by WriteReport.
@@ -74,9 +76,7 @@ func writeReportCSV(w io.Writer, rep *MonthlyReport) error {
 			row(gs.name, gs.list[i].Name, &gs.list[i].Figures)
 		}
 	}
-	for _, s := range [][2]string{{"releases", rep.Releases}, {"capacity", rep.Capacity}, {"availability", rep.Availability}} {
-		cw.Write([]string{rep.Month, s[0], s[1]})
-	}
+	writeServiceCSV(cw, rep)
 	cw.Flush()
 	return cw.Error()
 }
@@ -132,7 +132,13 @@ var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return strings.Join(s, "; ")
 	},
-	"times": func(f ReportFigures, c string) ReportTimes { return f.Times[ClockName(c)] },
+	"times":   func(f ReportFigures, c string) ReportTimes { return f.Times[ClockName(c)] },
+	"when":    func(t time.Time) string { return t.Format("2006-01-02 15:04 MST") },
+	"pct":     func(p float64) string { return strconv.FormatFloat(p, 'f', 1, 64) + "%" },
+	"ratio":   availabilityPercent,
+	"minutes": reportMinutes,
+	"amount":  formatAmount,
+	"avchart": availabilityChart,
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Service report {{.Month}}</title>
 <style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px;text-align:right}td:first-child,th:first-child{text-align:left}</style>
@@ -154,8 +160,106 @@ var reportHTML = template.Must(template.New("report").Funcs(template.FuncMap{
 <h2>By trust</h2>
 {{template "chart" .ByTrust}}
 {{template "table" .ByTrust}}
-<h2>Releases</h2><p>{{.Releases}}</p>
-<h2>Capacity</h2><p>{{.Capacity}}</p>
-<h2>Availability</h2><p>{{.Availability}}</p>
-</body></html>
+<h2>Releases</h2>
+{{with .Releases}}<p>{{.Minor}} minor and {{.Major}} major shipped; the longest time without a minor release was {{.LongestMinorGapDays}} days{{if .MinorGapOverTwoWeeks}}, <strong>over the two weeks of the cadence</strong>{{else}}, within the two weeks of the cadence{{end}}. Last major release: {{if .LastMajor.IsZero}}none yet{{else}}{{when .LastMajor}}{{end}}{{if not .TermStart.IsZero}}; the school term began {{when .TermStart}}{{if .MajorMissed}}, <strong>no major release shipped in it</strong>{{end}}{{end}}.</p>
+{{if .Shipped}}<table><tr><th>Release</th><th>Kind</th><th>Shipped</th></tr>
+{{range .Shipped}}<tr><td>{{.Name}}</td><td>{{.Kind}}</td><td>{{when .Shipped}}</td></tr>
+{{end}}</table>{{end}}{{end}}
+<h2>Capacity</h2>
+{{with .Capacity}}<p>Threshold {{pct .Threshold}}. Crossings in the month: {{len .Crossings}}; surges: {{len .Surges}}.</p>
+{{if .Crossings}}<table><tr><th>Crossing</th><th>At</th><th>Use</th></tr>
+{{range .Crossings}}<tr><td>{{.Service}}</td><td>{{when .At}}</td><td>{{pct .Percent}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Surges}}<table><tr><th>Surge</th><th>From</th><th>Until</th><th>Declared by</th><th>Reason</th></tr>
+{{range .Surges}}<tr><td>{{.Service}}</td><td>{{when .From}}</td><td>{{when .Until}}</td><td>{{.By}}</td><td>{{.Reason}}</td></tr>
+{{end}}</table>{{end}}
+<h3>Current gauges</h3>
+{{if .Gauges}}<table><tr><th>Service</th><th>Used</th><th>Limit</th><th>Use</th><th>Observed</th></tr>
+{{range .Gauges}}<tr><td>{{.Service}}</td><td>{{amount .Used}}</td><td>{{amount .Limit}}</td><td>{{pct .Percent}}</td><td>{{when .At}}</td></tr>
+{{end}}</table>{{else}}<p>No gauge observed yet.</p>{{end}}{{end}}
+<h2>Availability</h2>
+{{with .Availability}}{{with avchart .}}<svg xmlns="http://www.w3.org/2000/svg" width="560" height="{{.Height}}" role="img" aria-label="Downtime against the allowance">{{range .Bars}}<text x="0" y="{{.T}}" font-size="12">{{.Label}}</text><rect x="200" y="{{.Y}}" width="{{.W}}" height="18" fill="{{.Fill}}"/><text x="{{.W}}" dx="206" y="{{.T}}" font-size="12">{{.Text}}</text>{{end}}<line x1="350" x2="350" y1="0" y2="{{.Height}}" stroke="#000" stroke-dasharray="4 2"/></svg>{{end}}
+<table><tr><th>Component</th><th>Availability</th><th>Target</th><th>Downtime (min)</th><th>Allowance left (min)</th></tr>
+{{range .Components}}{{template "availability" .}}{{end}}{{template "availability" .Rfadesk}}</table>{{end}}
+{{define "availability"}}<tr><td>{{.Component}}</td><td>{{ratio .Ratio}}</td><td>{{ratio .Target}}</td><td>{{minutes .Down}}</td><td>{{minutes .AllowanceLeft}}</td></tr>
+{{end}}</body></html>
 `))
+
+// writeServiceCSV writes the service sections as rows after the groups,
+// the second column naming the row's kind:
+//
+//	release,NAME,KIND,SHIPPED
+//	releases,,MINOR,MAJOR,LONGEST_MINOR_GAP_DAYS,OVER_TWO_WEEKS,TERM_START,MAJOR_MISSED
+//	crossing,SERVICE,AT,PERCENT
+//	surge,SERVICE,FROM,UNTIL,BY,REASON
+//	gauge,SERVICE,USED,LIMIT,PERCENT,AT
+//	availability,COMPONENT,RATIO,TARGET,DOWN_MIN,ALLOWANCE_LEFT_MIN
+func writeServiceCSV(cw *csv.Writer, rep *MonthlyReport) {
+	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+	tsOrEmpty := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return ts(t)
+	}
+	f1 := func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+	rs := rep.Releases
+	for _, r := range rs.Shipped {
+		cw.Write([]string{rep.Month, "release", csvSafe(r.Name), string(r.Kind), ts(r.Shipped)})
+	}
+	cw.Write([]string{rep.Month, "releases", "", itoa(rs.Minor), itoa(rs.Major), f1(rs.LongestMinorGapDays), strconv.FormatBool(rs.MinorGapOverTwoWeeks),
+		tsOrEmpty(rs.TermStart), strconv.FormatBool(rs.MajorMissed)})
+	for _, c := range rep.Capacity.Crossings {
+		cw.Write([]string{rep.Month, "crossing", c.Service, ts(c.At), f1(c.Percent)})
+	}
+	for _, s := range rep.Capacity.Surges {
+		cw.Write([]string{rep.Month, "surge", s.Service, ts(s.From), ts(s.Until), csvSafe(s.By), csvSafe(s.Reason)})
+	}
+	for _, g := range rep.Capacity.Gauges {
+		cw.Write([]string{rep.Month, "gauge", g.Service, formatAmount(g.Used), formatAmount(g.Limit), f1(g.Percent), ts(g.At)})
+	}
+	av := rep.Availability
+	for _, a := range append(slices.Clone(av.Components), av.Rfadesk) {
+		cw.Write([]string{rep.Month, "availability", csvSafe(a.Component), strconv.FormatFloat(a.Ratio, 'f', 6, 64),
+			strconv.FormatFloat(a.Target, 'f', 3, 64), reportMinutes(a.Down), reportMinutes(a.AllowanceLeft)})
+	}
+}
+
+// availabilityPercent is a ratio as a percentage to three decimals.
+func availabilityPercent(r float64) string { return strconv.FormatFloat(100*r, 'f', 3, 64) + "%" }
+
+// reportMinutes is d in minutes to one decimal.
+func reportMinutes(d time.Duration) string { return strconv.FormatFloat(d.Minutes(), 'f', 1, 64) }
+
+// avBar is one bar of the availability chart.
+type avBar struct {
+	Label, Text, Fill string
+	Y, W, T           int
+}
+
+// avChart draws each component's downtime against its month's
+// allowance: the dashed line at x=350 is the whole allowance (150 px),
+// bars stop at twice it.
+type avChart struct {
+	Height int
+	Bars   []avBar
+}
+
+func availabilityChart(a AvailabilitySection) avChart {
+	all := append(slices.Clone(a.Components), a.Rfadesk)
+	c := avChart{Height: 22*len(all) + 4}
+	for i, x := range all {
+		allowance := x.Down + x.AllowanceLeft
+		w := 0
+		if allowance > 0 {
+			w = int(min(300, 150*float64(x.Down)/float64(allowance)))
+		}
+		fill := "#393"
+		if x.AllowanceLeft < 0 {
+			fill = "#c33"
+		}
+		y := 2 + 22*i
+		c.Bars = append(c.Bars, avBar{Label: x.Component, Text: reportMinutes(x.Down) + " min down", Fill: fill, Y: y, W: w, T: y + 14})
+	}
+	return c
+}

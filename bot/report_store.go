@@ -17,9 +17,13 @@ import (
 const reportPage = 256
 
 // MonthReport computes month's report (see the package function
-// MonthReport) from the RFAs logged in it, with clocks measured now.
+// MonthReport) from the RFAs logged in it, with clocks measured now, and
+// its service sections (AddService) from the stored releases, capacity
+// state and outage notices.
 // Its cost is the month's RFAs plus a few dozen summary lookups, not the
-// store: each page of RFAs is read in its own short transaction.
+// store: each page of RFAs is read in its own short transaction. The
+// service sections read every stored release and outage notice (a few
+// per month) and the capacity state in one more.
 func (d *Desk) MonthReport(ctx context.Context, month Month) (*MonthlyReport, error) {
 	from, to := month.Bounds(d.SLA().Calendar.Location())
 	lo, err := d.firstCreatedAtOrAfter(ctx, from)
@@ -30,7 +34,16 @@ func (d *Desk) MonthReport(ctx context.Context, month Month) (*MonthlyReport, er
 	if err != nil {
 		return nil, err
 	}
-	return MonthReport(d.SLA(), d.rfaRange(ctx, lo, hi), month, d.now())
+	rep, err := MonthReport(d.SLA(), d.rfaRange(ctx, lo, hi), month, d.now())
+	if err != nil {
+		return nil, err
+	}
+	rec, err := d.serviceRecord(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep.AddService(rec, month, d.SLA().Calendar.Location())
+	return rep, nil
 }
 
 // rfaRange yields the RFAs numbered lo (inclusive) to hi (exclusive; 0:

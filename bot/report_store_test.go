@@ -55,6 +55,7 @@ func TestDeskMonthReportAndPurgeKeepFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	want.AddService(bot.ServiceRecord{Threshold: bot.DefaultCapacityThreshold}, nov26, f.desk.SLA().Calendar.Location())
 	before, err := f.desk.MonthReport(ctx, nov26)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -66,6 +67,39 @@ func seqOf(rs []*bot.RFA) func(func(*bot.RFA, error) bool) {
 //	RFA-4 minor: triaged 0.5 h, cleared at 0.75 h with its only staff message (first contact).
 //	RFA-5 serious: triaged 0.5 h, replied 0.75 h, escalated, cleared, reopened Fri 6th 09:00:
 //	      the new workaround cycle (18 working hours) breached by 1 December.
+//
+// serviceFixture is November 2026's service record: see
+// TestMonthReportFixture for the figures worked out by hand.
+func serviceFixture() bot.ServiceRecord {
+	oct30 := time.Date(2026, 10, 30, 17, 0, 0, 0, time.UTC)
+	return bot.ServiceRecord{
+		Releases: []bot.ReleaseInfo{
+			{Name: "minor-2026-10-30", Kind: bot.ReleaseMinor, Shipped: oct30},
+			{Name: "major-2026-11-02", Kind: bot.ReleaseMajor, Shipped: nov(2, 9, 0)},
+			{Name: "minor-2026-11-13", Kind: bot.ReleaseMinor, Shipped: nov(13, 16, 0)},
+			{Name: "minor-2026-11-27", Kind: bot.ReleaseMinor}, // not shipped
+		},
+		Capacity: bot.CapacityState{
+			Gauges: map[string]bot.GaugeState{"mail-store": {Gauge: bot.Gauge{Service: "mail-store", Used: 60, Limit: 100}, At: nov(30, 23, 0)}},
+			Crossings: []bot.Crossing{
+				{Service: "mail-store", At: time.Date(2026, 10, 28, 9, 0, 0, 0, time.UTC), Percent: 71},
+				{Service: "mail-store", At: nov(16, 11, 0), Percent: 72.5},
+			},
+			Surges: []bot.Surge{{Service: "portal", Reason: "<enrolment> week", By: "staff:ann", From: nov(25, 8, 0), Until: nov(27, 17, 0)}},
+			Down:   []bot.Downtime{{Component: "rfadesk", From: nov(3, 2, 0), To: nov(3, 2, 6)}},
+		},
+		Threshold: 70,
+		// A term began Mon 2 Nov (major due by its end; shipped that
+		// morning) and a later one on Mon 23 Nov, due by its end: none
+		// shipped in it, so the major release is missed.
+		Terms: []bot.Term{{Start: nov(2, 0, 0), Due: nov(3, 0, 0)}, {Start: nov(23, 0, 0), Due: nov(24, 0, 0)}},
+		Downtime: []bot.Downtime{
+			{Component: "portal", From: nov(10, 10, 0), To: nov(10, 10, 20)},
+			{Component: "portal", From: nov(20, 14, 0), To: nov(20, 14, 25)},
+		},
+	}
+}
+
 func TestMonthReportFixture(t *testing.T) {
 	p := bot.DefaultSLAPolicy(workcal.Default())
 	asOf := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -105,7 +139,29 @@ func TestMonthReportFixture(t *testing.T) {
 	check("severities", names(rep.BySeverity), []string{"Critical:1", "Serious:1", "Minor:1", "Awaiting triage:1"})
 	check("organisations", names(rep.ByOrganisation), []string{"Ash School:2", "Birch School:1", "Cedar School:1"})
 	check("trusts", names(rep.ByTrust), []string{"T1:3"})
-	check("releases", rep.Releases, bot.NotYetRecorded)
+	rep.AddService(serviceFixture(), bot.Month{Year: 2026, Month: time.November}, time.UTC)
+	// Releases: minor shipped Oct 30 17:00 and Nov 13 16:00 (13.96 days
+	// apart), then none to the month's end: 17 d 8 h, over two weeks.
+	check("releases", rep.Releases, bot.ReleasesSection{
+		Shipped: []bot.ShippedRelease{
+			{Name: "major-2026-11-02", Kind: bot.ReleaseMajor, Shipped: nov(2, 9, 0)},
+			{Name: "minor-2026-11-13", Kind: bot.ReleaseMinor, Shipped: nov(13, 16, 0)},
+		},
+		Minor: 1, Major: 1, LongestMinorGapDays: 17.3, MinorGapOverTwoWeeks: true, LastMajor: nov(2, 9, 0),
+		TermStart: nov(23, 0, 0), MajorMissed: true,
+	})
+	check("crossings", rep.Capacity.Crossings, []bot.Crossing{{Service: "mail-store", At: nov(16, 11, 0), Percent: 72.5}})
+	check("surges", len(rep.Capacity.Surges), 1)
+	check("gauges", len(rep.Capacity.Gauges), 1)
+	// Availability: portal down 20 + 25 min of November's 43,200:
+	// 1 - 45/43200, allowance 43.2 - 45 = -1.8 min; rfadesk down 6 min.
+	av := rep.Availability
+	check("components", len(av.Components), 1)
+	check("portal down", av.Components[0].Down, 45*time.Minute)
+	check("portal ratio", math.Abs(av.Components[0].Ratio-(1-45.0/43200)) < 1e-12, true)
+	check("portal allowance", av.Components[0].AllowanceLeft.Round(time.Second), -108*time.Second)
+	check("rfadesk down", av.Rfadesk.Down, 6*time.Minute)
+	check("rfadesk allowance", av.Rfadesk.AllowanceLeft.Round(time.Second), 37*time.Minute+12*time.Second)
 
 	for _, format := range []string{bot.ReportJSON, bot.ReportCSV, bot.ReportHTML} {
 		var buf bytes.Buffer

@@ -20,7 +20,8 @@ func (d deskReports) Purge(ctx context.Context, dry bool) ([]bot.PurgeItem, erro
 }
 
 func TestReportExportPurgeRoutes(t *testing.T) {
-	e := newAPIEnv(t, func(o *Options) { o.Reports = deskReports{o.Desk.(*bot.Desk)} })
+	var desk *bot.Desk
+	e := newAPIEnv(t, func(o *Options) { desk = o.Desk.(*bot.Desk); o.Reports = deskReports{desk} })
 	e.logCall(`{"name": "Ann Head", "email": "ann@oak.sch.uk", "subject": "=MIS down", "description": "Nobody can log in."}`)
 	admin := map[string]string{"Authorization": "Bearer " + adminToken}
 
@@ -36,6 +37,13 @@ func TestReportExportPurgeRoutes(t *testing.T) {
 	}
 	if res, body := do(t, e.h, "GET", "/admin/reports?month=2026-01", admin); res.StatusCode != 200 || !strings.Contains(body, "<svg") {
 		t.Errorf("admin page %d:\n%s", res.StatusCode, body)
+	}
+	// The admin page shows the current gauges beside the month's figures.
+	if _, err := desk.ObserveGauge(context.Background(), bot.Gauge{Service: "mail-store", Used: 30, Limit: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := do(t, e.h, "GET", "/admin/reports?month=2026-01", admin); !strings.Contains(body, "<h3>Current gauges</h3>") || !strings.Contains(body, "<td>mail-store</td><td>30</td><td>100</td><td>30.0%</td>") {
+		t.Errorf("admin page without the current gauge:\n%s", body)
 	}
 	if res, body := do(t, e.h, "GET", "/api/reports?month=2026-01&format=csv", admin); res.StatusCode != 200 || !strings.HasPrefix(body, "month,group") {
 		t.Errorf("CSV report %d:\n%s", res.StatusCode, body)
