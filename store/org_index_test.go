@@ -227,7 +227,7 @@ func TestOrgRFAsCostDoesNotGrowWithTheArchive(t *testing.T) {
 	}
 	small, big := allocs(600), allocs(6000)
 	t.Logf("OrgRFAs allocates %v with 600 other RFAs stored, %v with 6000", small, big)
-	if big > small+8 {
+	if big > small+16 { // a few a B-tree level; reading every RFA would cost thousands
 		t.Errorf("OrgRFAs allocates %v with 6000 other RFAs stored, %v with 600", big, small)
 	}
 }

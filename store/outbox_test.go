@@ -318,8 +318,12 @@ func TestDueOutboxCostDoesNotGrowWithTheOutbox(t *testing.T) {
 			}
 		})
 	}
+	// A deeper B-tree costs a few allocations a level (bbolt's cursor
+	// stack, the bucket's root node), and sync.Pool reuse under the race
+	// detector varies by one or two; decoding the waiting items would
+	// cost thousands.
 	empty, full := allocs(0), allocs(5000)
-	if full > empty+4 {
+	if full > empty+16 {
 		t.Errorf("DueOutbox allocates %v with 5000 items waiting, %v with none: its cost grows with the outbox", full, empty)
 	}
 }
