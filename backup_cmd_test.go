@@ -99,6 +99,42 @@ func listRFAs(t *testing.T, addr string) map[string]string {
 	}
 }
 
+// adminDaemon is a daemon on the demo's loopback IMAP and SMTP servers
+// with its admin API on a free port, as the commands that ask a running
+// daemon (backup, releases, org-link, report, ...) find it.
+type adminDaemon struct {
+	cfgPath, storePath string
+	webAddr            string // host:port of its web side and API
+	imap               *demo.IMAPServer
+	smtp               *demo.SMTPCapture
+}
+
+// startAdminDaemon writes an admin config in a fresh directory, runs
+// prepare (if not nil) on the store's path before the daemon holds it,
+// and runs the daemon until the test ends.
+func startAdminDaemon(t *testing.T, prepare func(storePath string)) adminDaemon {
+	t.Helper()
+	imapSrv, err := demo.StartIMAP(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { imapSrv.Close() })
+	smtpSrv, err := demo.StartSMTPCapture(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { smtpSrv.Close() })
+	dir := t.TempDir()
+	ln := listen(t)
+	d := adminDaemon{cfgPath: filepath.Join(dir, "live.toml"), storePath: filepath.Join(dir, "live.db"), webAddr: ln.Addr().String(), imap: imapSrv, smtp: smtpSrv}
+	writeAdminConfig(t, d.cfgPath, d.storePath, imapSrv.Addr(), imapSrv.Username(), imapSrv.Password(), smtpSrv.Addr(), ln.Addr().String())
+	if prepare != nil {
+		prepare(d.storePath)
+	}
+	startTestDaemon(t, d.cfgPath, ln)
+	return d
+}
+
 func listen(t *testing.T) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -113,21 +149,8 @@ func listen(t *testing.T) net.Listener {
 // every RFA that existed when the backup began is there, the copy has
 // mode 0600, and it holds nothing the live store did not.
 func TestBackupUnderLoadStartsADaemonOnTheCopy(t *testing.T) {
-	imapSrv, err := demo.StartIMAP(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer imapSrv.Close()
-	smtpSrv, err := demo.StartSMTPCapture(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer smtpSrv.Close()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "live.toml")
-	ln := listen(t)
-	writeAdminConfig(t, cfgPath, filepath.Join(dir, "live.db"), imapSrv.Addr(), imapSrv.Username(), imapSrv.Password(), smtpSrv.Addr(), ln.Addr().String())
-	startTestDaemon(t, cfgPath, ln)
+	live := startAdminDaemon(t, nil)
+	cfgPath, imapSrv, dir := live.cfgPath, live.imap, filepath.Dir(live.cfgPath)
 
 	// Mail flows for the whole test.
 	stop := make(chan struct{})
@@ -151,7 +174,7 @@ func TestBackupUnderLoadStartsADaemonOnTheCopy(t *testing.T) {
 
 	var before map[string]string
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if before = listRFAs(t, ln.Addr().String()); len(before) >= 10 {
+		if before = listRFAs(t, live.webAddr); len(before) >= 10 {
 			break
 		}
 	}
@@ -163,7 +186,7 @@ func TestBackupUnderLoadStartsADaemonOnTheCopy(t *testing.T) {
 	if err := run(context.Background(), []string{"backup", "-config", cfgPath, out}, &stdout, &stderr); err != nil {
 		t.Fatalf("backup: %v\n%s", err, stderr.String())
 	}
-	after := listRFAs(t, ln.Addr().String())
+	after := listRFAs(t, live.webAddr)
 	t.Logf("%s", stdout.String())
 	if !strings.Contains(stdout.String(), "from the running daemon") {
 		t.Errorf("backup did not come from the daemon: %s", stdout.String())
@@ -175,7 +198,7 @@ func TestBackupUnderLoadStartsADaemonOnTheCopy(t *testing.T) {
 	copyCfg := filepath.Join(dir, "copy.toml")
 	copyLn := listen(t)
 	// The copy's daemon reads no mail: its mailbox is nobody.
-	writeAdminConfig(t, copyCfg, out, "127.0.0.1:1", "nobody", "pw", smtpSrv.Addr(), copyLn.Addr().String())
+	writeAdminConfig(t, copyCfg, out, "127.0.0.1:1", "nobody", "pw", live.smtp.Addr(), copyLn.Addr().String())
 	startTestDaemon(t, copyCfg, copyLn)
 	restored := listRFAs(t, copyLn.Addr().String())
 	for ref, subject := range before {

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"rfadesk/bot"
-	"rfadesk/demo"
 	"rfadesk/store"
 )
 
@@ -66,22 +65,8 @@ func TestOrgLinkCommandWithoutDaemon(t *testing.T) {
 }
 
 func TestOrgLinkCommandAsksTheDaemon(t *testing.T) {
-	imapSrv, err := demo.StartIMAP(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer imapSrv.Close()
-	smtpSrv, err := demo.StartSMTPCapture(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer smtpSrv.Close()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "live.toml")
-	ln := listen(t)
-	addr := ln.Addr().String()
-	writeAdminConfig(t, cfgPath, filepath.Join(dir, "live.db"), imapSrv.Addr(), imapSrv.Username(), imapSrv.Password(), smtpSrv.Addr(), addr)
-	startTestDaemon(t, cfgPath, ln)
+	d := startAdminDaemon(t, nil)
+	cfgPath, addr := d.cfgPath, d.webAddr
 
 	// The daemon holds the store: this link can only come from its API.
 	out, err := orgLinkCmd(cfgPath, "Oak Primary School")

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"rfadesk/demo"
 )
 
 // releasesCmd runs "rfadesk releases -config cfgPath".
@@ -35,21 +33,7 @@ func TestReleasesCommandWithoutDaemon(t *testing.T) {
 }
 
 func TestReleasesCommandAsksTheDaemon(t *testing.T) {
-	imapSrv, err := demo.StartIMAP(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer imapSrv.Close()
-	smtpSrv, err := demo.StartSMTPCapture(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer smtpSrv.Close()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "live.toml")
-	ln := listen(t)
-	writeAdminConfig(t, cfgPath, filepath.Join(dir, "live.db"), imapSrv.Addr(), imapSrv.Username(), imapSrv.Password(), smtpSrv.Addr(), ln.Addr().String())
-	startTestDaemon(t, cfgPath, ln)
+	cfgPath := startAdminDaemon(t, nil).cfgPath
 	// The daemon holds the store: the list can only come from its API.
 	if out, err := releasesCmd(cfgPath); err != nil || !strings.Contains(out, minorLine) {
 		t.Fatalf("releases with the daemon running: %v\n%s", err, out)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"rfadesk/bot"
-	"rfadesk/demo"
 	"rfadesk/store"
 )
 
@@ -78,22 +77,8 @@ func TestReportExportPurgeCommandsWithoutDaemon(t *testing.T) {
 }
 
 func TestReportExportPurgeCommandsAskTheDaemon(t *testing.T) {
-	imapSrv, err := demo.StartIMAP(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer imapSrv.Close()
-	smtpSrv, err := demo.StartSMTPCapture(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer smtpSrv.Close()
-	dir := t.TempDir()
-	cfgPath, live := filepath.Join(dir, "live.toml"), filepath.Join(dir, "live.db")
-	ln := listen(t)
-	writeAdminConfig(t, cfgPath, live, imapSrv.Addr(), imapSrv.Username(), imapSrv.Password(), smtpSrv.Addr(), ln.Addr().String())
-	putClosedRFA(t, live)
-	startTestDaemon(t, cfgPath, ln)
+	d := startAdminDaemon(t, func(storePath string) { putClosedRFA(t, storePath) })
+	cfgPath := d.cfgPath
 
 	// The daemon holds the store: these answers can only come from its API.
 	if out, err := cmdOut("report", "-config", cfgPath, "-month", "2023-03"); err != nil || !strings.Contains(out, "<svg") || !strings.Contains(out, "Oak Primary School") {
