@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Address is one mailbox: a display name and an addr-spec.
@@ -158,13 +159,11 @@ type Mail struct {
 }
 
 // NormalizeMessageID turns a Message-ID header value into the form used
-// for keys: surrounding space and angle brackets removed, the whole id
-// lower-cased (ids are compared case-insensitively here: some gateways
-// re-case the domain part). It returns "" for an empty id.
+// for keys: surrounding space and angle brackets removed (all of them, so
+// that normalising twice changes nothing), the whole id lower-cased (ids
+// are compared case-insensitively here: some gateways re-case the domain
+// part). It returns "" for an empty id.
 func NormalizeMessageID(s string) string {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "<")
-	s = strings.TrimSuffix(s, ">")
-	s = strings.TrimSpace(s)
+	s = strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '<' || r == '>' })
 	return strings.ToLower(s)
 }
