@@ -33,7 +33,7 @@ func TestHostileDiscordCatalogue(t *testing.T) {
 
 	t.Run("school mail with mentions is posted without pinging anyone", func(t *testing.T) {
 		e := e.with(t)
-		e.ingest("h2@oakprimary.sch.uk", "Re: Cannot log in", ("SCHOOL-START "+hostile), "h1@oakprimary.sch.uk")
+		e.ingest("h2@oakprimary.sch.uk", "Re: Cannot log in", ("SCHOOL-START " + hostile), "h1@oakprimary.sch.uk")
 		e.wait("the post in the thread", func() bool { return len(e.botMessages(thread, "SCHOOL-START")) > 0 })
 		for _, m := range e.fake.Messages(thread) {
 			if !m.Bot || m.Body == nil {

@@ -139,6 +139,7 @@ type hostileRow struct {
 	want    bot.IngestResult
 	flagged bool
 	acked   bool
+	before  []byte   // a mail recorded first, when the row needs one
 	lacks   []string // substrings no stored text may carry
 	// subjectLacks are substrings the RFA's and its messages' subjects
 	// may not carry.
@@ -183,7 +184,10 @@ func hostileRows() []hostileRow {
 		{name: "subject 64kB", raw: plain("Subject: " + strings.Repeat("x", 64<<10) + "\r\n"), want: created, acked: true},
 		{name: "subject five charsets", raw: plain("Subject: =?iso-8859-1?q?caf=E9?= =?koi8-r?b?8NLJ18XU?= =?shift_jis?b?g2WDWINn?= =?windows-1252?q?=80?= =?utf-8?q?=C3=BC?=\r\n"), want: created, acked: true, covered: "TestDecodeText"},
 		{name: "subject broken encoded word", raw: plain("Subject: =?utf-8?b?####?= =?nope?q?x?= =?utf-8?q?unterminated\r\n"), want: created, acked: true},
-		{name: "subject forged RFA tag", raw: plain("Subject: [RFA-999] please look\r\n"), want: created, acked: true, covered: "TestForeignRFATagIsFlagged (bot)"},
+		{name: "subject RFA tag of no RFA", raw: plain("Subject: [RFA-999] please look\r\n"), want: created, acked: true},
+		// Ann's RFA-1 exists; Eve's mail naming it starts its own, flagged.
+		{name: "subject forged RFA tag", before: plain("Subject: Ann's own\r\n"), raw: plain("From: eve@evil.example\r\nSubject: [RFA-1] close this\r\n"),
+			want: created, flagged: true, acked: true, requester: "eve@evil.example", covered: "TestCcColleagueIsParticipantButOtherSchoolIsNot (bot)"},
 		{name: "forged authentication-results", raw: plain("Authentication-Results: mx.evil.example; dmarc=pass\r\nAuthentication-Results: mx.example.org.evil; spf=pass\r\n"), want: created, acked: true, covered: "TestAuthVerdict"},
 		// MIME structure.
 		{name: "missing closing boundary", raw: multipart("b", "--b\r\nContent-Type: text/plain\r\n\r\nNo end.\r\n"), want: created, acked: true, covered: "TestSplitMultipart"},
@@ -230,6 +234,11 @@ func TestHostileMailCatalogue(t *testing.T) {
 	for _, row := range hostileRows() {
 		t.Run(row.name, func(t *testing.T) {
 			d := hostileDesk(t)
+			if row.before != nil {
+				if out := ingestRaw(t, d, 10, row.before); out.Result != bot.ResultCreated || out.RFA != 1 {
+					t.Fatalf("first mail: %+v", out)
+				}
+			}
 			out := ingestRaw(t, d, 1, row.raw)
 			if out.Result != row.want {
 				t.Fatalf("result %q, want %q", out.Result, row.want)
