@@ -47,10 +47,10 @@ func hostileDesk(t *testing.T) *bot.Desk {
 
 // ingestRaw parses raw as intake does and records it on d; a parse error
 // becomes a Fetched carrying the raw message for the dead-letter record.
-func ingestRaw(t *testing.T, d *bot.Desk, uid uint32, raw []byte) bot.Outcome {
+func ingestRaw(t *testing.T, d *bot.Desk, uid uint32, raw []byte, maxAtt int64) bot.Outcome {
 	t.Helper()
 	f := bot.Fetched{UID: uid, DedupeKey: mailbox.DedupeKey(raw)}
-	m, err := mailbox.Parse(raw, mailbox.ParseOptions{LoopValue: "loop-secret", AuthServID: "mx.example.org"})
+	m, err := mailbox.Parse(raw, mailbox.ParseOptions{LoopValue: "loop-secret", AuthServID: "mx.example.org", MaxAttachmentSize: maxAtt})
 	if err != nil {
 		f.ParseErr, f.Raw = err, raw
 	} else {
@@ -139,8 +139,13 @@ type hostileRow struct {
 	want    bot.IngestResult
 	flagged bool
 	acked   bool
-	before  []byte   // a mail recorded first, when the row needs one
-	lacks   []string // substrings no stored text may carry
+	before  []byte // a mail recorded first, when the row needs one
+	maxAtt  int64  // ParseOptions.MaxAttachmentSize (0: the default)
+	// unstored names an attachment that must be listed but not kept.
+	unstored string
+	// keptWhole: the text is over the desk's cap and kept as bot.FullTextName.
+	keptWhole bool
+	lacks     []string // substrings no stored text may carry
 	// subjectLacks are substrings the RFA's and its messages' subjects
 	// may not carry.
 	subjectLacks []string
@@ -217,6 +222,10 @@ func hostileRows() []hostileRow {
 			"--r\r\nContent-Type: text/plain\r\n\r\ndelayed\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; x@y\r\nAction: delayed\r\nStatus: 4.4.7\r\n--r--\r\n"), want: bot.ResultIgnored, covered: "TestDeliveryStatusPartAlone"},
 		{name: "exchange html-only bounce", raw: eml("From: Microsoft Outlook <postmaster@oakprimary.sch.uk>\r\nSubject: Undeliverable: Printer\r\nContent-Type: text/html\r\n", "<p>Delivery has failed to these recipients: x@y</p>\r\n"), want: bot.ResultIgnored, covered: "TestParseCorpus exchange"},
 		{name: "out of office", raw: plain("Subject: Automatic reply: Printer\r\nX-Auto-Response-Suppress: All\r\nAuto-Submitted: auto-replied\r\n"), want: bot.ResultIgnored, covered: "TestAutoReplySubjects"},
+		// Size caps: an over-cap body is kept whole as an attachment
+		// (bot.FullTextName), an over-cap attachment is listed unstored.
+		{name: "2MB body", raw: eml("", strings.Repeat("long text line\r\n", 2<<16)), want: created, acked: true, keptWhole: true, covered: "TestLongMessageIsCutAndKeptWhole (bot)"},
+		{name: "attachment over size cap", maxAtt: 1024, raw: attachment("big.bin", "application/octet-stream", "base64", base64.StdEncoding.EncodeToString(make([]byte, 4096))), want: created, acked: true, unstored: "big.bin", covered: "TestParseOptions"},
 		// Attachments.
 		{name: "zip bomb", raw: attachment("bomb.zip", "application/zip", "base64", zipBomb()), want: created, acked: true},
 		{name: "dot-dot attachment name", raw: attachment("../../etc/passwd", "text/plain", "7bit", "root"), want: created, acked: true, lacks: []string{"../"}},
@@ -235,17 +244,17 @@ func TestHostileMailCatalogue(t *testing.T) {
 		t.Run(row.name, func(t *testing.T) {
 			d := hostileDesk(t)
 			if row.before != nil {
-				if out := ingestRaw(t, d, 10, row.before); out.Result != bot.ResultCreated || out.RFA != 1 {
+				if out := ingestRaw(t, d, 10, row.before, 0); out.Result != bot.ResultCreated || out.RFA != 1 {
 					t.Fatalf("first mail: %+v", out)
 				}
 			}
-			out := ingestRaw(t, d, 1, row.raw)
+			out := ingestRaw(t, d, 1, row.raw, row.maxAtt)
 			if out.Result != row.want {
 				t.Fatalf("result %q, want %q", out.Result, row.want)
 			}
 			// Nothing silently dropped: the same mail again is a duplicate
 			// of what was recorded, so the first outcome was committed.
-			if again := ingestRaw(t, d, 2, row.raw); again.Result != bot.ResultDuplicate {
+			if again := ingestRaw(t, d, 2, row.raw, row.maxAtt); again.Result != bot.ResultDuplicate {
 				t.Errorf("second delivery %q, want duplicate (first outcome not recorded)", again.Result)
 			}
 			ctx := context.Background()
@@ -286,6 +295,21 @@ func TestHostileMailCatalogue(t *testing.T) {
 			}
 			if row.requester != "" && r.Requester.Email != row.requester {
 				t.Errorf("requester %q, want %q", r.Requester.Email, row.requester)
+			}
+			if row.keptWhole {
+				atts := r.Messages[0].Attachments
+				if len(atts) == 0 || atts[len(atts)-1].Name != bot.FullTextName || atts[len(atts)-1].Size < 1<<20 {
+					t.Errorf("over-cap text not kept whole: %+v", atts)
+				}
+			}
+			if row.unstored != "" {
+				found := false
+				for _, a := range r.Messages[0].Attachments {
+					found = found || a.Name == row.unstored && !a.Stored && a.Size > 1024
+				}
+				if !found {
+					t.Errorf("attachment %q not listed as unstored: %+v", row.unstored, r.Messages[0].Attachments)
+				}
 			}
 			for _, bad := range row.subjectLacks {
 				for _, subj := range []string{r.Subject, r.Messages[0].Subject} {
