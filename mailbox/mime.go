@@ -42,6 +42,9 @@ const LoopHeaderName = "X-Rfadesk-Loop"
 var (
 	ErrNoHeader = errors.New("mailbox: message has no header block")
 	ErrNoFrom   = errors.New("mailbox: message has no From address")
+	// ErrMIMETooComplex: the MIME tree is nested deeper than 20 levels or
+	// has more than 1,000 parts; the message is dead-lettered whole.
+	ErrMIMETooComplex = errors.New("mailbox: MIME structure beyond rfadesk's limits")
 )
 
 // Parse decodes one raw RFC 5322 message into a bot.Mail. It is safe for
@@ -50,8 +53,9 @@ var (
 // why when that is in doubt (see the Ambiguous* reasons). Every text
 // people read (subject, display names, attachment names, body) has its
 // bidirectional formatting characters removed (bot.NeutralizeBidi).
-// It returns an error (wrapping ErrNoHeader or ErrNoFrom) only when the
-// message is unusable; broken parts are skipped and parsing carries on.
+// It returns an error (wrapping ErrNoHeader, ErrNoFrom or
+// ErrMIMETooComplex) only when the message is unusable; broken parts are
+// skipped and parsing carries on.
 // Mail.Received is left zero.
 func Parse(raw []byte, opts ParseOptions) (m *bot.Mail, err error) {
 	defer func() {
@@ -92,6 +96,9 @@ func parse(raw []byte, opts ParseOptions) (*bot.Mail, error) {
 	}
 	w := &walker{maxAtt: maxAtt}
 	m.Text = bot.NeutralizeBidi(tidyLines(normaliseNewlines(w.walk(newPart(h, body), 0, walkCtx{}))))
+	if w.overCap != "" {
+		return nil, fmt.Errorf("%w: %s", ErrMIMETooComplex, w.overCap)
+	}
 	m.Attachments = w.atts
 	m.Forwarded = w.forwarded || isForwardedText(m.Text, m.Subject)
 	m.Reply = stripQuotes(m.Text)

@@ -2,13 +2,16 @@ package mailbox
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 
 	"rfadesk/bot"
 )
 
-// Bounds on the MIME tree a message may have; parts beyond them are
-// ignored rather than parsed (protection against hostile nesting).
+// Bounds on the MIME tree a message may have (protection against hostile
+// nesting). A message that goes beyond either is refused whole by Parse
+// with ErrMIMETooComplex, so intake dead-letters it rather than record a
+// text with parts silently left out.
 const (
 	maxDepth = 20
 	maxParts = 1000
@@ -62,12 +65,18 @@ type walker struct {
 	report    string // report-type of a multipart/report, if any
 	dsn       bool   // a message/delivery-status part was seen
 	bounce    bot.Bounce
+	overCap   string // why the tree went beyond maxDepth or maxParts, "" if it did not
 }
 
 // walk returns the readable text of p and records attachments, forwarded
 // messages and delivery-status information on w.
 func (w *walker) walk(p *part, depth int, ctx walkCtx) string {
 	if depth > maxDepth || w.parts >= maxParts {
+		if w.overCap == "" && depth > maxDepth {
+			w.overCap = fmt.Sprintf("nested deeper than %d levels", maxDepth)
+		} else if w.overCap == "" {
+			w.overCap = fmt.Sprintf("more than %d parts", maxParts)
+		}
 		return ""
 	}
 	w.parts++
