@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +20,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	bolt "go.etcd.io/bbolt"
 
+	"rfadesk/chat"
+	"rfadesk/chat/discordtest"
 	"rfadesk/config"
 	"rfadesk/demo"
 	"rfadesk/mailbox/dovecottest"
@@ -27,7 +31,9 @@ import (
 // real Dovecot and the capture SMTP server, and print the figures the
 // README quotes. Run them with
 //
-//	go test -run '^$' -bench Intake -benchtime 1x .
+//	go test -run '^$' -bench 'Intake|MailToCard' -benchtime 1x .
+//
+// (bench/run runs them with bench/archive and prints one table.)
 //
 // Each does its work once whatever b.N is: the figures are rates and
 // latencies measured inside, reported with b.ReportMetric and printed
@@ -284,14 +290,18 @@ func commitCeiling(b *testing.B, dir string) float64 {
 }
 
 // startBenchDaemon runs the daemon in-process with an fsynced store in
-// dir and returns a stop function.
-func startBenchDaemon(b *testing.B, dir string, srv *dovecottest.Server, smtpAddr string) (stop func()) {
+// dir, its loaded configuration changed by edits, and returns a stop
+// function.
+func startBenchDaemon(b *testing.B, dir string, srv *dovecottest.Server, smtpAddr string, edits ...func(*config.Config)) (stop func()) {
 	b.Helper()
 	cfgPath := filepath.Join(dir, "rfadesk.toml")
 	writeLoopbackConfig(b, cfgPath, filepath.Join(dir, "rfadesk.db"), srv.Addr(), srv.User(), srv.Password(), smtpAddr)
 	cfg, err := config.Load(cfgPath, func(string) string { return "" })
 	if err != nil {
 		b.Fatal(err)
+	}
+	for _, edit := range edits {
+		edit(cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -350,3 +360,108 @@ func landAndWait(b *testing.B, srv *dovecottest.Server, smtp *demo.SMTPCapture, 
 	}
 	return m.At.Sub(landed)
 }
+
+// BenchmarkMailToCard: with the daemon idling on an empty mailbox and
+// connected to the fake Discord, mails land one at a time (IMAP APPEND
+// returns) and the time until the card's create request reaches the
+// fake (Message.Stored) is taken. The reference is the fake's own
+// answer to the same card POSTed straight to it.
+func BenchmarkMailToCard(b *testing.B) {
+	srv := dovecottest.Start(b, &dovecottest.Options{Mailboxes: []string{"Processed", "Failed"}})
+	smtp := startBenchSMTP(b)
+	fake := discordtest.New(&discordtest.Options{GuildID: "100"})
+	b.Cleanup(fake.Close)
+	stop := startBenchDaemon(b, b.TempDir(), srv, smtp.Addr(), func(cfg *config.Config) {
+		cfg.Discord = config.Discord{Enabled: true, Config: chat.Config{Token: "bench-token", GuildID: "100",
+			ChannelID: benchCardChannel, StaffRoleID: "700", OpsChannelID: "300", APIBase: fake.APIBase()}}
+		cfg.Desk.Chat = true
+	})
+	defer stop()
+
+	card, _ := landAndCard(b, srv, fake, 0) // warm up: the first card dials the fake
+	b.ResetTimer()
+	lat := make([]time.Duration, 0, latencyMails)
+	for i := 1; i <= latencyMails; i++ {
+		_, d := landAndCard(b, srv, fake, i)
+		lat = append(lat, d)
+		time.Sleep(200 * time.Millisecond) // let the thread, move and ack finish: one mail at a time
+	}
+	b.StopTimer()
+	ref := fakeResponseTimes(b, fake, card.Body, latencyMails)
+	med, p99 := medianP99(lat)
+	refMed, refP99 := medianP99(ref)
+	b.ReportMetric(ms(med), "median-ms")
+	b.ReportMetric(ms(p99), "p99-ms")
+	printHeader()
+	printRow(fmt.Sprintf("Mail lands to its Discord card at the fake: median of %d", latencyMails), fmt.Sprintf("%.0f ms", ms(med)), "")
+	printRow(fmt.Sprintf("Mail lands to its Discord card at the fake: p99 of %d", latencyMails), fmt.Sprintf("%.0f ms", ms(p99)), "")
+	printRow("  of which Dovecot's own IDLE notification delay", "500 ms", "")
+	printRow("Reference: the fake's answer to a card POST, median / p99", fmt.Sprintf("%.2f / %.2f ms", ms(refMed), ms(refP99)), "context")
+}
+
+const benchCardChannel = "200"
+
+// landAndCard appends mail i and returns its card and the time from
+// APPEND's OK to the fake storing the card.
+func landAndCard(b *testing.B, srv *dovecottest.Server, fake *discordtest.Server, i int) (discordtest.Message, time.Duration) {
+	b.Helper()
+	before := len(fake.Messages(benchCardChannel))
+	subject := fmt.Sprintf("Registers will not save (%d)", i)
+	srv.Append(b, "INBOX", benchMail(i), time.Time{})
+	landed := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var card discordtest.Message
+	err := fake.Wait(ctx, func() bool {
+		for _, m := range fake.Messages(benchCardChannel)[before:] {
+			if m.Bot && strings.Contains(string(m.Body), subject) {
+				card = m
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		b.Fatalf("no card for mail %d: %v", i, err)
+	}
+	return card, card.Stored.Sub(landed)
+}
+
+// fakeResponseTimes POSTs body to the fake as a new message n times over
+// one keep-alive connection and returns each round trip.
+func fakeResponseTimes(b *testing.B, fake *discordtest.Server, body []byte, n int) []time.Duration {
+	b.Helper()
+	client := &http.Client{Timeout: 10 * time.Second}
+	out := make([]time.Duration, 0, n)
+	for i := 0; i <= n; i++ {
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, fake.APIBase()+"/channels/400/messages", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bot bench-token")
+		req.Header.Set("Content-Type", "application/json")
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		d := time.Since(start)
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("fake answered a card POST with %d", resp.StatusCode)
+		}
+		if i > 0 { // the first one dials
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// medianP99 sorts lat and returns its median and 99th percentile.
+func medianP99(lat []time.Duration) (med, p99 time.Duration) {
+	slices.Sort(lat)
+	return lat[len(lat)/2], lat[(len(lat)*99+99)/100-1]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -63,6 +63,9 @@ type Message struct {
 	Attachments []Attachment
 	Reactions   []string
 	Thread      string // id of the thread started on it
+	// Stored is when the fake stored the message (for a bot's message:
+	// when its create request had been read, before the answer).
+	Stored time.Time
 }
 
 // Attachment is a file on a message; URL points at the fake.
@@ -324,6 +327,7 @@ func (s *Server) Say(channelID, userID, content string, atts ...Attachment) Mess
 }
 
 func (s *Server) storeLocked(m *Message) {
+	m.Stored = time.Now()
 	s.messages[m.ChannelID] = append(s.messages[m.ChannelID], m)
 	s.byID[m.ID] = m
 	s.signal()
