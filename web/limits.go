@@ -30,6 +30,12 @@ const (
 	// right, so that nobody without it can use up an RFA's allowance.
 	rfaPostBurst = 3
 	rfaPostEvery = 10 * time.Minute
+	// Wrong status tokens or references per client address (status
+	// pages, their posts and JSON): a burst of tokenGuessBurst, then one
+	// every tokenGuessEvery. A status token is 128 random bits: this is
+	// not what keeps them safe, it keeps a guesser from costing much.
+	tokenGuessBurst = 20
+	tokenGuessEvery = 30 * time.Second
 	// maxLimiterKeys bounds each limiter's memory: past it, the key
 	// least recently used is forgotten (a forgotten key starts again
 	// with a full bucket, as a new one does).
@@ -79,12 +85,16 @@ func changesState(r *http.Request) bool {
 // with Retry-After and reports false.
 func (h *handler) allow(w http.ResponseWriter, l *limiter, key string) bool {
 	ok, wait := l.take(key, h.now())
-	if ok {
-		return true
+	if !ok {
+		tooMany(w, wait)
 	}
+	return ok
+}
+
+// tooMany answers 429 with Retry-After: wait, in whole seconds.
+func tooMany(w http.ResponseWriter, wait time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 	http.Error(w, "too many requests, try again later", http.StatusTooManyRequests)
-	return false
 }
 
 // clientKey is the limiter key of a client: its IPv4 address, or its
@@ -134,6 +144,18 @@ func newLimiter(burst int, every time.Duration, max int) *limiter {
 // take takes one token from key's bucket at now. If there is none it
 // takes nothing and returns false and how long until there is one.
 func (l *limiter) take(key string, now time.Time) (bool, time.Duration) {
+	return l.use(key, now, 1)
+}
+
+// spare reports whether key's bucket holds a token at now, and if not
+// how long until it does; it takes none.
+func (l *limiter) spare(key string, now time.Time) (bool, time.Duration) {
+	return l.use(key, now, 0)
+}
+
+// use brings key's bucket up to date at now and, when it holds a token,
+// takes n (0 or 1) of them.
+func (l *limiter) use(key string, now time.Time, n float64) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var b *bucket
@@ -154,7 +176,7 @@ func (l *limiter) take(key string, now time.Time) (bool, time.Duration) {
 		l.byKey[key] = l.lru.PushFront(b)
 	}
 	if b.tokens >= 1 {
-		b.tokens--
+		b.tokens -= n
 		return true, 0
 	}
 	return false, time.Duration((1 - b.tokens) * float64(l.every))

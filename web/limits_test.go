@@ -263,3 +263,37 @@ func TestServerBounds(t *testing.T) {
 		t.Errorf("unbounded server: %+v", srv)
 	}
 }
+
+// TestTokenGuessingIsRateLimitedPerClient: wrong tokens and unknown
+// references from one client are answered 404 until its guesses run out,
+// then 429 before anything is looked up (even a right token); another
+// client is not held back.
+func TestTokenGuessingIsRateLimitedPerClient(t *testing.T) {
+	h := newTestHandler(t, nil)
+	get := func(target, client string) int {
+		t.Helper()
+		req := httptest.NewRequest("GET", target, nil)
+		req.RemoteAddr = client + ":1234"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for i := range tokenGuessBurst {
+		target := fmt.Sprintf("/rfa/RFA-1?t=guess-%d", i)
+		if i%2 == 1 {
+			target = fmt.Sprintf("/rfa/RFA-%d?t=guess", 1000+i)
+		}
+		if code := get(target, "192.0.2.50"); code != http.StatusNotFound {
+			t.Fatalf("guess %d: %d, want 404", i, code)
+		}
+	}
+	if code := get("/rfa/RFA-1?t=guess-more", "192.0.2.50"); code != http.StatusTooManyRequests {
+		t.Errorf("a guess past the allowance: %d, want 429", code)
+	}
+	if code := get("/rfa/RFA-1?t="+token1, "192.0.2.50"); code != http.StatusTooManyRequests {
+		t.Errorf("the right token from a client out of guesses: %d, want 429 (nothing is looked up)", code)
+	}
+	if code := get("/rfa/RFA-1?t="+token1, "192.0.2.51"); code != http.StatusOK {
+		t.Errorf("another client with the right token: %d, want 200", code)
+	}
+}

@@ -229,17 +229,28 @@ func (h *handler) rfaForToken(w http.ResponseWriter, r *http.Request, token stri
 // wrong token costs the same whatever the RFA holds, and compares in
 // constant time. Otherwise it has written the response (the status
 // page's 404 for a bad ref, an unknown RFA or a wrong token alike; 500
-// if the store failed) and reports false.
+// if the store failed) and reports false. Each miss spends one of the
+// client's guesses (h.guesses); a client with none left is answered 429
+// before anything is looked up, so guessing tokens or references is
+// slow whatever the guesses are.
 func (h *handler) checkToken(w http.ResponseWriter, r *http.Request, token string) (uint64, bool) {
-	num, err := bot.ParseRef(r.PathValue("ref"))
-	if err != nil {
+	client := clientKey(r.RemoteAddr)
+	if ok, wait := h.guesses.spare(client, h.now()); !ok {
+		tooMany(w, wait)
+		return 0, false
+	}
+	miss := func() (uint64, bool) {
+		h.guesses.take(client, h.now())
 		h.notFound(w)
 		return 0, false
 	}
+	num, err := bot.ParseRef(r.PathValue("ref"))
+	if err != nil {
+		return miss()
+	}
 	sum, err := h.desk.RFASummary(r.Context(), num)
 	if errors.Is(err, bot.ErrNotFound) {
-		h.notFound(w)
-		return 0, false
+		return miss()
 	}
 	if err != nil {
 		h.log.Error("web: loading RFA summary", "ref", bot.FormatRef(num), "err", err)
@@ -247,8 +258,7 @@ func (h *handler) checkToken(w http.ResponseWriter, r *http.Request, token strin
 		return 0, false
 	}
 	if !secretEqual(token, sum.Token) {
-		h.notFound(w)
-		return 0, false
+		return miss()
 	}
 	return num, true
 }

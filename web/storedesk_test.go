@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -51,9 +52,19 @@ func rfaWithBody(size int) *bot.RFA {
 func wrongTokenCost(t *testing.T, bodySize int) (allocs float64, bytes uint64) {
 	h := NewHandler(Options{Desk: storeDesk(t, rfaWithBody(bodySize)), Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return fixedNow }})
+	// Each request from its own client, as the per-client guess limit
+	// would otherwise answer 429 before the summary is read.
+	clients := make([]string, 64)
+	for i := range clients {
+		clients[i] = fmt.Sprintf("198.51.100.%d:1234", i)
+	}
+	next := 0
 	request := func() {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("GET", "/rfa/RFA-1?t=wrong-token-AAAAAAAAAAAAAAAAAAAA", nil))
+		req := httptest.NewRequest("GET", "/rfa/RFA-1?t=wrong-token-AAAAAAAAAAAAAAAAAAAA", nil)
+		req.RemoteAddr = clients[next%len(clients)]
+		next++
+		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusNotFound {
 			t.Fatalf("wrong token: status %d", rec.Code)
 		}

@@ -290,6 +290,7 @@ type handler struct {
 	inFlight    chan struct{}      // one slot per request being handled
 	perClient   *limiter           // public state-changing requests per client
 	perRFA      *limiter           // public state-changing requests per RFA
+	guesses     *limiter           // wrong status tokens or references per client (checkToken)
 	orgLinks    OrgLinks           // organisation pages (org.go); nil: none
 	releases    Releases           // the release calendar (api_releases.go); nil: none
 	orgTemplate *template.Template // the organisation page
@@ -396,6 +397,7 @@ func NewHandler(opts Options) http.Handler {
 	h.inFlight = make(chan struct{}, opts.MaxInFlight)
 	h.perClient = newLimiter(publicPostBurst, publicPostEvery, maxLimiterKeys)
 	h.perRFA = newLimiter(rfaPostBurst, rfaPostEvery, maxLimiterKeys)
+	h.guesses = newLimiter(tokenGuessBurst, tokenGuessEvery, maxLimiterKeys)
 	if h.now == nil {
 		h.now = time.Now
 	}
