@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"math"
+	"net"
+	"net/http"
 	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -177,9 +181,13 @@ func TestSoakStaysFlat(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	metricsLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() {
-		done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(t.Output(), slog.LevelWarn), StoreNoSync: true})
+		done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(t.Output(), slog.LevelWarn), StoreNoSync: true, MetricsListener: metricsLn})
 	}()
 	stopDaemon := func() {
 		cancel()
@@ -321,6 +329,7 @@ func TestSoakStaysFlat(t *testing.T) {
 		t.Errorf("%d of %d staff replies never marked delivered (message ids %v); %d gateway identifies, %d resumes",
 			len(ids), len(pending), ids, fake.Identifies(), fake.Resumes())
 	}
+	waitUntil(t, "an empty outbox", func() bool { return outboxBacklog(t, "http://"+metricsLn.Addr().String()+"/metrics") == 0 })
 	time.Sleep(300 * time.Millisecond) // let a duplicate, if any is coming, arrive before counting
 	stopDaemon()
 
@@ -410,3 +419,30 @@ func ackIDs(msgs []demo.CapturedMail) map[string]map[string]int {
 }
 
 func mb[N int64 | uint64](n N) float64 { return float64(n) / (1 << 20) }
+
+// outboxBacklog sums the daemon's rfadesk_outbox_backlog gauges; -1 when
+// /metrics cannot be read.
+func outboxBacklog(t *testing.T, metricsURL string) float64 {
+	res, err := http.Get(metricsURL)
+	if err != nil {
+		return -1
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return -1
+	}
+	var total float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, "rfadesk_outbox_backlog") {
+			continue
+		}
+		f := strings.Fields(line)
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		total += v
+	}
+	return total
+}
