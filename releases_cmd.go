@@ -1,21 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"os"
-	"strings"
 	"time"
 
 	"rfadesk/bot"
-	"rfadesk/config"
-	"rfadesk/store"
 	"rfadesk/web"
 )
 
@@ -33,80 +27,34 @@ func cmdReleases(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.Usage()
 		return usageError{"releases: want -config FILE and nothing else"}
 	}
-	cfg, err := config.Load(*path, os.Getenv)
+	cfg, err := loadForCommand("releases", *path)
 	if err != nil {
-		return fmt.Errorf("%w\nreleases: fix the configuration first", err)
+		return err
 	}
-	var daemonErr error
-	if cfg.Web.AdminToken == "" {
-		daemonErr = fmt.Errorf("%w: the admin API is off (web.admin_token is empty)", errNoDaemon)
-	} else {
-		base := strings.TrimSuffix(backupURL(cfg.Web.Listen), "/api/backup")
-		list, err := releasesFromDaemon(ctx, base, cfg.Web.AdminToken)
-		if err == nil {
-			printReleases(stdout, list)
-			return nil
+	var answer bytes.Buffer
+	offline := false
+	err = viaDaemonOrStore(ctx, cfg, "releases", http.MethodGet, "/api/releases", &answer, func(d *bot.Desk) error {
+		offline = true
+		rels, err := d.Releases(ctx)
+		if err != nil {
+			return fmt.Errorf("releases: %w", err)
 		}
-		if !errors.Is(err, errNoDaemon) {
-			return err
+		var list []web.ReleaseInfoJSON
+		for _, r := range rels {
+			list = append(list, web.ReleaseInfoJSON{Name: r.Name, Kind: string(r.Kind), Date: r.Date.String()})
 		}
-		daemonErr = err
-	}
-	db, err := store.Open(cfg.StorePath, &store.Options{Timeout: backupLockWait})
-	if err != nil {
-		return fmt.Errorf("releases: %v; and opening the store failed: %w\nreleases: if a daemon runs, check web.listen and web.admin_token", daemonErr, err)
-	}
-	defer db.Close()
-	// A desk that is not run: Releases only reads the store.
-	desk := bot.NewDesk(db, cfg.Desk, &bot.DeskOptions{Logger: slog.New(slog.DiscardHandler)})
-	rels, err := desk.Releases(ctx)
-	if err != nil {
-		return fmt.Errorf("releases: %w", err)
-	}
-	var list []web.ReleaseInfoJSON
-	for _, r := range rels {
-		list = append(list, web.ReleaseInfoJSON{Name: r.Name, Kind: string(r.Kind), Date: r.Date.String()})
-	}
-	printReleases(stdout, list)
-	return nil
-}
-
-// releasesFromDaemon asks base's GET /api/releases. It wraps errNoDaemon
-// when nothing answered.
-func releasesFromDaemon(ctx context.Context, base, token string) ([]web.ReleaseInfoJSON, error) {
-	ctx, cancel := context.WithTimeout(ctx, orgLinkAPITimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/releases", nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	client := &http.Client{Transport: &http.Transport{
-		DialContext: (&net.Dialer{Timeout: backupDialTimeout}).DialContext,
-		Proxy:       nil, // the daemon is local: never through a proxy
-	}}
-	defer client.CloseIdleConnections()
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w at %s: %v", errNoDaemon, base, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("releases: reading the daemon's answer: %w", err)
-	case resp.StatusCode == http.StatusUnauthorized:
-		return nil, errors.New("releases: the daemon refused web.admin_token (401)")
-	case resp.StatusCode == http.StatusNotFound:
-		return nil, fmt.Errorf("releases: the daemon at %s has no /api/releases (404): an older rfadesk? Restart it on this version", base)
-	case resp.StatusCode/100 != 2:
-		return nil, fmt.Errorf("releases: the daemon answered %s", resp.Status)
+		printReleases(stdout, list)
+		return nil
+	})
+	if err != nil || offline {
+		return err
 	}
 	var list web.ReleaseListJSON
-	if err := json.Unmarshal(data, &list); err != nil {
-		return nil, fmt.Errorf("releases: the daemon's answer: %w", err)
+	if err := json.Unmarshal(answer.Bytes(), &list); err != nil {
+		return fmt.Errorf("releases: the daemon's answer: %w", err)
 	}
-	return list.Releases, nil
+	printReleases(stdout, list.Releases)
+	return nil
 }
 
 // printReleases writes one line per release: date, weekday, kind, name.
