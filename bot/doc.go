@@ -75,4 +75,15 @@
 //	rfa.go, mail.go    the RFA record and the decoded mail
 //	capacity.go        capacity gauges against the threshold, surges, rfadesk's health history
 //	availability.go    monthly availability from downtime intervals
+//	dependency.go      notices while the mailbox, SMTP or Discord stay down
+//	outage.go          service notices: announcements, linked RFAs, the all-clear, inbound outage mail
+//	report*.go         the monthly service report, its renderings, mailing and export
+//	purge.go           retention: closed RFAs' texts and files purged, figures kept
+//	reload.go          a reloaded configuration applied between transactions
+//	staff_mail.go      staff replying by email: relayed, noted or told how
+//	orglinks.go        private organisation and trust pages and their links
+//	contact.go         the desk's contact details in mail
+//	recordurl.go       the token-free link to an RFA staff may see in chat
+//	text.go, bidi.go   subjects, cuts, chat text; bidirectional controls removed
+//	logattr.go         the rfa=RFA-N log attribute
 package bot
