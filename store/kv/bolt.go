@@ -95,6 +95,10 @@ func (t boltTx) CreateBucketIfNotExists(name string) (Bucket, error) {
 	return boltBucket{b}, nil
 }
 
+func (t boltTx) ForEachBucket(fn func(name string, b Bucket) error) error {
+	return t.tx.ForEach(func(name []byte, b *bolt.Bucket) error { return fn(string(name), boltBucket{b}) })
+}
+
 type boltBucket struct{ b *bolt.Bucket }
 
 func (b boltBucket) Get(key []byte) []byte { return b.b.Get(key) }

@@ -48,6 +48,9 @@ type Tx interface {
 	CreateBucketIfNotExists(name string) (Bucket, error)
 	// Writable reports whether this is a read-write transaction.
 	Writable() bool
+	// ForEachBucket calls fn for every bucket in name order, stopping at
+	// fn's first error (returned).
+	ForEachBucket(fn func(name string, b Bucket) error) error
 }
 
 // Bucket is a named, ordered set of key-value pairs. Keys are compared
@@ -111,3 +114,14 @@ var (
 	// longer holds the leadership the fence names (see Fence).
 	ErrNotLeader = errors.New("kv: not the leader: write refused")
 )
+
+// Fence names the leadership a fenced write depends on: the etcd key this
+// instance created when it won the election, and that key's create
+// revision. A fenced commit succeeds only while the key still exists with
+// that revision, so an instance that lost leadership (its lease expired,
+// another instance now leads) cannot write, however late it wakes up.
+// The zero Fence means "not leading".
+type Fence struct {
+	Key string
+	Rev int64
+}
