@@ -76,10 +76,12 @@ type Console struct {
 	s      *discordgo.Session
 	http   *http.Client
 	events chan any
-	done   chan struct{} // closed when Run returns
 	cmds   *commandSet
 
-	mu    sync.Mutex
+	mu sync.Mutex
+	// done is closed when a run of Run returns, and replaced by an open
+	// one when Run starts again (a standby that becomes leader).
+	done  chan struct{}
 	me    string // our user id, from READY
 	appID string
 	// opened maps threads this console opened to their RFA, for the
@@ -149,9 +151,12 @@ func New(cfg Config, desk Desk, opts *Options) (*Console, error) {
 // queue hands an event to Run; it blocks while Run's queue is full and
 // drops the event once Run has returned.
 func (c *Console) queue(e any) {
+	c.mu.Lock()
+	done := c.done
+	c.mu.Unlock()
 	select {
 	case c.events <- e:
-	case <-c.done:
+	case <-done:
 	}
 }
 
@@ -166,9 +171,27 @@ func (c *Console) botID() string {
 // thread messages sent while rfadesk was down, and handles events until
 // ctx is done; then it closes the session (which takes about a second)
 // and returns ctx.Err(). discordgo reconnects and resumes the session
-// after a gateway drop. Call Run once.
+// after a gateway drop. Run may be called again after it returns (an
+// instance that leads again), never twice at once; events left from a
+// previous run are dropped, as the catch-up at READY finds what they
+// held.
 func (c *Console) Run(ctx context.Context) error {
-	defer close(c.done)
+	c.mu.Lock()
+	select {
+	case <-c.done: // a previous run ended
+		c.done = make(chan struct{})
+	default:
+	}
+	done := c.done
+	c.mu.Unlock()
+	defer close(done)
+	for drained := false; !drained; {
+		select {
+		case <-c.events:
+		default:
+			drained = true
+		}
+	}
 	wait := time.Second
 	for {
 		err := c.checkGateway()

@@ -86,6 +86,11 @@ type Options struct {
 	Desk Desk
 	// Health answers GET /healthz; nil means always healthy.
 	Health HealthFunc
+	// Role, when set, is this instance's part in a replicated desk
+	// (standby.go): while it is not "leader", GET /healthz answers 503
+	// with the role, and every request but GET and HEAD answers 503 with
+	// Retry-After. nil: this instance always leads.
+	Role RoleFunc
 	// AdminToken is a bearer token for /api/*, named "admin": the same
 	// as an entry {Name: "admin", Token: AdminToken} in Tokens. "" adds
 	// none.
@@ -263,6 +268,7 @@ var styleCSS []byte
 type handler struct {
 	desk        Desk
 	health      HealthFunc
+	role        RoleFunc
 	tokens      []APIToken // named admin API tokens, none empty
 	logCall     func(ctx context.Context, c bot.PhoneCall) (*bot.RFA, error)
 	doAction    func(ctx context.Context, num uint64, a bot.StaffAction, by bot.Actor) error
@@ -316,7 +322,9 @@ type handler struct {
 //
 //	GET /                     landing page
 //	GET /healthz              "ok" (200) or "unhealthy" (503); the
-//	                          reason too with the admin bearer token
+//	                          reason too with the admin bearer token;
+//	                          "standby" or "unavailable" (503) on an
+//	                          instance that does not lead (Options.Role)
 //	GET /status               public status board: open now, next
 //	                          opening, contact, service notices; JSON
 //	                          for Accept: application/json
@@ -360,6 +368,7 @@ func NewHandler(opts Options) http.Handler {
 	h := &handler{
 		desk:        opts.Desk,
 		health:      opts.Health,
+		role:        opts.Role,
 		tokens:      apiTokens(opts.AdminToken, opts.Tokens),
 		logCall:     opts.LogCall,
 		doAction:    opts.Do,
@@ -489,7 +498,7 @@ func NewHandler(opts Options) http.Handler {
 	if h.sent != nil {
 		mux.HandleFunc("GET /demo/mail", h.demoMail)
 	}
-	return h.secure(h.bound(mux))
+	return h.secure(h.bound(h.standbyGate(mux)))
 }
 
 // csp allows the embedded stylesheet and forms posting to this site, and
@@ -537,6 +546,9 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	if h.roleHealth(w) {
+		return
+	}
 	ok, reason := true, ""
 	if h.health != nil {
 		ok, reason = h.health()
