@@ -56,3 +56,21 @@ func (h *handler) roleHealth(w http.ResponseWriter) (answered bool) {
 	w.Write([]byte(role))
 	return true
 }
+
+// leaderz answers GET /healthz/leader, the load balancer's check: 200
+// "leader" on the instance that leads (or on a desk that is not
+// replicated), else 503 with the role. Unlike /healthz it does not depend
+// on the mailbox or the SMTP server being reachable, so a leader with a
+// broken mail server still gets the status pages' traffic.
+func (h *handler) leaderz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	role := leaderRole
+	if h.role != nil {
+		role, _ = h.role()
+	}
+	if role != leaderRole {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	w.Write([]byte(role))
+}

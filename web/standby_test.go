@@ -22,6 +22,9 @@ func TestStandbyRefusesChangesAndSaysSoOnHealthz(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || body != "standby" {
 		t.Errorf("standby /healthz = %d %q, want 503 \"standby\"", resp.StatusCode, body)
 	}
+	if resp, body := do(t, h, "GET", "/healthz/leader", nil); resp.StatusCode != http.StatusServiceUnavailable || body != "standby" {
+		t.Errorf("standby /healthz/leader = %d %q, want 503 \"standby\"", resp.StatusCode, body)
+	}
 	if resp, _ := do(t, h, "GET", "/status", nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("standby GET /status = %d, want 200 (read from the store)", resp.StatusCode)
 	}
@@ -43,6 +46,9 @@ func TestStandbyRefusesChangesAndSaysSoOnHealthz(t *testing.T) {
 	role.Store("leader")
 	if resp, body := do(t, h, "GET", "/healthz", nil); resp.StatusCode != http.StatusOK || body != "ok" {
 		t.Errorf("leader /healthz = %d %q, want 200 ok", resp.StatusCode, body)
+	}
+	if resp, body := do(t, h, "GET", "/healthz/leader", nil); resp.StatusCode != http.StatusOK || body != "leader" {
+		t.Errorf("leader /healthz/leader = %d %q, want 200 leader", resp.StatusCode, body)
 	}
 	resp, _ = do(t, h, "POST", "/rfa/RFA-1", nil)
 	if resp.StatusCode == http.StatusServiceUnavailable {

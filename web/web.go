@@ -325,6 +325,8 @@ type handler struct {
 //	                          reason too with the admin bearer token;
 //	                          "standby" or "unavailable" (503) on an
 //	                          instance that does not lead (Options.Role)
+//	GET /healthz/leader       "leader" (200), or the role (503): the
+//	                          load balancer's check
 //	GET /status               public status board: open now, next
 //	                          opening, contact, service notices; JSON
 //	                          for Accept: application/json
@@ -447,6 +449,7 @@ func NewHandler(opts Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.landing)
 	mux.HandleFunc("GET /healthz", h.healthz)
+	mux.HandleFunc("GET /healthz/leader", h.leaderz) // standby.go
 	mux.HandleFunc("GET /status", h.board)
 	mux.HandleFunc("GET /rfa/{ref}", h.status)
 	mux.HandleFunc("GET /static/style.css", h.style)
