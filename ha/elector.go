@@ -258,7 +258,9 @@ func (e *Elector) Campaign(ctx context.Context) (*Term, error) {
 // instance leads; otherwise the error, and whether a lease was granted
 // (etcd was reachable).
 func (e *Elector) campaignOnce(ctx context.Context) (term *Term, hadLease bool, err error) {
-	lease, err := grantLease(ctx, e.cli, e.o, e.log)
+	gctx, cancel := context.WithTimeout(ctx, e.o.Lease)
+	lease, err := grantLease(gctx, e.cli, e.o, e.log)
+	cancel()
 	if err != nil {
 		return nil, false, fmt.Errorf("grant lease: %w", err)
 	}

@@ -3,9 +3,7 @@ package ha
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +29,8 @@ func TestElection(t *testing.T) {
 	t.Run("FenceOfEndedTermIsRefused", func(t *testing.T) { testFence(t, cluster) })
 	t.Run("CancelledCampaignWithdraws", func(t *testing.T) { testCancelledCampaign(t, cluster) })
 	t.Run("KeyDeletedOrWrittenEndsTheTerm", func(t *testing.T) { testKeyTampering(t, cluster) })
+	// Last: it takes the cluster down and back up.
+	t.Run("QuorumLossEndsTheTerm", func(t *testing.T) { testQuorumLoss(t, cluster) })
 }
 
 // Two electors on separate clients: one leads, the other waits as a
@@ -331,140 +331,35 @@ func testKeyTampering(t *testing.T, cluster *etcdtest.Cluster) {
 	}
 }
 
-// campaignResult is what a Campaign run in a goroutine returned, and
-// when that goroutine saw it return.
-type campaignResult struct {
-	term *Term
-	err  error
-	at   time.Time
-}
-
-func campaignAsync(ctx context.Context, e *Elector) <-chan campaignResult {
-	ch := make(chan campaignResult, 1)
-	go func() {
-		term, err := e.Campaign(ctx)
-		ch <- campaignResult{term: term, err: err, at: time.Now()}
-	}()
-	return ch
-}
-
-func awaitCampaign(t *testing.T, ch <-chan campaignResult) campaignResult {
-	t.Helper()
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			t.Fatalf("Campaign: %v", r.err)
-		}
-		return r
-	case <-time.After(30 * time.Second):
-		t.Fatal("Campaign did not return in 30 s")
-		return campaignResult{}
-	}
-}
-
-// endedAt records, in its own goroutine, when term's Done is closed.
-func endedAt(term *Term) <-chan time.Time {
-	ch := make(chan time.Time, 1)
-	go func() {
-		<-term.Done()
-		ch <- time.Now()
-	}()
-	return ch
-}
-
-func awaitTime(t *testing.T, ch <-chan time.Time) time.Time {
-	t.Helper()
-	select {
-	case at := <-ch:
-		return at
-	case <-time.After(30 * time.Second):
-		t.Fatal("term not over after 30 s")
-		return time.Time{}
-	}
-}
-
-// fencedPut writes a key under the test's prefix in a transaction
-// fenced as the store's etcd driver fences its commits, and reports
-// whether it was committed.
-func fencedPut(t *testing.T, cli *clientv3.Client, f kv.Fence) bool {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	resp, err := cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(f.Key), "=", f.Rev)).
-		Then(clientv3.OpPut(testPrefix(t)+"data", "written")).
-		Commit()
-	if err != nil {
-		t.Fatalf("fenced txn: %v", err)
-	}
-	return resp.Succeeded
-}
-
-func electionKeys(t *testing.T, cli *clientv3.Client) int64 {
-	t.Helper()
-	resp, err := cli.Get(testContext(t), testPrefix(t)+"leader/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+// When etcd loses its quorum, the leader's term ends (renewals fail);
+// Campaign keeps retrying, unavailable, and leads again once etcd is
+// back.
+func testQuorumLoss(t *testing.T, cluster *etcdtest.Cluster) {
+	ctx := testContext(t)
+	one := newTestElector(t, cluster.Client(t), "one")
+	term, err := one.Campaign(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.Count
-}
-
-func newTestElector(t *testing.T, cli *clientv3.Client, name string) *Elector {
-	return NewElector(cli, Options{
-		Lease:  testLease,
-		Name:   name,
-		Prefix: testPrefix(t),
-		Logger: slog.New(slog.NewTextHandler(newTestLogWriter(t), &slog.HandlerOptions{Level: slog.LevelInfo})).With("t", name),
-	})
-}
-
-func testPrefix(t *testing.T) string { return "/hatest/" + t.Name() + "/" }
-
-func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func waitRole(t *testing.T, e *Elector, want Role) {
-	t.Helper()
-	waitFor(t, e.Name()+" to be "+string(want), func() bool { return e.Role() == want })
-}
-
-// waitFor polls cond until it holds, failing the test after 30 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
+	ended := endedAt(term)
+	down := time.Now()
+	cluster.Kill(1)
+	cluster.Kill(2)
+	stopped := awaitTime(t, ended)
+	t.Logf("term ended %v after etcd lost its quorum", stopped.Sub(down).Round(time.Millisecond))
+	if !errors.Is(term.Err(), ErrLeaseLost) {
+		t.Fatalf("term ended with %v, want ErrLeaseLost", term.Err())
 	}
-}
-
-// testLogWriter sends log lines to t.Log until the test's cleanup runs;
-// the electors' goroutines may still log after that.
-type testLogWriter struct {
-	mu   sync.Mutex
-	t    *testing.T
-	done bool
-}
-
-func newTestLogWriter(t *testing.T) *testLogWriter {
-	w := &testLogWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return w
-}
-
-func (w *testLogWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	again := campaignAsync(ctx, one)
+	if r := one.Role(); r != RoleUnavailable {
+		t.Fatalf("role without quorum = %q, want unavailable", r)
 	}
-	return len(p), nil
+	up := time.Now()
+	cluster.Restart(1)
+	cluster.Restart(2)
+	won := awaitCampaign(t, again)
+	t.Logf("leading again %v after the members restarted", won.at.Sub(up).Round(time.Millisecond))
+	if r := one.Role(); r != RoleLeader {
+		t.Fatalf("role after etcd came back = %q", r)
+	}
 }
