@@ -25,7 +25,8 @@ func TestElection(t *testing.T) {
 	cluster := etcdtest.Start(t, nil)
 	t.Run("OneLeadsTheOtherStandsBy", func(t *testing.T) { testOneLeads(t, cluster) })
 	t.Run("ClientLossHandsOverAfterTheLease", func(t *testing.T) { testClientLoss(t, cluster) })
-	t.Run("PartitionedLeaderStopsBeforeAnotherWins", func(t *testing.T) { testPartition(t, cluster) })
+	t.Run("PartitionedLeaderStopsBeforeAnotherWins/BlackHole", func(t *testing.T) { testPartition(t, cluster, blackHole) })
+	t.Run("PartitionedLeaderStopsBeforeAnotherWins/Refuse", func(t *testing.T) { testPartition(t, cluster, refuse) })
 	t.Run("FenceOfEndedTermIsRefused", func(t *testing.T) { testFence(t, cluster) })
 	t.Run("CancelledCampaignWithdraws", func(t *testing.T) { testCancelledCampaign(t, cluster) })
 	t.Run("KeyDeletedOrWrittenEndsTheTerm", func(t *testing.T) { testKeyTampering(t, cluster) })
@@ -140,11 +141,12 @@ func testClientLoss(t *testing.T, cluster *etcdtest.Cluster) {
 	}
 }
 
-// A leader cut off from every etcd member (its connections black-holed,
-// new ones refused) ends its term before the other elector, which still
-// reaches etcd, wins; its fence is refused from then on; after the
-// partition heals it becomes a standby and can lead again.
-func testPartition(t *testing.T, cluster *etcdtest.Cluster) {
+// A leader cut off from every etcd member by partition (each member's
+// proxy black-holed or refusing) ends its term before the other
+// elector, which still reaches etcd, wins; its fence is refused from
+// then on; after the partition heals it becomes a standby and can lead
+// again.
+func testPartition(t *testing.T, cluster *etcdtest.Cluster, partition func(*faultproxy.Proxy)) {
 	ctx := testContext(t)
 	var proxies []*faultproxy.Proxy
 	var endpoints []string
@@ -176,8 +178,7 @@ func testPartition(t *testing.T, cluster *etcdtest.Cluster) {
 
 	cut := time.Now()
 	for _, p := range proxies {
-		p.RefuseNew()
-		p.BlackHole()
+		partition(p)
 	}
 	won := awaitCampaign(t, second)
 	stopped := awaitTime(t, ended)
@@ -220,6 +221,22 @@ func testPartition(t *testing.T, cluster *etcdtest.Cluster) {
 	awaitCampaign(t, again)
 	if r := one.Role(); r != RoleLeader {
 		t.Fatalf("healed elector's role after the other resigned = %q", r)
+	}
+}
+
+// blackHole makes the path to an etcd member silent: open connections
+// stop forwarding (requests hang) and new ones are refused.
+func blackHole(p *faultproxy.Proxy) {
+	p.RefuseNew()
+	p.BlackHole()
+}
+
+// refuse makes an etcd member unreachable outright: open connections
+// are closed and new ones reset.
+func refuse(p *faultproxy.Proxy) {
+	p.RefuseNew()
+	for _, c := range p.Conns() {
+		c.Cut()
 	}
 }
 
