@@ -297,6 +297,10 @@ func (e *Elector) campaignOnce(ctx context.Context) (term *Term, hadLease bool, 
 		if err == nil {
 			var fromRev int64
 			fromRev, err = e.confirmKey(wctx, key, rev)
+			if err == nil && lease.lostCause() != nil {
+				// Too late: never hand out a term past its deadline.
+				err = e.leaseOr(lease, nil)
+			}
 			if err == nil {
 				return newTerm(e, lease, key, rev, fromRev), true, nil
 			}
