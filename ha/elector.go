@@ -79,7 +79,7 @@ const (
 	RoleUnavailable Role = "unavailable"
 )
 
-// Errors a Term ends with (Term.Err) and Campaign returns.
+// Errors a Term ends with (Term.Err, wrapped), and ErrBusy from Campaign.
 var (
 	// ErrLeaseLost: the lease was not renewed in time (etcd
 	// unreachable or too slow), etcd reported it gone, or the client
@@ -120,8 +120,10 @@ var (
 //
 // Takeover: after a leader vanishes without resigning, another
 // instance leads about L (up to L + 0.5 s, etcd's expiry check period)
-// after the leader's last renewal; after Resign, within one etcd round
-// trip and a watch notification.
+// after the leader's last renewal, or later if etcd changes its raft
+// leader meanwhile (the new raft leader extends every lease) or granted
+// a TTL longer than L; after Resign, within one etcd round trip and a
+// watch notification.
 type Elector struct {
 	cli       *clientv3.Client
 	o         Options
