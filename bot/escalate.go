@@ -167,7 +167,7 @@ func (d *Desk) escalateFor(tx Tx, r *RFA, by Actor, via, reason string) error {
 			return err
 		}
 	}
-	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Text: d.render("escalation_staff.chat.tmpl", v)}); err != nil {
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Text: d.staffChat(r, "escalation_staff", v)}); err != nil {
 		return err
 	}
 	inReplyTo, refs := conversationHeaders(r)

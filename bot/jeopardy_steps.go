@@ -51,12 +51,12 @@ func (d *Desk) escalationStep(tx Tx, r *RFA, pp pendingPoint, now time.Time) err
 		if !d.cfg.Chat {
 			return d.dutyMail(tx, r, true, v)
 		}
-		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Text: d.render("sla_note.chat.tmpl", v)})
+		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Text: d.staffChat(r, "sla_note", v)})
 	case StepMentionDuty:
 		if !d.cfg.Chat {
 			return d.dutyMail(tx, r, false, v)
 		}
-		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Mention: d.jeop.policy().OnDutyRole, Text: d.render("sla_duty.chat.tmpl", v)})
+		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Mention: d.jeop.policy().OnDutyRole, Text: d.staffChat(r, "sla_duty", v)})
 	case StepManager:
 		return d.tellManager(tx, r, "sla_jeopardy", v)
 	case StepBreach:
@@ -132,5 +132,5 @@ func (d *Desk) tellManager(tx Tx, r *RFA, stem string, v staffNoticeView) error 
 			return err
 		}
 	}
-	return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Text: d.render(stem+".chat.tmpl", v)})
+	return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Text: d.staffChat(r, stem, v)})
 }

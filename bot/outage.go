@@ -409,7 +409,7 @@ func (d *Desk) inboundOutage(tx Tx, r *RFA, m *Mail) error {
 	r.addEvent(now, EventSeverity, "rfadesk", string(SeverityCritical))
 	v := d.staffNotice(r)
 	v.Subject, v.Sender, v.Link = NeutralizeBidi(truncate(r.Subject, SubjectQuoteLimit)), m.From.Email, d.RecordURL(r)
-	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Mention: d.jeop.policy().OnDutyRole, Text: d.render("outage_page.chat.tmpl", v)}); err != nil {
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Mention: d.jeop.policy().OnDutyRole, Text: d.staffChat(r, "outage_page", v)}); err != nil {
 		return err
 	}
 	to := d.jeop.policy().OnDutyAddress

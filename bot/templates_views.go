@@ -21,7 +21,7 @@ package bot
 //	outage_notice        outageView           an outage announced: mail to those affected, ops post (subject, txt, chat)
 //	outage_update        outageView           an outage's update (subject, txt, chat)
 //	outage_resolved      outageView           an outage's all-clear (subject, txt, chat)
-//	outage_ack_note      outageView           the acknowledgement's note of a linked outage (line)
+//	outage_ack_note      outageView           the acknowledgement's note of a linked outage: Title, Desk, StatusURL (line)
 //	outage_page          staffNoticeView      an organisation's outage mail: on-duty staff paged (subject, txt, chat)
 //	escalation_staff     staffNoticeView      escalated by the requester: the managers' mail, the ops post (subject, txt, chat)
 //	sla_point            slaPointView         which clock of an RFA passed which point (line)
@@ -112,9 +112,11 @@ type outageView struct {
 
 // staffNoticeView is what the staff messages about one RFA show: RFA
 // Ref, its Subject, Organisation, Requester ("Name <address>"),
-// Assignee ("" when unassigned), Severity, Status and Link (the status
-// link for sla_note and sla_duty; the token-free record link for
-// outage_page). Where they apply: What (the sla_* stems: the rendered
+// Assignee ("" when unassigned), Severity, Status and Link: in a mail
+// the RFA's status link, which carries the requester's token (the
+// token-free record link for outage_page); in a chat post always the
+// token-free record link (staffChat), so no template can put a token in
+// the chat. Where they apply: What (the sla_* stems: the rendered
 // sla_point), Via, Owner, Within and Reason (escalation_staff: how the
 // requester escalated, the owner now, the time to act, the requester's
 // reason with every line quoted "> ", "" if none) and Sender
@@ -203,12 +205,20 @@ type staffMailView struct {
 	Limit                 int
 }
 
-// staffNotice is the staffNoticeView of r: its facts, and its status
-// Link; the caller adds what its stem shows besides.
+// staffNotice is the staffNoticeView of r for a mail: its facts, and its
+// status Link; the caller adds what its stem shows besides.
 func (d *Desk) staffNotice(r *RFA) staffNoticeView {
 	return staffNoticeView{
 		Ref: r.Ref(), Subject: NeutralizeBidi(r.Subject), Organisation: r.Organisation,
 		Requester: NeutralizeBidi(r.Requester.String()), Assignee: r.Assignee,
 		Severity: r.Severity.Title(), Status: string(r.Status), Link: d.StatusURL(r), Desk: d.cfg.Name,
 	}
+}
+
+// staffChat renders stem's chat post with v, its Link replaced by r's
+// token-free record link (RecordURL): the status link's token must not
+// reach the chat.
+func (d *Desk) staffChat(r *RFA, stem string, v staffNoticeView) string {
+	v.Link = d.RecordURL(r)
+	return d.render(stem+".chat.tmpl", v)
 }
