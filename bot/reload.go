@@ -13,7 +13,7 @@ func (reloadEvent) isEvent() {}
 
 // Reload makes the desk work with cfg's organisations, staff, SLA policy
 // (calendar, targets, escalation points and on-duty contacts), managers,
-// alert recipients, contact details and mail templates from its next
+// alert recipients, contact details and templates from its next
 // event on; the transaction in hand finishes under the old ones. The
 // other fields of cfg (name, address, base URL, loop value, chat, rate
 // tiers, limits) take effect at the next start only. When the policy's
