@@ -229,6 +229,9 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 			lg.Go(func() error { return chatDeliverer.Run(lctx) })
 			chatDeliverer.Kick()
 		}
+		if lead.elector != nil { // availability counts leaderless time
+			lg.Go(func() error { return heartbeat(lctx, desk, lead.lease, log.With("component", "ha")) })
+		}
 		deliverer.Kick()
 		return lg.Wait()
 	}
@@ -264,6 +267,11 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 			flushOutbox(ctx, deliverer, cfg.ShutdownGrace, log)
 		}
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		if lead.elector != nil && lead.isLeading() {
+			if err := desk.RecordLeading(rctx, false, lead.lease); err != nil {
+				log.Warn("last leader heartbeat not recorded", "err", err)
+			}
+		}
 		lead.resign(rctx)
 		cancel()
 		log.Info("rfadesk stopped")

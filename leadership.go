@@ -138,3 +138,33 @@ func (l *leadership) setLeading(v bool) {
 	l.leading = v
 	l.mu.Unlock()
 }
+
+// leaderRecorder is what the heartbeat needs from the desk (*bot.Desk).
+type leaderRecorder interface {
+	RecordLeading(ctx context.Context, termStart bool, interval time.Duration) error
+}
+
+// heartbeat records that this instance leads (bot.Desk.RecordLeading):
+// at once, as the term's start, then every interval until ctx ends, when
+// it returns ctx.Err(). A failed heartbeat is logged and tried again at
+// the next tick: it only measures availability.
+func heartbeat(ctx context.Context, desk leaderRecorder, interval time.Duration, log *slog.Logger) error {
+	start := true
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := desk.RecordLeading(ctx, start, interval); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			log.Warn("leader heartbeat not recorded", "err", err)
+		} else {
+			start = false
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
