@@ -100,9 +100,17 @@ func startReloadFixture(t *testing.T) *reloadFixture {
 	f.web = ln.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	// The log goes to a buffer shown if the test fails, not to
+	// t.Output(): discordgo's gateway goroutine may log its disconnect
+	// after runDaemon returned.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log("daemon log:\n" + f.logs.String())
+		}
+	})
 	go func() {
 		done <- runDaemon(ctx, cfg, daemonOptions{
-			Logger:   newLogger(io.MultiWriter(f.logs, t.Output()), slog.LevelInfo),
+			Logger:   newLogger(f.logs, slog.LevelInfo),
 			Listener: ln, StoreNoSync: true, Reload: f.reload, ConfigPath: f.path,
 		})
 	}()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -47,10 +46,18 @@ func stoppedChatDaemon(t *testing.T, fake *discordtest.Server) (*config.Config, 
 	if n := outboxKinds(t, cfg); n[bot.OutboxChat] == 0 || n[bot.OutboxMail] == 0 {
 		t.Fatalf("queued %v, want a card and an acknowledgement", n)
 	}
+	// The log goes to a buffer, shown if the test fails, not to
+	// t.Output(): discordgo's gateway goroutine, opened and closed at
+	// once here, may log its disconnect after runDaemon returned.
 	logs := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log("daemon log:\n" + logs.String())
+		}
+	})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel() // SIGTERM before the first delivery
-	if err := runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(io.MultiWriter(logs, t.Output()), slog.LevelInfo), StoreNoSync: true}); err != nil {
+	if err := runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(logs, slog.LevelInfo), StoreNoSync: true}); err != nil {
 		t.Fatal(err)
 	}
 	return cfg, logs.String()
