@@ -97,7 +97,7 @@ func (f *actionForms) allows(a pageAction) bool {
 // handler has a desk function: a message unless closed (an answer
 // instead while the desk awaits one), escalation unless closed, "it's
 // fixed" while cleared, "still broken" while cleared and, once closed,
-// until the reopen grace ends (Options.ReopenBy).
+// until the reopen grace ends (Settings.ReopenBy).
 func (h *handler) formsFor(s Settings, rfa *bot.RFA) *actionForms {
 	st := rfa.Status
 	reopenable := st == bot.StatusCleared
