@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -44,6 +45,12 @@ func (tx *etcdTx) fail(err error) {
 
 // get runs one range read at the snapshot revision, taking the current
 // revision on the first read. It returns nil once the tx has failed.
+//
+// The first read is linearizable. Later ones name their revision and
+// are serializable: any member that has applied that revision answers
+// from its own store without asking the raft leader, and one that has
+// not yet says so (a future revision), when the read is repeated
+// linearizably.
 func (tx *etcdTx) get(key string, opts ...clientv3.OpOption) *clientv3.GetResponse {
 	if tx.err != nil {
 		return nil
@@ -51,7 +58,10 @@ func (tx *etcdTx) get(key string, opts ...clientv3.OpOption) *clientv3.GetRespon
 	if tx.rev != 0 {
 		opts = append(opts, clientv3.WithRev(tx.rev))
 	}
-	resp, err := tx.db.cli.Get(tx.ctx, key, opts...)
+	resp, err := tx.db.cli.Get(tx.ctx, key, append(opts, serializableAfterFirst(tx.rev)...)...)
+	if tx.rev != 0 && errors.Is(err, rpctypes.ErrFutureRev) {
+		resp, err = tx.db.cli.Get(tx.ctx, key, opts...)
+	}
 	if err != nil {
 		tx.fail(fmt.Errorf("kv: etcd read: %w", err))
 		return nil
@@ -60,6 +70,13 @@ func (tx *etcdTx) get(key string, opts ...clientv3.OpOption) *clientv3.GetRespon
 		tx.rev = resp.Header.Revision
 	}
 	return resp
+}
+
+func serializableAfterFirst(rev int64) []clientv3.OpOption {
+	if rev == 0 {
+		return nil
+	}
+	return []clientv3.OpOption{clientv3.WithSerializable()}
 }
 
 func (tx *etcdTx) Writable() bool { return tx.writable }
