@@ -13,7 +13,8 @@ func (tx *etcdTx) readChunks(base string, p chunkPointer) ([]byte, error) {
 	if p.length > 1<<40 || p.count == 0 {
 		return nil, fmt.Errorf("corrupt chunk pointer (%d chunks, %d bytes)", p.count, p.length)
 	}
-	perPage := max(1, requestBudget/tx.db.opts.ChunkSize)
+	chunkSize := (p.length + uint64(p.count) - 1) / uint64(p.count) // as written, whatever ChunkSize is now
+	perPage := max(1, requestBudget/int(max(chunkSize, 1)))
 	genPrefix := chunkGenPrefix(base, p.gen)
 	from, end := genPrefix, clientv3.GetPrefixRangeEnd(genPrefix)
 	v := make([]byte, 0, p.length)

@@ -131,7 +131,14 @@ func testMaxTxnOps(t *testing.T, e *etcdEnv) {
 // reported as definite, not as an unknown outcome.
 func testServerRefusal(t *testing.T, e *etcdEnv) {
 	db := e.open(t, &kv.EtcdOptions{MaxTxnOps: 20000})
-	err := db.Update(testCtx(t), putKeys(4200, "v")) // 8401 ops; the cluster allows 8192
+	// 8404 ops, the cluster allows 8192; the large value's chunks are
+	// written first, then deleted when etcd refuses the main Txn.
+	err := db.Update(testCtx(t), func(tx kv.Tx) error {
+		if err := putKeys(4200, "v")(tx); err != nil {
+			return err
+		}
+		return tx.Bucket("b").Put([]byte("big"), []byte(big(2<<20, 5)))
+	})
 	if err == nil || errors.Is(err, kv.ErrCommitUnknown) || !strings.Contains(err.Error(), "refused") {
 		t.Fatalf("Update over the cluster's --max-txn-ops = %v; want a definite refusal", err)
 	}
@@ -167,10 +174,24 @@ func testFence(t *testing.T, e *etcdEnv) {
 	}
 	mustUpdate(t, db, write("while-leading"))
 	before := e.raw(t, db.Prefix())
+	// A deposed leader writes nothing at all: not even chunks it would
+	// delete again. No other test writes meanwhile, so etcd's revision
+	// must not move.
+	revision := func() int64 {
+		resp, err := e.cli.Get(ctx, "any")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Header.Revision
+	}
 	refused := func(when string) {
 		t.Helper()
+		rev := revision()
 		if err := db.Update(ctx, write("deposed")); !errors.Is(err, kv.ErrNotLeader) {
 			t.Fatalf("%s: Update = %v, want ErrNotLeader", when, err)
+		}
+		if after := revision(); after != rev {
+			t.Errorf("%s: a refused commit wrote to etcd (revision %d -> %d)", when, rev, after)
 		}
 		if after := e.raw(t, db.Prefix()); !maps.Equal(before, after) {
 			t.Fatalf("%s: a refused commit changed the keyspace: %d keys before, %d after", when, len(before), len(after))
@@ -295,6 +316,29 @@ func testMissingChunk(t *testing.T, e *etcdEnv) {
 	if err == nil || !strings.Contains(err.Error(), "chunk 2") || got != nil {
 		t.Fatalf("View of a value missing a chunk = %v (value %d bytes); want an error naming chunk 2", err, len(got))
 	}
+	// The same failed read inside an Update: fn carries on and returns
+	// nil, and the Update returns the read's error and commits nothing,
+	// though etcd is reachable.
+	err = db.Update(testCtx(t), func(tx kv.Tx) error {
+		b := tx.Bucket("b")
+		mustPut(t, b, "before-the-failure", "v")
+		if v := b.Get([]byte("big")); v != nil {
+			t.Error("a failed read returned a value")
+		}
+		if err := b.Put([]byte("after-the-failure"), []byte("v")); err == nil {
+			t.Error("Put after a failed read succeeded")
+		}
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "chunk 2") {
+		t.Fatalf("Update whose read failed = %v, want the read's error", err)
+	}
+	mustView(t, db, func(tx kv.Tx) error {
+		if tx.Bucket("b").Get([]byte("before-the-failure")) != nil {
+			t.Error("an Update whose read failed committed")
+		}
+		return nil
+	})
 }
 
 func testCancelInsideUpdate(t *testing.T, e *etcdEnv) {
