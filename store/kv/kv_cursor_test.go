@@ -230,4 +230,3 @@ func testDeleteWhileIterating(t *testing.T, s subject) {
 		return nil
 	})
 }
-
