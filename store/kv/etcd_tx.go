@@ -22,6 +22,11 @@ type etcdTx struct {
 	rev     int64 // snapshot revision; 0 until the first read
 	err     error // the first read error; sticky
 	buckets map[string]*etcdBucket
+
+	// markersRead: the first page of bucket markers was read into
+	// buckets; allMarkers: that page held every marker, so a name not in
+	// buckets is a bucket that does not exist.
+	markersRead, allMarkers bool
 }
 
 // result combines fn's error with the sticky read error (see Update).
@@ -81,22 +86,47 @@ func serializableAfterFirst(rev int64) []clientv3.OpOption {
 
 func (tx *etcdTx) Writable() bool { return tx.writable }
 
-// lookup returns the tx's bucket object for name, reading its marker on
-// first use. b.exists is false when the bucket does not exist (or the
-// read failed).
+// lookup returns the tx's bucket object for name. The first lookup reads
+// one page of bucket markers, which usually holds them all (rfadesk has
+// a few dozen buckets), so later lookups cost no request; beyond that
+// page, a name's marker is read on its first lookup. b.exists is false
+// when the bucket does not exist (or the read failed).
 func (tx *etcdTx) lookup(name string) *etcdBucket {
 	if b, ok := tx.buckets[name]; ok {
 		return b
 	}
+	if !tx.markersRead {
+		tx.readMarkers()
+		if b, ok := tx.buckets[name]; ok {
+			return b
+		}
+	}
 	b := &etcdBucket{tx: tx, name: name}
-	if resp := tx.get(tx.db.layout.markerKey(name)); resp != nil && len(resp.Kvs) == 1 {
-		b.setMarker(resp.Kvs[0].Value)
+	if !tx.allMarkers {
+		if resp := tx.get(tx.db.layout.markerKey(name)); resp != nil && len(resp.Kvs) == 1 {
+			b.setMarker(resp.Kvs[0].Value)
+		}
 	}
 	if tx.err != nil {
 		return b // not cached: nothing more will be read anyway
 	}
 	tx.remember(b)
 	return b
+}
+
+// readMarkers reads the first page of bucket markers.
+func (tx *etcdTx) readMarkers() {
+	start, end := tx.db.layout.markerRange()
+	resp := tx.get(start, clientv3.WithRange(end), clientv3.WithLimit(int64(tx.db.opts.PageSize)))
+	if resp == nil {
+		return
+	}
+	tx.markersRead, tx.allMarkers = true, !resp.More
+	for _, kv := range resp.Kvs {
+		b := &etcdBucket{tx: tx, name: string(kv.Key[len(start):])}
+		b.setMarker(kv.Value)
+		tx.remember(b)
+	}
 }
 
 func (tx *etcdTx) remember(b *etcdBucket) {
@@ -133,9 +163,27 @@ func (tx *etcdTx) CreateBucketIfNotExists(name string) (Bucket, error) {
 	return b, nil
 }
 
-// ForEachBucket lists the bucket markers page by page and merges in the
-// buckets this tx created.
+// ForEachBucket lists the bucket markers page by page, unless lookup has
+// read them all, and merges in the buckets this tx created.
 func (tx *etcdTx) ForEachBucket(fn func(name string, b Bucket) error) error {
+	if !tx.markersRead {
+		tx.readMarkers()
+	}
+	if tx.allMarkers {
+		var names []string
+		for name, b := range tx.buckets {
+			if b.exists {
+				names = append(names, name)
+			}
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			if err := fn(name, tx.buckets[name]); err != nil {
+				return err
+			}
+		}
+		return tx.err
+	}
 	var created []string
 	for name, b := range tx.buckets {
 		if b.created {
