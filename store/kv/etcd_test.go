@@ -33,6 +33,7 @@ func TestEtcd(t *testing.T) {
 		name string
 		run  func(t *testing.T, e *etcdEnv)
 	}{
+		{"BucketsInOneMarkerPage", func(t *testing.T, e *etcdEnv) { testBuckets(t, subject{db: e.open(t, nil)}) }},
 		{"MaxTxnOpsRefusesBeforeSending", testMaxTxnOps},
 		{"ServerRefusalIsNotAmbiguous", testServerRefusal},
 		{"FenceRefusesADeposedLeader", testFence},
