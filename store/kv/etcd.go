@@ -152,8 +152,10 @@ func NewEtcd(cli *clientv3.Client, opts *EtcdOptions) *Etcd {
 func (e *Etcd) Prefix() string { return e.opts.Prefix }
 
 // SetFence sets the leadership later commits depend on; the zero Fence
-// means "not leading". A commit reads the fence once, when it starts,
-// and every Txn it sends carries it. Safe for concurrent use.
+// (or one with an empty Key or a Rev below 1) means "not leading": with
+// RequireFence commits that write are refused, without it they are sent
+// unfenced. A commit reads the fence once, when it starts, and every Txn
+// it sends carries it. Safe for concurrent use.
 func (e *Etcd) SetFence(f Fence) { e.fence.Store(&f) }
 
 func (e *Etcd) currentFence() Fence {
@@ -212,7 +214,9 @@ func (e *Etcd) Update(ctx context.Context, fn func(Tx) error) error {
 	return tx.commit()
 }
 
-// View implements DB. ctx bounds every read of the transaction.
+// View implements DB. ctx bounds every read of the transaction. As in
+// Update, a failed read's error is returned, joined with fn's when fn
+// returned a different one.
 func (e *Etcd) View(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("kv: view not started: %w", err)
