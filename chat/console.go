@@ -206,6 +206,9 @@ func (c *Console) Run(ctx context.Context) error {
 	}
 	wait := time.Second
 	for {
+		if err := ctx.Err(); err != nil { // stopped before the gateway opened
+			return err
+		}
 		err := c.checkGateway()
 		if err == nil {
 			err = c.s.Open()
