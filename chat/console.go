@@ -155,7 +155,10 @@ func New(cfg Config, desk Desk, opts *Options) (*Console, error) {
 	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Ready) { c.queue(e) })
 	s.AddHandler(func(_ *discordgo.Session, e *discordgo.MessageCreate) { c.queue(e) })
 	s.AddHandler(func(_ *discordgo.Session, e *discordgo.InteractionCreate) { c.queue(e) })
-	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Resumed) { c.log.Info("chat: gateway session resumed") })
+	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Resumed) {
+		c.log.Info("chat: gateway session resumed")
+		c.queue(e)
+	})
 	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Disconnect) { c.log.Info("chat: gateway disconnected") })
 	return c, nil
 }
@@ -227,7 +230,7 @@ func (c *Console) Run(ctx context.Context) error {
 		wait = min(2*wait, 5*time.Minute)
 	}
 	defer c.s.Close()
-	registered := false
+	registered, caughtUp := false, false
 	for {
 		select {
 		case <-ctx.Done():
@@ -236,6 +239,17 @@ func (c *Console) Run(ctx context.Context) error {
 			switch e := e.(type) {
 			case *discordgo.Ready:
 				c.onReady(ctx, e, &registered)
+				caughtUp = true
+			case *discordgo.Resumed:
+				// A run after an earlier one resumes the old gateway
+				// session (discordgo keeps its id) and gets no READY:
+				// catch up on what happened in between here instead.
+				// A resume within a run needs nothing: Discord
+				// replays the events missed.
+				if !caughtUp {
+					c.onResumedRun(ctx, &registered)
+					caughtUp = true
+				}
 			case *discordgo.MessageCreate:
 				c.onMessage(ctx, e)
 			case *discordgo.InteractionCreate:
@@ -285,6 +299,24 @@ func (c *Console) onReady(ctx context.Context, e *discordgo.Ready, registered *b
 	if !*registered {
 		_, err := c.s.ApplicationCommandBulkOverwrite(appID, c.cfg.GuildID, c.cmds.definitions(), discordgo.WithContext(ctx))
 		if err != nil {
+			c.log.Error("chat: registering slash commands failed; will retry at the next session", "err", err)
+		} else {
+			*registered = true
+		}
+	}
+	if err := c.catchUp(ctx); err != nil {
+		c.log.Error("chat: catching up on thread messages", "err", err)
+	}
+}
+
+// onResumedRun does for a run that resumed an earlier run's session what
+// onReady does: registers the slash commands and catches up.
+func (c *Console) onResumedRun(ctx context.Context, registered *bool) {
+	c.mu.Lock()
+	appID := c.appID
+	c.mu.Unlock()
+	if !*registered && appID != "" {
+		if _, err := c.s.ApplicationCommandBulkOverwrite(appID, c.cfg.GuildID, c.cmds.definitions(), discordgo.WithContext(ctx)); err != nil {
 			c.log.Error("chat: registering slash commands failed; will retry at the next session", "err", err)
 		} else {
 			*registered = true
