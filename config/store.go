@@ -15,6 +15,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"rfadesk/netaddr"
+	"rfadesk/store/kv"
 )
 
 // Store backends ([store] backend).
@@ -25,7 +26,7 @@ const (
 
 // Defaults and bounds of [store] and [ha].
 const (
-	DefaultEtcdPrefix      = "/rfadesk/"
+	DefaultEtcdPrefix      = kv.DefaultEtcdPrefix
 	DefaultEtcdDialTimeout = 5 * time.Second
 	DefaultHALease         = 5 * time.Second
 	MinHALease             = time.Second
