@@ -342,7 +342,7 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 	c := &Config{}
 	c.Store, errs = validateStore(raw.Store, raw.Desk.Store, getenv, errs)
 	c.StorePath = c.Store.Path
-	c.HA, errs = validateHA(raw.HA, c.Store.Backend, os.Hostname, errs)
+	c.HA, errs = validateHA(raw.HA, c.Store.Backend, c.Store.Etcd.Prefix, os.Hostname, errs)
 	errs = validateDesk(raw, &c.Desk, errs)
 	c.Components, errs = validateComponents(raw.Desk.Components, errs)
 	c.Desk.Templates, errs = validateTemplates(raw.Desk.TemplatesDir, errs)

@@ -14,6 +14,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"rfadesk/ha"
 	"rfadesk/netaddr"
 	"rfadesk/store/kv"
 )
@@ -117,17 +118,14 @@ func (s Store) String() string {
 	return "bbolt " + s.Path
 }
 
-// HA is the validated [ha] section, filled with its defaults when the
-// backend is etcd and zero otherwise (a bbolt store has one process, so
-// nothing to elect).
+// HA is the validated [ha] section: ha.Options for ha.NewElector, filled
+// when the backend is etcd and zero otherwise (a bbolt store has one
+// process, so nothing to elect). Lease is ha.lease (default 5s, whole
+// seconds from 1s to 1m); Name is ha.name (default "hostname:pid"; one
+// line of at most 128 characters); Prefix is store.prefix, so the
+// election lives beside the desk's data. Logger is left for the caller.
 type HA struct {
-	// Lease is the etcd lease the leader holds (ha.lease, default 5s,
-	// whole seconds from 1s to 1m): a leader that cannot renew it stops
-	// acting within it, and a standby takes over after it expires.
-	Lease time.Duration
-	// Name identifies this instance in the election and in logs (ha.name,
-	// default "hostname:pid"); one line of at most 128 characters.
-	Name string
+	ha.Options
 }
 
 // rawStore is the [store] section as written.
@@ -340,9 +338,10 @@ func etcdTLS(raw rawStore, https bool) (*tls.Config, []error) {
 	return c, errs
 }
 
-// validateHA checks [ha] (raw nil when the file has none) for backend.
-// hostname gives the default name's host part.
-func validateHA(raw *rawHA, backend string, hostname func() (string, error), errs []error) (HA, []error) {
+// validateHA checks [ha] (raw nil when the file has none) for backend
+// and the store's etcd prefix. hostname gives the default name's host
+// part.
+func validateHA(raw *rawHA, backend, prefix string, hostname func() (string, error), errs []error) (HA, []error) {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("ha.%s: "+format, append([]any{key}, args...)...))
 	}
@@ -355,7 +354,7 @@ func validateHA(raw *rawHA, backend string, hostname func() (string, error), err
 	if raw == nil {
 		raw = &rawHA{}
 	}
-	h := HA{Lease: DefaultHALease, Name: strings.TrimSpace(raw.Name)}
+	h := HA{ha.Options{Lease: DefaultHALease, Name: strings.TrimSpace(raw.Name), Prefix: prefix}}
 	if raw.Lease != "" {
 		d, err := time.ParseDuration(raw.Lease)
 		switch {

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"rfadesk/ha"
 	"rfadesk/store"
 )
 
@@ -148,7 +149,7 @@ func TestStoreEtcd(t *testing.T) {
 		t.Errorf("receipts = %q", cfg.Store.Receipts)
 	}
 	host, _ := os.Hostname()
-	if want := fmt.Sprintf("%s:%d", host, os.Getpid()); cfg.HA.Lease != 5*time.Second || cfg.HA.Name != want {
+	if want := fmt.Sprintf("%s:%d", host, os.Getpid()); cfg.HA.Lease != 5*time.Second || cfg.HA.Name != want || cfg.HA.Prefix != "/rfadesk/" {
 		t.Errorf("ha = %+v, want the defaults 5s and %q", cfg.HA, want)
 	}
 	if got := cfg.Store.String(); got != "etcd http://127.0.0.1:2379,http://localhost:22379 prefix /rfadesk/" {
@@ -165,7 +166,7 @@ func TestStoreEtcd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Store.Receipts != "/var/lib/rfadesk/etcd.receipts" || cfg.HA != (HA{Lease: 3 * time.Second, Name: "desk-a"}) {
+	if cfg.Store.Receipts != "/var/lib/rfadesk/etcd.receipts" || cfg.HA != (HA{ha.Options{Lease: 3 * time.Second, Name: "desk-a", Prefix: "/desk-b/"}}) {
 		t.Errorf("receipts %q, ha %+v", cfg.Store.Receipts, cfg.HA)
 	}
 	ctx := context.Background()
