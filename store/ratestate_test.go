@@ -34,7 +34,7 @@ func TestRateStateRoundTrip(t *testing.T) {
 		return tx.PutRateState(bot.RateKeySender("ann@school.example"), bot.RateState{})
 	})
 	db.Close()
-	bdb, err := bolt.Open(db.path, 0o600, &bolt.Options{Timeout: time.Second})
+	bdb, err := bolt.Open(db.Path(), 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestMigrationAddsRateStates(t *testing.T) {
 		}
 		return tx.PutRateState(bot.RateKeyUnknownAcks, bot.RateState{Told: at(1)})
 	})
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil || st.SchemaVersion != schemaVersion {
 		t.Errorf("schema version after migration = %d, %v", st.SchemaVersion, err)
 	}

@@ -163,7 +163,7 @@ func TestMigrationToV6CountsExistingRFAs(t *testing.T) {
 	if n := breachedCount(t, db); n != 1 {
 		t.Errorf("breached RFAs after migration = %d, want 1 (RFA-1)", n)
 	}
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil || st.SchemaVersion != schemaVersion {
 		t.Errorf("schema version = %d, %v; want %d", st.SchemaVersion, err, schemaVersion)
 	}

@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 // openNums pages through the open index limit at a time.
@@ -187,24 +188,9 @@ func TestEscalationPolicyFingerprint(t *testing.T) {
 // the schedule empty and the policy fingerprint absent.
 func TestMigrationBuildsTheIndexes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rfadesk.db")
-	bdb, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	statuses := map[uint64]bot.Status{1: bot.StatusClosed, 2: bot.StatusOpen, 3: bot.StatusClosed, 4: bot.StatusCleared, 5: bot.StatusNew}
-	err = bdb.Update(func(btx *bolt.Tx) error {
-		if err := migrations()[0].fn(btx); err != nil {
-			return err
-		}
-		for _, name := range []string{bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs} {
-			if err := btx.DeleteBucket([]byte(name)); err != nil {
-				return err
-			}
-		}
-		if err := btx.Bucket([]byte(bucketMeta)).Put([]byte(keySchemaVersion), encodeU64(1)); err != nil {
-			return err
-		}
-		rfas := btx.Bucket([]byte(bucketRFAs))
+	writeOldFile(t, path, 1, []string{bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs}, func(tx kv.Tx) error {
+		rfas := tx.Bucket(bucketRFAs)
 		for num := uint64(1); num <= 5; num++ {
 			r := &bot.RFA{Num: num, Status: statuses[num], Subject: "Printer", Created: time.Now(),
 				Events: []bot.Event{{At: time.Now(), Kind: bot.EventCreated}}}
@@ -214,15 +200,9 @@ func TestMigrationBuildsTheIndexes(t *testing.T) {
 		}
 		return rfas.SetSequence(5)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bdb.Close(); err != nil {
-		t.Fatal(err)
-	}
 
 	db := openTest(t, path)
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

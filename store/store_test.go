@@ -14,6 +14,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 // openTest opens the database at path (in a fresh t.TempDir() when path is "")
@@ -58,7 +59,7 @@ func TestOpenWritesSchemaAndBuckets(t *testing.T) {
 	if db.Path() != path {
 		t.Errorf("Path() = %q, want %q", db.Path(), path)
 	}
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +116,39 @@ func writeVersion(t *testing.T, path string, version uint64) {
 	}
 }
 
+// writeOldFile writes a bbolt file at path as an older rfadesk left it:
+// every bucket of migration 1 except drop (those a later version added),
+// schema version version, and what fill writes (records in the form of
+// that version).
+func writeOldFile(t *testing.T, path string, version uint64, drop []string, fill func(kv.Tx) error) {
+	t.Helper()
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kdb := kv.NewBolt(bdb)
+	err = kdb.Update(t.Context(), func(tx kv.Tx) error {
+		if err := migrations()[0].fn(tx); err != nil {
+			return err
+		}
+		for _, name := range drop {
+			if err := kv.BoltTx(tx).DeleteBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bucketMeta).Put([]byte(keySchemaVersion), encodeU64(version)); err != nil {
+			return err
+		}
+		return fill(tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rfadesk.db")
 	newer := uint64(schemaVersion + 1)
@@ -159,7 +193,7 @@ func TestOpenMigratesVersionZeroFile(t *testing.T) {
 	}
 	bdb.Close()
 	db := openTest(t, path)
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,7 +477,7 @@ func TestConcurrentUpdatesNeverShareANumber(t *testing.T) {
 		}
 		seen[n] = true
 	}
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

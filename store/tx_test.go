@@ -260,7 +260,7 @@ func TestOutboxOrderUpdateDelete(t *testing.T) {
 		}
 		return nil
 	})
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil || st.Outbox != 3 {
 		t.Errorf("Stats.Outbox = %d, %v; want 3", st.Outbox, err)
 	}
@@ -321,7 +321,7 @@ func TestDeadLetters(t *testing.T) {
 		}
 		return nil
 	})
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil || st.DeadLetters != 2 {
 		t.Errorf("Stats.DeadLetters = %d, %v; want 2", st.DeadLetters, err)
 	}
