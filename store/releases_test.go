@@ -13,7 +13,7 @@ import (
 )
 
 func TestReleaseIndexFollowsRFAs(t *testing.T) {
-	db := openTest(t, filepath.Join(t.TempDir(), "rfadesk.db"))
+	db := newTestDB(t)
 	put := func(num uint64, status bot.Status, release string) {
 		t.Helper()
 		r := &bot.RFA{Num: num, Status: status}

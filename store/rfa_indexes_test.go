@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
 	"rfadesk/store/kv"
 )
@@ -38,7 +36,7 @@ func openNums(t *testing.T, db *DB, limit int) []uint64 {
 }
 
 func TestPutRFAKeepsTheOpenIndex(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	statuses := []bot.Status{bot.StatusNew, bot.StatusClosed, bot.StatusOpen, bot.StatusAwaitingRequester, bot.StatusCleared, bot.StatusClosed}
 	update(t, db, func(tx bot.Tx) error {
 		for i, s := range statuses {
@@ -85,7 +83,7 @@ func TestPutRFAKeepsTheOpenIndex(t *testing.T) {
 }
 
 func TestPutRFAKeepsTheJeopardySchedule(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	put := func(num uint64, at time.Time) {
 		t.Helper()
@@ -134,11 +132,11 @@ func TestPutRFAKeepsTheJeopardySchedule(t *testing.T) {
 	put(1, t0)
 	put(1, t0.Add(time.Minute))
 	put(3, t0.Add(time.Minute))
-	err := db.bolt.View(func(btx *bolt.Tx) error {
-		if n := btx.Bucket([]byte(bucketJeopardy)).Stats().KeyN; n != 2 {
+	err := db.KV().View(t.Context(), func(ktx kv.Tx) error {
+		if n := ktx.Bucket(bucketJeopardy).KeyN(); n != 2 {
 			t.Errorf("%d schedule keys, want 2", n)
 		}
-		if n := btx.Bucket([]byte(bucketJeopardyRFAs)).Stats().KeyN; n != 2 {
+		if n := ktx.Bucket(bucketJeopardyRFAs).KeyN(); n != 2 {
 			t.Errorf("%d reverse keys, want 2", n)
 		}
 		return nil
@@ -150,7 +148,7 @@ func TestPutRFAKeepsTheJeopardySchedule(t *testing.T) {
 }
 
 func TestEscalationPolicyFingerprint(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	get := func() string {
 		var fp string
 		view(t, db, func(tx bot.Tx) error {

@@ -22,7 +22,7 @@ func children(t *testing.T, db *DB, parent uint64) []uint64 {
 }
 
 func TestLinkedIndexFollowsParent(t *testing.T) {
-	db := openTest(t, filepath.Join(t.TempDir(), "rfadesk.db"))
+	db := newTestDB(t)
 	put := func(num, parent uint64) {
 		t.Helper()
 		update(t, db, func(tx bot.Tx) error {

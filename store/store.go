@@ -259,7 +259,7 @@ func (db *DB) Stats(ctx context.Context) (Stats, error) {
 			return err
 		}
 		s.DeadLetters = dead.KeyN()
-		if btx := kv.BoltTx(t.ktx); btx != nil {
+		if btx := kv.BoltTx(t.ktx); db.bolt != nil && btx != nil {
 			s.FileBytes = btx.Size()
 		}
 		return nil

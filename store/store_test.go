@@ -17,13 +17,11 @@ import (
 	"rfadesk/store/kv"
 )
 
-// openTest opens the database at path (in a fresh t.TempDir() when path is "")
-// and closes it when the test ends.
+// openTest opens the bbolt file at path and closes it when the test ends:
+// for tests about bbolt files (fixtures, crafted old files, backups).
+// Every other test gets its store from newTestDB (backends_test.go).
 func openTest(t testing.TB, path string) *DB {
 	t.Helper()
-	if path == "" {
-		path = filepath.Join(t.TempDir(), "rfadesk.db")
-	}
 	db, err := Open(path, &Options{NoSync: true})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -246,7 +244,7 @@ func TestOpenLockedFile(t *testing.T) {
 }
 
 func TestCanceledContextRefused(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	ran := false
@@ -263,7 +261,7 @@ func TestCanceledContextRefused(t *testing.T) {
 }
 
 func TestViewRefusesWrites(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	view(t, db, func(tx bot.Tx) error {
 		writes := map[string]func() error{
 			"NextRFANumber":  func() error { _, err := tx.NextRFANumber(); return err },
@@ -291,7 +289,7 @@ func TestViewRefusesWrites(t *testing.T) {
 }
 
 func TestTxUnusableAfterReturn(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	var kept bot.Tx
 	update(t, db, func(tx bot.Tx) error { kept = tx; return nil })
 	if _, _, err := kept.Dedupe("x"); !errors.Is(err, errTxDone) {
@@ -303,7 +301,7 @@ func TestTxUnusableAfterReturn(t *testing.T) {
 }
 
 func TestUpdateErrorRollsBackEverything(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	boom := errors.New("boom")
 	var num uint64
 	err := db.Update(context.Background(), func(tx bot.Tx) error {
@@ -371,7 +369,7 @@ func TestUpdateErrorRollsBackEverything(t *testing.T) {
 }
 
 func TestUpdatePanicRollsBack(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	func() {
 		defer func() {
 			if recover() == nil {
@@ -395,13 +393,10 @@ func TestUpdatePanicRollsBack(t *testing.T) {
 }
 
 func TestRFANumbersIncreaseAcrossReopen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "rfadesk.db")
+	backend := newTestBackend(t)
 	var last uint64
 	for round := range 3 {
-		db, err := Open(path, &Options{NoSync: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := backend.open()
 		for range 4 {
 			update(t, db, func(tx bot.Tx) error {
 				n, err := tx.NextRFANumber()
@@ -425,7 +420,7 @@ func TestRFANumbersIncreaseAcrossReopen(t *testing.T) {
 }
 
 func TestPutRFAAdvancesAllocator(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	update(t, db, func(tx bot.Tx) error { return tx.PutRFA(&bot.RFA{Num: 41}) })
 	update(t, db, func(tx bot.Tx) error {
 		n, err := tx.NextRFANumber()
@@ -440,7 +435,7 @@ func TestPutRFAAdvancesAllocator(t *testing.T) {
 }
 
 func TestConcurrentUpdatesNeverShareANumber(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	const workers, each = 4, 25
 	nums := make(chan uint64, workers*each)
 	var wg sync.WaitGroup
