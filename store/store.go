@@ -186,7 +186,7 @@ func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: update not started: %w", err)
 	}
-	return db.run(ctx, db.kv.Update, func(t *tx) error { return fn(t) })
+	return db.run(ctx, true, fn)
 }
 
 // View runs fn in a read-only transaction that sees one consistent
@@ -199,21 +199,27 @@ func (db *DB) View(ctx context.Context, fn func(bot.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: view not started: %w", err)
 	}
-	return db.run(ctx, db.kv.View, func(t *tx) error { return fn(t) })
+	return db.run(ctx, false, fn)
 }
 
-// run runs fn through begin (the backend's Update or View) on a *tx that
-// refuses use once fn has returned. fn's error is returned as is; an
-// error of the backend's own (begin, read, commit) is wrapped with the
-// store's name.
-func (db *DB) run(ctx context.Context, begin func(context.Context, func(kv.Tx) error) error, fn func(*tx) error) error {
+// run runs fn in a read-write (write) or read-only transaction of the
+// backend, on a *tx that refuses use once fn has returned. fn's error is
+// returned as is; an error of the backend's own (begin, read, commit) is
+// wrapped with the store's name.
+func (db *DB) run(ctx context.Context, write bool, fn func(bot.Tx) error) error {
 	var fnErr error
-	err := begin(ctx, func(ktx kv.Tx) error {
+	body := func(ktx kv.Tx) error {
 		t := &tx{ktx: ktx}
 		defer func() { t.done = true }()
 		fnErr = fn(t)
 		return fnErr
-	})
+	}
+	var err error
+	if write {
+		err = db.kv.Update(ctx, body)
+	} else {
+		err = db.kv.View(ctx, body)
+	}
 	if err != nil && fnErr == nil {
 		return fmt.Errorf("store: %s: %w", db.name, err)
 	}
@@ -235,7 +241,8 @@ type Stats struct {
 // lookup.
 func (db *DB) Stats(ctx context.Context) (Stats, error) {
 	var s Stats
-	err := db.run(ctx, db.kv.View, func(t *tx) error {
+	err := db.run(ctx, false, func(btx bot.Tx) error {
+		t := btx.(*tx)
 		meta, err := t.bucket(bucketMeta)
 		if err != nil {
 			return err
