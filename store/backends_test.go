@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"rfadesk/bot"
@@ -26,14 +27,23 @@ import (
 // with the reason, in boltOnlyTests; TestEveryTestHasABackendList checks
 // that each test of the package is in exactly one of the two lists.
 
-// etcdBackend returns a kv.DB over an empty key space of its own on a
-// running etcd cluster, for t alone; the caller closes it. It may be
-// called from parallel tests. nil (the default) makes TestOnEtcd skip; the
-// etcd driver's test file sets it.
+// etcdBackend returns a kv.DB over an empty key space of its own (a
+// fresh key prefix) on a running etcd cluster; the caller closes it. t
+// is TestOnEtcd's, not a subtest's: TestOnEtcd calls it once per
+// subtest before the subtests run, so one cluster started with t (and
+// shared by the later calls with the same t) lives until every subtest
+// has ended. Each run of TestOnEtcd (go test -count=N) has a new t, whose
+// cluster the previous one's cleanup does not outlive: start a cluster
+// when t is not the one the last was started with. nil (the default)
+// makes TestOnEtcd skip; the etcd driver's test file sets it.
 var etcdBackend func(t testing.TB) kv.DB
 
 // onEtcd starts the name of every test TestOnEtcd runs.
 const onEtcd = "TestOnEtcd/"
+
+// onEtcdDBs holds, by subtest name, the database TestOnEtcd made for
+// each subtest it runs, until the subtest's newTestBackend takes it.
+var onEtcdDBs sync.Map // string -> kv.DB
 
 // testBackend is where one test's store lives, so that it can be closed
 // and opened again on the same data.
@@ -51,23 +61,25 @@ func newTestBackend(t testing.TB) *testBackend {
 		b.path = filepath.Join(t.TempDir(), "rfadesk.db")
 		return b
 	}
-	if etcdBackend == nil {
-		t.Fatal("a TestOnEtcd test without etcdBackend")
+	// The database TestOnEtcd made for this test (a subtest of it runs
+	// under its name).
+	name := t.Name()
+	if i := strings.IndexByte(name[len(onEtcd):], '/'); i >= 0 {
+		name = name[:len(onEtcd)+i]
 	}
-	b.kdb = etcdBackend(t)
-	t.Cleanup(func() {
-		if err := b.kdb.Close(); err != nil {
-			t.Errorf("close the etcd backend: %v", err)
-		}
-	})
+	kdb, ok := onEtcdDBs.LoadAndDelete(name)
+	if !ok {
+		t.Fatalf("%s: no etcd database (one store per TestOnEtcd test, made by TestOnEtcd)", t.Name())
+	}
+	b.kdb = kdb.(kv.DB)
 	return b
 }
 
 // open opens the store: empty the first time, then with what the store
 // held when it was last closed. The store is closed when the test ends
 // (closing it earlier is fine). On bbolt it opens the file again; on etcd
-// it opens the store again over the same client (the data is the
-// cluster's, the client stays open until the test ends).
+// it opens the store again over the same driver (the data is the
+// cluster's; TestOnEtcd closes the driver).
 func (b *testBackend) open() *DB {
 	b.t.Helper()
 	var db *DB
@@ -208,6 +220,15 @@ func TestOnEtcd(t *testing.T) {
 		t.Skip("no etcd backend: etcdBackend is set by the etcd driver's tests")
 	}
 	for _, fn := range driverTests() {
+		name := t.Name() + "/" + testName(fn)
+		kdb := etcdBackend(t)
+		onEtcdDBs.Store(name, kdb)
+		t.Cleanup(func() {
+			onEtcdDBs.Delete(name)
+			if err := kdb.Close(); err != nil {
+				t.Errorf("close the etcd database of %s: %v", name, err)
+			}
+		})
 		t.Run(testName(fn), func(t *testing.T) {
 			t.Parallel()
 			fn(t)
