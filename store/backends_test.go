@@ -111,6 +111,8 @@ func driverTests() []func(*testing.T) {
 		// backends_test.go
 		TestOpenOnMigratesAndRefusesNewerSchema,
 		TestBoltOnlyFeaturesOnEachBackend,
+		// attach_test.go
+		TestAttachWritesNothingAndMigrateBringsUpToDate,
 		// store_test.go
 		TestCanceledContextRefused,
 		TestViewRefusesWrites,
