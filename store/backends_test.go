@@ -27,17 +27,6 @@ import (
 // with the reason, in boltOnlyTests; TestEveryTestHasABackendList checks
 // that each test of the package is in exactly one of the two lists.
 
-// etcdBackend returns a kv.DB over an empty key space of its own (a
-// fresh key prefix) on a running etcd cluster; the caller closes it. t
-// is TestOnEtcd's, not a subtest's: TestOnEtcd calls it once per
-// subtest before the subtests run, so one cluster started with t (and
-// shared by the later calls with the same t) lives until every subtest
-// has ended. Each run of TestOnEtcd (go test -count=N) has a new t, whose
-// cluster the previous one's cleanup does not outlive: start a cluster
-// when t is not the one the last was started with. nil (the default)
-// makes TestOnEtcd skip; the etcd driver's test file sets it.
-var etcdBackend func(t testing.TB) kv.DB
-
 // onEtcd starts the name of every test TestOnEtcd runs.
 const onEtcd = "TestOnEtcd/"
 
@@ -122,6 +111,8 @@ func driverTests() []func(*testing.T) {
 		// backends_test.go
 		TestOpenOnMigratesAndRefusesNewerSchema,
 		TestBoltOnlyFeaturesOnEachBackend,
+		// attach_test.go
+		TestAttachWritesNothingAndMigrateBringsUpToDate,
 		// store_test.go
 		TestCanceledContextRefused,
 		TestViewRefusesWrites,

@@ -386,6 +386,25 @@ func migrateIndexes(tx kv.Tx) error {
 	return nil
 }
 
+// checkVersion returns the schema version stored in tx (0 for an empty
+// store), or a *SchemaError when it is newer than this binary's.
+func checkVersion(tx kv.Tx, name string) (uint64, error) {
+	var have uint64
+	if meta := tx.Bucket(bucketMeta); meta != nil {
+		if v := meta.Get([]byte(keySchemaVersion)); v != nil {
+			n, err := decodeU64(v)
+			if err != nil {
+				return 0, fmt.Errorf("store: %s: bad schema version: %w", name, err)
+			}
+			have = n
+		}
+	}
+	if have > schemaVersion {
+		return have, &SchemaError{Path: name, Version: have, Supports: schemaVersion}
+	}
+	return have, nil
+}
+
 // SchemaError is returned by Open and OpenOn for a store written by a
 // newer rfadesk.
 type SchemaError struct {
@@ -404,18 +423,9 @@ func (e *SchemaError) Error() string {
 // runs the pending migrations in order, writes the new version and checks
 // that every bucket exists.
 func migrate(tx kv.Tx, name string) error {
-	var have uint64
-	if meta := tx.Bucket(bucketMeta); meta != nil {
-		if v := meta.Get([]byte(keySchemaVersion)); v != nil {
-			n, err := decodeU64(v)
-			if err != nil {
-				return fmt.Errorf("store: %s: bad schema version: %w", name, err)
-			}
-			have = n
-		}
-	}
-	if have > schemaVersion {
-		return &SchemaError{Path: name, Version: have, Supports: schemaVersion}
+	have, err := checkVersion(tx, name)
+	if err != nil {
+		return err
 	}
 	for _, m := range migrations() {
 		if m.to <= have {

@@ -128,6 +128,51 @@ func OpenOn(ctx context.Context, kdb kv.DB, name string) (*DB, error) {
 	return db, nil
 }
 
+// Attach opens the store kept in kdb without writing to it, for an
+// instance that may not write yet: a standby on etcd, whose writes are
+// fenced. It reads the schema version in one View and fails with a
+// *SchemaError when the store was written by a newer rfadesk; an older
+// or empty store is accepted, for the instance that leads to bring up to
+// date with Migrate (until then reads of a missing bucket fail). On
+// success the DB owns kdb: Close closes it. On failure kdb is left open.
+func Attach(ctx context.Context, kdb kv.DB, name string) (*DB, error) {
+	err := kdb.View(ctx, func(tx kv.Tx) error {
+		_, err := checkVersion(tx, name)
+		return err
+	})
+	if err != nil {
+		var se *SchemaError
+		if errors.As(err, &se) {
+			return nil, se
+		}
+		return nil, fmt.Errorf("store: open %s: %w", name, err)
+	}
+	db := &DB{name: name, kv: kdb}
+	if b, ok := kdb.(*kv.Bolt); ok {
+		db.bolt = b.Raw()
+	}
+	return db, nil
+}
+
+// Migrate brings the store's layout to the current schema version in one
+// Update, as OpenOn does; on a current store it only rewrites the
+// version. It fails with a *SchemaError for a store a newer rfadesk
+// wrote in the meantime.
+func (db *DB) Migrate(ctx context.Context) error {
+	var migErr error
+	err := db.kv.Update(ctx, func(tx kv.Tx) error {
+		migErr = migrate(tx, db.name)
+		return migErr
+	})
+	switch {
+	case err != nil && migErr != nil:
+		return err
+	case err != nil:
+		return fmt.Errorf("store: migrate %s: %w", db.name, err)
+	}
+	return nil
+}
+
 // Name returns the name the store was opened with: the file path for
 // Open, the name given to OpenOn.
 func (db *DB) Name() string { return db.name }
