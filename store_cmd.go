@@ -10,7 +10,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"rfadesk/config"
 	"rfadesk/store"
@@ -35,10 +34,12 @@ func cmdStore(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // new bbolt file (-to bbolt -path FILE). It refuses a target that holds
 // anything, a bbolt source a daemon holds (it keeps the source's lock
 // until done, so none starts), and a source with receipts not yet
-// applied. An etcd source has no lock: every instance must be stopped,
-// and a write during the copy makes the verification fail. The source is
-// migrated to this binary's schema first, as a daemon would; the target
-// is opened as a store once copied, to prove it is one.
+// applied. An etcd source is read from one revision while its instances
+// may go on (an online backup), and the target verified against that
+// snapshot; it is not written, so it must be at this binary's schema (a
+// running leader migrates it). A bbolt source is migrated to this
+// binary's schema first, as a daemon would. The target is opened as a
+// store once copied, to prove it is one.
 func cmdStoreCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("store copy", "store copy -config FILE -to etcd|bbolt [-path FILE]", stderr)
 	cfgPath := fs.String("config", "", "configuration `file` of the desk whose store is copied")
@@ -90,7 +91,7 @@ func cmdStoreCopy(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		defer src.Close()
 	}
-	etcdCli, err := dialEtcd(ctx, &cfg.Store.Etcd)
+	etcdCli, err := newEtcdClient(ctx, cfg.Store.Etcd) // store_backend.go
 	if err != nil {
 		return fmt.Errorf("store copy: %w", err)
 	}
@@ -98,12 +99,14 @@ func cmdStoreCopy(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	etcdKV := func() *kv.Etcd {
 		return kv.NewEtcd(etcdCli, &kv.EtcdOptions{Prefix: cfg.Store.Etcd.Prefix})
 	}
+	live := false
 	if cfg.Store.Backend == config.BackendEtcd {
-		fmt.Fprintf(stderr, "store copy: the source is etcd, which has no lock: every rfadesk instance of the desk must be stopped (a write during the copy fails the verification)\n")
-		if err := noPendingReceipts(cfg.Store.Receipts); err != nil {
-			return err
-		}
-		if src, err = store.OpenOn(ctx, etcdKV(), cfg.Store.String()); err != nil {
+		// The instances may keep running: the copy reads one etcd
+		// revision and verifies the target against that snapshot
+		// (kv.CopyOptions.Live), and nothing is written to the source.
+		live = true
+		fmt.Fprintf(stderr, "store copy: reading one etcd revision (a snapshot); the instances may keep running\n")
+		if src, err = store.Attach(ctx, etcdKV(), cfg.Store.String()); err != nil {
 			return fmt.Errorf("store copy: %w", err)
 		}
 		defer src.Close()
@@ -128,7 +131,7 @@ func cmdStoreCopy(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stderr, "store copy: %s -> %s\n", cfg.Store, target)
 
 	step := 0
-	rep, err := kv.Copy(ctx, dst, src.KV(), &kv.CopyOptions{Progress: func(keys int, _ int64) {
+	rep, err := kv.Copy(ctx, dst, src.KV(), &kv.CopyOptions{Live: live, Progress: func(keys int, _ int64) {
 		if keys/50000 > step {
 			step = keys / 50000
 			fmt.Fprintf(stderr, "store copy: %d keys written\n", keys)
@@ -185,22 +188,6 @@ func openBoltSource(cfg *config.Config) (*store.DB, error) {
 		return nil, err
 	}
 	return db, nil
-}
-
-// dialEtcd connects to the cluster e names and checks, within its dial
-// timeout, that it answers.
-func dialEtcd(ctx context.Context, e *config.Etcd) (*clientv3.Client, error) {
-	cli, err := clientv3.New(e.ClientConfig(ctx))
-	if err != nil {
-		return nil, fmt.Errorf("etcd %v: %w", e.Endpoints, err)
-	}
-	check, cancel := context.WithTimeout(ctx, e.DialTimeout)
-	defer cancel()
-	if _, err := cli.Get(check, e.Prefix, clientv3.WithPrefix(), clientv3.WithCountOnly()); err != nil {
-		cli.Close()
-		return nil, fmt.Errorf("etcd %v does not answer within store.dial_timeout (%s): %w", e.Endpoints, e.DialTimeout, err)
-	}
-	return cli, nil
 }
 
 // noPendingReceipts refuses a receipt log holding receipts: mail the

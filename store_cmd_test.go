@@ -125,8 +125,8 @@ func TestStoreCopyBoltToEtcdAndBack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("copy to bbolt: %v\n%s%s", err, out, errOut)
 	}
-	if !strings.Contains(errOut, "every rfadesk instance of the desk must be stopped") {
-		t.Errorf("copy from etcd does not say the instances must be stopped:\n%s", errOut)
+	if !strings.Contains(errOut, "reading one etcd revision (a snapshot)") {
+		t.Errorf("copy from etcd does not say it reads one snapshot:\n%s", errOut)
 	}
 	src2, dst2 := printedDigests(t, out)
 	if src2 != orig.Digest || dst2 != orig.Digest {
