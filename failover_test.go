@@ -24,7 +24,8 @@ const takeoverLimit = 60 * time.Second
 // TestFailoverSIGKILLMidBurst SIGKILLs the leader in the middle of a
 // burst of mail, as the SMTP server accepts one of its acknowledgements
 // (before the 250 is written). The standby must take over and finish the
-// burst; the killed instance, restarted, must stand by. At the end every
+// burst; the killed instance, restarted, must stand by, answering reads
+// and refusing a state-changing request with 503. At the end every
 // mail is exactly one RFA with one accepted acknowledgement (at most one
 // duplicate, for the mail in flight at the kill), the outbox is empty,
 // every mail is in Processed and no Discord card was posted twice.
@@ -84,6 +85,7 @@ func TestFailoverSIGKILLMidBurst(t *testing.T) {
 
 	dead.start(t)
 	r.watch.awaitState(t, takeoverLimit, dead.name, stateStandby)
+	checkStandbyWeb(t, dead)
 
 	out := r.verify(t, mails, 1)
 	if out.leader != survivor.name {

@@ -238,3 +238,35 @@ func appendMails(t *testing.T, srv *dovecottest.Server, from, to int) {
 		t.Fatal(err)
 	}
 }
+
+// checkStandbyWeb checks what a standby's web server does: it answers
+// reads from the store (the admin API's view of RFA-1) and refuses a
+// state-changing request with 503 and a Retry-After header. The request
+// refused carries an empty action, so a standby that failed to refuse it
+// would answer 400 and change nothing.
+func checkStandbyWeb(t *testing.T, d *deskInstance) {
+	t.Helper()
+	var one struct {
+		Ref string `json:"ref"`
+	}
+	adminGet(t, d.webAddr, "/api/rfas/RFA-1", &one)
+	if one.Ref != "RFA-1" {
+		t.Errorf("standby %s: GET /api/rfas/RFA-1 gave ref %q", d.name, one.Ref)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), "POST", "http://"+d.webAddr+"/api/rfas/RFA-1/actions", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+failoverToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("standby %s: POST an action: %v", d.name, err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Errorf("standby %s: POST an action: %d, Retry-After %q (%.100s); want 503 with Retry-After",
+			d.name, res.StatusCode, res.Header.Get("Retry-After"), b)
+	}
+}
