@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -42,9 +41,10 @@ type daemonOptions struct {
 	Ready func(webAddr string)
 	// Reload, when set, asks for the configuration to be loaded again
 	// from ConfigPath (SIGHUP): on success the desk gets the new
-	// organisations, staff, SLA policy and templates (bot.Desk.Reload);
-	// on failure every problem is logged and the old configuration
-	// stays.
+	// organisations, staff, SLA policy and templates (bot.Desk.Reload)
+	// and the web side, the chat console and the dependency watcher
+	// their new settings (liveSettings, reload.go); on failure every
+	// problem is logged and the old configuration stays.
 	Reload     <-chan struct{}
 	ConfigPath string
 
@@ -66,11 +66,12 @@ func warnUntrustedAuthentication(cfg *config.Config, log *slog.Logger) {
 }
 
 // runDaemon wires the daemon and runs it until ctx is done. Shutdown is in
-// three phases: first intake, the web server and the deliverers stop
-// taking work (a mail being sent is finished and recorded); then the mail
-// deliverer sends what is due until nothing is or cfg.ShutdownGrace has
-// passed (chat posts wait for the next start); then the desk goroutine
-// stops and the store closes.
+// three phases: first intake, the web server, the chat console's gateway
+// and the deliverers stop taking work (a mail or post being sent is
+// finished and recorded); then the mail and chat deliverers send what is
+// due until nothing is or the one desk.shutdown_grace has passed
+// (flushOutboxes); then the desk goroutine stops and the store closes.
+// What is not sent stays in the outbox for the next start.
 func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	log := o.Logger
 	if log == nil {
@@ -118,9 +119,10 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		Receipts: receipts,
 		Observe:  m.observeDelivery,
 	})
+	live := newLiveSettings(cfg, desk) // reload.go
 	var console *chat.Console
 	if cfg.Discord.Enabled {
-		console, err = chat.New(cfg.Discord.Config, desk, &chat.Options{Logger: log.With("component", "discord"), Clocks: desk.SLA(), Location: desk.SLA().Calendar.Location(), MaxAttachment: cfg.Parse.MaxAttachmentSize})
+		console, err = chat.New(cfg.Discord.Config, desk, &chat.Options{Logger: log.With("component", "discord"), Settings: live.chat, MaxAttachment: cfg.Parse.MaxAttachmentSize})
 		if err != nil {
 			return err
 		}
@@ -148,13 +150,6 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	if err != nil {
 		return err
 	}
-	sla := desk.SLA()
-	var calendar func(int) web.CalendarJSON
-	var hours string
-	if cfg.Calendar.Calendar != nil {
-		calendar = cfg.Calendar.Year
-		hours = cfg.Calendar.HoursText()
-	}
 	metricsLn, webMetrics, err := metricsListener(cfg, o, m, log)
 	if err != nil {
 		return err
@@ -165,24 +160,19 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	handler := web.NewHandler(web.Options{
 		Desk: desk, Health: h.check, AdminToken: cfg.Web.AdminToken, Tokens: cfg.Web.Tokens,
 		LogCall: desk.LogCall, Do: desk.Do, StatusURL: desk.StatusURL,
-		DeskName: cfg.Desk.Name, SupportEmail: cfg.Desk.Address.Email, Hours: hours,
-		Contact: cfg.Desk.Contact, Opening: sla.Calendar,
+		SupportEmail: cfg.Desk.Address.Email, Settings: live.web, // name, hours, contact, calendar, clocks
 		Sent: o.Sent, Logger: log.With("component", "web"),
 		// The status page's buttons (no FormKey: random per run, so pages
 		// opened before a restart must be reloaded before they post).
 		AddMessage: desk.AddMessage, AnswerQuestion: desk.AnswerQuestion,
 		ConfirmFixed: desk.ConfirmFixed, ReportStillBroken: desk.ReportStillBroken,
-		ConfirmBy: sla.ConfirmBy, ReopenBy: sla.ReopenBy,
 		MaxFileBytes: cfg.Parse.MaxAttachmentSize, PublicURL: cfg.Desk.BaseURL,
-		Location:    sla.Calendar.Location(),
-		Clocks:      func(r *bot.RFA) []bot.ClockState { return sla.Clocks(r, time.Now()) },
 		Escalate:    desk.Escalate,
-		Calendar:    calendar,
 		DeadLetters: desk.DeadLetters,
 		DeadLetter:  desk.DeadLetter,
 		Backup:      func() (web.BackupSnapshot, error) { return st.Snapshot(receipts) },
 		Metrics:     webMetrics,
-		OrgLinks:    desk.OrgLinks(),
+		OrgLinks:    live.orgLinks(),
 		Outages:     desk, Notices: web.OutageNotices(desk), // service notices
 		Releases: desk, // api_releases.go
 		Capacity: desk,
@@ -191,7 +181,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		// The self-service form (/new).
 		Submit: desk.Submit, ConfirmSubmission: desk.ConfirmSubmission,
 		Components: cfg.Components, MaxAttachmentBytes: cfg.Parse.MaxAttachmentSize,
-		BaseURL: cfg.Desk.BaseURL, ResponseTarget: cfg.Desk.ResponseTarget,
+		BaseURL: cfg.Desk.BaseURL,
 	})
 	ln := o.Listener
 	if ln == nil {
@@ -215,14 +205,14 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	quota := func(ctx context.Context) (int64, int64, bool, error) { return mailbox.IMAPQuota(ctx, imapConfig) }
 	g.Go(newCapacitySampler(desk, st, cfg, h.check, quota, log.With("component", "capacity")).runner(gctx))
 	g.Go(func() error { return desk.RunMonthlyReports(gctx) }) // bot/report_mail.go
-	g.Go(newDependencyWatcher(desk, h.dependencies, cfg.DependencyGrace, log.With("component", "dependencies")).runner(gctx))
+	g.Go(newDependencyWatcher(desk, h.dependencies, live.dependencyGrace, log.With("component", "dependencies")).runner(gctx))
 	if console != nil {
 		g.Go(func() error { return console.Run(gctx) })
 		g.Go(func() error { return chatDeliverer.Run(gctx) })
 		chatDeliverer.Kick()
 	}
 	if o.Reload != nil {
-		g.Go(func() error { return reloadOnSignal(gctx, o.Reload, o.ConfigPath, desk, log) })
+		g.Go(func() error { return reloadOnSignal(gctx, o.Reload, o.ConfigPath, live, log) })
 	}
 	g.Go(func() error {
 		if err := web.Serve(gctx, ln, handler, log.With("component", "web")); err != nil {
@@ -247,68 +237,35 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	}
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		flushOutbox(ctx, deliverer, cfg.ShutdownGrace, log)
+		flushOutboxes(ctx, live.shutdownGrace(), log, deliverer, chatDeliverer)
 		log.Info("rfadesk stopped")
 		return nil
 	}
 	return err
 }
 
-// flushOutbox gives the mail deliverer up to grace to send what is due
-// once everything else has stopped taking work; the desk is still
-// running. What is left stays in the outbox for the next start.
-func flushOutbox(ctx context.Context, deliverer *bot.Deliverer, grace time.Duration, log *slog.Logger) {
+// flushOutboxes gives the deliverers (mail, and chat when it is on: nil
+// is skipped) up to grace, together, to send what is due once
+// everything else has stopped taking work; the desk is still running,
+// and the chat transport posts over REST without the console's gateway.
+// What is left stays in the outbox for the next start.
+func flushOutboxes(ctx context.Context, grace time.Duration, log *slog.Logger, deliverers ...*bot.Deliverer) {
 	if grace <= 0 {
 		return
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
-	if err := deliverer.Flush(fctx); err != nil {
-		log.Warn("shutdown: mail still due after the grace; it is sent at the next start", "grace", grace, "err", err)
+	var g errgroup.Group
+	for _, d := range deliverers {
+		if d != nil {
+			g.Go(func() error { return d.Flush(fctx) })
+		}
+	}
+	if err := g.Wait(); err != nil {
+		log.Warn("shutdown: items still due after the grace; they are sent at the next start", "grace", grace, "err", err)
 		return
 	}
 	log.Info("shutdown: outbox flushed")
-}
-
-// reloadOnSignal loads the configuration at path again on every value of
-// reload and hands the desk the new one; a file that does not load is
-// logged, problem by problem, and changes nothing. It returns ctx.Err()
-// when ctx is done.
-func reloadOnSignal(ctx context.Context, reload <-chan struct{}, path string, desk *bot.Desk, log *slog.Logger) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-reload:
-		}
-		if path == "" {
-			log.Warn("reload: no configuration file to read; ignored")
-			continue
-		}
-		cfg, err := config.Load(path, os.Getenv)
-		if err != nil {
-			var joined interface{ Unwrap() []error }
-			problems := []error{err}
-			if errors.As(err, &joined) {
-				problems = joined.Unwrap()
-			}
-			for _, p := range problems {
-				log.Error("reload refused: the configuration has a problem; still running on the old one", "file", path, "problem", p.Error())
-			}
-			continue
-		}
-		for _, w := range cfg.Warnings {
-			log.Warn(w)
-		}
-		if err := desk.Reload(ctx, cfg.Desk); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			log.Error("reload: the desk did not take the new configuration", "err", err)
-			continue
-		}
-		log.Info("reload: configuration applied", "file", path)
-	}
 }
 
 // metricsListener decides where /metrics is served: on its own

@@ -249,7 +249,7 @@ func TestCheckConfigTemplates(t *testing.T) {
 	if err := run(t.Context(), []string{"check-config", "-config", path}, &stdout, &stderr); err != nil {
 		t.Fatalf("check-config: %v\n%s", err, stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "mail templates replaced from desk.templates_dir: reopen.txt.tmpl") {
+	if !strings.Contains(stdout.String(), "templates replaced from desk.templates_dir: reopen.txt.tmpl") {
 		t.Errorf("stdout does not list the override:\n%s", stdout.String())
 	}
 	write("closure.txt.tmpl", "Closed {{.Ref}} {{.Reason}}\n")
@@ -260,5 +260,22 @@ func TestCheckConfigTemplates(t *testing.T) {
 	}
 	if want := "desk.templates_dir: " + tmplDir + "/closure.txt.tmpl: does not render"; !strings.Contains(stderr.String(), want) {
 		t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+	}
+
+	// A staff notice's subject naming a field its view lacks: the file
+	// and the field are named.
+	if err := os.Remove(filepath.Join(tmplDir, "closure.txt.tmpl")); err != nil {
+		t.Fatal(err)
+	}
+	write("dependency_down.subject.tmpl", "rfadesk: {{.Dependency}} is down\n")
+	stdout.Reset()
+	stderr.Reset()
+	if err := run(t.Context(), []string{"check-config", "-config", path}, &stdout, &stderr); err == nil {
+		t.Fatal("check-config accepted a subject naming a field that does not exist")
+	}
+	for _, want := range []string{"desk.templates_dir: " + tmplDir + "/dependency_down.subject.tmpl: does not render with sample data", "can't evaluate field Dependency"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+		}
 	}
 }

@@ -44,7 +44,8 @@ type watchState struct {
 }
 
 // dependencyWatcher samples the dependencies' health every interval and
-// tells the desk when one has been down for longer than grace
+// tells the desk when one has been down for longer than the grace (read
+// at every sample, so a reload changes it for the outages in progress too)
 // (DependencyDown, once per outage) and when it is up again
 // (DependencyUp). The first time a dependency is sampled up it also
 // calls DependencyUp, clearing a notice raised before a restart (the
@@ -56,14 +57,14 @@ type watchState struct {
 type dependencyWatcher struct {
 	desk     dependencyDesk
 	source   func() map[string]dependencyStatus
-	grace    time.Duration
+	grace    func() time.Duration
 	interval time.Duration
 	now      func() time.Time
 	log      *slog.Logger
 	state    map[string]*watchState
 }
 
-func newDependencyWatcher(desk dependencyDesk, source func() map[string]dependencyStatus, grace time.Duration, log *slog.Logger) *dependencyWatcher {
+func newDependencyWatcher(desk dependencyDesk, source func() map[string]dependencyStatus, grace func() time.Duration, log *slog.Logger) *dependencyWatcher {
 	return &dependencyWatcher{desk: desk, source: source, grace: grace, interval: dependencyEvery,
 		now: time.Now, log: log, state: make(map[string]*watchState)}
 }
@@ -90,7 +91,7 @@ func (w *dependencyWatcher) run(ctx context.Context) error {
 // sample reads the health of every dependency once and tells the desk
 // what changed. A failed call is logged and made again next time.
 func (w *dependencyWatcher) sample(ctx context.Context) {
-	now := w.now()
+	now, grace := w.now(), w.grace()
 	statuses := w.source()
 	for _, name := range slices.Sorted(maps.Keys(statuses)) {
 		s := statuses[name]
@@ -124,7 +125,7 @@ func (w *dependencyWatcher) sample(ctx context.Context) {
 		if st.since.IsZero() {
 			st.since = now
 		}
-		if st.raised || now.Sub(st.since) <= w.grace {
+		if st.raised || now.Sub(st.since) <= grace {
 			continue
 		}
 		raised, err := w.desk.DependencyDown(ctx, name, st.since, s.Reason)

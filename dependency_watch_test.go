@@ -59,18 +59,19 @@ type watchFixture struct {
 	health *health
 	imap   func(bool, string)
 	now    time.Time
+	grace  time.Duration // what the watcher's grace func returns
 	w      *dependencyWatcher
 }
 
 func newWatchFixture(t *testing.T, raised ...string) *watchFixture {
 	f := &watchFixture{t: t, desk: &fakeDependencyDesk{raised: map[string]bool{}}, health: newHealth(),
-		now: time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)}
+		now: time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC), grace: 5 * time.Minute}
 	for _, name := range raised {
 		f.desk.raised[name] = true
 	}
 	f.imap = f.health.reporter("imap", "")
 	f.health.reporter("smtp", "")
-	f.w = newDependencyWatcher(f.desk, f.health.dependencies, 5*time.Minute, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	f.w = newDependencyWatcher(f.desk, f.health.dependencies, func() time.Duration { return f.grace }, slog.New(slog.NewTextHandler(t.Output(), nil)))
 	f.w.now = func() time.Time { return f.now }
 	return f
 }
@@ -134,6 +135,31 @@ func TestDependencyWatcherRaisesAfterGraceAndClears(t *testing.T) {
 	}
 }
 
+// A reload that shortens the grace during an outage raises the notice
+// at the next sample, counting from when the outage began; one that
+// lengthens it holds a notice not yet raised back.
+func TestDependencyWatcherReadsReloadedGrace(t *testing.T) {
+	f := newWatchFixture(t)
+	f.step(0)
+	f.calls()
+	f.imap(false, "imap: connection refused")
+	f.step(5 * time.Second) // down at 09:00:05
+	f.step(2 * time.Minute)
+	f.want("down within the 5m grace")
+	f.grace = time.Minute // reloaded
+	f.step(5 * time.Second)
+	f.want("down longer than the reloaded 1m grace", "down imap since 09:00:05: imap: connection refused")
+
+	f.imap(true, "")
+	f.step(5 * time.Second)
+	f.calls()
+	f.grace = time.Hour // reloaded again
+	f.imap(false, "imap: connection refused")
+	f.step(5 * time.Second)
+	f.step(30 * time.Minute)
+	f.want("down within the reloaded 1h grace")
+}
+
 // A notice raised before a restart is cleared when the dependency is
 // next seen up, even after a blip shorter than the grace.
 func TestDependencyWatcherClearsNoticeFromBeforeRestart(t *testing.T) {
@@ -170,7 +196,7 @@ func TestDependencyWatcherRunSamplesEveryInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newWatchFixture(t)
 		f.w.now = time.Now
-		f.w.grace = time.Minute
+		f.grace = time.Minute
 		f.imap(false, "imap: refused")
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)

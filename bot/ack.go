@@ -42,7 +42,7 @@ func (d *Desk) maybeAck(tx Tx, r *RFA, m *Mail) error {
 		}
 	}
 	om := d.composeAck(r, m, known)
-	outageAckNote(r, om) // outage.go
+	d.outageAckNote(r, om) // outage.go
 	if _, err := d.enqueueMail(tx, r.Num, om); err != nil {
 		return err
 	}
@@ -107,19 +107,17 @@ func (d *Desk) composeAck(r *RFA, m *Mail, known bool) *OutgoingMail {
 		Contact: d.cfg.Contact,
 	}
 	inReplyTo, refs := threadHeaders(m)
-	subject := "[" + r.Ref() + "] Received"
 	if !known {
 		for _, f := range r.Report.Missing() {
 			v.Missing = append(v.Missing, FieldLabel(f))
 		}
 		return &OutgoingMail{
-			To: []Address{replyTarget(m)}, Subject: subject,
+			To: []Address{replyTarget(m)}, Subject: d.rfaSubject(r, "ack", v),
 			Text: d.render("ack.txt.tmpl", v), HTML: d.render("ack.html.tmpl", v),
 			InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "acknowledgement",
 		}
 	}
 	v.Subject, v.Name = truncate(r.Subject, SubjectQuoteLimit), truncate(firstName(m.From), 64)
-	subject += ": " + v.Subject
 	rep := r.Report
 	if r.Organisation != "" {
 		org := r.Organisation
@@ -138,7 +136,7 @@ func (d *Desk) composeAck(r *RFA, m *Mail, known bool) *OutgoingMail {
 	}
 	return &OutgoingMail{
 		To:         []Address{replyTarget(m)},
-		Subject:    subject,
+		Subject:    d.rfaSubject(r, "ack", v),
 		Text:       d.render("ack.txt.tmpl", v),
 		HTML:       d.render("ack.html.tmpl", v),
 		InReplyTo:  inReplyTo,
@@ -158,6 +156,3 @@ func firstName(a Address) string {
 	}
 	return name
 }
-
-// render executes the desk's template name with v (templates.go).
-func (d *Desk) render(name string, v any) string { return d.cfg.Templates.render(d.log, name, v) }

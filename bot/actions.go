@@ -108,7 +108,7 @@ func (d *Desk) severityNotice(tx Tx, r *RFA, changed bool) error {
 		return nil
 	}
 	pol := d.jeop.policy()
-	v := severityView{Ref: r.Ref(), Link: d.StatusURL(r), Desk: d.cfg.Name, Severity: r.Severity.Title(), Changed: changed}
+	v := severityView{Ref: r.Ref(), Subject: NeutralizeBidi(r.Subject), Link: d.StatusURL(r), Desk: d.cfg.Name, Severity: r.Severity.Title(), Changed: changed}
 	if t, ok := pol.Workaround[r.Severity]; ok {
 		v.WorkaroundTarget = t.String()
 		for _, c := range pol.Clocks(r, d.now()) {
@@ -120,7 +120,7 @@ func (d *Desk) severityNotice(tx Tx, r *RFA, changed bool) error {
 	inReplyTo, refs := conversationHeaders(r)
 	_, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
 		To:        []Address{r.Requester},
-		Subject:   "[" + r.Ref() + "] Severity " + r.Severity.Title() + ": " + NeutralizeBidi(r.Subject),
+		Subject:   d.rfaSubject(r, "severity_notice", v),
 		Text:      d.render("severity_notice.txt.tmpl", v),
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "severity notice",
 	})
@@ -184,7 +184,7 @@ func (d *Desk) reply(tx Tx, r *RFA, m StaffMessage) error {
 		r.addEvent(d.now(), EventNote, m.By.String(), m.Text)
 		return nil
 	}
-	if err := d.mailRequester(tx, r, m, "reply", ""); err != nil {
+	if err := d.mailRequester(tx, r, m, "reply"); err != nil {
 		return err
 	}
 	if r.Status == StatusNew {
@@ -198,7 +198,7 @@ func (d *Desk) reply(tx Tx, r *RFA, m StaffMessage) error {
 // to the requester. It meets the first-update clock.
 func (d *Desk) PostUpdate(ctx context.Context, num uint64, m StaffMessage) error {
 	return d.act(ctx, num, func(tx Tx, r *RFA) error {
-		if err := d.mailRequester(tx, r, m, "status update", "Status update"); err != nil {
+		if err := d.mailRequester(tx, r, m, "status update"); err != nil {
 			return err
 		}
 		if r.Status == StatusNew {
@@ -216,7 +216,7 @@ func (d *Desk) Ask(ctx context.Context, num uint64, m StaffMessage) error {
 		if r.Status == StatusCleared || r.Status == StatusClosed {
 			return notAllowed(r, "is "+string(r.Status)+": reopen it first")
 		}
-		if err := d.mailRequester(tx, r, m, "question", "Question"); err != nil {
+		if err := d.mailRequester(tx, r, m, "question"); err != nil {
 			return err
 		}
 		r.Status = StatusAwaitingRequester
@@ -228,7 +228,7 @@ func (d *Desk) Ask(ctx context.Context, num uint64, m StaffMessage) error {
 // Workaround records and sends a workaround; it meets the workaround clock.
 func (d *Desk) Workaround(ctx context.Context, num uint64, m StaffMessage) error {
 	return d.act(ctx, num, func(tx Tx, r *RFA) error {
-		if err := d.mailRequester(tx, r, m, "workaround", "Workaround"); err != nil {
+		if err := d.mailRequester(tx, r, m, "workaround"); err != nil {
 			return err
 		}
 		if r.Status == StatusNew || r.Status == StatusAwaitingRequester {
@@ -268,23 +268,24 @@ func (d *Desk) Reopen(ctx context.Context, num uint64, reason string, by Actor) 
 // conversation and signed with the staff member's name, and records it
 // as an outbound message. A requester with no email address (a caller
 // who gave none) is not mailed: the message is recorded only, for the
-// status page and the history.
-func (d *Desk) mailRequester(tx Tx, r *RFA, m StaffMessage, purpose, label string) error {
-	return d.mailRequesterWith(tx, r, m, purpose, label, "")
+// status page and the history. purpose is the mail's Purpose and what
+// staff_reply's subject says it is (staffReplyView.Kind).
+func (d *Desk) mailRequester(tx Tx, r *RFA, m StaffMessage, purpose string) error {
+	return d.mailRequesterWith(tx, r, m, purpose, "")
 }
 
 // mailRequesterWith is mailRequester with mailOnly, text that follows
 // m's in the mail but is not recorded in the conversation (links that
 // carry the status page's token, say); "" for none.
-func (d *Desk) mailRequesterWith(tx Tx, r *RFA, m StaffMessage, purpose, label, mailOnly string) error {
+func (d *Desk) mailRequesterWith(tx Tx, r *RFA, m StaffMessage, purpose, mailOnly string) error {
 	if strings.TrimSpace(m.Text) == "" {
 		return notAllowed(r, purpose+" has no text")
 	}
-	subject := "[" + r.Ref() + "] "
-	if label != "" {
-		subject += label + ": "
+	v := staffReplyView{
+		Text: strings.TrimSpace(m.Text), MailOnly: mailOnly, Signer: m.By.Name,
+		Desk: d.cfg.Name, Ref: r.Ref(), Link: d.StatusURL(r), Subject: NeutralizeBidi(r.Subject), Kind: purpose,
 	}
-	subject += "Re: " + r.Subject
+	subject := d.rfaSubject(r, "staff_reply", v)
 	if r.Requester.Email == "" {
 		r.Messages = append(r.Messages, Message{
 			At: d.now(), Direction: Outbound, From: Address{Name: m.By.Name, Email: d.cfg.Address.Email},
@@ -292,10 +293,7 @@ func (d *Desk) mailRequesterWith(tx Tx, r *RFA, m StaffMessage, purpose, label, 
 		})
 		return nil
 	}
-	body := d.render("staff_reply.txt.tmpl", staffReplyView{
-		Text: strings.TrimSpace(m.Text), MailOnly: mailOnly, Signer: m.By.Name,
-		Desk: d.cfg.Name, Ref: r.Ref(), Link: d.StatusURL(r),
-	})
+	body := d.render("staff_reply.txt.tmpl", v)
 	inReplyTo, refs := conversationHeaders(r)
 	om := &OutgoingMail{
 		To: []Address{r.Requester}, Subject: subject, Text: body,

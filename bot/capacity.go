@@ -238,10 +238,10 @@ func (d *Desk) ObserveGauge(ctx context.Context, g Gauge) (reported bool, err er
 		if n := len(cs.Crossings) - crossingsKept; n > 0 {
 			cs.Crossings = slices.Delete(cs.Crossings, 0, n)
 		}
-		return true, d.tellCapacity(tx, "Capacity: "+g.Service+" at "+formatPercent(g.Percent()),
-			fmt.Sprintf("%s is at %s of its limit (%s of %s), at or over the %s threshold.\n",
-				g.Service, formatPercent(g.Percent()), formatAmount(g.Used), formatAmount(g.Limit),
-				formatPercent(d.cfg.Capacity.threshold())))
+		return true, d.tellCapacity(tx, capacityView{
+			Service: g.Service, Percent: formatPercent(g.Percent()), Used: formatAmount(g.Used), Limit: formatAmount(g.Limit),
+			Threshold: formatPercent(d.cfg.Capacity.threshold()),
+		})
 	})
 }
 
@@ -269,16 +269,19 @@ func (d *Desk) DeclareSurge(ctx context.Context, service, reason string, length 
 		if !d.cfg.Chat {
 			return s, nil
 		}
+		v := surgeView{Service: service, Until: s.Until.UTC().Format("2006-01-02 15:04 UTC"), By: s.By, Reason: reason}
 		_, err := tx.Enqueue(&OutboxItem{Kind: OutboxChat, Created: now, NextAttempt: now, Chat: &ChatPost{Op: ChatOps,
-			Text: "Surge on " + service + " until " + s.Until.UTC().Format("2006-01-02 15:04 UTC") + " (" + s.By + "): " + reason}})
+			Text: d.render("surge.chat.tmpl", v)}})
 		return s, err
 	})
 }
 
-// tellCapacity posts text to the ops channel and mails it to the
-// managers (AlertTo when there are none).
-func (d *Desk) tellCapacity(tx Tx, subject, text string) error {
+// tellCapacity posts the report v describes (capacity: its subject and
+// text) to the ops channel and mails it to the managers (AlertTo when
+// there are none).
+func (d *Desk) tellCapacity(tx Tx, v capacityView) error {
 	now := d.now()
+	subject, text := d.subject("capacity", v), d.render("capacity.txt.tmpl", v)
 	if d.cfg.Chat {
 		if _, err := tx.Enqueue(&OutboxItem{Kind: OutboxChat, Created: now, NextAttempt: now, Chat: &ChatPost{Op: ChatOps, Text: subject + "\n" + text}}); err != nil {
 			return err

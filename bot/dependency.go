@@ -53,15 +53,11 @@ func (d *Desk) DependencyDown(ctx context.Context, name string, since time.Time,
 			return false, nil
 		}
 		now := d.now()
-		text := fmt.Sprintf("rfadesk cannot reach %s: down since %s (%s).\n", name,
-			since.UTC().Format("2006-01-02 15:04 MST"), spell(now.Sub(since).Round(time.Second)))
-		if reason != "" {
-			text += "Reason: " + reason + "\n"
+		v := dependencyView{
+			Name: name, Since: since.UTC().Format("2006-01-02 15:04 MST"), For: spell(now.Sub(since).Round(time.Second)),
+			Reason: reason, Discord: name == DependencyDiscord,
 		}
-		if name == DependencyDiscord {
-			text += "The ops channel cannot be reached, so this notice comes by email.\n"
-		}
-		if err := d.tellDependency(tx, name, "rfadesk: "+name+" is down", text); err != nil {
+		if err := d.tellDependency(tx, "dependency_down", v); err != nil {
 			return false, err
 		}
 		st.Dependency = &DependencyState{Since: since, Raised: now, Reason: reason}
@@ -87,8 +83,11 @@ func (d *Desk) DependencyUp(ctx context.Context, name string, downFor time.Durat
 			return false, nil
 		}
 		downFor = max(downFor, d.now().Sub(st.Dependency.Since))
-		text := fmt.Sprintf("%s is reachable again, after %s down.\n", name, spell(downFor.Round(time.Second)))
-		if err := d.tellDependency(tx, name, "rfadesk: "+name+" recovered", text); err != nil {
+		v := dependencyView{
+			Name: name, Since: st.Dependency.Since.UTC().Format("2006-01-02 15:04 MST"), For: spell(downFor.Round(time.Second)),
+			Reason: st.Dependency.Reason, Discord: name == DependencyDiscord,
+		}
+		if err := d.tellDependency(tx, "dependency_up", v); err != nil {
 			return false, err
 		}
 		st.Dependency = nil
@@ -96,10 +95,13 @@ func (d *Desk) DependencyUp(ctx context.Context, name string, downFor time.Durat
 	})
 }
 
-// tellDependency enqueues a dependency notice: by email only for
-// DependencyDiscord, otherwise an ops post, or email without chat.
-func (d *Desk) tellDependency(tx Tx, name, subject, text string) error {
-	now := d.now()
+// tellDependency enqueues the dependency notice v describes, worded by
+// stem (dependency_down, dependency_up): by email only for
+// DependencyDiscord, otherwise an ops post (subject and text), or email
+// without chat.
+func (d *Desk) tellDependency(tx Tx, stem string, v dependencyView) error {
+	now, name := d.now(), v.Name
+	subject, text := d.subject(stem, v), d.render(stem+".txt.tmpl", v)
 	if name != DependencyDiscord && d.cfg.Chat {
 		_, err := tx.Enqueue(&OutboxItem{Kind: OutboxChat, Created: now, NextAttempt: now,
 			Chat: &ChatPost{Op: ChatOps, Text: subject + "\n" + text}})

@@ -57,7 +57,7 @@ type DeskConfig struct {
 	Releases ReleasePolicy
 	// Capacity is the capacity threshold (capacity.go).
 	Capacity CapacityConfig
-	// Templates word the requester-facing mails (templates.go); nil
+	// Templates word every mail and chat notice (templates.go); nil
 	// means DefaultTemplates.
 	Templates *Templates
 }

@@ -30,7 +30,8 @@
 //
 // Nothing is sent from inside a transaction. A mail or chat post is an
 // OutboxItem written with Tx.Enqueue in the same transaction as the
-// change that causes it (the transactional outbox); after the commit the
+// change that causes it (the transactional outbox), its wording rendered
+// then from the templates (templates.go); after the commit the
 // desk kicks the Deliverer of that item's kind, which performs it with a
 // Transport (mail by SMTP, chat by Discord) and records the result as a
 // deliveryEvent. Items carry fixed Message-IDs and chat nonces, so a
@@ -51,7 +52,9 @@
 //	auth.go            whether a reply's author is trusted to join an RFA
 //	autoreply.go       when automatic mail may go to a sender
 //	ack.go             the acknowledgement
-//	templates.go       the wording of requester mail: templates/*.tmpl, operator overrides
+//	templates.go       the wording of every message: templates/STEM.PART.tmpl (subject, txt,
+//	                   html, chat, line), operator overrides, one-line subjects, [RFA-N] tags
+//	templates_views.go what each stem's templates receive; templates_samples.go their sample data
 //	report_parse.go    the report fields (parsing itself is bot/report)
 //	suggest.go         the severity the desk suggests to staff
 //	staff_action.go    the one vocabulary of staff actions (chat, mail, API)

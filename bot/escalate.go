@@ -154,31 +154,28 @@ func (d *Desk) escalateFor(tx Tx, r *RFA, by Actor, via, reason string) error {
 	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatCard}); err != nil {
 		return err
 	}
-	quoted := ""
+	v := d.staffNotice(r)
+	v.Via, v.Owner, v.Within = via, owner, d.jeop.policy().Escalation.String()
 	if reason != "" {
-		quoted = "\nThe requester's reason, in their words:\n" + quoteReason(reason) + "\n"
+		v.Reason = quoteReason(reason)
 	}
 	if len(d.cfg.Managers) > 0 {
-		text := "The requester has escalated " + r.Ref() + " " + via + ". You (" + owner + ") own it now: act on it " +
-			"publicly (a reply, an update, a question, a workaround or the clearance) within " + d.jeop.policy().Escalation.String() + ".\n" + quoted + "\n" +
-			"Organisation: " + r.Organisation + "\nRequester: " + NeutralizeBidi(r.Requester.String()) +
-			"\nSubject: " + NeutralizeBidi(r.Subject) + "\nSeverity: " + r.Severity.Title() + "\nStatus: " + string(r.Status) + "\n"
 		if _, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
-			To: d.cfg.Managers, Subject: "[" + r.Ref() + "] Escalated by the requester: " + NeutralizeBidi(r.Subject),
-			Text: text, Auto: true, Purpose: "escalation to manager",
+			To: d.cfg.Managers, Subject: d.rfaSubject(r, "escalation_staff", v),
+			Text: d.render("escalation_staff.txt.tmpl", v), Auto: true, Purpose: "escalation to manager",
 		}); err != nil {
 			return err
 		}
 	}
-	chat := "Escalated by the requester " + via + ": " + r.Ref() + " (" + r.Organisation + ") " + r.Subject + "\n" + quoted
-	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Text: strings.TrimRight(chat, "\n")}); err != nil {
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Text: d.staffChat(r, "escalation_staff", v)}); err != nil {
 		return err
 	}
 	inReplyTo, refs := conversationHeaders(r)
+	confirm := noticeView{Ref: r.Ref(), Subject: NeutralizeBidi(r.Subject), Link: d.StatusURL(r), Desk: d.cfg.Name, Owner: owner}
 	om := &OutgoingMail{
 		To:        []Address{r.Requester},
-		Subject:   "[" + r.Ref() + "] Escalated: " + NeutralizeBidi(r.Subject),
-		Text:      d.render("escalation_confirm.txt.tmpl", noticeView{Ref: r.Ref(), Link: d.StatusURL(r), Desk: d.cfg.Name, Owner: owner}),
+		Subject:   d.rfaSubject(r, "escalation_confirm", confirm),
+		Text:      d.render("escalation_confirm.txt.tmpl", confirm),
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "escalation confirmation",
 	}
 	_, err := d.enqueueMail(tx, r.Num, om)

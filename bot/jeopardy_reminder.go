@@ -75,10 +75,11 @@ func (d *Desk) remindFields(tx Tx, r *RFA, now time.Time) (bool, error) {
 		labels[i] = FieldLabel(f)
 	}
 	inReplyTo, refs := conversationHeaders(r)
+	v := noticeView{Ref: r.Ref(), Subject: NeutralizeBidi(r.Subject), Link: d.StatusURL(r), Desk: d.cfg.Name, Missing: labels}
 	om := &OutgoingMail{
 		To:        []Address{r.Requester},
-		Subject:   "[" + r.Ref() + "] Details still missing: " + NeutralizeBidi(r.Subject),
-		Text:      d.render("fields_reminder.txt.tmpl", noticeView{Ref: r.Ref(), Link: d.StatusURL(r), Desk: d.cfg.Name, Missing: labels}),
+		Subject:   d.rfaSubject(r, "fields_reminder", v),
+		Text:      d.render("fields_reminder.txt.tmpl", v),
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "fields reminder",
 	}
 	if _, err := d.enqueueMail(tx, r.Num, om); err != nil {

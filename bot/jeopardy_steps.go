@@ -44,27 +44,24 @@ func (d *Desk) firePoints(tx Tx, r *RFA, now time.Time) (int, error) {
 // in the RFA's thread; without chat (an email-only desk) they are mailed
 // (dutyMail).
 func (d *Desk) escalationStep(tx Tx, r *RFA, pp pendingPoint, now time.Time) error {
-	what := d.describePoint(r, pp)
+	v := d.staffNotice(r)
+	v.What = d.describePoint(r, pp)
 	switch pp.point.Step {
 	case StepNoteAssignee:
 		if !d.cfg.Chat {
-			return d.dutyMail(tx, r, true, what)
+			return d.dutyMail(tx, r, true, v)
 		}
-		to := r.Assignee
-		if to == "" {
-			to = "nobody yet (unassigned)"
-		}
-		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Text: "For " + to + ": " + what})
+		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Text: d.staffChat(r, "sla_note", v)})
 	case StepMentionDuty:
 		if !d.cfg.Chat {
-			return d.dutyMail(tx, r, false, what)
+			return d.dutyMail(tx, r, false, v)
 		}
-		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Mention: d.jeop.policy().OnDutyRole, Text: "On-duty staff: " + what})
+		return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatThread, Mention: d.jeop.policy().OnDutyRole, Text: d.staffChat(r, "sla_duty", v)})
 	case StepManager:
-		return d.tellManager(tx, r, "SLA jeopardy", what)
+		return d.tellManager(tx, r, "sla_jeopardy", v)
 	case StepBreach:
 		r.addEvent(now, EventBreach, "rfadesk", string(pp.clock))
-		return d.tellManager(tx, r, "SLA breached", what)
+		return d.tellManager(tx, r, "sla_breach", v)
 	}
 	d.log.Warn("jeopardy: unknown escalation step; recorded only", "step", pp.point.Step, "rfa", r.Ref())
 	return nil
@@ -75,27 +72,22 @@ func (d *Desk) escalationStep(tx Tx, r *RFA, pp pendingPoint, now time.Time) err
 // assignee recorded as "Name (address)", as staff acting by email or a
 // name-and-address assignment are), otherwise, like a mention, to the
 // policy's OnDutyAddress. With no one to mail the point is only recorded.
-func (d *Desk) dutyMail(tx Tx, r *RFA, toAssignee bool, what string) error {
-	to, label := d.jeop.policy().OnDutyAddress, "SLA note for on-duty staff"
+// The mail to the assignee is sla_note's, the one to on-duty staff
+// sla_duty's.
+func (d *Desk) dutyMail(tx Tx, r *RFA, toAssignee bool, v staffNoticeView) error {
+	to, stem := d.jeop.policy().OnDutyAddress, "sla_duty"
 	if toAssignee {
 		if a, ok := assigneeAddress(r.Assignee); ok {
-			to, label = []Address{a}, "SLA note"
+			to, stem = []Address{a}, "sla_note"
 		}
 	}
 	if len(to) == 0 {
 		d.log.Warn("jeopardy: no address for a note or mention on an email-only desk; recorded only (set escalation.on_duty_address)", "rfa", r.Ref())
 		return nil
 	}
-	assignee := r.Assignee
-	if assignee == "" {
-		assignee = "nobody yet (unassigned)"
-	}
-	text := what + "\n\nOrganisation: " + r.Organisation + "\nRequester: " + NeutralizeBidi(r.Requester.String()) +
-		"\nAssignee: " + assignee + "\nStatus: " + string(r.Status) +
-		"\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n"
 	_, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
-		To: to, Subject: "[" + r.Ref() + "] " + label + ": " + NeutralizeBidi(r.Subject),
-		Text: text, Auto: true, Purpose: "SLA note to staff",
+		To: to, Subject: d.rfaSubject(r, stem, v),
+		Text: d.render(stem+".txt.tmpl", v), Auto: true, Purpose: "SLA note to staff",
 	})
 	return err
 }
@@ -114,36 +106,31 @@ func assigneeAddress(assignee string) (Address, bool) {
 	return Address{Email: strings.ToLower(a.Address)}, true
 }
 
-// describePoint says in one sentence which clock of r passed which point.
+// describePoint says in one sentence which clock of r passed which
+// point (sla_point).
 func (d *Desk) describePoint(r *RFA, pp pendingPoint) string {
-	s := r.Ref() + " (" + r.Severity.Title()
-	if r.Organisation != "" {
-		s += ", " + r.Organisation
-	}
-	s += ") \"" + r.Subject + "\": the " + strings.ToLower(ClockLabel(pp.clock)) + " clock "
-	if pp.point.Fraction >= 1 {
-		s += "has run out its " + pp.target.String()
-	} else {
-		s += "has used " + percent(pp.point.Fraction) + "% of its " + pp.target.String()
+	v := slaPointView{
+		Ref: r.Ref(), Severity: r.Severity.Title(), Organisation: r.Organisation, Subject: NeutralizeBidi(r.Subject),
+		Clock: strings.ToLower(ClockLabel(pp.clock)), Target: pp.target.String(),
+		RunOut: pp.point.Fraction >= 1, Percent: percent(pp.point.Fraction),
 	}
 	if !pp.due.IsZero() {
-		s += "; due " + pp.due.In(d.jeop.policy().Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")
+		v.Due = pp.due.In(d.jeop.policy().Calendar.Location()).Format("Mon 2 Jan 2006 15:04 MST")
 	}
-	return s + "."
+	return d.render("sla_point.line.tmpl", v)
 }
 
 // tellManager mails the managers (when configured) and posts to the ops
-// channel.
-func (d *Desk) tellManager(tx Tx, r *RFA, label, what string) error {
+// channel the point v describes, worded by stem (sla_jeopardy,
+// sla_breach).
+func (d *Desk) tellManager(tx Tx, r *RFA, stem string, v staffNoticeView) error {
 	if len(d.cfg.Managers) > 0 {
-		text := what + "\n\nOrganisation: " + r.Organisation + "\nRequester: " + r.Requester.String() +
-			"\nAssignee: " + r.Assignee + "\nStatus: " + string(r.Status) + "\n"
 		if _, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
-			To: d.cfg.Managers, Subject: "[" + r.Ref() + "] " + label + ": " + r.Subject,
-			Text: text, Auto: true, Purpose: "SLA escalation to manager",
+			To: d.cfg.Managers, Subject: d.rfaSubject(r, stem, v),
+			Text: d.render(stem+".txt.tmpl", v), Auto: true, Purpose: "SLA escalation to manager",
 		}); err != nil {
 			return err
 		}
 	}
-	return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Text: label + ": " + what})
+	return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Text: d.staffChat(r, stem, v)})
 }

@@ -292,10 +292,11 @@ func (d *Desk) reopen(tx Tx, r *RFA, actor, why, quote string, byRequester bool)
 		return nil
 	}
 	inReplyTo, refs := conversationHeaders(r)
+	v := noticeView{Ref: r.Ref(), Subject: NeutralizeBidi(r.Subject), Link: d.StatusURL(r), Desk: d.cfg.Name}
 	_, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
 		To:        []Address{r.Requester},
-		Subject:   "[" + r.Ref() + "] Reopened: " + NeutralizeBidi(r.Subject),
-		Text:      d.render("reopen.txt.tmpl", noticeView{Ref: r.Ref(), Link: d.StatusURL(r), Desk: d.cfg.Name}),
+		Subject:   d.rfaSubject(r, "reopen", v),
+		Text:      d.render("reopen.txt.tmpl", v),
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "reopen notice",
 	})
 	return err

@@ -52,7 +52,7 @@ func (d *Desk) clear(tx Tx, r *RFA, m StaffMessage) error {
 	r.Status = StatusCleared
 	r.addEvent(d.now(), EventCleared, m.By.String(), resolution)
 	m.Text = resolution
-	if err := d.mailRequesterWith(tx, r, m, "clearance", "Cleared", d.confirmPrompt(r)); err != nil {
+	if err := d.mailRequesterWith(tx, r, m, "clearance", d.confirmPrompt(r)); err != nil {
 		return err
 	}
 	return d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatCard})
@@ -78,10 +78,11 @@ func (d *Desk) advanceLifecycle(tx Tx, r *RFA, now time.Time) (int, error) {
 	}
 	by, _ := pol.ConfirmBy(r)
 	inReplyTo, refs := conversationHeaders(r)
+	v := noticeView{Ref: r.Ref(), Subject: NeutralizeBidi(r.Subject), Link: d.StatusURL(r), Desk: d.cfg.Name, Prompt: d.confirmPrompt(r)}
 	om := &OutgoingMail{
 		To:        []Address{r.Requester},
-		Subject:   "[" + r.Ref() + "] Is it fixed? " + NeutralizeBidi(r.Subject),
-		Text:      d.render("confirm_reminder.txt.tmpl", noticeView{Ref: r.Ref(), Link: d.StatusURL(r), Desk: d.cfg.Name, Prompt: d.confirmPrompt(r)}),
+		Subject:   d.rfaSubject(r, "confirm_reminder", v),
+		Text:      d.render("confirm_reminder.txt.tmpl", v),
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "confirmation reminder",
 	}
 	if _, err := d.enqueueMail(tx, r.Num, om); err != nil {
@@ -114,10 +115,11 @@ func (d *Desk) closeUnanswered(tx Tx, r *RFA, by time.Time, late bool) error {
 		grace = d.deskTime(until)
 	}
 	inReplyTo, refs := conversationHeaders(r)
+	v := noticeView{Ref: r.Ref(), Subject: NeutralizeBidi(r.Subject), Link: d.StatusURL(r), Desk: d.cfg.Name, ReopenBy: grace}
 	_, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
 		To:        []Address{r.Requester},
-		Subject:   "[" + r.Ref() + "] Closed: " + NeutralizeBidi(r.Subject),
-		Text:      d.render("closure.txt.tmpl", noticeView{Ref: r.Ref(), Link: d.StatusURL(r), Desk: d.cfg.Name, ReopenBy: grace}),
+		Subject:   d.rfaSubject(r, "closure", v),
+		Text:      d.render("closure.txt.tmpl", v),
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "closure notice",
 	})
 	return err

@@ -177,24 +177,34 @@ func (d *Desk) StartOutage(ctx context.Context, s OutageStart, by Actor) (uint64
 		if id, err = tx.PutOutage(o); err != nil {
 			return err
 		}
-		text := "We are aware of a problem affecting " + strings.Join(o.Components, ", ") + ":\n\n    " + o.Title +
-			"\n\nWe are working on it and will tell you when it is resolved. There is no need to report it;" +
-			" requests about it are linked to this notice and answered when it ends.\n\nCurrent notices: " + d.cfg.BaseURL + "/status\n"
-		if err := d.mailOutage(tx, o, "Service notice: "+o.Title, text); err != nil {
-			return err
-		}
-		return d.enqueueChat(tx, 0, &ChatPost{Op: ChatOps, Text: fmt.Sprintf("Outage %d started by %s: %s (components: %s; %s; %d people told)",
-			id, by, o.Title, strings.Join(o.Components, ", "), o.scope(), len(o.Told))})
+		v := d.outageView(o, by)
+		v.ID = id
+		return d.tellOutage(tx, o, "outage_notice", v)
 	})
 	return id, err
 }
 
-// scope says whom o affects, for staff.
-func (o *Outage) scope() string {
-	if len(o.Organisations) == 0 {
-		return "every organisation"
+// outageView is what the messages about o show, by by (outageView).
+func (d *Desk) outageView(o *Outage, by Actor) outageView {
+	return outageView{
+		ID: o.ID, Title: o.Title, Components: strings.Join(o.Components, ", "), Organisations: strings.Join(o.Organisations, ", "),
+		By: by.String(), StatusURL: d.cfg.BaseURL + "/status", Desk: d.cfg.Name, Told: len(o.Told),
 	}
-	return strings.Join(o.Organisations, ", ")
+}
+
+// tellOutage queues stem's mail (outage_notice, outage_update,
+// outage_resolved) to everyone told of o, one outbox item each with its
+// own fixed Message-ID, and stem's post to the ops channel.
+func (d *Desk) tellOutage(tx Tx, o *Outage, stem string, v outageView) error {
+	subject, body := d.subject(stem, v), d.render(stem+".txt.tmpl", v)
+	for _, a := range o.Told {
+		if _, err := d.enqueueMail(tx, 0, &OutgoingMail{
+			To: []Address{a}, Subject: subject, Text: body, Auto: true, Purpose: fmt.Sprintf("service notice %d", v.ID),
+		}); err != nil {
+			return err
+		}
+	}
+	return d.enqueueChat(tx, 0, &ChatPost{Op: ChatOps, Text: d.render(stem+".chat.tmpl", v)})
 }
 
 // UpdateOutage records an update on outage id and queues it to everyone
@@ -216,10 +226,9 @@ func (d *Desk) UpdateOutage(ctx context.Context, id uint64, text string, by Acto
 		if _, err := tx.PutOutage(o); err != nil {
 			return err
 		}
-		if err := d.mailOutage(tx, o, "Service notice update: "+o.Title, text+"\n\nCurrent notices: "+d.cfg.BaseURL+"/status\n"); err != nil {
-			return err
-		}
-		return d.enqueueChat(tx, 0, &ChatPost{Op: ChatOps, Text: fmt.Sprintf("Outage %d updated by %s: %s", id, by, text)})
+		v := d.outageView(o, by)
+		v.Text = text
+		return d.tellOutage(tx, o, "outage_update", v)
 	})
 }
 
@@ -259,11 +268,9 @@ func (d *Desk) EndOutage(ctx context.Context, id uint64, resolution string, by A
 			}
 			cleared++
 		}
-		if err := d.mailOutage(tx, o, "Resolved: "+o.Title, "The problem with "+strings.Join(o.Components, ", ")+
-			" is resolved:\n\n"+resolution+"\n\nThank you for your patience.\n"); err != nil {
-			return err
-		}
-		return d.enqueueChat(tx, 0, &ChatPost{Op: ChatOps, Text: fmt.Sprintf("Outage %d ended by %s: %s (%d linked RFAs cleared)", id, by, resolution, cleared)})
+		v := d.outageView(o, by)
+		v.Text, v.Cleared = resolution, cleared
+		return d.tellOutage(tx, o, "outage_resolved", v)
 	})
 }
 
@@ -288,21 +295,6 @@ func (d *Desk) ActiveOutages(ctx context.Context) ([]*Outage, error) {
 		return err
 	})
 	return out, err
-}
-
-// mailOutage queues one mail per person in o.Told: each its own outbox
-// item with its own fixed Message-ID.
-func (d *Desk) mailOutage(tx Tx, o *Outage, subject, text string) error {
-	subject = NeutralizeBidi(subject)
-	body := "Hello,\n\n" + text + "\n" + d.cfg.Name + "\n"
-	for _, a := range o.Told {
-		if _, err := d.enqueueMail(tx, 0, &OutgoingMail{
-			To: []Address{a}, Subject: subject, Text: body, Auto: true, Purpose: fmt.Sprintf("service notice %d", o.ID),
-		}); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // outageAudience is everyone to tell of o, once each: each affected
@@ -380,15 +372,14 @@ func (d *Desk) linkOutage(tx Tx, r *RFA) error {
 }
 
 // outageAckNote adds to acknowledgement om of r, when r is linked to an
-// outage, a paragraph saying so.
-func outageAckNote(r *RFA, om *OutgoingMail) {
+// outage, a paragraph saying so (outage_ack_note).
+func (d *Desk) outageAckNote(r *RFA, om *OutgoingMail) {
 	i := slices.IndexFunc(r.Events, func(e Event) bool { return e.Kind == EventOutageLinked })
 	if i < 0 {
 		return
 	}
 	_, title, _ := strings.Cut(r.Events[i].Text, ": ")
-	note := "This looks like part of a known problem we are already working on: " + title +
-		". We will update you when it is resolved."
+	note := d.render("outage_ack_note.line.tmpl", outageView{Title: title, Desk: d.cfg.Name, StatusURL: d.cfg.BaseURL + "/status"})
 	om.Text = note + "\n\n" + om.Text
 	if k := strings.Index(om.HTML, "<body"); k >= 0 {
 		if e := strings.IndexByte(om.HTML[k:], '>'); e >= 0 {
@@ -416,8 +407,9 @@ func (d *Desk) inboundOutage(tx Tx, r *RFA, m *Mail) error {
 		r.Status = StatusOpen
 	}
 	r.addEvent(now, EventSeverity, "rfadesk", string(SeverityCritical))
-	what := fmt.Sprintf("Outage reported by %s (%s): %s", r.Organisation, m.From.Email, truncate(r.Subject, SubjectQuoteLimit))
-	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Mention: d.jeop.policy().OnDutyRole, Text: r.Ref() + " " + what}); err != nil {
+	v := d.staffNotice(r)
+	v.Subject, v.Sender, v.Link = NeutralizeBidi(truncate(r.Subject, SubjectQuoteLimit)), m.From.Email, d.RecordURL(r)
+	if err := d.enqueueChat(tx, r.Num, &ChatPost{Op: ChatOps, Mention: d.jeop.policy().OnDutyRole, Text: d.staffChat(r, "outage_page", v)}); err != nil {
 		return err
 	}
 	to := d.jeop.policy().OnDutyAddress
@@ -426,8 +418,8 @@ func (d *Desk) inboundOutage(tx Tx, r *RFA, m *Mail) error {
 	}
 	if len(to) > 0 {
 		if _, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
-			To: to, Subject: "[" + r.Ref() + "] " + NeutralizeBidi(what), Auto: true, Purpose: "outage notice to on-duty staff",
-			Text: what + "\n\nSeverity: critical\nFollow " + r.Ref() + ": " + d.RecordURL(r) + "\n",
+			To: to, Subject: d.rfaSubject(r, "outage_page", v), Auto: true, Purpose: "outage notice to on-duty staff",
+			Text: d.render("outage_page.txt.tmpl", v),
 		}); err != nil {
 			return err
 		}

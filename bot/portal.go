@@ -267,10 +267,10 @@ func (d *Desk) composeConfirm(r *RFA) *OutgoingMail {
 	if desk == "" {
 		desk = "the service desk"
 	}
-	text := d.render("submission_confirm.txt.tmpl", submissionView{Desk: desk, ConfirmURL: d.SubmissionConfirmURL(r)})
+	v := submissionView{Desk: desk, ConfirmURL: d.SubmissionConfirmURL(r)}
 	return &OutgoingMail{
-		To: []Address{{Email: r.Requester.Email}}, Subject: "Please confirm your request to " + desk,
-		Text: text, Auto: true, Purpose: "confirmation request",
+		To: []Address{{Email: r.Requester.Email}}, Subject: d.subject("submission_confirm", v),
+		Text: d.render("submission_confirm.txt.tmpl", v), Auto: true, Purpose: "confirmation request",
 	}
 }
 

@@ -416,11 +416,9 @@ func (d *Desk) deadLetter(tx Tx, mailbox string, m *Fetched, key string) error {
 	if err := tx.PutDedupe(key, 0); err != nil {
 		return err
 	}
-	from, subject, reason := truncate(dl.From, 200), truncate(dl.Subject, 200), truncate(dl.Reason, 300)
-	text := fmt.Sprintf("A message in %s could not be turned into an RFA and was moved to the failed folder.\n\nDead letter: %d\nFrom: %s\nSubject: %s\nReason: %s\n\nThe original is kept in the failed folder (and in the store when it could not be parsed).\n",
-		mailbox, dl.ID, from, subject, reason)
-	line := fmt.Sprintf("Dead letter %d in %s, from %s, subject %q: %s", dl.ID, mailbox, truncate(from, 100), truncate(subject, 100), truncate(reason, 150))
-	return d.alertDeadLetter(tx, text, line)
+	full := deadLetterView{Mailbox: mailbox, ID: dl.ID, From: truncate(dl.From, 200), Subject: truncate(dl.Subject, 200), Reason: truncate(dl.Reason, 300)}
+	short := deadLetterView{Mailbox: mailbox, ID: dl.ID, From: truncate(dl.From, 100), Subject: truncate(dl.Subject, 100), Reason: truncate(dl.Reason, 150)}
+	return d.alertDeadLetter(tx, full, short)
 }
 
 // answerReplicate reads a bare answer ("Yes, every time") to the one

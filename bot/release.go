@@ -286,14 +286,13 @@ func (d *Desk) planRelease(tx Tx, r *RFA, rel ReleaseInfo, by string, event Even
 	r.addEvent(d.now(), event, by, text)
 	if r.Requester.Email != "" {
 		inReplyTo, refs := conversationHeaders(r)
-		mail := "The fix for " + r.Ref() + " (" + NeutralizeBidi(r.Subject) + ") is planned for release " + rel.Name +
-			", shipping on " + dayTime(rel.Date).Format("Monday 2 January 2006") + "."
-		if event == EventReleaseMoved {
-			mail = "The release we planned the fix for " + r.Ref() + " in did not ship on its date. " + mail
+		v := releaseView{
+			Ref: r.Ref(), Subject: NeutralizeBidi(r.Subject), Link: d.StatusURL(r), Desk: d.cfg.Name,
+			Release: rel.Name, Ships: dayTime(rel.Date).Format("Monday 2 January 2006"), Moved: event == EventReleaseMoved,
 		}
 		if _, err := d.enqueueMail(tx, r.Num, &OutgoingMail{
-			To: []Address{r.Requester}, Subject: "[" + r.Ref() + "] Release " + rel.Name + ": " + NeutralizeBidi(r.Subject),
-			Text:      mail + "\n\nFollow " + r.Ref() + ": " + d.StatusURL(r) + "\n\n" + d.cfg.Name + "\n",
+			To: []Address{r.Requester}, Subject: d.rfaSubject(r, "release_notice", v),
+			Text:      d.render("release_notice.txt.tmpl", v),
 			InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "release notice",
 		}); err != nil {
 			return err

@@ -112,8 +112,7 @@ func (d *Desk) checkCadence(tx Tx) error {
 	}
 	if now.Sub(since) > minorCadenceGap && !rc.MinorGapSince.Equal(since) {
 		rc.MinorGapSince, changed = since, true
-		if err := d.tellCadence(tx, "No minor release has shipped since "+d.deskTime(since)+
-			": the contract promises one at least every two weeks."); err != nil {
+		if err := d.tellCadence(tx, releaseCadenceView{Minor: true, Since: d.deskTime(since)}); err != nil {
 			return err
 		}
 	}
@@ -134,8 +133,7 @@ func (d *Desk) checkCadence(tx Tx) error {
 	if !termStart.IsZero() && lastShip[ReleaseMajor].Before(termStart) &&
 		d.releaseShips(d.nextWorkingDay(d.calendar().DateOf(termStart))).Before(now) && !rc.MajorGapSince.Equal(termStart) {
 		rc.MajorGapSince, changed = termStart, true
-		if err := d.tellCadence(tx, "No major release has shipped this school term (it began "+
-			termStart.In(d.calendar().Location()).Format("Mon 2 Jan 2006")+"): the contract promises one each term."); err != nil {
+		if err := d.tellCadence(tx, releaseCadenceView{Since: termStart.In(d.calendar().Location()).Format("Mon 2 Jan 2006")}); err != nil {
 			return err
 		}
 	}
@@ -145,17 +143,19 @@ func (d *Desk) checkCadence(tx Tx) error {
 	return tx.PutReleaseCadence(rc)
 }
 
-// tellCadence posts text to the ops chat and mails it to the managers.
-func (d *Desk) tellCadence(tx Tx, text string) error {
-	if err := d.enqueueChat(tx, 0, &ChatPost{Op: ChatOps, Text: "Release cadence: " + text}); err != nil {
+// tellCadence posts the gap v describes (release_cadence) to the ops
+// chat and mails it to the managers.
+func (d *Desk) tellCadence(tx Tx, v releaseCadenceView) error {
+	v.Desk = d.cfg.Name
+	if err := d.enqueueChat(tx, 0, &ChatPost{Op: ChatOps, Text: d.render("release_cadence.chat.tmpl", v)}); err != nil {
 		return err
 	}
 	if len(d.cfg.Managers) == 0 {
 		return nil
 	}
 	_, err := d.enqueueMail(tx, 0, &OutgoingMail{
-		To: d.cfg.Managers, Subject: "Release cadence: " + d.cfg.Name,
-		Text: text + "\n\n" + d.cfg.Name + "\n", Auto: true, Purpose: "release cadence",
+		To: d.cfg.Managers, Subject: d.subject("release_cadence", v),
+		Text: d.render("release_cadence.txt.tmpl", v), Auto: true, Purpose: "release cadence",
 	})
 	return err
 }

@@ -11,18 +11,22 @@ type reloadEvent struct {
 
 func (reloadEvent) isEvent() {}
 
-// Reload makes the desk work with cfg's organisations, staff, SLA policy
-// (calendar, targets, escalation points and on-duty contacts), managers,
-// alert recipients, contact details and mail templates from its next
-// event on; the transaction in hand finishes under the old ones. The
-// other fields of cfg (name, address, base URL, loop value, chat, rate
-// tiers, limits) take effect at the next start only. When the policy's
-// fingerprint changed, RunJeopardy rebuilds the escalation schedule, as
-// it does at start-up. cfg must be validated (package config); a nil
-// SLA or Templates means the defaults, as for NewDesk.
+// Reload makes the desk work with cfg's name, organisations, staff, SLA
+// policy (calendar, targets, escalation points and on-duty contacts),
+// managers, alert recipients, contact details, hours, response target
+// and templates from its next event on; the transaction in hand
+// finishes under the old ones. The other fields of cfg (address, base
+// URL, loop value, chat, rate tiers, limits, outages, releases,
+// capacity) take effect at the next start only; the address keeps the
+// name it had at the start, as the From of outgoing mail. When the
+// policy's fingerprint changed, RunJeopardy rebuilds the escalation
+// schedule, as it does at start-up. cfg must be validated (package
+// config); a nil SLA or Templates means the defaults, as for NewDesk.
 //
-// Components that were handed the desk's SLA() at start (the web pages,
-// the chat console) keep the policy they were given.
+// SLA() returns the new policy once Reload has returned; what was built
+// from the old one before (an OrgLinks, a component's copy of the
+// policy) keeps the old one, so the caller rebuilds it (the daemon's
+// liveSettings does).
 func (d *Desk) Reload(ctx context.Context, cfg DeskConfig) error {
 	reply := make(chan error, 1)
 	if err := d.send(ctx, reloadEvent{cfg: cfg, reply: reply}); err != nil {
@@ -40,6 +44,7 @@ func (d *Desk) applyReload(cfg DeskConfig) error {
 	if cfg.Templates == nil {
 		cfg.Templates = DefaultTemplates()
 	}
+	d.cfg.Name = cfg.Name
 	d.cfg.Organisations = cfg.Organisations
 	d.dir = NewDirectory(cfg.Organisations)
 	d.cfg.Staff = cfg.Staff

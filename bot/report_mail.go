@@ -55,11 +55,10 @@ func (d *Desk) MailMonthReport(ctx context.Context, month Month) (bool, error) {
 		if !st.Told.IsZero() && !st.Told.Before(from) {
 			return nil
 		}
-		text := fmt.Sprintf("The %s service report for %s is attached as CSV; this mail's HTML part shows it with charts.\n"+
-			"RFAs logged: %d. Breaches: %d.\n", d.cfg.Name, month, rep.All.Logged, len(rep.All.Breaches))
+		v := monthReportView{Desk: d.cfg.Name, Month: month.String(), Logged: rep.All.Logged, Breaches: len(rep.All.Breaches)}
 		name := "rfadesk-report-" + month.String() + ".csv"
 		if _, err := d.enqueueMail(tx, 0, &OutgoingMail{
-			To: d.cfg.Managers, Subject: "Service report " + month.String(), Text: text, HTML: html.String(),
+			To: d.cfg.Managers, Subject: d.subject("monthly_report", v), Text: d.render("monthly_report.txt.tmpl", v), HTML: html.String(),
 			Auto: true, Purpose: "monthly report",
 			Attachments: []Attachment{{Name: name, ContentType: "text/csv", Size: int64(csv.Len()), Data: csv.Bytes(), Stored: true}},
 		}); err != nil {

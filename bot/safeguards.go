@@ -193,8 +193,8 @@ func (d *Desk) takeUnknownAck(tx Tx) (bool, error) {
 	if !st.Told.IsZero() && now.Sub(st.Told) < lim.Window {
 		return false, nil
 	}
-	text := fmt.Sprintf("More than %d acknowledgements within %s would have gone to senders outside the configured organisations. New RFAs from such senders are still logged, but get no acknowledgement until the rate falls. This is what a flood of mail with forged senders looks like: check the new RFAs.\n", lim.Max, spell(lim.Window))
-	if _, err := d.tellStaff(tx, "rfadesk: acknowledgements to unknown senders paused", text, "staff alert", now); err != nil {
+	v := alertView{Max: lim.Max, Window: spell(lim.Window)}
+	if _, err := d.tellStaff(tx, d.subject("unknown_acks_paused", v), d.render("unknown_acks_paused.txt.tmpl", v), "staff alert", now); err != nil {
 		return false, err
 	}
 	st.Told = now
@@ -241,9 +241,8 @@ func (d *Desk) recordOverSenderLimit(tx Tx, m *Mail) (uint64, error) {
 	r.addEvent(m.Received, EventMessage, m.From.Email, fmt.Sprintf("new mail recorded here, not as a new RFA: the sender opened %d RFAs within %s: %s",
 		lim.Max, spell(lim.Window), truncate(m.Subject, 120)))
 	if now := d.now(); st.Told.IsZero() || now.Sub(st.Told) >= lim.Window {
-		text := fmt.Sprintf("%s opened %d RFAs within %s. Further new mail from this sender is recorded as messages on %s (no new RFAs, cards or acknowledgements) until the rate falls.\n",
-			sender, lim.Max, spell(lim.Window), r.Ref())
-		if _, err := d.tellStaff(tx, "rfadesk: "+r.Ref()+": one sender is opening many RFAs", text, "staff alert", now); err != nil {
+		v := alertView{Max: lim.Max, Window: spell(lim.Window), Sender: sender, Ref: r.Ref()}
+		if _, err := d.tellStaff(tx, d.subject("sender_flood", v), d.render("sender_flood.txt.tmpl", v), "staff alert", now); err != nil {
 			return 0, err
 		}
 		st.Told = now
@@ -276,11 +275,13 @@ func (d *Desk) countSenderRFA(tx Tx, m *Mail, num uint64) error {
 const maxAlertLines = 100
 
 // alertDeadLetter tells staff about a dead letter: at once when no
-// alert went out within the alert interval (text), otherwise by adding
-// line to the one batched alert that goes out when the interval ends. So
+// alert went out within the alert interval (dead_letter, with full),
+// otherwise by adding its line (dead_letters.line, with short, whose
+// values are cut shorter) to the one batched alert (dead_letters) that
+// goes out when the interval ends. So
 // a flood of bad mail makes at most one alert per interval, which lists
 // the rest.
-func (d *Desk) alertDeadLetter(tx Tx, text, line string) error {
+func (d *Desk) alertDeadLetter(tx Tx, full, short deadLetterView) error {
 	if !d.cfg.Chat && len(d.cfg.AlertTo) == 0 {
 		return nil
 	}
@@ -290,12 +291,14 @@ func (d *Desk) alertDeadLetter(tx Tx, text, line string) error {
 		return err
 	}
 	if st.Told.IsZero() || now.Sub(st.Told) >= interval {
-		text += fmt.Sprintf("\nMore dead letters within %s are listed together in one alert.\n", spell(interval))
-		if _, err := d.tellStaff(tx, "rfadesk: a message could not be processed", text, "dead-letter alert", now); err != nil {
+		full.Interval = spell(interval)
+		if _, err := d.tellStaff(tx, d.subject("dead_letter", full), d.render("dead_letter.txt.tmpl", full), "dead-letter alert", now); err != nil {
 			return err
 		}
 		return tx.PutRateState(RateKeyDeadLetterAlert, RateState{Told: now})
 	}
+	short.Interval = spell(interval)
+	line := d.render("dead_letters.line.tmpl", short)
 	if st.Told.After(now) && len(st.Items) > 0 {
 		found, err := d.addToAlert(tx, st.Items, line, st.Listed)
 		if err != nil {
@@ -310,8 +313,7 @@ func (d *Desk) alertDeadLetter(tx Tx, text, line string) error {
 	if st.Told.After(now) {
 		due = st.Told // the batched alert left the outbox early: keep its time
 	}
-	head := "More messages could not be turned into RFAs and were moved to the failed folder:\n\n"
-	ids, err := d.tellStaff(tx, "rfadesk: more messages could not be processed", head+line+"\n", "dead-letter alert", due)
+	ids, err := d.tellStaff(tx, d.subject("dead_letters", short), d.render("dead_letters.txt.tmpl", short)+line+"\n", "dead-letter alert", due)
 	if err != nil {
 		return err
 	}
@@ -326,7 +328,7 @@ func (d *Desk) addToAlert(tx Tx, ids []uint64, line string, listed int) (bool, e
 	case listed > maxAlertLines:
 		return true, nil
 	case listed == maxAlertLines:
-		line = "… and more: see the dead letters on the admin page."
+		line = d.render("dead_letters.line.tmpl", deadLetterView{More: true})
 	}
 	found := false
 	for _, id := range ids {

@@ -96,7 +96,7 @@ func (d *Desk) recordStaffMail(tx Tx, mailbox string, f *Fetched, key string) (O
 		return Outcome{}, err
 	}
 	if r == nil {
-		return Outcome{Result: ResultIgnored}, d.noticeStaff(tx, m, key, staffHowToText(d.cfg.Address.Email))
+		return Outcome{Result: ResultIgnored}, d.noticeStaff(tx, m, key, "staff_unaddressed", staffMailView{Address: d.cfg.Address.Email})
 	}
 	text, internal := staffMailText(m.Reply)
 	if !internal {
@@ -121,9 +121,8 @@ func (d *Desk) recordStaffMail(tx Tx, mailbox string, f *Fetched, key string) (O
 		text = "Please see the attached file(s)."
 	}
 	if len(text) > maxStaffText {
-		why := "Your mail about " + r.Ref() + " was not sent to the requester: its text is longer than " +
-			itoa(maxStaffText) + " bytes. Please shorten it, or attach the long part as a file, and send it again.\n"
-		return Outcome{RFA: r.Num, Result: ResultIgnored}, d.noticeStaff(tx, m, key, why)
+		v := staffMailView{Address: d.cfg.Address.Email, Ref: r.Ref(), Limit: maxStaffText}
+		return Outcome{RFA: r.Num, Result: ResultIgnored}, d.noticeStaff(tx, m, key, "staff_too_long", v)
 	}
 	a := StaffAction{Kind: ActReply, Text: text, Attachments: carried}
 	if internal {
@@ -198,11 +197,12 @@ func answersInternalMail(tx Tx, r *RFA, m *Mail) (bool, error) {
 	return ok && num == r.Num, err
 }
 
-// noticeStaff sends text to the sender of the staff mail m, threaded to
+// noticeStaff sends stem's notice (staff_unaddressed, staff_too_long;
+// v gets m's subject) to the sender of the staff mail m, threaded to
 // it, unless an automatic mail may not go to them (autoReplyBlock) or
 // they had a notice within staffNoticeWindow. It records the dedupe key
 // (with no RFA) either way.
-func (d *Desk) noticeStaff(tx Tx, m *Mail, key, text string) error {
+func (d *Desk) noticeStaff(tx Tx, m *Mail, key, stem string, v staffMailView) error {
 	if err := tx.PutDedupe(key, 0); err != nil {
 		return err
 	}
@@ -224,9 +224,9 @@ func (d *Desk) noticeStaff(tx Tx, m *Mail, key, text string) error {
 		return nil
 	}
 	inReplyTo, refs := threadHeaders(m)
-	subject := "Not sent: " + truncate(cleanSubject(m.Subject), SubjectQuoteLimit)
+	v.Subject = truncate(cleanSubject(m.Subject), SubjectQuoteLimit)
 	if _, err := d.enqueueMail(tx, 0, &OutgoingMail{
-		To: []Address{m.From}, Subject: subject, Text: text,
+		To: []Address{m.From}, Subject: d.subject(stem, v), Text: d.render(stem+".txt.tmpl", v),
 		InReplyTo: inReplyTo, References: refs, Auto: true, Purpose: "staff notice",
 	}); err != nil {
 		return err
@@ -236,14 +236,6 @@ func (d *Desk) noticeStaff(tx Tx, m *Mail, key, text string) error {
 		return err
 	}
 	return tx.PutAutoReplies(sender, append(pruneSent(sent, d.cfg.RateTiers, now), now))
-}
-
-// staffHowToText is the notice to a staff member whose mail names no RFA.
-func staffHowToText(desk string) string {
-	return "Your mail to " + desk + " names no RFA, so it was not sent to anyone.\n\n" +
-		"To write to a requester, reply to one of the desk's mails about their RFA, " +
-		"or put the RFA's tag in the subject, e.g. [RFA-12]. " +
-		"Start the first line with \"note:\" to record an internal note instead.\n"
 }
 
 // staffMailChatText is the chat-thread post for a staff mail recorded as

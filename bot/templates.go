@@ -13,27 +13,34 @@ import (
 	"slices"
 	"strings"
 	texttemplate "text/template"
+	"unicode"
 )
 
-// The wording of the requester-facing mails lives in text/template files
-// embedded in the binary (templates/*.tmpl); an operator may replace any
-// of them with a file of the same name ([desk] templates_dir, loaded by
-// package config through ParseTemplates). A name ending ".html.tmpl" is
-// an html/template (every value escaped); the others are plain text.
+// The wording of every message the desk sends, to requesters and to
+// staff, lives in template files embedded in the binary (templates/);
+// an operator may replace any of them with a file of the same name
+// ([desk] templates_dir, loaded by package config through
+// ParseTemplates, which check-config runs).
 //
-// Each template receives one view type, documented beside it:
+// A template's name is its message's stem and its part:
 //
-//	ack.txt.tmpl, ack.html.tmpl  ackView (ack.go): the acknowledgement
-//	staff_reply.txt.tmpl         staffReplyView: a staff reply or clearance, signed
-//	confirm_prompt.txt.tmpl      confirmPromptView: the "Is it fixed?" links of a clearance or reminder
-//	confirm_reminder.txt.tmpl    noticeView: the reminder to confirm a clearance
-//	closure.txt.tmpl             noticeView: closed after no answer
-//	reopen.txt.tmpl              noticeView: reopened at the requester's word
-//	severity_notice.txt.tmpl     severityView: the severity set by staff
-//	fields_reminder.txt.tmpl     noticeView: the one reminder of missing report fields
-//	escalation_confirm.txt.tmpl  noticeView: escalated at the requester's request
-//	submission_confirm.txt.tmpl  submissionView: confirm a web-form submission
-
+//	STEM.subject.tmpl  the mail's Subject: one line (see below)
+//	STEM.txt.tmpl      the mail's plain-text body
+//	STEM.html.tmpl     the mail's HTML body: an html/template, every value escaped
+//	STEM.chat.tmpl     the post to the staff chat (plain text; the chat
+//	                   transport neutralises markup and mentions)
+//	STEM.line.tmpl     one line or sentence the desk puts into other messages
+//
+// Every part of a stem receives the same view (templates_views.go lists
+// them). A subject or line is rendered to one line: bidirectional
+// controls are removed, every run of control characters (CR, LF, tab,
+// NUL, ...) becomes one space and the ends are trimmed, so no template
+// and no value in it can add a header or break a line. A subject of a
+// mail about an RFA is what follows its "[RFA-N] " tag: the desk puts
+// the tag in front itself, because replies are threaded by it. A chat
+// post or line loses its trailing newlines. A text body is used as it
+// renders.
+//
 //go:embed templates/*.tmpl
 var embeddedTemplates embed.FS
 
@@ -42,7 +49,7 @@ type executer interface {
 	Execute(w io.Writer, data any) error
 }
 
-// Templates is the parsed set of mail templates the desk renders. It is
+// Templates is the parsed set of templates the desk renders. It is
 // immutable once built, so one value may be shared by goroutines. The
 // zero value and nil are not usable: use DefaultTemplates or
 // ParseTemplates.
@@ -51,49 +58,6 @@ type Templates struct {
 	// when an override fails to render at run time.
 	byName, defaults map[string]executer
 	overridden       []string
-}
-
-// staffReplyView is what staff_reply.txt.tmpl shows: staff's Text,
-// MailOnly (text for the mail only, such as confirm_prompt's links;
-// may be ""), the Signer's name, the Desk's name and the status Link of
-// RFA Ref.
-type staffReplyView struct {
-	Text, MailOnly, Signer, Desk, Ref, Link string
-}
-
-// confirmPromptView is what confirm_prompt.txt.tmpl shows: the links to
-// the status page's two buttons and, when the confirmation window ends,
-// CloseBy (desk time, "Mon 4 Jan 2027 09:00 GMT"; "" if it never does).
-type confirmPromptView struct {
-	Ref, FixedURL, BrokenURL, CloseBy string
-}
-
-// noticeView is what the notices about an RFA show: RFA Ref, its status
-// Link, the Desk's name; where they apply, Prompt (confirm_reminder: the
-// rendered confirm_prompt), ReopenBy (closure: desk time until which a
-// reply reopens the RFA, "" if no grace), Owner (escalation_confirm:
-// who owns it now) and Missing (fields_reminder: the labels of the
-// report fields still missing).
-type noticeView struct {
-	Ref, Link, Desk, Prompt, ReopenBy, Owner string
-	Missing                                  []string
-}
-
-// severityView is what severity_notice.txt.tmpl shows: the Severity
-// just set (Changed: it replaced another) and, when that severity has a
-// workaround target, the target (WorkaroundTarget, "4 working hours")
-// and its due time in desk time (WorkaroundDue; "" if not running).
-type severityView struct {
-	Ref, Link, Desk, Severity       string
-	Changed                         bool
-	WorkaroundTarget, WorkaroundDue string
-}
-
-// submissionView is what submission_confirm.txt.tmpl shows: the Desk's
-// name and the link that confirms a web-form submission. It quotes
-// nothing the submitter typed: the address may be a stranger's.
-type submissionView struct {
-	Desk, ConfirmURL string
 }
 
 // DefaultTemplates returns the embedded templates.
@@ -108,8 +72,10 @@ func DefaultTemplates() *Templates {
 // ParseTemplates returns the embedded templates, each replaced by the
 // file of the same name in overrides when it has one (overrides may be
 // nil). An override whose name is not a template's, that does not
-// parse, or that fails to render the sample data (RenderSamples) is an
-// error naming the file; every problem is reported, joined.
+// parse, that fails to render any of its stem's sample views
+// (templateSamples) — a field the view does not have, say — or whose
+// subject or line renders empty, is an error naming the file and the
+// problem; every problem is reported, joined.
 func ParseTemplates(overrides fs.FS) (*Templates, error) {
 	t := &Templates{byName: map[string]executer{}, defaults: map[string]executer{}}
 	names, err := fs.Glob(embeddedTemplates, "templates/*.tmpl")
@@ -136,6 +102,7 @@ func ParseTemplates(overrides fs.FS) (*Templates, error) {
 		return nil, fmt.Errorf("reading the templates directory: %w", err)
 	}
 	var errs []error
+	samples := templateSamples()
 	for _, ent := range entries {
 		name := ent.Name()
 		if ent.IsDir() || strings.HasPrefix(name, ".") {
@@ -155,8 +122,8 @@ func ParseTemplates(overrides fs.FS) (*Templates, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			continue
 		}
-		if err := e.Execute(io.Discard, templateSamples()[name]); err != nil {
-			errs = append(errs, fmt.Errorf("%s: does not render with sample data: %w", name, err))
+		if err := checkRenders(name, e, samples[templateStem(name)]); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			continue
 		}
 		t.byName[name] = e
@@ -168,6 +135,25 @@ func ParseTemplates(overrides fs.FS) (*Templates, error) {
 	return t, nil
 }
 
+// checkRenders renders e (template name) with each of views, and
+// reports the first failure: an execution error, or an empty subject
+// or line.
+func checkRenders(name string, e executer, views []any) error {
+	if len(views) == 0 {
+		return errors.New("no sample data to check it with") // the embedded set is tested to have some
+	}
+	for _, v := range views {
+		var b bytes.Buffer
+		if err := e.Execute(&b, v); err != nil {
+			return fmt.Errorf("does not render with sample data: %w", err)
+		}
+		if oneLineKind(name) && finish(name, b.String()) == "" {
+			return errors.New("renders an empty line with sample data: a subject or line needs text")
+		}
+	}
+	return nil
+}
+
 func parseTemplate(name, src string) (executer, error) {
 	if strings.HasSuffix(name, ".html.tmpl") {
 		return htmltemplate.New(name).Option("missingkey=error").Parse(src)
@@ -175,36 +161,101 @@ func parseTemplate(name, src string) (executer, error) {
 	return texttemplate.New(name).Option("missingkey=error").Parse(src)
 }
 
+// templateStem is the message a template belongs to: its name up to
+// the first dot ("ack" for "ack.subject.tmpl").
+func templateStem(name string) string {
+	stem, _, _ := strings.Cut(name, ".")
+	return stem
+}
+
+// oneLineKind reports whether template name renders one line: a
+// subject or a line.
+func oneLineKind(name string) bool {
+	return strings.HasSuffix(name, ".subject.tmpl") || strings.HasSuffix(name, ".line.tmpl")
+}
+
+// finish turns the raw output of template name into what the desk uses:
+// a subject or line on one line (OneLine), a chat post without its
+// trailing newlines, any other part unchanged.
+func finish(name, out string) string {
+	switch {
+	case oneLineKind(name):
+		return OneLine(out)
+	case strings.HasSuffix(name, ".chat.tmpl"):
+		return strings.TrimRight(out, "\r\n")
+	}
+	return out
+}
+
+// OneLine returns s fit for one header or line: bidirectional controls
+// removed (NeutralizeBidi), every run of control characters — CR, LF,
+// tab, NUL, DEL, C1 controls, the Unicode line and paragraph
+// separators — replaced by one space, and leading and trailing space
+// trimmed.
+func OneLine(s string) string {
+	s = NeutralizeBidi(s)
+	if strings.ContainsFunc(s, isLineBreaking) {
+		var b strings.Builder
+		space := false
+		for _, r := range s {
+			if isLineBreaking(r) {
+				if !space {
+					b.WriteByte(' ')
+				}
+				space = true
+				continue
+			}
+			space = false
+			b.WriteRune(r)
+		}
+		s = b.String()
+	}
+	return strings.TrimSpace(s)
+}
+
+func isLineBreaking(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }
+
 // Names returns every template's name, sorted.
 func (t *Templates) Names() []string { return slices.Sorted(maps.Keys(t.defaults)) }
 
 // Overridden returns the names replaced by an operator's file, sorted.
 func (t *Templates) Overridden() []string { return slices.Sorted(slices.Values(t.overridden)) }
 
-// RenderSamples renders every template with realistic sample data and
-// returns the results by name: what check-config and the golden test
+// RenderSamples renders every template with its stem's first sample
+// view and returns the results by name, finished as the desk uses them
+// (subjects on one line, ...): what check-config and the golden test
 // look at.
 func (t *Templates) RenderSamples() (map[string]string, error) {
 	out := map[string]string{}
 	samples := templateSamples()
 	for _, name := range t.Names() {
+		views := samples[templateStem(name)]
+		if len(views) == 0 {
+			return nil, fmt.Errorf("%s: no sample data", name)
+		}
 		var b bytes.Buffer
-		if err := t.byName[name].Execute(&b, samples[name]); err != nil {
+		if err := t.byName[name].Execute(&b, views[0]); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		out[name] = b.String()
+		out[name] = finish(name, b.String())
 	}
 	return out, nil
 }
 
-// render executes template name with v. An operator's template that
-// fails at run time (its data differed from the samples it was checked
-// with) is logged and the embedded one used, so no mail is lost to it.
+// render executes template name with v and finishes the output (see
+// finish). An operator's template that fails at run time (its data
+// differed from the samples it was checked with), or whose subject or
+// line comes out empty, is logged and the embedded one used, so no
+// message is lost to it.
 func (t *Templates) render(log *slog.Logger, name string, v any) string {
 	var b bytes.Buffer
 	err := t.byName[name].Execute(&b, v)
 	if err == nil {
-		return b.String()
+		out := finish(name, b.String())
+		if out != "" || !oneLineKind(name) {
+			return out
+		}
+		err = errors.New("rendered an empty line")
 	}
 	log.Error("an overriding template failed; using the embedded one", "template", name, "err", err)
 	b.Reset()
@@ -212,48 +263,17 @@ func (t *Templates) render(log *slog.Logger, name string, v any) string {
 		// The embedded templates are tested with every view.
 		panic("bot: template " + name + ": " + err.Error())
 	}
-	return b.String()
+	return finish(name, b.String())
 }
 
-// templateSamples returns realistic data for every template, by name.
-func templateSamples() map[string]any {
-	const ref, link, desk = "RFA-000042", "https://desk.example.org/rfa/42?t=k3Jq9vX2", "Example Service Desk"
-	ack := ackView{
-		Desk: desk, Ref: ref, Subject: "Printer in the staff room not printing", Name: "Jane",
-		Fields: []ackField{
-			{"Organisation", "Northgate Primary School (Northgate Academy Trust)"},
-			{"Contact phone", "01603 555 0142"},
-		},
-		Missing: []string{"Computer or device name"},
-		Target:  "72 hours", Hours: "We are open Monday to Friday, 08:00 to 17:00",
-		Link: link,
-		Contact: Contact{
-			Phone: "01603 631436 (option 1)", KnowledgeBaseURL: "https://help.example.org",
-			PostalAddress: "Example Service Desk\nCounty Hall\nNorwich NR1 2DH",
-		},
-	}
-	prompt := confirmPromptView{
-		Ref: ref, FixedURL: link + "&action=fixed#fixed", BrokenURL: link + "&action=broken#broken",
-		CloseBy: "Mon 11 Jan 2027 09:00 GMT",
-	}
-	return map[string]any{
-		"ack.txt.tmpl":  ack,
-		"ack.html.tmpl": ack,
-		"staff_reply.txt.tmpl": staffReplyView{
-			Text:     "We have replaced the toner cartridge and the printer prints again.",
-			MailOnly: "Is it fixed? Please tell us:\n  It's fixed:   " + prompt.FixedURL,
-			Signer:   "Sam Patel", Desk: desk, Ref: ref, Link: link,
-		},
-		"confirm_prompt.txt.tmpl":   prompt,
-		"confirm_reminder.txt.tmpl": noticeView{Ref: ref, Link: link, Desk: desk, Prompt: "Is it fixed? Please tell us:\n  It's fixed:   " + prompt.FixedURL},
-		"closure.txt.tmpl":          noticeView{Ref: ref, Link: link, Desk: desk, ReopenBy: "Mon 18 Jan 2027 09:00 GMT"},
-		"reopen.txt.tmpl":           noticeView{Ref: ref, Link: link, Desk: desk},
-		"severity_notice.txt.tmpl": severityView{
-			Ref: ref, Link: link, Desk: desk, Severity: "High", Changed: true,
-			WorkaroundTarget: "1 working day", WorkaroundDue: "Tue 5 Jan 2027 12:30 GMT",
-		},
-		"fields_reminder.txt.tmpl":    noticeView{Ref: ref, Link: link, Desk: desk, Missing: []string{"Computer or device name", "Contact phone"}},
-		"escalation_confirm.txt.tmpl": noticeView{Ref: ref, Link: link, Desk: desk, Owner: "the Service Desk Manager"},
-		"submission_confirm.txt.tmpl": submissionView{Desk: desk, ConfirmURL: "https://desk.example.org/new/confirm?t=Xb7kP2qLm9Rt"},
-	}
+// render renders template name with v (Templates.render).
+func (d *Desk) render(name string, v any) string { return d.cfg.Templates.render(d.log, name, v) }
+
+// subject renders stem's subject with v: one line, never empty.
+func (d *Desk) subject(stem string, v any) string { return d.render(stem+".subject.tmpl", v) }
+
+// rfaSubject is the subject of a mail about r: its "[RFA-N]" tag, which
+// threads replies, then stem's subject rendered with v.
+func (d *Desk) rfaSubject(r *RFA, stem string, v any) string {
+	return "[" + r.Ref() + "] " + d.subject(stem, v)
 }

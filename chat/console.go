@@ -46,12 +46,13 @@ type Desk interface {
 type Options struct {
 	Logger *slog.Logger     // default slog.Default()
 	Now    func() time.Time // default time.Now
-	// Clocks computes SLA clocks for cards and /desk queue (the desk's
-	// SLA()); nil shows none.
-	Clocks Clocker
-	// Location is the desk's time zone, for dates staff type (default
-	// Europe/London).
-	Location *time.Location
+	// Settings returns the console's current Settings (the SLA clocks
+	// and the desk's zone). It is called whenever a card, a thread post
+	// or a command needs them, from the console's and the deliverer's
+	// goroutines, so it must be cheap and safe for concurrent use; what
+	// it returns may change between calls (a reload). Nil means the zero
+	// Settings.
+	Settings func() Settings
 	// MaxAttachment caps each file downloaded from a staff message
 	// (default 10 MiB); larger files are not attached and staff are told.
 	MaxAttachment int64
@@ -63,6 +64,17 @@ type Options struct {
 	// reply. Default 1.5s, well inside Discord's three-second window;
 	// negative defers at once.
 	DeferAfter time.Duration
+}
+
+// Settings are the part of the console's configuration a reload
+// (SIGHUP) may change while it runs.
+type Settings struct {
+	// Clocks computes SLA clocks for cards and /desk queue (the desk's
+	// SLA()); nil shows none.
+	Clocks Clocker
+	// Location is the desk's time zone, for dates staff type and the
+	// days releases ship (default Europe/London).
+	Location *time.Location
 }
 
 // Console is the Discord staff console. Run owns the gateway session

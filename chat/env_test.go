@@ -120,7 +120,7 @@ func (e *env) start() {
 	e.console, err = chat.New(chat.Config{
 		Token: "test-token", GuildID: guildID, ChannelID: channelID, StaffRoleID: staffRole,
 		OnDutyRoleID: dutyRole, OpsChannelID: opsID, APIBase: e.fake.APIBase(),
-	}, e.desk, &chat.Options{Logger: e.log, Now: e.clock.Now, Clocks: e.desk.SLA(), DeferAfter: e.deferAfter})
+	}, e.desk, &chat.Options{Logger: e.log, Now: e.clock.Now, Settings: func() chat.Settings { return chat.Settings{Clocks: e.desk.SLA()} }, DeferAfter: e.deferAfter})
 	if err != nil {
 		t.Fatal(err)
 	}

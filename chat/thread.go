@@ -173,11 +173,18 @@ func (c *Console) say(ctx context.Context, channelID, text string) {
 	}
 }
 
-// clocks returns r's SLA clocks now, or none without a Clocker.
-// loc is the desk's time zone.
+// settings returns the current Settings (Options.Settings).
+func (c *Console) settings() Settings {
+	if c.opts.Settings == nil {
+		return Settings{}
+	}
+	return c.opts.Settings()
+}
+
+// loc is the desk's time zone (Settings.Location, or Europe/London).
 func (c *Console) loc() *time.Location {
-	if c.opts.Location != nil {
-		return c.opts.Location
+	if loc := c.settings().Location; loc != nil {
+		return loc
 	}
 	if l, err := time.LoadLocation("Europe/London"); err == nil {
 		return l
@@ -185,9 +192,11 @@ func (c *Console) loc() *time.Location {
 	return time.UTC
 }
 
+// clocks returns r's SLA clocks now, or none without a Clocker.
 func (c *Console) clocks(r *bot.RFA) []bot.ClockState {
-	if c.opts.Clocks == nil {
+	clocks := c.settings().Clocks
+	if clocks == nil {
 		return nil
 	}
-	return c.opts.Clocks.Clocks(r, c.opts.Now())
+	return clocks.Clocks(r, c.opts.Now())
 }

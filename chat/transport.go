@@ -26,7 +26,8 @@ type transport struct {
 
 // Transport returns the bot.Transport for chat outbox items. Run it with
 // a bot.Deliverer. It needs no gateway connection (REST only), so the
-// backlog drains whenever Discord answers. Deliver makes one attempt per
+// backlog drains whenever Discord answers, also after Run has returned
+// (the daemon's shutdown flush). Deliver makes one attempt per
 // call: discordgo's own retries are off, so a 429 or 5xx comes back as a
 // temporary DeliveryError and the outbox schedules the retry. A 429's
 // DeliveryError carries Discord's retry_after as RetryAfter (and Global

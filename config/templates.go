@@ -13,7 +13,7 @@ import (
 const DefaultShutdownGrace = 10 * time.Second
 
 // validateTemplates loads desk.templates_dir: each file in it replaces
-// the embedded mail template of the same name (bot.ParseTemplates). An
+// the embedded template of the same name (bot.ParseTemplates). An
 // unknown name, or a template that does not parse or does not render
 // with sample data, is an error naming the file. "" means the embedded
 // templates.

@@ -32,15 +32,21 @@ func TestConfigTemplatesDir(t *testing.T) {
 	// missing directory.
 	bad := t.TempDir()
 	for name, body := range map[string]string{
-		"closure.txt.tmpl": "{{.Nope}}",
-		"thanks.txt.tmpl":  "hello",
+		"closure.txt.tmpl":     "{{.Nope}}",
+		"thanks.txt.tmpl":      "hello",
+		"dead_letter.txt.tmpl": "A message in {{.Mailbx}} failed.\n",
 	} {
 		if err := os.WriteFile(filepath.Join(bad, name), []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	_, err = Load(writeConfig(t, withDeskKeys(`templates_dir = "`+bad+`"`)), noEnv)
-	for _, want := range []string{"desk.templates_dir: " + bad + "/closure.txt.tmpl: does not render", "desk.templates_dir: " + bad + "/thanks.txt.tmpl: not a template"} {
+	for _, want := range []string{
+		"desk.templates_dir: " + bad + "/closure.txt.tmpl: does not render",
+		"desk.templates_dir: " + bad + "/thanks.txt.tmpl: not a template",
+		"desk.templates_dir: " + bad + "/dead_letter.txt.tmpl: does not render with sample data",
+		"can't evaluate field Mailbx",
+	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v, want one with %q", err, want)
 		}

@@ -118,7 +118,7 @@ func (h *handler) apiOne(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error"})
 		return
 	}
-	writeJSON(w, http.StatusOK, rfaJSON(rfa, h.clocksOf(rfa), true))
+	writeJSON(w, http.StatusOK, rfaJSON(rfa, clocksOf(h.settings(), rfa), true))
 }
 
 // writeJSON encodes v before writing anything, so an encoding failure

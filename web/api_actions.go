@@ -298,7 +298,7 @@ func (h *handler) writeRFA(w http.ResponseWriter, r *http.Request, num uint64, c
 }
 
 func (h *handler) rfaLinkJSON(rfa *bot.RFA) RFALinkJSON {
-	v := RFALinkJSON{RFAJSON: rfaJSON(rfa, h.clocksOf(rfa), true)}
+	v := RFALinkJSON{RFAJSON: rfaJSON(rfa, clocksOf(h.settings(), rfa), true)}
 	if h.statusURL != nil {
 		v.StatusURL = h.statusURL(rfa)
 	} else {

@@ -138,10 +138,11 @@ func (h *handler) apiCapacity(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) apiAvailability(w http.ResponseWriter, r *http.Request) {
-	now := h.now().In(h.loc)
+	loc := h.settings().Location
+	now := h.now().In(loc)
 	month := now
 	if m := r.URL.Query().Get("month"); m != "" {
-		t, err := time.ParseInLocation("2006-01", m, h.loc)
+		t, err := time.ParseInLocation("2006-01", m, loc)
 		if err != nil {
 			writeJSON(w, http.StatusBadRequest, apiError{Error: "month: write it as YYYY-MM, e.g. 2026-11"})
 			return

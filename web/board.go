@@ -30,10 +30,10 @@ type contactView struct {
 	Tel template.URL
 }
 
-// contactOf returns the contact block's data for the pages, or nil (no
-// block) when there is nothing to show beyond what the page says.
-func (h *handler) contactOf(withEmail bool) *contactView {
-	v := &contactView{Contact: h.contact, Tel: telURL(h.contact.Phone)}
+// contactOf returns the contact block's data for the pages under s, or
+// nil (no block) when there is nothing to show beyond what the page says.
+func (h *handler) contactOf(s Settings, withEmail bool) *contactView {
+	v := &contactView{Contact: s.Contact, Tel: telURL(s.Contact.Phone)}
 	if withEmail {
 		v.Email = h.support
 	}
@@ -100,7 +100,8 @@ func (h *handler) board(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("Vary", "Accept")
 	now := h.now()
-	st := h.opening.StateAt(now)
+	s := h.settings()
+	st := s.Opening.StateAt(now)
 	notices, err := h.noticesNow(r.Context())
 	if err != nil {
 		h.log.Error("web: loading service notices", "err", err)
@@ -109,9 +110,9 @@ func (h *handler) board(w http.ResponseWriter, r *http.Request) {
 	}
 	if wantsJSON(r) {
 		j := boardJSON{
-			Open: st.Open, NextOpen: localTime(st.NextOpen, h.loc), Closes: localTime(st.Closes, h.loc),
-			Hours: h.hours, Phone: h.contact.Phone, Email: h.support,
-			KnowledgeBaseURL: h.contact.KnowledgeBaseURL, PostalAddress: h.contact.PostalAddress,
+			Open: st.Open, NextOpen: localTime(st.NextOpen, s.Location), Closes: localTime(st.Closes, s.Location),
+			Hours: s.Hours, Phone: s.Contact.Phone, Email: h.support,
+			KnowledgeBaseURL: s.Contact.KnowledgeBaseURL, PostalAddress: s.Contact.PostalAddress,
 			Notices: notices,
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -119,7 +120,7 @@ func (h *handler) board(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := boardView{
-		page: page{DeskName: h.deskName, Hours: h.hours, Title: "Service status · " + h.deskName, Contact: h.contactOf(true)},
+		page: page{DeskName: s.DeskName, Hours: s.Hours, Title: "Service status · " + s.DeskName, Contact: h.contactOf(s, true)},
 		Now:  now, Open: st.Open, Closes: st.Closes, NextOpen: st.NextOpen, Notices: notices,
 	}
 	h.render(w, http.StatusOK, h.pages.board, v)

@@ -25,7 +25,7 @@ func boardHandler(t *testing.T, now time.Time, mod func(*Options)) (h func(accep
 	t.Helper()
 	hd := newTestHandler(t, func(o *Options) {
 		o.Now = func() time.Time { return now }
-		o.Contact = boardContact
+		withSettings(o, func(s *Settings) { s.Contact = boardContact })
 		if mod != nil {
 			mod(o)
 		}
@@ -242,7 +242,7 @@ func TestTelURL(t *testing.T) {
 // details when set (the goldens show them absent when not), and the
 // landing page links to the board.
 func TestLandingAndStatusShowContact(t *testing.T) {
-	h := newTestHandler(t, func(o *Options) { o.Contact = boardContact })
+	h := newTestHandler(t, func(o *Options) { withSettings(o, func(s *Settings) { s.Contact = boardContact }) })
 	for _, target := range []string{"/", "/rfa/RFA-1?t=" + token1} {
 		_, body := do(t, h, "GET", target, nil)
 		for _, want := range []string{

@@ -37,9 +37,15 @@ type SchoolHolidayJSON struct {
 	Organisation string `json:"organisation"` // "" for the default of every school
 }
 
-// apiCalendar answers GET /api/calendar?year=YYYY (default: this year).
+// apiCalendar answers GET /api/calendar?year=YYYY (default: this year),
+// or 404 when the current Settings have no Calendar.
 func (h *handler) apiCalendar(w http.ResponseWriter, r *http.Request) {
-	year := h.now().In(h.loc).Year()
+	s := h.settings()
+	if s.Calendar == nil {
+		h.apiNotFound(w, r)
+		return
+	}
+	year := h.now().In(s.Location).Year()
 	if y := r.URL.Query().Get("year"); y != "" {
 		n, err := strconv.Atoi(y)
 		if err != nil || n < 1000 || n > 9999 {
@@ -48,5 +54,5 @@ func (h *handler) apiCalendar(w http.ResponseWriter, r *http.Request) {
 		}
 		year = n
 	}
-	writeJSON(w, http.StatusOK, h.calendar(year))
+	writeJSON(w, http.StatusOK, s.Calendar(year))
 }

@@ -7,13 +7,13 @@ import (
 	"rfadesk/bot"
 )
 
-// clocksOf returns r's SLA clocks from Options.Clocks, or nil when no
-// clock source is configured.
-func (h *handler) clocksOf(r *bot.RFA) []bot.ClockState {
-	if h.clocks == nil {
+// clocksOf returns r's SLA clocks from s.Clocks, or nil when no clock
+// source is configured.
+func clocksOf(s Settings, r *bot.RFA) []bot.ClockState {
+	if s.Clocks == nil {
 		return nil
 	}
-	return h.clocks(r)
+	return s.Clocks(r)
 }
 
 // clockView is one SLA clock worded for the requester.
@@ -24,26 +24,26 @@ type clockView struct {
 	Class  string // ck-due, ck-met, ck-late, ck-paused or ck-pending
 }
 
-// clockView words c for the requester as it stands at now. A met clock
+// clockView words c for the requester as it stands at now, times in loc. A met clock
 // says when (and that it was late, if it was); a paused one that it
 // waits for the requester; a clock without a target (workaround awaiting
 // triage) that the target comes with the assessment; an unmet one its
 // due, or that it is overdue.
-func (h *handler) clockView(c bot.ClockState, now time.Time) clockView {
+func clockViewOf(c bot.ClockState, now time.Time, loc *time.Location) clockView {
 	v := clockView{Label: requesterLabel(c.Name), Target: targetText(c)}
 	switch {
 	case c.MetAt != nil && c.BreachedAt != nil:
-		v.State, v.Class = "met "+h.shortTime(*c.MetAt, now)+", after the target time of "+h.shortTime(*c.BreachedAt, now), "ck-late"
+		v.State, v.Class = "met "+shortTime(*c.MetAt, now, loc)+", after the target time of "+shortTime(*c.BreachedAt, now, loc), "ck-late"
 	case c.MetAt != nil:
-		v.State, v.Class = "met "+h.shortTime(*c.MetAt, now), "ck-met"
+		v.State, v.Class = "met "+shortTime(*c.MetAt, now, loc), "ck-met"
 	case c.Paused:
 		v.State, v.Class = "paused while we wait for your reply", "ck-paused"
 	case c.Due.IsZero():
 		v.State, v.Class = "the target is set once we have assessed how severe the problem is", "ck-pending"
 	case c.BreachedAt != nil:
-		v.State, v.Class = "overdue: it was due "+h.shortTime(c.Due, now), "ck-late"
+		v.State, v.Class = "overdue: it was due "+shortTime(c.Due, now, loc), "ck-late"
 	default:
-		v.State, v.Class = "due "+h.shortTime(c.Due, now), "ck-due"
+		v.State, v.Class = "due "+shortTime(c.Due, now, loc), "ck-due"
 	}
 	return v
 }
@@ -61,11 +61,11 @@ func requesterLabel(name bot.ClockName) string {
 	return bot.ClockLabel(name)
 }
 
-// shortTime formats t in the desk's zone as "Tue 1 Dec 14:00 GMT", with
-// the year added when it is not now's year.
-func (h *handler) shortTime(t, now time.Time) string {
-	t = t.In(h.loc)
-	if t.Year() != now.In(h.loc).Year() {
+// shortTime formats t in loc, the desk's zone, as "Tue 1 Dec 14:00 GMT",
+// with the year added when it is not now's year.
+func shortTime(t, now time.Time, loc *time.Location) string {
+	t = t.In(loc)
+	if t.Year() != now.In(loc).Year() {
 		return t.Format("Mon 2 Jan 2006 15:04 MST")
 	}
 	return t.Format("Mon 2 Jan 15:04 MST")

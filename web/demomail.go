@@ -51,7 +51,8 @@ func (h *handler) demoMail(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	sent := slices.Clone(h.sent())
 	slices.SortStableFunc(sent, func(a, b SentMail) int { return b.At.Compare(a.At) })
-	v := demoMailView{page: page{DeskName: h.deskName, Hours: h.hours, Title: "Outgoing mail · " + h.deskName}, Now: h.now()}
+	s := h.settings()
+	v := demoMailView{page: page{DeskName: s.DeskName, Hours: s.Hours, Title: "Outgoing mail · " + s.DeskName}, Now: h.now()}
 	for _, m := range sent {
 		v.Mails = append(v.Mails, decodeSent(m))
 	}

@@ -43,7 +43,7 @@ func TestSecurityHeadersOnEveryRoute(t *testing.T) {
 		o.OrgLinks = orgs.links
 		o.LogCall = func(context.Context, bot.PhoneCall) (*bot.RFA, error) { return nil, errors.New("not in this test") }
 		o.Do = func(context.Context, uint64, bot.StaffAction, bot.Actor) error { return errors.New("not in this test") }
-		o.Calendar = func(year int) CalendarJSON { return CalendarJSON{Year: year} }
+		withSettings(o, func(s *Settings) { s.Calendar = func(year int) CalendarJSON { return CalendarJSON{Year: year} } })
 		o.Backup = func() (BackupSnapshot, error) { return nil, errors.New("no backup in this test") }
 		o.Metrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("rfadesk_up 1\n")) })
 		o.DeadLetters = func(context.Context) ([]bot.DeadLetter, error) {

@@ -24,8 +24,8 @@ func TestPageFollowsTheClearanceLifecycle(t *testing.T) {
 	h := NewHandler(Options{
 		Desk: e.desk, AdminToken: adminToken, Do: e.desk.Do, LogCall: e.desk.LogCall, StatusURL: e.desk.StatusURL,
 		ConfirmFixed: e.desk.ConfirmFixed, ReportStillBroken: e.desk.ReportStillBroken,
-		ConfirmBy: sla.ConfirmBy, ReopenBy: sla.ReopenBy,
-		Logger: testLogger(t), Now: func() time.Time { return fixedNow },
+		Settings: func() Settings { return Settings{ConfirmBy: sla.ConfirmBy, ReopenBy: sla.ReopenBy} },
+		Logger:   testLogger(t), Now: func() time.Time { return fixedNow },
 	})
 	link := e.logCall(`{"name": "Ann Head", "email": "ann@oak.sch.uk", "subject": "MIS down", "description": "Nobody can log in."}`)
 	u, err := url.Parse(link.StatusURL)

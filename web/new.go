@@ -54,19 +54,18 @@ const (
 
 // portal is the state of the portal routes; nil when Options.Submit is.
 type portal struct {
-	submit         func(ctx context.Context, s bot.PortalSubmission) (*bot.RFA, error)
-	confirm        func(ctx context.Context, token string) (*bot.RFA, error)
-	components     []string
-	maxFile        int64
-	origin         string
-	responseTarget string
-	key            []byte // anti-forgery MAC key, random per handler
-	perClient      *limiter
-	perAddress     *limiter
-	slots          chan struct{}
-	form           *template.Template
-	done           *template.Template
-	confirmPage    *template.Template
+	submit      func(ctx context.Context, s bot.PortalSubmission) (*bot.RFA, error)
+	confirm     func(ctx context.Context, token string) (*bot.RFA, error)
+	components  []string
+	maxFile     int64
+	origin      string
+	key         []byte // anti-forgery MAC key, random per handler
+	perClient   *limiter
+	perAddress  *limiter
+	slots       chan struct{}
+	form        *template.Template
+	done        *template.Template
+	confirmPage *template.Template
 }
 
 func newPortal(opts Options) *portal {
@@ -76,16 +75,13 @@ func newPortal(opts Options) *portal {
 	p := &portal{
 		submit: opts.Submit, confirm: opts.ConfirmSubmission,
 		components: opts.Components, maxFile: opts.MaxAttachmentBytes,
-		origin: originOf(opts.BaseURL), responseTarget: opts.ResponseTarget,
+		origin:     originOf(opts.BaseURL),
 		key:        make([]byte, 32),
 		perClient:  newLimiter(submitClientBurst, submitClientEvery, maxLimiterKeys),
 		perAddress: newLimiter(submitAddressBurst, submitAddressEvery, maxLimiterKeys),
 		slots:      make(chan struct{}, submitSlots),
 	}
 	rand.Read(p.key)
-	if p.responseTarget == "" {
-		p.responseTarget = "72 hours"
-	}
 	parse := func(page string) *template.Template {
 		return template.Must(template.New("layout.html").
 			ParseFS(templateFS, "templates/layout.html", "templates/contact.html", "templates/"+page))
@@ -120,7 +116,8 @@ func portalHeaders(w http.ResponseWriter) {
 }
 
 func (h *handler) portalPage(title string) page {
-	return page{DeskName: h.deskName, Hours: h.hours, Title: title + " · " + h.deskName, Contact: h.contactOf(true)}
+	s := h.settings()
+	return page{DeskName: s.DeskName, Hours: s.Hours, Title: title + " · " + s.DeskName, Contact: h.contactOf(s, true)}
 }
 
 // formView is the data of the form page.
@@ -148,7 +145,7 @@ func (h *handler) renderForm(w http.ResponseWriter, code int, s *submitted) {
 	p := h.portal
 	s.Form = p.formToken(h.now())
 	v := formView{
-		page: h.portalPage("Report a problem"), submitted: s, ResponseTarget: p.responseTarget,
+		page: h.portalPage("Report a problem"), submitted: s, ResponseTarget: h.settings().ResponseTarget,
 		Errors: s.Problems, Max: submitMax,
 		Labels: formLabels{
 			Site: bot.FieldLabel(bot.FieldSite), Components: bot.FieldLabel(bot.FieldComponents),
@@ -282,7 +279,7 @@ func (h *handler) newDone(w http.ResponseWriter, r *http.Request) {
 	}
 	ref := bot.FormatRef(num)
 	h.render(w, http.StatusOK, h.portal.done, doneView{
-		page: h.portalPage(ref + " logged"), Ref: ref, ResponseTarget: h.portal.responseTarget,
+		page: h.portalPage(ref + " logged"), Ref: ref, ResponseTarget: h.settings().ResponseTarget,
 		StatusLink: "/rfa/" + ref + "?t=" + url.QueryEscape(sum.Token),
 	})
 }

@@ -38,10 +38,11 @@ const (
 	orgPageEvery = 2 * time.Second
 )
 
-// parseOrgPage parses the organisation page's template set.
-func parseOrgPage(loc *time.Location) *template.Template {
+// parseOrgPage parses the organisation page's template set; times are
+// shown in the zone loc returns when the page is rendered.
+func parseOrgPage(loc func() *time.Location) *template.Template {
 	funcs := template.FuncMap{
-		"when": func(t time.Time) string { return t.In(loc).Format("Mon 2 Jan 2006, 15:04 MST") },
+		"when": func(t time.Time) string { return t.In(loc()).Format("Mon 2 Jan 2006, 15:04 MST") },
 		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	}
 	return template.Must(template.New("layout.html").Funcs(funcs).
@@ -122,14 +123,15 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	s := h.settings()
 	if wantsJSON(r) {
 		j := orgJSON{Kind: p.Link.Kind, Name: p.Link.Name, RFAs: []orgRowJSON{}, NextAfter: p.Next}
 		for _, row := range p.RFAs {
 			j.RFAs = append(j.RFAs, orgRowJSON{
 				Ref: bot.FormatRef(row.Num), StatusURL: orgStatusPath(&row.RFASummary), Subject: row.Subject,
 				Status: row.Status, Severity: row.Severity, Organisation: row.Organisation,
-				Requester: requesterOf(&row.RFASummary), Created: localTime(row.Created, h.loc),
-				Updated: localTime(row.Updated, h.loc), NextDue: localTime(row.NextDue, h.loc),
+				Requester: requesterOf(&row.RFASummary), Created: localTime(row.Created, s.Location),
+				Updated: localTime(row.Updated, s.Location), NextDue: localTime(row.NextDue, s.Location),
 			})
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -144,7 +146,7 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request) {
 		return "/org/" + url.PathEscape(slug) + "?" + v.Encode()
 	}
 	v := orgView{
-		page: page{DeskName: h.deskName, Hours: h.hours, Title: p.Link.Name + " · " + h.deskName},
+		page: page{DeskName: s.DeskName, Hours: s.Hours, Title: p.Link.Name + " · " + s.DeskName},
 		Name: p.Link.Name, Trust: p.Link.Kind == bot.OrgKindTrust,
 		First: after == 0, NewestLink: self(0), Now: h.now(),
 	}

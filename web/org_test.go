@@ -70,7 +70,8 @@ func newOrgFixture(t *testing.T, n int) *orgFixture {
 			return []bot.ClockState{{Name: bot.ClockResponse, Due: fixedNow, MetAt: &met}, {Name: bot.ClockWorkaround, Due: due}}
 		}}
 	h := NewHandler(Options{Desk: storeDesk(t), AdminToken: orgAdmin, OrgLinks: links,
-		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return fixedNow }, Location: time.UTC})
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return fixedNow },
+		Settings: func() Settings { return Settings{Location: time.UTC} }})
 	return &orgFixture{h: h, links: links}
 }
 

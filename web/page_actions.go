@@ -97,12 +97,12 @@ func (f *actionForms) allows(a pageAction) bool {
 // handler has a desk function: a message unless closed (an answer
 // instead while the desk awaits one), escalation unless closed, "it's
 // fixed" while cleared, "still broken" while cleared and, once closed,
-// until the reopen grace ends (Options.ReopenBy).
-func (h *handler) formsFor(rfa *bot.RFA) *actionForms {
+// until the reopen grace ends (Settings.ReopenBy).
+func (h *handler) formsFor(s Settings, rfa *bot.RFA) *actionForms {
 	st := rfa.Status
 	reopenable := st == bot.StatusCleared
-	if st == bot.StatusClosed && h.reopenBy != nil {
-		until, ok := h.reopenBy(rfa)
+	if st == bot.StatusClosed && s.ReopenBy != nil {
+		until, ok := s.ReopenBy(rfa)
 		reopenable = ok && h.now().Before(until)
 	}
 	f := &actionForms{
@@ -118,8 +118,8 @@ func (h *handler) formsFor(rfa *bot.RFA) *actionForms {
 		MaxReason:   maxReason,
 	}
 	f.Message = h.addMessageFn != nil && st != bot.StatusClosed && !f.Answer
-	if h.confirmBy != nil && f.Fixed {
-		if at, ok := h.confirmBy(rfa); ok {
+	if s.ConfirmBy != nil && f.Fixed {
+		if at, ok := s.ConfirmBy(rfa); ok {
 			f.ConfirmBy = at
 		}
 	}
@@ -232,7 +232,7 @@ func (h *handler) pageAct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := statusPath(rfa)
-	forms := h.formsFor(rfa)
+	forms := h.formsFor(h.settings(), rfa)
 	if forms == nil || !forms.allows(action) {
 		http.Redirect(w, r, back+outcomeQuery(action, errNotOffered), http.StatusSeeOther)
 		return

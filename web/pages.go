@@ -20,16 +20,17 @@ type pages struct {
 	landing, status, notFound, demoMail, board *template.Template
 }
 
-// parsePages parses the embedded templates; times are shown in loc. The
+// parsePages parses the embedded templates; times are shown in the zone
+// loc returns when a page is rendered (a reload may change it). The
 // templates are part of the binary, so a parse error is a build bug and
 // panics (every page is rendered by the tests).
-func parsePages(loc *time.Location) pages {
+func parsePages(loc func() *time.Location) pages {
 	funcs := template.FuncMap{
 		"when": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
 			}
-			return t.In(loc).Format("Mon 2 Jan 2006, 15:04 MST")
+			return t.In(loc()).Format("Mon 2 Jan 2006, 15:04 MST")
 		},
 		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	}
@@ -85,7 +86,8 @@ type landingView struct {
 
 // landing answers GET /.
 func (h *handler) landing(w http.ResponseWriter, r *http.Request) {
-	v := landingView{page: page{DeskName: h.deskName, Hours: h.hours, Title: h.deskName, Contact: h.contactOf(false)}, SupportEmail: h.support,
+	s := h.settings()
+	v := landingView{page: page{DeskName: s.DeskName, Hours: s.Hours, Title: s.DeskName, Contact: h.contactOf(s, false)}, SupportEmail: h.support,
 		Portal: h.portal != nil}
 	for _, f := range bot.RequiredFields {
 		v.Fields = append(v.Fields, bot.FieldLabel(f))
@@ -96,6 +98,7 @@ func (h *handler) landing(w http.ResponseWriter, r *http.Request) {
 // statusView is the data of the requester's status page.
 type statusView struct {
 	page
+	settings     Settings // what the page was built under (not shown)
 	Ref          string
 	Status       string
 	StatusClass  string
@@ -282,13 +285,17 @@ func (h *handler) loadRFA(w http.ResponseWriter, r *http.Request, num uint64,
 
 // notFound writes the status page's 404: it never depends on the request.
 func (h *handler) notFound(w http.ResponseWriter) {
-	h.render(w, http.StatusNotFound, h.pages.notFound, page{DeskName: h.deskName, Hours: h.hours, Title: "Not found"})
+	s := h.settings()
+	h.render(w, http.StatusNotFound, h.pages.notFound, page{DeskName: s.DeskName, Hours: s.Hours, Title: "Not found"})
 }
 
-// statusView builds the status page's data from rfa.
+// statusView builds the status page's data from rfa under the current
+// settings, which it keeps for the JSON (statusJSON).
 func (h *handler) statusView(rfa *bot.RFA) statusView {
+	s := h.settings()
 	v := statusView{
-		page:         page{DeskName: h.deskName, Hours: h.hours, Title: rfa.Ref() + " · " + h.deskName, Contact: h.contactOf(false)},
+		settings:     s,
+		page:         page{DeskName: s.DeskName, Hours: s.Hours, Title: rfa.Ref() + " · " + s.DeskName, Contact: h.contactOf(s, false)},
 		Ref:          rfa.Ref(),
 		Status:       statusLabel(rfa.Status),
 		StatusClass:  "st-" + string(rfa.Status),
@@ -302,12 +309,12 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 		Linked:       rfa.Parent != 0 && rfa.Status != bot.StatusCleared && rfa.Status != bot.StatusClosed,
 	}
 	if rel := rfa.Release; rel != nil && rfa.Status != bot.StatusCleared && rfa.Status != bot.StatusClosed {
-		v.Release = rel.Name + ", shipping " + rel.Ships.In(h.loc).AddDate(0, 0, -1).Format("Monday 2 January 2006") // Ships: the end of its day
+		v.Release = rel.Name + ", shipping " + rel.Ships.In(s.Location).AddDate(0, 0, -1).Format("Monday 2 January 2006") // Ships: the end of its day
 	}
-	for _, c := range h.clocksOf(rfa) {
-		v.Clocks = append(v.Clocks, h.clockView(c, v.Now))
+	for _, c := range clocksOf(s, rfa) {
+		v.Clocks = append(v.Clocks, clockViewOf(c, v.Now, s.Location))
 	}
-	v.Forms = h.formsFor(rfa)
+	v.Forms = h.formsFor(s, rfa)
 	missing := map[string]bool{}
 	for _, f := range rfa.Report.Missing() {
 		missing[f] = true
@@ -319,7 +326,7 @@ func (h *handler) statusView(rfa *bot.RFA) statusView {
 		}
 	}
 	for _, m := range rfa.Messages {
-		mv := messageView{Inbound: m.Direction == bot.Inbound, From: h.publicSender(rfa, m), At: m.At, Text: m.Text}
+		mv := messageView{Inbound: m.Direction == bot.Inbound, From: publicSender(s, rfa, m), At: m.At, Text: m.Text}
 		for _, a := range m.Attachments {
 			mv.Attachments = append(mv.Attachments, a.Name)
 		}

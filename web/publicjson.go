@@ -106,8 +106,8 @@ func (h *handler) publicJSON(r *bot.RFA, v statusView, clocks []bot.ClockState) 
 	if at, ok := r.ClosedAt(); ok {
 		out.ClosedAt = rfc3339(at)
 	}
-	if h.confirmBy != nil {
-		if at, ok := h.confirmBy(r); ok {
+	if confirmBy := v.settings.ConfirmBy; confirmBy != nil {
+		if at, ok := confirmBy(r); ok {
 			out.ConfirmBy = rfc3339(at)
 		}
 	}
@@ -134,13 +134,13 @@ func (h *handler) publicJSON(r *bot.RFA, v statusView, clocks []bot.ClockState) 
 // publicSender is how the JSON signs message m of r: a name, never an
 // address. The requester without a name is "you"; the desk's own mail
 // without a name is the desk's name; anyone else is "a colleague".
-func (h *handler) publicSender(r *bot.RFA, m bot.Message) string {
+func publicSender(s Settings, r *bot.RFA, m bot.Message) string {
 	if name := strings.TrimSpace(m.From.Name); name != "" && !strings.Contains(name, "@") {
 		return name
 	}
 	switch {
 	case m.Direction != bot.Inbound:
-		return h.deskName
+		return s.DeskName
 	case strings.EqualFold(m.From.Email, r.Requester.Email):
 		return "you"
 	}
@@ -151,7 +151,7 @@ func (h *handler) publicSender(r *bot.RFA, m bot.Message) string {
 // As the page does (render), it removes bidirectional controls from all
 // it says (bot.NeutralizeBidi), which JSON's escaping leaves alone.
 func (h *handler) statusJSON(w http.ResponseWriter, r *bot.RFA, v statusView) {
-	body, err := json.MarshalIndent(h.publicJSON(r, v, h.clocksOf(r)), "", "  ")
+	body, err := json.MarshalIndent(h.publicJSON(r, v, clocksOf(v.settings, r)), "", "  ")
 	if err != nil {
 		h.log.Error("web: encoding the public JSON", "ref", r.Ref(), "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

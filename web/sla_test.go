@@ -167,7 +167,7 @@ func TestAPIClockStates(t *testing.T) {
 }
 
 func TestAPINoClockSource(t *testing.T) {
-	h := newTestHandler(t, func(o *Options) { o.Clocks = nil })
+	h := newTestHandler(t, func(o *Options) { withSettings(o, func(s *Settings) { s.Clocks = nil }) })
 	_, m := apiGet(t, h, "/api/rfas/RFA-1")
 	if c, ok := m["clocks"].(map[string]any); !ok || len(c) != 0 {
 		t.Errorf("clocks without a source: %#v, want {}", m["clocks"])
@@ -219,7 +219,7 @@ func TestStatusPageClocks(t *testing.T) {
 		t.Error("paused workaround not shown as paused")
 	}
 
-	h = newTestHandler(t, func(o *Options) { o.Clocks = nil })
+	h = newTestHandler(t, func(o *Options) { withSettings(o, func(s *Settings) { s.Clocks = nil }) })
 	_, body = do(t, h, "GET", "/rfa/RFA-1?t="+token1, nil)
 	if strings.Contains(body, "Our targets") || !strings.Contains(body, "<dd>Moderate</dd>") {
 		t.Error("without a clock source: clocks shown or severity missing")

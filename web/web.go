@@ -1,7 +1,7 @@
 // Package web is rfadesk's HTTP side: the requester's status page, a
 // landing page, the self-service form (GET /new, new.go), the public status board (GET /status), the health check, a bearer-token admin JSON API and, in
 // the demo, a page listing the outgoing mail the demo captured. RFAs are
-// shown with their severity and SLA clocks when Options.Clocks is set.
+// shown with their severity and SLA clocks when Settings.Clocks is set.
 //
 // Everything is served by the handler NewHandler returns; Listen and
 // Serve run it. The package reads the desk through the small Desk
@@ -107,21 +107,15 @@ type Options struct {
 	// StatusURL), given as status_url by those two routes; nil gives
 	// the path only.
 	StatusURL func(r *bot.RFA) string
-	// DeskName is shown in every page's header ("Service Desk" if empty).
-	DeskName string
-	// Hours says when the desk is open, for people ("Monday to Friday,
-	// 08:00–17:00 UK time, closed on bank holidays"); "" means that text.
-	Hours string
+	// Settings returns the current Settings: the desk's name, hours,
+	// contact details, calendar and clocks. It is called at least once
+	// per request, from request goroutines, so it must be cheap and safe
+	// for concurrent use; what it returns may change between calls (a
+	// reload). Nil means the zero Settings: every default.
+	Settings func() Settings
 	// SupportEmail is the address the landing page tells schools to
 	// write to; "" leaves the address out.
 	SupportEmail string
-	// Contact is the desk's phone, knowledge base and postal address,
-	// shown (where set) on the landing page, the status page and
-	// GET /status.
-	Contact bot.Contact
-	// Opening is the desk's working calendar, for GET /status (open now,
-	// next opening); nil means workcal.Default().
-	Opening *workcal.Calendar
 	// Notices returns the current service notices for GET /status; nil
 	// means there are none. It is called once per request and must be
 	// safe for concurrent use.
@@ -134,15 +128,6 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Location is the zone times are shown in; nil means Europe/London
-	// (UTC, with a warning logged, if the zone database is missing).
-	Location *time.Location
-	// Clocks returns an RFA's SLA clocks as they stand now (typically
-	// the desk's SLAPolicy.Clocks at time.Now). It is called once per
-	// RFA shown, from request goroutines, so it must be safe for
-	// concurrent use and must not modify r. Nil shows no clocks (the
-	// JSON "clocks" object is then empty).
-	Clocks func(r *bot.RFA) []bot.ClockState
 	// Escalate records a customer escalation of RFA num (bot.Desk's
 	// Escalate): via is "from the status page", reason the requester's
 	// cleaned words or "" (kept apart from any sentence). It is called at
@@ -172,12 +157,6 @@ type Options struct {
 	// "broken" action, offered while the RFA is cleared; nil hides it.
 	// Errors as AddMessage's.
 	ReportStillBroken func(ctx context.Context, num uint64, by bot.Actor, reason string) error
-	// ConfirmBy is when a cleared RFA closes itself if the requester says
-	// nothing (bot.SLAPolicy.ConfirmBy); ReopenBy is until when a closed
-	// RFA may still be said to be broken (bot.SLAPolicy.ReopenBy). nil:
-	// the page and JSON do not show them, and "still broken" is offered
-	// while cleared only.
-	ConfirmBy, ReopenBy func(r *bot.RFA) (time.Time, bool)
 	// MaxFileBytes caps each file a status-page message carries (the
 	// desk's attachment cap, desk.max_attachment_bytes); 0 takes no
 	// files. The body of a status page's post is capped at
@@ -198,9 +177,6 @@ type Options struct {
 	// DeadLetter loads one, for GET /api/dead-letters/{id}/raw; required
 	// with DeadLetters.
 	DeadLetter func(ctx context.Context, id uint64) (*bot.DeadLetter, error)
-	// Calendar returns one year of the desk's calendar for
-	// GET /api/calendar (admin); nil leaves that route out.
-	Calendar func(year int) CalendarJSON
 	// Backup begins a consistent snapshot of the store for
 	// GET /api/backup (admin; store.DB.Snapshot); nil leaves that route
 	// out. It is called once per request, which closes the snapshot.
@@ -247,9 +223,6 @@ type Options struct {
 	// BaseURL is the desk's public base URL (desk.base_url): the portal's
 	// POSTs must carry its origin. "" accepts the request's own host.
 	BaseURL string
-	// ResponseTarget is the promised first response, for the form
-	// ("72 hours" if empty).
-	ResponseTarget string
 }
 
 //go:embed templates/*.html
@@ -261,50 +234,46 @@ var styleCSS []byte
 // handler holds the validated options and the parsed templates. It is
 // immutable after NewHandler and so safe for concurrent use.
 type handler struct {
-	desk        Desk
-	health      HealthFunc
-	tokens      []APIToken // named admin API tokens, none empty
-	logCall     func(ctx context.Context, c bot.PhoneCall) (*bot.RFA, error)
-	doAction    func(ctx context.Context, num uint64, a bot.StaffAction, by bot.Actor) error
-	statusURL   func(r *bot.RFA) string
-	deskName    string
-	hours       string
-	support     string
-	contact     bot.Contact
-	opening     *workcal.Calendar
-	notices     func(ctx context.Context) ([]ServiceNotice, error)
-	outages     Outages
-	sent        func() []SentMail
-	log         *slog.Logger
-	now         func() time.Time
-	loc         *time.Location
-	clocks      func(r *bot.RFA) []bot.ClockState
-	escalateFn  func(ctx context.Context, num uint64, by bot.Actor, via, reason string) error
-	calendar    func(year int) CalendarJSON
-	deadLetters deadLettersFunc
-	deadLetter  deadLetterFunc
-	backup      func() (BackupSnapshot, error)
-	reports     Reports
-	metrics     http.Handler
-	pages       pages
-	inFlight    chan struct{}      // one slot per request being handled
-	perClient   *limiter           // public state-changing requests per client
-	perRFA      *limiter           // public state-changing requests per RFA
-	guesses     *limiter           // wrong status tokens or references per client (checkToken)
-	orgLinks    OrgLinks           // organisation pages (org.go); nil: none
-	releases    Releases           // the release calendar (api_releases.go); nil: none
-	orgTemplate *template.Template // the organisation page
-	orgClients  *limiter           // organisation page requests per client
-	capacity    Capacity           // api_capacity.go; nil: no routes
-	downtime    func(ctx context.Context) ([]bot.Downtime, error)
+	desk      Desk
+	health    HealthFunc
+	tokens    []APIToken // named admin API tokens, none empty
+	logCall   func(ctx context.Context, c bot.PhoneCall) (*bot.RFA, error)
+	doAction  func(ctx context.Context, num uint64, a bot.StaffAction, by bot.Actor) error
+	statusURL func(r *bot.RFA) string
+	support   string
+	// current returns the reloadable settings (Options.Settings; nil:
+	// none); read them through settings(), which fills in defaults.
+	current        func() Settings
+	defaultOpening *workcal.Calendar // Settings.Opening's default
+	defaultLoc     *time.Location    // Settings.Location's default
+	notices        func(ctx context.Context) ([]ServiceNotice, error)
+	outages        Outages
+	sent           func() []SentMail
+	log            *slog.Logger
+	now            func() time.Time
+	escalateFn     func(ctx context.Context, num uint64, by bot.Actor, via, reason string) error
+	deadLetters    deadLettersFunc
+	deadLetter     deadLetterFunc
+	backup         func() (BackupSnapshot, error)
+	reports        Reports
+	metrics        http.Handler
+	pages          pages
+	inFlight       chan struct{}      // one slot per request being handled
+	perClient      *limiter           // public state-changing requests per client
+	perRFA         *limiter           // public state-changing requests per RFA
+	guesses        *limiter           // wrong status tokens or references per client (checkToken)
+	orgLinks       OrgLinks           // organisation pages (org.go); nil: none
+	releases       Releases           // the release calendar (api_releases.go); nil: none
+	orgTemplate    *template.Template // the organisation page
+	orgClients     *limiter           // organisation page requests per client
+	capacity       Capacity           // api_capacity.go; nil: no routes
+	downtime       func(ctx context.Context) ([]bot.Downtime, error)
 
 	// The status page's other actions (page_actions.go).
 	addMessageFn   func(ctx context.Context, num uint64, m bot.RequesterMessage) error
 	answerFn       func(ctx context.Context, num uint64, m bot.RequesterMessage) error
 	confirmFixedFn func(ctx context.Context, num uint64, by bot.Actor) error
 	stillBrokenFn  func(ctx context.Context, num uint64, by bot.Actor, reason string) error
-	confirmBy      func(r *bot.RFA) (time.Time, bool)
-	reopenBy       func(r *bot.RFA) (time.Time, bool)
 	maxFileBytes   int64
 	formKey        []byte        // keys the anti-forgery field
 	publicHost     string        // Options.PublicURL's host, or ""
@@ -364,20 +333,14 @@ func NewHandler(opts Options) http.Handler {
 		logCall:     opts.LogCall,
 		doAction:    opts.Do,
 		statusURL:   opts.StatusURL,
-		deskName:    opts.DeskName,
-		hours:       opts.Hours,
 		support:     opts.SupportEmail,
-		contact:     opts.Contact,
-		opening:     opts.Opening,
+		current:     opts.Settings,
 		notices:     opts.Notices,
 		outages:     opts.Outages,
 		sent:        opts.Sent,
 		log:         opts.Logger,
 		now:         opts.Now,
-		loc:         opts.Location,
-		clocks:      opts.Clocks,
 		escalateFn:  opts.Escalate,
-		calendar:    opts.Calendar,
 		deadLetters: opts.DeadLetters,
 		deadLetter:  opts.DeadLetter,
 		backup:      opts.Backup,
@@ -403,7 +366,6 @@ func NewHandler(opts Options) http.Handler {
 	}
 	h.addMessageFn, h.answerFn = opts.AddMessage, opts.AnswerQuestion
 	h.confirmFixedFn, h.stillBrokenFn = opts.ConfirmFixed, opts.ReportStillBroken
-	h.confirmBy, h.reopenBy = opts.ConfirmBy, opts.ReopenBy
 	h.maxFileBytes, h.formKey = max(opts.MaxFileBytes, 0), opts.FormKey
 	h.uploads = make(chan struct{}, maxUploadsInFlight)
 	if len(h.formKey) == 0 {
@@ -413,25 +375,15 @@ func NewHandler(opts Options) http.Handler {
 	if u, err := url.Parse(opts.PublicURL); err == nil {
 		h.publicHost = u.Host
 	}
-	if h.hours == "" {
-		h.hours = "Monday to Friday, 08:00–17:00 UK time, closed on bank holidays"
+	h.defaultOpening = workcal.Default()
+	h.defaultLoc = time.UTC
+	if loc, err := time.LoadLocation("Europe/London"); err == nil {
+		h.defaultLoc = loc
+	} else if s := h.settings(); s.Location == time.UTC {
+		h.log.Warn("web: no Europe/London zone, showing times in UTC", "err", err)
 	}
-	if h.opening == nil {
-		h.opening = workcal.Default()
-	}
-	if h.deskName == "" {
-		h.deskName = "Service Desk"
-	}
-	if h.loc == nil {
-		loc, err := time.LoadLocation("Europe/London")
-		if err != nil {
-			h.log.Warn("web: no Europe/London zone, showing times in UTC", "err", err)
-			loc = time.UTC
-		}
-		h.loc = loc
-	}
-	h.pages = parsePages(h.loc)
-	h.orgTemplate = parseOrgPage(h.loc)
+	h.pages = parsePages(h.location)
+	h.orgTemplate = parseOrgPage(h.location)
 	h.orgClients = newLimiter(orgPageBurst, orgPageEvery, maxLimiterKeys)
 	h.portal = newPortal(opts)
 
@@ -459,9 +411,7 @@ func NewHandler(opts Options) http.Handler {
 		if h.doAction != nil {
 			mux.HandleFunc("POST /api/rfas/{ref}/actions", h.requireAdmin(h.apiAction))
 		}
-		if h.calendar != nil {
-			mux.HandleFunc("GET /api/calendar", h.requireAdmin(h.apiCalendar))
-		}
+		mux.HandleFunc("GET /api/calendar", h.requireAdmin(h.apiCalendar))
 		if h.backup != nil {
 			mux.HandleFunc("GET /api/backup", h.requireAdmin(h.apiBackup))
 		}

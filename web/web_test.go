@@ -157,10 +157,13 @@ var testPolicy = bot.DefaultSLAPolicy(workcal.Default())
 func newTestHandler(t *testing.T, mod func(*Options)) http.Handler {
 	t.Helper()
 	opts := Options{
-		Desk: newDesk(), AdminToken: adminToken, DeskName: "Acme Service Desk",
+		Desk: newDesk(), AdminToken: adminToken,
 		SupportEmail: "support@desk.test", Logger: testLogger(t),
-		Now:      func() time.Time { return fixedNow },
-		Clocks:   func(r *bot.RFA) []bot.ClockState { return testPolicy.Clocks(r, fixedNow) },
+		Now: func() time.Time { return fixedNow },
+		Settings: func() Settings {
+			return Settings{DeskName: "Acme Service Desk",
+				Clocks: func(r *bot.RFA) []bot.ClockState { return testPolicy.Clocks(r, fixedNow) }}
+		},
 		Escalate: func(context.Context, uint64, bot.Actor, string, string) error { return nil },
 		FormKey:  []byte("test form key"),
 	}
@@ -168,6 +171,20 @@ func newTestHandler(t *testing.T, mod func(*Options)) http.Handler {
 		mod(&opts)
 	}
 	return NewHandler(opts)
+}
+
+// withSettings changes o's settings: they are what o.Settings returned
+// (the zero Settings if nil), with change applied.
+func withSettings(o *Options, change func(*Settings)) {
+	get := o.Settings
+	o.Settings = func() Settings {
+		var s Settings
+		if get != nil {
+			s = get()
+		}
+		change(&s)
+		return s
+	}
 }
 
 // do performs one request and returns the response with its body read.

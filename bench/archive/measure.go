@@ -148,8 +148,10 @@ func measure(ctx context.Context, path string, last uint64) (*figures, error) {
 
 	h := web.NewHandler(web.Options{
 		Desk: rd.desk, AdminToken: adminToken, StatusURL: rd.desk.StatusURL,
-		Now:    func() time.Time { return benchNow },
-		Clocks: func(r *bot.RFA) []bot.ClockState { return rd.desk.SLA().Clocks(r, benchNow) },
+		Now: func() time.Time { return benchNow },
+		Settings: func() web.Settings {
+			return web.Settings{Clocks: func(r *bot.RFA) []bot.ClockState { return rd.desk.SLA().Clocks(r, benchNow) }}
+		},
 	})
 	peak := samplePeak()
 	if err := measureWeb(ctx, h, rd.desk, last, f); err != nil {

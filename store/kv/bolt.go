@@ -110,6 +110,9 @@ func (b boltBucket) Put(key, value []byte) error {
 	if len(key) == 0 {
 		return ErrEmptyKey
 	}
+	if value == nil { // else Get returns nil for it until commit
+		value = []byte{}
+	}
 	return b.b.Put(key, value)
 }
 
@@ -140,7 +143,19 @@ func (b boltBucket) NextSequence() (uint64, error) {
 	return b.b.NextSequence()
 }
 
-func (b boltBucket) KeyN() int { return b.b.Stats().KeyN }
+// KeyN implements Bucket. bbolt's Stats count committed pages only, so
+// in a write transaction KeyN walks the keys instead.
+func (b boltBucket) KeyN() int {
+	if !b.b.Writable() {
+		return b.b.Stats().KeyN
+	}
+	n := 0
+	c := b.b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
+}
 
 func (b boltBucket) SetFillPercent(f float64) { b.b.FillPercent = f }
 

@@ -1,7 +1,7 @@
 // Package kv is the ordered key-value transaction interface the typed
 // store (package store) is built on, with two drivers: bbolt (one file,
-// one process; see OpenBolt) and etcd (a replicated cluster shared by
-// several rfadesk instances; see OpenEtcd).
+// one process; see NewBolt) and etcd (a replicated cluster shared by
+// several rfadesk instances; see NewEtcd).
 //
 // The interface has bbolt's shape: named buckets of byte keys kept in
 // byte order, a per-bucket sequence, cursors. A driver whose reads can
@@ -31,7 +31,8 @@ type DB interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction that sees one consistent
 	// snapshot; write methods return ErrReadOnly. fn's error is
-	// returned as is; otherwise the first read error, if any.
+	// returned (joined with the first read error, if a read failed too:
+	// errors.Is finds either); otherwise the first read error, if any.
 	View(ctx context.Context, fn func(Tx) error) error
 	// Close releases the database. Transactions still running end
 	// first.
@@ -90,7 +91,9 @@ type Cursor interface {
 	Seek(key []byte) (k, v []byte)
 	Next() (k, v []byte)
 	Prev() (k, v []byte)
-	// Delete removes the pair the cursor is on.
+	// Delete removes the pair the cursor is on. Where the cursor lands
+	// afterwards differs between drivers (bbolt's Next then skips a
+	// key): after Delete, Seek again before moving on.
 	Delete() error
 }
 
