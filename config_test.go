@@ -36,7 +36,7 @@ func TestCheckConfig(t *testing.T) {
 	if err == nil {
 		t.Fatal("bad config accepted")
 	}
-	for _, want := range []string{"desk.store: missing", "desk.base_url:", "smtp.security: \"none\"", "imap.address: missing", "imap.colour: unknown key"} {
+	for _, want := range []string{"store.path: missing", "desk.base_url:", "smtp.security: \"none\"", "imap.address: missing", "imap.colour: unknown key"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("check-config output does not mention %q:\n%s", want, errOut)
 		}

@@ -157,7 +157,7 @@ func TestCrashLoopBurst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	db.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -139,7 +139,7 @@ func (k killMidSend) run(t *testing.T) *config.Config {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if st, _ := db.Stats(); st.Outbox != 0 {
+	if st, _ := db.Stats(t.Context()); st.Outbox != 0 {
 		t.Errorf("%d outbox items left", st.Outbox)
 	}
 	return cfg

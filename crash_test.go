@@ -220,7 +220,7 @@ func TestCrashAnywhereLosesNothingAndDoublesNothing(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				st, _ := db.Stats()
+				st, _ := db.Stats(t.Context())
 				db.Close()
 				if st.RFAs != mails || st.Outbox != 0 {
 					t.Errorf("store: %d RFAs (want %d), %d outbox items left (want 0)", st.RFAs, mails, st.Outbox)

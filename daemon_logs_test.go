@@ -49,11 +49,13 @@ const (
 	secretAdminToken   = "admin-tok-1c5e9a3f7b0d"
 	secretWebToken     = "web-tok-8d2f6b0e4a7c"
 	secretDiscordToken = "discord-tok-3b7f1d5a9e2c"
+	secretEtcdPassword = "etcd-pw-9a4c2e6b8d1f"
 )
 
 // fullRun is a daemon on loopback with every secret configured: IMAP
-// and SMTP passwords, the admin token, a [[web.token]] and a Discord
-// token (a fake Discord), logging JSON at debug level into logs.
+// and SMTP passwords, the admin token, a [[web.token]], a Discord token
+// (a fake Discord) and an etcd login (the store stays bbolt; [store]
+// names a cluster to copy to), logging JSON at debug level into logs.
 type fullRun struct {
 	base string
 	imap *demo.IMAPServer
@@ -110,8 +112,12 @@ format = "json"
 [[organisation]]
 name = "Oak Primary School"
 domains = ["oakprimary.sch.uk"]
+[store]
+endpoints = ["http://127.0.0.1:2379"]
+username = "rfadesk"
+password = %q
 `, filepath.Join(dir, "rfadesk.db"), imapSrv.Addr(), secretIMAPPassword, smtpSrv.Addr(), secretSMTPPassword,
-		secretAdminToken, secretWebToken, fake.APIBase())
+		secretAdminToken, secretWebToken, fake.APIBase(), secretEtcdPassword)
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -269,6 +275,7 @@ func TestFullRunLogsNoSecretAndCountsInMetrics(t *testing.T) {
 	secrets := map[string]string{
 		"imap.password": secretIMAPPassword, "smtp.password": secretSMTPPassword,
 		"web.admin_token": secretAdminToken, "web.token": secretWebToken, "discord token": secretDiscordToken,
+		"store.password": secretEtcdPassword,
 	}
 	for i, tok := range tokens {
 		secrets[fmt.Sprintf("status token of RFA-%d", i+1)] = tok

@@ -147,7 +147,7 @@ func cmdCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stderr, "warning:", w)
 	}
 	fmt.Fprintf(stdout, "%s: ok: desk %s <%s>, %d organisations, store %s, IMAP %s, SMTP %s, web %s\n",
-		*path, cfg.Desk.Name, cfg.Desk.Address.Email, len(cfg.Desk.Organisations), cfg.StorePath, cfg.IMAP.Address, cfg.SMTP.Address, cfg.Web.Listen)
+		*path, cfg.Desk.Name, cfg.Desk.Address.Email, len(cfg.Desk.Organisations), cfg.Store, cfg.IMAP.Address, cfg.SMTP.Address, cfg.Web.Listen)
 	if o := cfg.Desk.Templates.Overridden(); len(o) > 0 {
 		fmt.Fprintf(stdout, "templates replaced from desk.templates_dir: %s\n", strings.Join(o, ", "))
 	}

@@ -38,7 +38,9 @@ const scrapeTimeout = 5 * time.Second
 type metricsStore interface {
 	Gauges(ctx context.Context, now time.Time, within time.Duration) (store.Gauges, error)
 	View(ctx context.Context, fn func(bot.Tx) error) error
-	Path() string
+	// File is the store's bbolt file; false on another backend, where
+	// the file-size gauge is left out.
+	File() (path string, ok bool)
 }
 
 // metrics holds the registry and the event counters fed by callbacks.
@@ -192,7 +194,7 @@ func newStateCollector(st metricsStore, connections func() map[string]bool, log 
 		breached: prometheus.NewDesc("rfadesk_sla_breached_rfas",
 			"RFAs not closed whose SLA was breached (a breach escalation point fired in their history).", nil, nil),
 		fileBytes: prometheus.NewDesc("rfadesk_store_file_bytes",
-			"Size of the store file on disk.", nil, nil),
+			"Size of the store file on disk (absent when the store is not a bbolt file).", nil, nil),
 		connected: prometheus.NewDesc("rfadesk_connection_up",
 			"1 when the component's connection is healthy (imap, smtp, discord), else 0.", []string{"component"}, nil),
 	}
@@ -208,10 +210,12 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	for comp, up := range c.connections() {
 		ch <- prometheus.MustNewConstMetric(c.connected, prometheus.GaugeValue, boolValue(up), comp)
 	}
-	if fi, err := os.Stat(c.st.Path()); err != nil {
-		ch <- prometheus.NewInvalidMetric(c.fileBytes, err)
-	} else {
-		ch <- prometheus.MustNewConstMetric(c.fileBytes, prometheus.GaugeValue, float64(fi.Size()))
+	if path, ok := c.st.File(); ok { // no file on another backend: no gauge
+		if fi, err := os.Stat(path); err != nil {
+			ch <- prometheus.NewInvalidMetric(c.fileBytes, err)
+		} else {
+			ch <- prometheus.MustNewConstMetric(c.fileBytes, prometheus.GaugeValue, float64(fi.Size()))
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()

@@ -351,7 +351,7 @@ func TestSoakStaysFlat(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if st, _ := db.Stats(); st.RFAs != mails || st.Outbox != 0 {
+	if st, _ := db.Stats(t.Context()); st.RFAs != mails || st.Outbox != 0 {
 		t.Errorf("store: %d RFAs (want %d), %d outbox items left (want 0)", st.RFAs, mails, st.Outbox)
 	}
 	inbox, processed := countMailboxes(t, mailServer{addr: imapSrv.Addr(), user: imapSrv.Username(), pass: imapSrv.Password()})

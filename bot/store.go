@@ -11,8 +11,8 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // Store is the persistence the domain needs. Every method of Tx runs
-// inside one bbolt transaction: either all writes of an Update commit, or
-// none do. The store package implements it.
+// inside one store transaction (on bbolt or etcd): either all writes of
+// an Update commit, or none do. The store package implements it.
 type Store interface {
 	// Update runs fn in a read-write transaction and commits it when fn
 	// returns nil. Updates are serialised. fn must not call Update or View

@@ -46,8 +46,15 @@ type Config struct {
 	// from [calendar], [sla] and [escalation]; Desk.Chat is Discord.Enabled,
 	// and Desk.SLA.OnDutyRole defaults to discord.on_duty_role_id.
 	Desk bot.DeskConfig
-	// StorePath is desk.store, the bbolt file.
+	// StorePath is Store.Path, the bbolt file, for the code that knows
+	// only bbolt; "" when the backend is etcd and no file is named.
 	StorePath string
+	// Store is the [store] section (and desk.store): the backend and how
+	// to reach it (store.go).
+	Store Store
+	// HA is the [ha] section: leader election, with the etcd backend
+	// only (store.go).
+	HA HA
 	// Components is desk.components: the service components a requester
 	// picks from on the web form (GET /new), in the order written; nil
 	// leaves the form's component field free text. Each is one line of
@@ -204,6 +211,8 @@ type rawConfig struct {
 	Releases  rawReleases  `toml:"releases"`
 	Capacity  rawCapacity  `toml:"capacity"`
 	Retention rawRetention `toml:"retention"`
+	Store     rawStore     `toml:"store"`
+	HA        *rawHA       `toml:"ha"`
 }
 
 // rawReleases is the [releases] section: the release calendar.
@@ -259,8 +268,9 @@ type rawOrganisation struct {
 }
 
 // Load reads and validates the file at path. The environment
-// (RFADESK_IMAP_PASSWORD, RFADESK_SMTP_PASSWORD, RFADESK_DISCORD_TOKEN)
-// fills secrets left empty in the file. Every problem is reported at
+// (RFADESK_IMAP_PASSWORD, RFADESK_SMTP_PASSWORD, RFADESK_DISCORD_TOKEN,
+// RFADESK_ETCD_PASSWORD) fills secrets left empty in the file, and
+// STATE_DIRECTORY (set by systemd) places an etcd store's receipt log. Every problem is reported at
 // once, joined, each as "section.key: what is wrong, what to do"; a
 // syntax error names the file and line.
 func Load(path string, getenv func(string) string) (*Config, error) {
@@ -329,15 +339,15 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
 	}
-	c := &Config{StorePath: raw.Desk.Store}
+	c := &Config{}
+	c.Store, errs = validateStore(raw.Store, raw.Desk.Store, getenv, errs)
+	c.StorePath = c.Store.Path
+	c.HA, errs = validateHA(raw.HA, c.Store.Backend, c.Store.Etcd.Prefix, os.Hostname, errs)
 	errs = validateDesk(raw, &c.Desk, errs)
 	c.Components, errs = validateComponents(raw.Desk.Components, errs)
 	c.Desk.Templates, errs = validateTemplates(raw.Desk.TemplatesDir, errs)
 	c.ShutdownGrace, errs = validateShutdownGrace(raw.Desk.ShutdownGrace, errs)
 	c.DependencyGrace, errs = validateDependencyGrace(raw.Outages.DependencyGrace, errs)
-	if c.StorePath == "" {
-		bad("desk.store", "missing: set it to the path of the bbolt file, e.g. \"/var/lib/rfadesk/rfadesk.db\"")
-	}
 	c.Parse = mailbox.ParseOptions{MaxAttachmentSize: DefaultMaxAttachmentBytes, LoopValue: c.Desk.LoopValue}
 	if raw.Desk.MaxAttachmentBytes != nil {
 		if *raw.Desk.MaxAttachmentBytes < 0 {

@@ -95,7 +95,7 @@ x = 1
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		"desk.address:", "desk.store: missing", "desk.base_url:",
+		"desk.address:", "store.path: missing", "desk.base_url:",
 		"imap.address:", "imap.security: \"none\"", "imap.username: missing", "imap.poll_interval:",
 		"smtp.security: \"ssl\"", "smtp.password: missing for desk", "RFADESK_SMTP_PASSWORD",
 		"web.admin_token: too short", "log.level:",

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -69,3 +70,31 @@ func isSecretKey(key string) bool {
 	}
 	return false
 }
+
+// Secret is a credential from the configuration (store.password). It
+// never prints: fmt (every verb, nested in structs too), log/slog,
+// encoding/json and encoding.TextMarshaler users all get "(hidden)".
+// Reveal gives the value to the one client that needs it.
+type Secret string
+
+// hiddenSecret is how a Secret prints.
+const hiddenSecret = "(hidden)"
+
+// Reveal returns the secret itself.
+func (s Secret) Reveal() string { return string(s) }
+
+// String implements fmt.Stringer.
+func (Secret) String() string { return hiddenSecret }
+
+// GoString implements fmt.GoStringer.
+func (Secret) GoString() string { return `"` + hiddenSecret + `"` }
+
+// Format implements fmt.Formatter for every verb, so that no verb (%x,
+// %q, a wrong %d) prints the value.
+func (Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(hiddenSecret)) }
+
+// LogValue implements slog.LogValuer.
+func (Secret) LogValue() slog.Value { return slog.StringValue(hiddenSecret) }
+
+// MarshalText implements encoding.TextMarshaler (and so JSON).
+func (Secret) MarshalText() ([]byte, error) { return []byte(hiddenSecret), nil }

@@ -34,8 +34,13 @@ type Snapshot struct {
 // Snapshot begins a snapshot of db. receipts is the receipt log the
 // daemon appends to (nil if there is none): its records are copied at
 // the instant the read transaction begins, with appends and truncations
-// held off meanwhile, so no receipt falls between the two.
+// held off meanwhile, so no receipt falls between the two. A backup
+// streams a bbolt file: on another backend Snapshot fails with an error
+// wrapping ErrNotBolt.
 func (db *DB) Snapshot(receipts *Receipts) (*Snapshot, error) {
+	if db.bolt == nil {
+		return nil, db.notBolt("backup streams")
+	}
 	if receipts == nil {
 		btx, err := db.bolt.Begin(false)
 		if err != nil {

@@ -92,7 +92,7 @@ func TestBackupSnapshotOfALiveStoreOpens(t *testing.T) {
 		t.Errorf("VerifyBackup = %+v, want 5 RFAs, last 5, 2 receipts, schema %d", info, schemaVersion)
 	}
 	copyDB := openTest(t, out)
-	st, err := copyDB.Stats()
+	st, err := copyDB.Stats(t.Context())
 	if err != nil || st.RFAs != 5 {
 		t.Errorf("copy: %+v, %v; want 5 RFAs", st, err)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func TestGaugesReadCountsBacklogAndSchedule(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	now := at(30)
 	update(t, db, func(tx bot.Tx) error {
 		for i, next := range []time.Time{

@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 // checkGolden compares got with testdata/name, or rewrites the file when
@@ -84,13 +83,13 @@ func TestGoldenRFAHasEveryField(t *testing.T) {
 // TestRFARecordGolden pins what the store writes for an RFA: the record
 // (without its message texts), its summary and a message text.
 func TestRFARecordGolden(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	update(t, db, func(tx bot.Tx) error { return tx.PutRFA(goldenRFA()) })
 	var got bytes.Buffer
-	err := db.bolt.View(func(btx *bolt.Tx) error {
+	err := db.KV().View(t.Context(), func(ktx kv.Tx) error {
 		for _, v := range [][]byte{
-			btx.Bucket([]byte(bucketRFAs)).Get(encodeU64(7)),
-			btx.Bucket([]byte(bucketSummaries)).Get(encodeU64(7)),
+			ktx.Bucket(bucketRFAs).Get(encodeU64(7)),
+			ktx.Bucket(bucketSummaries).Get(encodeU64(7)),
 		} {
 			if err := json.Indent(&got, v, "", "  "); err != nil {
 				return err
@@ -101,7 +100,7 @@ func TestRFARecordGolden(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		got.Write(btx.Bucket([]byte(bucketBodies)).Get(k))
+		got.Write(ktx.Bucket(bucketBodies).Get(k))
 		got.WriteByte('\n')
 		return nil
 	})

@@ -8,9 +8,8 @@ import (
 	"math"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 // The organisation index (schema.go, bucketOrgIndex): each RFA with an
@@ -43,7 +42,7 @@ func orgIndexKey(kind byte, name string, num uint64) []byte {
 func (t *tx) indexOrgs(num uint64, prev []byte, s *bot.RFASummary) error {
 	// Absent before version 7: the migration to version 2 writes records
 	// through putRecord, and migrateOrgIndex fills the index later.
-	idx := t.btx.Bucket([]byte(bucketOrgIndex))
+	idx := t.ktx.Bucket(bucketOrgIndex)
 	if idx == nil {
 		return nil
 	}
@@ -67,7 +66,7 @@ func (t *tx) indexOrgs(num uint64, prev []byte, s *bot.RFASummary) error {
 
 // moveIndexEntry replaces num's entry under from with one under to; an
 // empty name has no entry.
-func moveIndexEntry(b *bolt.Bucket, kind byte, num uint64, from, to string) error {
+func moveIndexEntry(b kv.Bucket, kind byte, num uint64, from, to string) error {
 	fk, tk := orgIndexKey(kind, from, num), orgIndexKey(kind, to, num)
 	if strings.TrimSpace(from) != "" && !bytes.Equal(fk, tk) {
 		if err := b.Delete(fk); err != nil {
@@ -125,17 +124,17 @@ func (t *tx) OrgRFAs(kind bot.OrgKind, name string, before uint64, limit int) ([
 
 // migrateOrgIndex (version 7) creates the organisation index and the
 // link bucket, and indexes every RFA from its summary.
-func migrateOrgIndex(btx *bolt.Tx) error {
+func migrateOrgIndex(ktx kv.Tx) error {
 	for _, name := range []string{bucketOrgIndex, bucketOrgLinks} {
-		if _, err := btx.CreateBucketIfNotExists([]byte(name)); err != nil {
+		if _, err := ktx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %q: %w", name, err)
 		}
 	}
-	sums := btx.Bucket([]byte(bucketSummaries))
+	sums := ktx.Bucket(bucketSummaries)
 	if sums == nil {
 		return fmt.Errorf("bucket %q missing", bucketSummaries)
 	}
-	t := &tx{btx: btx}
+	t := &tx{ktx: ktx}
 	return sums.ForEach(func(k, v []byte) error {
 		num, err := decodeU64(k)
 		if err != nil {

@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 // orgRFA is a minimal RFA of organisation org in trust.
@@ -46,7 +45,7 @@ func orgNums(t *testing.T, db *DB, kind bot.OrgKind, name string, n int) []uint6
 }
 
 func TestOrgIndexNewestFirstPagedAndNeverAnotherOrg(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	update(t, db, func(tx bot.Tx) error {
 		for i := uint64(1); i <= 12; i++ {
 			org, trust := "Hill School", "North Trust"
@@ -86,7 +85,7 @@ func TestOrgIndexNewestFirstPagedAndNeverAnotherOrg(t *testing.T) {
 }
 
 func TestOrgIndexFollowsACorrectedOrganisation(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	update(t, db, func(tx bot.Tx) error { return tx.PutRFA(orgRFA(1, "Hill School", "North Trust")) })
 	update(t, db, func(tx bot.Tx) error {
 		r, err := tx.RFA(1)
@@ -109,8 +108,8 @@ func TestOrgIndexFollowsACorrectedOrganisation(t *testing.T) {
 		t.Errorf("new trust lists %v", got)
 	}
 	entries := 0
-	db.bolt.View(func(btx *bolt.Tx) error {
-		entries = btx.Bucket([]byte(bucketOrgIndex)).Stats().KeyN
+	db.KV().View(t.Context(), func(ktx kv.Tx) error {
+		entries = ktx.Bucket(bucketOrgIndex).KeyN()
 		return nil
 	})
 	if entries != 2 {
@@ -136,7 +135,7 @@ func TestMigrationToV7IndexesOrganisations(t *testing.T) {
 }
 
 func TestOrgLinksStoreOnlyTheHashAndRevoke(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	token := "secret-token-value"
 	hash := sha256.Sum256([]byte(token))
 	var id uint64
@@ -154,8 +153,8 @@ func TestOrgLinksStoreOnlyTheHashAndRevoke(t *testing.T) {
 	if id != 1 {
 		t.Errorf("first id = %d, want 1", id)
 	}
-	db.bolt.View(func(btx *bolt.Tx) error {
-		return btx.ForEach(func(name []byte, b *bolt.Bucket) error {
+	db.KV().View(t.Context(), func(ktx kv.Tx) error {
+		return ktx.ForEachBucket(func(name string, b kv.Bucket) error {
 			return b.ForEach(func(k, v []byte) error {
 				if bytes.Contains(k, []byte(token)) || bytes.Contains(v, []byte(token)) {
 					t.Errorf("bucket %s holds the token", name)
@@ -198,7 +197,7 @@ func TestOrgLinksStoreOnlyTheHashAndRevoke(t *testing.T) {
 // trees' depth may add a few allocations; a walk would add thousands.
 func TestOrgRFAsCostDoesNotGrowWithTheArchive(t *testing.T) {
 	allocs := func(others int) float64 {
-		db := openTest(t, "")
+		db := newTestDB(t)
 		update(t, db, func(tx bot.Tx) error {
 			num := uint64(0)
 			for i := range others {

@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 // Service notices (outages): bucketOutages holds each one, and
@@ -88,9 +87,9 @@ func (t *tx) ActiveOutages() ([]*bot.Outage, error) {
 }
 
 // migrateOutages (version 9) creates the outage buckets.
-func migrateOutages(btx *bolt.Tx) error {
+func migrateOutages(ktx kv.Tx) error {
 	for _, name := range []string{bucketOutages, bucketActiveOutages} {
-		if _, err := btx.CreateBucketIfNotExists([]byte(name)); err != nil {
+		if _, err := ktx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %q: %w", name, err)
 		}
 	}

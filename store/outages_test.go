@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,13 +12,10 @@ import (
 // TestOutagesStoredAndIndexed: ids are allocated, an ended outage leaves
 // the active list, and both survive reopening the file.
 func TestOutagesStoredAndIndexed(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "desk.db")
-	db, err := Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	backend := newTestBackend(t)
+	db := backend.open()
 	ctx := context.Background()
-	err = db.Update(ctx, func(tx bot.Tx) error {
+	err := db.Update(ctx, func(tx bot.Tx) error {
 		for _, title := range []string{"one", "two"} {
 			if _, err := tx.PutOutage(&bot.Outage{Title: title, Components: []string{"Login"}}); err != nil {
 				return err
@@ -36,11 +32,10 @@ func TestOutagesStoredAndIndexed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-	if db, err = Open(path, nil); err != nil {
+	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	db = backend.open()
 	err = db.View(ctx, func(tx bot.Tx) error {
 		live, err := tx.ActiveOutages()
 		if err != nil {

@@ -9,9 +9,8 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 // The outbox is three things kept in step by every write below: the items
@@ -287,10 +286,10 @@ func (t *tx) storeAttachments(item *bot.OutboxItem) (*bot.OutboxItem, error) {
 
 // putBlob stores data under its SHA-256 unless it is there already and
 // returns its reference; it counts nothing.
-func putBlob(blobs *bolt.Bucket, data []byte) (string, error) {
+func putBlob(blobs kv.Bucket, data []byte) (string, error) {
 	sum := sha256.Sum256(data)
 	if blobs.Get(sum[:]) == nil {
-		// bbolt keeps the value until commit: give it its own copy.
+		// Put keeps the value until commit: give it its own copy.
 		if err := blobs.Put(sum[:], bytes.Clone(data)); err != nil {
 			return "", fmt.Errorf("store: put outbox attachment: %w", err)
 		}
@@ -363,7 +362,7 @@ func (t *tx) dropBlobRef(ref string) error {
 }
 
 // refCount reads the reference count under key (0 if none).
-func refCount(refs *bolt.Bucket, key []byte) (uint64, error) {
+func refCount(refs kv.Bucket, key []byte) (uint64, error) {
 	v := refs.Get(key)
 	if v == nil {
 		return 0, nil
@@ -376,7 +375,7 @@ func refCount(refs *bolt.Bucket, key []byte) (uint64, error) {
 }
 
 // addRef counts one more reference under key.
-func addRef(refs *bolt.Bucket, key []byte) error {
+func addRef(refs kv.Bucket, key []byte) error {
 	n, err := refCount(refs, key)
 	if err != nil {
 		return err

@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -36,7 +35,7 @@ func enqueue(t *testing.T, tx bot.Tx, it *bot.OutboxItem) uint64 {
 }
 
 func TestDueOutboxByKindAndNextAttempt(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	update(t, db, func(tx bot.Tx) error {
 		enqueue(t, tx, &bot.OutboxItem{Kind: bot.OutboxMail, NextAttempt: at(5)})        // 1
 		enqueue(t, tx, &bot.OutboxItem{Kind: bot.OutboxChat, NextAttempt: at(1)})        // 2
@@ -113,9 +112,9 @@ func TestDueOutboxByKindAndNextAttempt(t *testing.T) {
 // and that no blob is left without a reference.
 func checkIndexMatches(t *testing.T, db *DB) {
 	t.Helper()
-	err := db.bolt.View(func(btx *bolt.Tx) error {
+	err := db.KV().View(t.Context(), func(ktx kv.Tx) error {
 		want := map[string]bool{}
-		err := btx.Bucket([]byte(bucketOutbox)).ForEach(func(k, v []byte) error {
+		err := ktx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 			var it bot.OutboxItem
 			if err := json.Unmarshal(v, &it); err != nil {
 				return err
@@ -128,12 +127,12 @@ func checkIndexMatches(t *testing.T, db *DB) {
 			return err
 		}
 		got := map[string]bool{}
-		_ = btx.Bucket([]byte(bucketOutboxDue)).ForEach(func(k, _ []byte) error { got[string(k)] = true; return nil })
+		_ = ktx.Bucket(bucketOutboxDue).ForEach(func(k, _ []byte) error { got[string(k)] = true; return nil })
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("due index has %d entries, the items want %d:\n got %v\nwant %v", len(got), len(want), got, want)
 		}
-		blobs := btx.Bucket([]byte(bucketOutboxBlobs)).Stats().KeyN
-		refs := btx.Bucket([]byte(bucketOutboxBlobRefs)).Stats().KeyN
+		blobs := ktx.Bucket(bucketOutboxBlobs).KeyN()
+		refs := ktx.Bucket(bucketOutboxBlobRefs).KeyN()
 		if blobs != refs {
 			t.Errorf("%d blobs but %d reference counts", blobs, refs)
 		}
@@ -152,7 +151,7 @@ func mailWith(atts ...bot.Attachment) *bot.OutboxItem {
 }
 
 func TestOutboxAttachmentStoredOnceAndFreedWithItsLastItem(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	pdf := bytes.Repeat([]byte("%PDF release notes "), 1000)
 	att := bot.Attachment{Name: "notes.pdf", ContentType: "application/pdf", Size: int64(len(pdf)), Data: pdf, Stored: true}
 	var given *bot.OutboxItem
@@ -166,12 +165,12 @@ func TestOutboxAttachmentStoredOnceAndFreedWithItsLastItem(t *testing.T) {
 		t.Errorf("Enqueue changed the caller's attachment: %+v", given.Mail.Attachments[0])
 	}
 	var ref string
-	err := db.bolt.View(func(btx *bolt.Tx) error {
-		v := btx.Bucket([]byte(bucketOutbox)).Get(encodeU64(2))
+	err := db.KV().View(t.Context(), func(ktx kv.Tx) error {
+		v := ktx.Bucket(bucketOutbox).Get(encodeU64(2))
 		if bytes.Contains(v, []byte(`"data"`)) || len(v) > 1000 {
 			t.Errorf("stored item holds the bytes (%d bytes): %.200s", len(v), v)
 		}
-		if n := btx.Bucket([]byte(bucketOutboxBlobs)).Stats().KeyN; n != 1 {
+		if n := ktx.Bucket(bucketOutboxBlobs).KeyN(); n != 1 {
 			t.Errorf("%d blobs stored for one file, want 1", n)
 		}
 		return nil
@@ -225,7 +224,7 @@ func TestOutboxAttachmentStoredOnceAndFreedWithItsLastItem(t *testing.T) {
 }
 
 func TestOutboxRollbackLeavesNoIndexOrBlob(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	boom := errors.New("boom")
 	err := db.Update(t.Context(), func(tx bot.Tx) error {
 		enqueue(t, tx, mailWith(bot.Attachment{Name: "a.txt", Data: []byte("lost"), Stored: true}))
@@ -248,7 +247,7 @@ func TestOutboxRollbackLeavesNoIndexOrBlob(t *testing.T) {
 // rewrite testdata/outbox_item.golden.json after a deliberate change
 // (which then needs a migration).
 func TestOutboxItemGolden(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	item := mailWith(bot.Attachment{Name: "notes.pdf", ContentType: "application/pdf", Size: 9, Data: []byte("%PDF-1.4\n"), Stored: true})
 	item.Attempts, item.LastError = 2, "451 4.3.0 try later"
 	item.Mail.InReplyTo, item.Mail.References = "m1@school.example", []string{"m1@school.example"}
@@ -263,8 +262,8 @@ func TestOutboxItemGolden(t *testing.T) {
 		return nil
 	})
 	var got bytes.Buffer
-	err := db.bolt.View(func(btx *bolt.Tx) error {
-		b := btx.Bucket([]byte(bucketOutbox))
+	err := db.KV().View(t.Context(), func(ktx kv.Tx) error {
+		b := ktx.Bucket(bucketOutbox)
 		for _, id := range []uint64{1, 2} {
 			if err := json.Indent(&got, b.Get(encodeU64(id)), "", "  "); err != nil {
 				return err
@@ -303,7 +302,7 @@ func fillOutbox(t testing.TB, db *DB, n int) {
 // so a deliverer's pass does not decode the outbox whole.
 func TestDueOutboxCostDoesNotGrowWithTheOutbox(t *testing.T) {
 	allocs := func(waiting int) float64 {
-		db := openTest(t, "")
+		db := newTestDB(t)
 		fillOutbox(t, db, waiting)
 		return testing.AllocsPerRun(20, func() {
 			err := db.View(context.Background(), func(tx bot.Tx) error {
@@ -331,7 +330,7 @@ func TestDueOutboxCostDoesNotGrowWithTheOutbox(t *testing.T) {
 // BenchmarkDueOutbox reads the due items of an outbox where 5000 mails
 // wait for a later attempt.
 func BenchmarkDueOutbox(b *testing.B) {
-	db := openTest(b, "")
+	db := newTestDB(b)
 	fillOutbox(b, db, 5000)
 	for b.Loop() {
 		err := db.View(context.Background(), func(tx bot.Tx) error {

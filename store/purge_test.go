@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 // TestDeleteRFAContentTakesOneRFAsTextsAndFiles: RFA 2's texts and
 // attachments go; RFA 1's and RFA 3's (adjacent keys) stay.
 func TestDeleteRFAContentTakesOneRFAsTextsAndFiles(t *testing.T) {
-	db := openTest(t, filepath.Join(t.TempDir(), "desk.db"))
+	db := newTestDB(t)
 	ctx := context.Background()
 	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	err := db.Update(ctx, func(tx bot.Tx) error {

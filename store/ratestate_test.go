@@ -6,13 +6,12 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 func TestRateStateRoundTrip(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	want := bot.RateState{Times: []time.Time{at(1), at(2)}, RFA: 7, Told: at(3), Items: []uint64{4, 5}, Listed: 2}
 	update(t, db, func(tx bot.Tx) error {
 		if st, err := tx.RateState(bot.RateKeySender("ann@school.example")); err != nil || !st.IsZero() {
@@ -33,18 +32,15 @@ func TestRateStateRoundTrip(t *testing.T) {
 	update(t, db, func(tx bot.Tx) error {
 		return tx.PutRateState(bot.RateKeySender("ann@school.example"), bot.RateState{})
 	})
-	db.Close()
-	bdb, err := bolt.Open(db.path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bdb.Close()
-	_ = bdb.View(func(tx *bolt.Tx) error {
-		if n := tx.Bucket([]byte(bucketRateStates)).Stats().KeyN; n != 0 {
+	err := db.KV().View(t.Context(), func(tx kv.Tx) error {
+		if n := tx.Bucket(bucketRateStates).KeyN(); n != 0 {
 			t.Errorf("a zero RateState left %d keys", n)
 		}
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // A store written by version-1 code (testdata/v1.db) gains the rate-state
@@ -65,7 +61,7 @@ func TestMigrationAddsRateStates(t *testing.T) {
 		}
 		return tx.PutRateState(bot.RateKeyUnknownAcks, bot.RateState{Told: at(1)})
 	})
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil || st.SchemaVersion != schemaVersion {
 		t.Errorf("schema version after migration = %d, %v", st.SchemaVersion, err)
 	}

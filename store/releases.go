@@ -7,9 +7,8 @@ import (
 	"fmt"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 // The release calendar's records (bucketReleases), the release index
@@ -205,17 +204,17 @@ func (t *tx) PutReleaseCadence(rc bot.ReleaseCadence) error {
 
 // migrateReleases (version 10) creates the release buckets and indexes
 // each RFA that has a release (only those fields are decoded).
-func migrateReleases(btx *bolt.Tx) error {
+func migrateReleases(ktx kv.Tx) error {
 	for _, name := range []string{bucketReleases, bucketReleaseRFAs, bucketRFAReleases} {
-		if _, err := btx.CreateBucketIfNotExists([]byte(name)); err != nil {
+		if _, err := ktx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %q: %w", name, err)
 		}
 	}
-	rfas := btx.Bucket([]byte(bucketRFAs))
+	rfas := ktx.Bucket(bucketRFAs)
 	if rfas == nil {
 		return fmt.Errorf("bucket %q missing", bucketRFAs)
 	}
-	index, back := btx.Bucket([]byte(bucketReleaseRFAs)), btx.Bucket([]byte(bucketRFAReleases))
+	index, back := ktx.Bucket(bucketReleaseRFAs), ktx.Bucket(bucketRFAReleases)
 	return rfas.ForEach(func(k, v []byte) error {
 		var r struct {
 			Status  bot.Status   `json:"status"`

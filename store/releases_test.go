@@ -7,14 +7,13 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
 	"rfadesk/bot/workcal"
+	"rfadesk/store/kv"
 )
 
 func TestReleaseIndexFollowsRFAs(t *testing.T) {
-	db := openTest(t, filepath.Join(t.TempDir(), "rfadesk.db"))
+	db := newTestDB(t)
 	put := func(num uint64, status bot.Status, release string) {
 		t.Helper()
 		r := &bot.RFA{Num: num, Status: status}
@@ -73,23 +72,8 @@ func TestReleaseIndexFollowsRFAs(t *testing.T) {
 // indexed, the cleared one is not.
 func TestMigrationToV10IndexesReleases(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rfadesk.db")
-	bdb, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = bdb.Update(func(btx *bolt.Tx) error {
-		if err := migrations()[0].fn(btx); err != nil {
-			return err
-		}
-		for _, name := range []string{bucketReleases, bucketReleaseRFAs, bucketRFAReleases} {
-			if err := btx.DeleteBucket([]byte(name)); err != nil {
-				return err
-			}
-		}
-		if err := btx.Bucket([]byte(bucketMeta)).Put([]byte(keySchemaVersion), encodeU64(9)); err != nil {
-			return err
-		}
-		rfas := btx.Bucket([]byte(bucketRFAs))
+	writeOldFile(t, path, 9, []string{bucketReleases, bucketReleaseRFAs, bucketRFAReleases}, func(tx kv.Tx) error {
+		rfas := tx.Bucket(bucketRFAs)
 		for num, st := range map[uint64]bot.Status{1: bot.StatusOpen, 2: bot.StatusCleared, 3: bot.StatusOpen} {
 			r := &bot.RFA{Num: num, Status: st, Created: time.Now(), Release: &bot.Release{Name: "2026.12", Ships: time.Now()}}
 			if err := putJSON(rfas, encodeU64(num), r, r.Ref()); err != nil {
@@ -98,12 +82,6 @@ func TestMigrationToV10IndexesReleases(t *testing.T) {
 		}
 		return rfas.SetSequence(3)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bdb.Close(); err != nil {
-		t.Fatal(err)
-	}
 	db := openTest(t, path)
 	view(t, db, func(tx bot.Tx) error {
 		if got, err := tx.ReleaseRFAs("2026.12", 0, 10); err != nil || !slices.Equal(got, []uint64{1, 3}) {

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 // The RFA counts (schema.go, version 6): how many RFAs have each status
@@ -26,7 +25,7 @@ type statusSeverity struct {
 // countRFA moves RFA num's count from the pair its stored summary (in
 // summaries, read before it is replaced) records to now's pair: a new
 // RFA only adds, an unchanged pair writes nothing.
-func (t *tx) countRFA(summaries *bolt.Bucket, num uint64, now statusSeverity) error {
+func (t *tx) countRFA(summaries kv.Bucket, num uint64, now statusSeverity) error {
 	meta, err := t.bucket(bucketMeta)
 	if err != nil {
 		return err
@@ -49,7 +48,7 @@ func (t *tx) countRFA(summaries *bolt.Bucket, num uint64, now statusSeverity) er
 // addRFACount adds delta (+1 or -1) to the count of pair; a count that
 // reaches zero is deleted, one that would go below zero is an error (the
 // counts disagree with the summaries).
-func addRFACount(meta *bolt.Bucket, pair statusSeverity, delta int) error {
+func addRFACount(meta kv.Bucket, pair statusSeverity, delta int) error {
 	key, err := rfaCountKey(pair.Status, pair.Severity)
 	if err != nil {
 		return err
@@ -95,7 +94,7 @@ func breached(r *bot.RFA) bool {
 // writes records through putRecord): nothing is written, and the
 // version-6 migration builds the index.
 func (t *tx) indexBreached(r *bot.RFA) error {
-	b := t.btx.Bucket([]byte(bucketBreachedRFAs))
+	b := t.ktx.Bucket(bucketBreachedRFAs)
 	if b == nil {
 		return nil
 	}
@@ -150,12 +149,12 @@ func (t *tx) RFACounts() ([]bot.RFACount, error) {
 // from its summaries (only status and severity are decoded), replacing
 // any counts already there, and builds the breached-RFA index from the
 // RFAs (only status and event kinds are decoded).
-func migrateRFACounts(btx *bolt.Tx) error {
-	if err := migrateBreached(btx); err != nil {
+func migrateRFACounts(ktx kv.Tx) error {
+	if err := migrateBreached(ktx); err != nil {
 		return err
 	}
-	meta := btx.Bucket([]byte(bucketMeta))
-	summaries := btx.Bucket([]byte(bucketSummaries))
+	meta := ktx.Bucket(bucketMeta)
+	summaries := ktx.Bucket(bucketSummaries)
 	if meta == nil || summaries == nil {
 		return fmt.Errorf("bucket %q or %q missing", bucketMeta, bucketSummaries)
 	}
@@ -196,12 +195,12 @@ func migrateRFACounts(btx *bolt.Tx) error {
 }
 
 // migrateBreached fills bucketBreachedRFAs from every RFA record.
-func migrateBreached(btx *bolt.Tx) error {
-	idx, err := btx.CreateBucketIfNotExists([]byte(bucketBreachedRFAs))
+func migrateBreached(ktx kv.Tx) error {
+	idx, err := ktx.CreateBucketIfNotExists(bucketBreachedRFAs)
 	if err != nil {
 		return fmt.Errorf("create bucket %q: %w", bucketBreachedRFAs, err)
 	}
-	rfas := btx.Bucket([]byte(bucketRFAs))
+	rfas := ktx.Bucket(bucketRFAs)
 	if rfas == nil {
 		return fmt.Errorf("bucket %q missing", bucketRFAs)
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -61,7 +60,7 @@ func checkCounts(t *testing.T, db *DB, want []bot.RFACount) {
 }
 
 func TestRFACountsFollowEveryPutRFA(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	put := func(r *bot.RFA) {
 		t.Helper()
@@ -90,7 +89,7 @@ func TestRFACountsFollowEveryPutRFA(t *testing.T) {
 }
 
 func TestRFACountsRollBackWithTheirTransaction(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	err := db.Update(context.Background(), func(tx bot.Tx) error {
 		if err := tx.PutRFA(&bot.RFA{Num: 1, Status: bot.StatusNew, Token: "a"}); err != nil {
 			return err
@@ -163,7 +162,7 @@ func TestMigrationToV6CountsExistingRFAs(t *testing.T) {
 	if n := breachedCount(t, db); n != 1 {
 		t.Errorf("breached RFAs after migration = %d, want 1 (RFA-1)", n)
 	}
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil || st.SchemaVersion != schemaVersion {
 		t.Errorf("schema version = %d, %v; want %d", st.SchemaVersion, err, schemaVersion)
 	}
@@ -173,7 +172,7 @@ func TestRFACountKeyRefusesNUL(t *testing.T) {
 	if _, err := rfaCountKey("open\x00x", ""); err == nil {
 		t.Error("a status with a NUL byte made a count key")
 	}
-	db := openTest(t, filepath.Join(t.TempDir(), "x.db"))
+	db := newTestDB(t)
 	err := db.Update(context.Background(), func(tx bot.Tx) error {
 		return tx.PutRFA(&bot.RFA{Num: 1, Status: "open\x00x", Token: "a"})
 	})
@@ -192,7 +191,7 @@ func breachedCount(t *testing.T, db *DB) int {
 }
 
 func TestBreachedIndexHoldsOpenRFAsWithABreach(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	r := &bot.RFA{Num: 1, Status: bot.StatusOpen, Token: "a"}
 	other := &bot.RFA{Num: 2, Status: bot.StatusOpen, Token: "b", Events: []bot.Event{{Kind: bot.EventJeopardy}}}
 	put := func(rs ...*bot.RFA) {

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 // The RFA indexes: the open-RFA index (bucketOpenRFAs) and the persisted
@@ -185,7 +184,7 @@ func (t *tx) OpenRFASummaries(after uint64, fn func(*bot.RFASummary) (bool, erro
 
 // decodeIndexed decodes the RFA an index key names; a key without its
 // RFA is reported, not skipped, as PutRFA never leaves one.
-func decodeIndexed(rfas *bolt.Bucket, k []byte) (*bot.RFA, error) {
+func decodeIndexed(rfas kv.Bucket, k []byte) (*bot.RFA, error) {
 	num, err := decodeU64(k)
 	if err != nil {
 		return nil, fmt.Errorf("store: open index key: %w", err)

@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 // openNums pages through the open index limit at a time.
@@ -37,7 +36,7 @@ func openNums(t *testing.T, db *DB, limit int) []uint64 {
 }
 
 func TestPutRFAKeepsTheOpenIndex(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	statuses := []bot.Status{bot.StatusNew, bot.StatusClosed, bot.StatusOpen, bot.StatusAwaitingRequester, bot.StatusCleared, bot.StatusClosed}
 	update(t, db, func(tx bot.Tx) error {
 		for i, s := range statuses {
@@ -84,7 +83,7 @@ func TestPutRFAKeepsTheOpenIndex(t *testing.T) {
 }
 
 func TestPutRFAKeepsTheJeopardySchedule(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	put := func(num uint64, at time.Time) {
 		t.Helper()
@@ -133,11 +132,11 @@ func TestPutRFAKeepsTheJeopardySchedule(t *testing.T) {
 	put(1, t0)
 	put(1, t0.Add(time.Minute))
 	put(3, t0.Add(time.Minute))
-	err := db.bolt.View(func(btx *bolt.Tx) error {
-		if n := btx.Bucket([]byte(bucketJeopardy)).Stats().KeyN; n != 2 {
+	err := db.KV().View(t.Context(), func(ktx kv.Tx) error {
+		if n := ktx.Bucket(bucketJeopardy).KeyN(); n != 2 {
 			t.Errorf("%d schedule keys, want 2", n)
 		}
-		if n := btx.Bucket([]byte(bucketJeopardyRFAs)).Stats().KeyN; n != 2 {
+		if n := ktx.Bucket(bucketJeopardyRFAs).KeyN(); n != 2 {
 			t.Errorf("%d reverse keys, want 2", n)
 		}
 		return nil
@@ -149,7 +148,7 @@ func TestPutRFAKeepsTheJeopardySchedule(t *testing.T) {
 }
 
 func TestEscalationPolicyFingerprint(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	get := func() string {
 		var fp string
 		view(t, db, func(tx bot.Tx) error {
@@ -187,24 +186,9 @@ func TestEscalationPolicyFingerprint(t *testing.T) {
 // the schedule empty and the policy fingerprint absent.
 func TestMigrationBuildsTheIndexes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rfadesk.db")
-	bdb, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	statuses := map[uint64]bot.Status{1: bot.StatusClosed, 2: bot.StatusOpen, 3: bot.StatusClosed, 4: bot.StatusCleared, 5: bot.StatusNew}
-	err = bdb.Update(func(btx *bolt.Tx) error {
-		if err := migrations()[0].fn(btx); err != nil {
-			return err
-		}
-		for _, name := range []string{bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs} {
-			if err := btx.DeleteBucket([]byte(name)); err != nil {
-				return err
-			}
-		}
-		if err := btx.Bucket([]byte(bucketMeta)).Put([]byte(keySchemaVersion), encodeU64(1)); err != nil {
-			return err
-		}
-		rfas := btx.Bucket([]byte(bucketRFAs))
+	writeOldFile(t, path, 1, []string{bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs}, func(tx kv.Tx) error {
+		rfas := tx.Bucket(bucketRFAs)
 		for num := uint64(1); num <= 5; num++ {
 			r := &bot.RFA{Num: num, Status: statuses[num], Subject: "Printer", Created: time.Now(),
 				Events: []bot.Event{{At: time.Now(), Kind: bot.EventCreated}}}
@@ -214,15 +198,9 @@ func TestMigrationBuildsTheIndexes(t *testing.T) {
 		}
 		return rfas.SetSequence(5)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bdb.Close(); err != nil {
-		t.Fatal(err)
-	}
 
 	db := openTest(t, path)
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 // The linked-RFA index: bucketRFAChildren (parent | child) with its
@@ -83,17 +82,17 @@ func (t *tx) RFAChildren(parent uint64, limit int) ([]uint64, error) {
 // migrateLinks (version 8) creates the linked-RFA index and fills it
 // from each RFA's parent (only that field is decoded; RFAs written before
 // version 8 have none, so on most stores it stays empty).
-func migrateLinks(btx *bolt.Tx) error {
+func migrateLinks(ktx kv.Tx) error {
 	for _, name := range []string{bucketRFAChildren, bucketRFAParents} {
-		if _, err := btx.CreateBucketIfNotExists([]byte(name)); err != nil {
+		if _, err := ktx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %q: %w", name, err)
 		}
 	}
-	rfas := btx.Bucket([]byte(bucketRFAs))
+	rfas := ktx.Bucket(bucketRFAs)
 	if rfas == nil {
 		return fmt.Errorf("bucket %q missing", bucketRFAs)
 	}
-	children, parents := btx.Bucket([]byte(bucketRFAChildren)), btx.Bucket([]byte(bucketRFAParents))
+	children, parents := ktx.Bucket(bucketRFAChildren), ktx.Bucket(bucketRFAParents)
 	return rfas.ForEach(func(k, v []byte) error {
 		var r struct {
 			Parent uint64 `json:"parent"`

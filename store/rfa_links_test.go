@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 func children(t *testing.T, db *DB, parent uint64) []uint64 {
@@ -23,7 +22,7 @@ func children(t *testing.T, db *DB, parent uint64) []uint64 {
 }
 
 func TestLinkedIndexFollowsParent(t *testing.T) {
-	db := openTest(t, filepath.Join(t.TempDir(), "rfadesk.db"))
+	db := newTestDB(t)
 	put := func(num, parent uint64) {
 		t.Helper()
 		update(t, db, func(tx bot.Tx) error {
@@ -74,7 +73,7 @@ func TestLinkedIndexFollowsParent(t *testing.T) {
 func TestMigrationToV8IndexesLinks(t *testing.T) {
 	path := copyV1(t)
 	db := openTest(t, path)
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil || st.SchemaVersion != schemaVersion {
 		t.Fatalf("schema version after migration = %d, %v", st.SchemaVersion, err)
 	}
@@ -104,23 +103,8 @@ func TestMigrationToV8IndexesLinks(t *testing.T) {
 // restored from a newer binary's backup might) and finds them indexed.
 func TestMigrationToV8FillsLinksFromRecords(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rfadesk.db")
-	bdb, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = bdb.Update(func(btx *bolt.Tx) error {
-		if err := migrations()[0].fn(btx); err != nil {
-			return err
-		}
-		for _, name := range []string{bucketRFAChildren, bucketRFAParents} {
-			if err := btx.DeleteBucket([]byte(name)); err != nil {
-				return err
-			}
-		}
-		if err := btx.Bucket([]byte(bucketMeta)).Put([]byte(keySchemaVersion), encodeU64(7)); err != nil {
-			return err
-		}
-		rfas := btx.Bucket([]byte(bucketRFAs))
+	writeOldFile(t, path, 7, []string{bucketRFAChildren, bucketRFAParents}, func(tx kv.Tx) error {
+		rfas := tx.Bucket(bucketRFAs)
 		for num, parent := range map[uint64]uint64{1: 0, 2: 1, 3: 1, 4: 2} {
 			r := &bot.RFA{Num: num, Status: bot.StatusOpen, Parent: parent, Created: time.Now()}
 			if err := putJSON(rfas, encodeU64(num), r, r.Ref()); err != nil {
@@ -129,12 +113,6 @@ func TestMigrationToV8FillsLinksFromRecords(t *testing.T) {
 		}
 		return rfas.SetSequence(4)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bdb.Close(); err != nil {
-		t.Fatal(err)
-	}
 	db := openTest(t, path)
 	if got := children(t, db, 1); !slices.Equal(got, []uint64{2, 3}) {
 		t.Errorf("children of RFA-1 = %v, want [2 3]", got)

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"math"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 // This file keeps an RFA's records small (schema.go, version 2): the
@@ -27,7 +26,7 @@ const appendFill = 0.9
 // immutable: one that differs from the text already stored for its index
 // is refused (messages are only appended), and a message loaded without
 // its text (TextOmitted) keeps the stored one. r itself is not changed.
-func (t *tx) putRecord(rfas *bolt.Bucket, r *bot.RFA) error {
+func (t *tx) putRecord(rfas kv.Bucket, r *bot.RFA) error {
 	bodies, err := t.bucket(bucketBodies)
 	if err != nil {
 		return err
@@ -37,10 +36,13 @@ func (t *tx) putRecord(rfas *bolt.Bucket, r *bot.RFA) error {
 		return err
 	}
 	// Keys grow with the RFA number (and message index): new records are
-	// appended, so pages may be filled well past bbolt's default half,
-	// which keeps the file and the pages a page of the list reads small.
-	for _, b := range []*bolt.Bucket{rfas, bodies, summaries} {
-		b.FillPercent = appendFill
+	// appended, so on bbolt pages may be filled well past its default
+	// half, which keeps the file and the pages a page of the list reads
+	// small. Drivers without pages have no kv.FillPercenter.
+	for _, b := range []kv.Bucket{rfas, bodies, summaries} {
+		if f, ok := b.(kv.FillPercenter); ok {
+			f.SetFillPercent(appendFill)
+		}
 	}
 	rec := *r
 	rec.Messages = make([]bot.Message, len(r.Messages))
@@ -106,7 +108,7 @@ func (t *tx) MessageText(num uint64, i int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return string(b.Get(key)), nil // string copies out of the mmap
+	return string(b.Get(key)), nil // string copies: b's memory lasts only the tx
 }
 
 func (t *tx) RFASummary(num uint64) (*bot.RFASummary, error) {
@@ -139,7 +141,7 @@ func (t *tx) RFASummaries(after uint64, fn func(*bot.RFASummary) (bool, error)) 
 // key order, until fn returns false or an error; summary turns a key and
 // its value into the summary's JSON. It reports whether keys remain
 // after the last one fn saw. PutRFA and NextRFANumber refuse meanwhile.
-func (t *tx) walkSummaries(c *bolt.Cursor, after uint64, summary func(k, v []byte) ([]byte, error), fn func(*bot.RFASummary) (bool, error)) (bool, error) {
+func (t *tx) walkSummaries(c kv.Cursor, after uint64, summary func(k, v []byte) ([]byte, error), fn func(*bot.RFASummary) (bool, error)) (bool, error) {
 	if after == math.MaxUint64 {
 		return false, nil
 	}

@@ -6,25 +6,24 @@ import (
 	"strings"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
 func TestTextsLiveOutsideTheRecord(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	r := sampleRFA(1)
 	big := strings.Repeat("a long message ", 1000)
 	r.Messages = append(r.Messages, bot.Message{At: at(2), Direction: bot.Outbound, Text: big},
 		bot.Message{At: at(3), Direction: bot.Inbound, Text: ""})
 	update(t, db, func(tx bot.Tx) error { return tx.PutRFA(r) })
 
-	err := db.bolt.View(func(btx *bolt.Tx) error {
-		rec := btx.Bucket([]byte(bucketRFAs)).Get(encodeU64(1))
+	err := db.KV().View(t.Context(), func(ktx kv.Tx) error {
+		rec := ktx.Bucket(bucketRFAs).Get(encodeU64(1))
 		if bytes.Contains(rec, []byte("It stopped.")) || bytes.Contains(rec, []byte("a long message")) {
 			t.Errorf("the RFA record holds a message text: %s", rec)
 		}
-		if n := btx.Bucket([]byte(bucketBodies)).Stats().KeyN; n != 2 {
+		if n := ktx.Bucket(bucketBodies).KeyN(); n != 2 {
 			t.Errorf("%d texts stored, want 2 (an empty text is not stored)", n)
 		}
 		return nil
@@ -57,7 +56,7 @@ func TestTextsLiveOutsideTheRecord(t *testing.T) {
 }
 
 func TestPutRFAWithoutTextsKeepsThem(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	want := sampleRFA(1)
 	update(t, db, func(tx bot.Tx) error { return tx.PutRFA(want) })
 	// An action loads the RFA without texts, appends a message, stores it.
@@ -90,7 +89,7 @@ func TestPutRFAWithoutTextsKeepsThem(t *testing.T) {
 }
 
 func TestPutRFARefusesAChangedText(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	update(t, db, func(tx bot.Tx) error { return tx.PutRFA(sampleRFA(1)) })
 	r := sampleRFA(1)
 	r.Messages[0].Text = "Rewritten history."
@@ -107,7 +106,7 @@ func TestPutRFARefusesAChangedText(t *testing.T) {
 }
 
 func TestSummaryFollowsTheRFA(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	r := sampleRFA(1)
 	r.Subject = strings.Repeat("é", 150) // 300 bytes: cut on a character boundary
 	update(t, db, func(tx bot.Tx) error { return tx.PutRFA(r) })
@@ -140,7 +139,7 @@ func TestSummaryFollowsTheRFA(t *testing.T) {
 }
 
 func TestRFASummariesPages(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	nums := []uint64{257, 2, 256, 1, 3}
 	update(t, db, func(tx bot.Tx) error {
 		for _, n := range nums {

@@ -11,18 +11,19 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
-// This file is the one place that declares the on-disk layout: every
-// bucket, how its keys and values are encoded, the schema version and the
-// migrations that reach it. Nothing else in the package names a bucket or
-// encodes a key by hand.
+// This file is the one place that declares the layout: every bucket, how
+// its keys and values are encoded, the schema version and the migrations
+// that reach it. Nothing else in the package names a bucket or encodes a
+// key by hand. The layout is the same on every kv driver: on bbolt the
+// buckets are the file's top-level buckets; how another driver lays out
+// buckets and sequences in its own key space is its business (package kv).
 //
-// Integers in keys and values are 8-byte big-endian unsigned, so a bbolt
-// cursor walks numeric keys in numeric order. JSON values are the
+// Integers in keys and values are 8-byte big-endian unsigned, so a cursor
+// (kv keeps keys in byte order) walks numeric keys in numeric order. JSON values are the
 // encoding/json form of the named Go type.
 //
 // Beside the database file, at ReceiptsPath(db) (db + ".receipts", mode
@@ -278,29 +279,29 @@ func allBuckets() []string {
 }
 
 // migration moves the layout from version to-1 to version to. It runs
-// inside the Update that Open uses for all pending migrations, so a
-// failing migration leaves the file as it was.
+// inside the one Update that Open (OpenOn) uses for all pending
+// migrations, so a failing migration leaves the store as it was.
 type migration struct {
 	to   uint64
 	name string
-	fn   func(*bolt.Tx) error
+	fn   func(kv.Tx) error
 }
 
 // migrations returns every migration in order; the last one's "to" is
 // schemaVersion.
 func migrations() []migration {
 	return []migration{
-		{to: 1, name: "create buckets", fn: func(tx *bolt.Tx) error {
+		{to: 1, name: "create buckets", fn: func(tx kv.Tx) error {
 			for _, name := range allBuckets() {
-				if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 					return fmt.Errorf("create bucket %q: %w", name, err)
 				}
 			}
 			return nil
 		}},
 		{to: 2, name: "message texts and summaries out of the RFA record", fn: migrateTextsOut},
-		{to: 3, name: "intake safeguards", fn: func(tx *bolt.Tx) error {
-			if _, err := tx.CreateBucketIfNotExists([]byte(bucketRateStates)); err != nil {
+		{to: 3, name: "intake safeguards", fn: func(tx kv.Tx) error {
+			if _, err := tx.CreateBucketIfNotExists(bucketRateStates); err != nil {
 				return fmt.Errorf("create bucket %q: %w", bucketRateStates, err)
 			}
 			return nil
@@ -319,13 +320,13 @@ func migrations() []migration {
 // records into bucketBodies and writes every RFA's summary. It uses the
 // store's own record writing (rfa_records.go), not PutRFA, so that what
 // later versions add to PutRFA does not run before its buckets exist.
-func migrateTextsOut(btx *bolt.Tx) error {
+func migrateTextsOut(ktx kv.Tx) error {
 	for _, name := range []string{bucketBodies, bucketSummaries} {
-		if _, err := btx.CreateBucketIfNotExists([]byte(name)); err != nil {
+		if _, err := ktx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %q: %w", name, err)
 		}
 	}
-	rfas := btx.Bucket([]byte(bucketRFAs))
+	rfas := ktx.Bucket(bucketRFAs)
 	var keys [][]byte
 	if err := rfas.ForEach(func(k, _ []byte) error {
 		keys = append(keys, bytes.Clone(k))
@@ -333,7 +334,7 @@ func migrateTextsOut(btx *bolt.Tx) error {
 	}); err != nil {
 		return err
 	}
-	t := &tx{btx: btx}
+	t := &tx{ktx: ktx}
 	for _, k := range keys {
 		r := new(bot.RFA)
 		if err := json.Unmarshal(rfas.Get(k), r); err != nil {
@@ -352,17 +353,17 @@ func migrateTextsOut(btx *bolt.Tx) error {
 // (only that field is decoded). The jeopardy index is left empty and the
 // policy fingerprint absent: the domain computes every open RFA's next
 // point once at start-up (see Tx.EscalationPolicy).
-func migrateIndexes(tx *bolt.Tx) error {
+func migrateIndexes(tx kv.Tx) error {
 	for _, name := range []string{bucketOpenRFAs, bucketJeopardy, bucketJeopardyRFAs} {
-		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %q: %w", name, err)
 		}
 	}
-	rfas := tx.Bucket([]byte(bucketRFAs))
+	rfas := tx.Bucket(bucketRFAs)
 	if rfas == nil {
 		return fmt.Errorf("bucket %q missing", bucketRFAs)
 	}
-	open := tx.Bucket([]byte(bucketOpenRFAs))
+	open := tx.Bucket(bucketOpenRFAs)
 	err := rfas.ForEach(func(k, v []byte) error {
 		var r struct {
 			Status bot.Status `json:"status"`
@@ -379,16 +380,36 @@ func migrateIndexes(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	if meta := tx.Bucket([]byte(bucketMeta)); meta != nil {
+	if meta := tx.Bucket(bucketMeta); meta != nil {
 		return meta.Delete([]byte(keyJeopardyPolicy))
 	}
 	return nil
 }
 
-// SchemaError is returned by Open for a file written by a newer rfadesk.
+// checkVersion returns the schema version stored in tx (0 for an empty
+// store), or a *SchemaError when it is newer than this binary's.
+func checkVersion(tx kv.Tx, name string) (uint64, error) {
+	var have uint64
+	if meta := tx.Bucket(bucketMeta); meta != nil {
+		if v := meta.Get([]byte(keySchemaVersion)); v != nil {
+			n, err := decodeU64(v)
+			if err != nil {
+				return 0, fmt.Errorf("store: %s: bad schema version: %w", name, err)
+			}
+			have = n
+		}
+	}
+	if have > schemaVersion {
+		return have, &SchemaError{Path: name, Version: have, Supports: schemaVersion}
+	}
+	return have, nil
+}
+
+// SchemaError is returned by Open and OpenOn for a store written by a
+// newer rfadesk.
 type SchemaError struct {
-	Path     string
-	Version  uint64 // version found in the file
+	Path     string // the store's name: the file path on bbolt (DB.Name)
+	Version  uint64 // version found in the store
 	Supports uint64 // highest version this binary understands
 }
 
@@ -397,46 +418,37 @@ func (e *SchemaError) Error() string {
 		e.Path, e.Version, e.Supports)
 }
 
-// migrate brings the file to schemaVersion within tx: it reads the stored
-// version (0 for a fresh file), refuses a newer one, runs the pending
-// migrations in order, writes the new version and checks that every
-// bucket exists.
-func migrate(tx *bolt.Tx, path string) error {
-	var have uint64
-	if meta := tx.Bucket([]byte(bucketMeta)); meta != nil {
-		if v := meta.Get([]byte(keySchemaVersion)); v != nil {
-			n, err := decodeU64(v)
-			if err != nil {
-				return fmt.Errorf("store: %s: bad schema version: %w", path, err)
-			}
-			have = n
-		}
-	}
-	if have > schemaVersion {
-		return &SchemaError{Path: path, Version: have, Supports: schemaVersion}
+// migrate brings the store called name to schemaVersion within tx: it
+// reads the stored version (0 for a fresh store), refuses a newer one,
+// runs the pending migrations in order, writes the new version and checks
+// that every bucket exists.
+func migrate(tx kv.Tx, name string) error {
+	have, err := checkVersion(tx, name)
+	if err != nil {
+		return err
 	}
 	for _, m := range migrations() {
 		if m.to <= have {
 			continue
 		}
 		if err := m.fn(tx); err != nil {
-			return fmt.Errorf("store: %s: migration to version %d (%s): %w", path, m.to, m.name, err)
+			return fmt.Errorf("store: %s: migration to version %d (%s): %w", name, m.to, m.name, err)
 		}
 		have = m.to
 	}
 	if have != schemaVersion {
-		return fmt.Errorf("store: %s: migrations end at version %d, want %d", path, have, schemaVersion)
+		return fmt.Errorf("store: %s: migrations end at version %d, want %d", name, have, schemaVersion)
 	}
-	meta := tx.Bucket([]byte(bucketMeta))
+	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
-		return fmt.Errorf("store: %s: bucket %q missing after migration", path, bucketMeta)
+		return fmt.Errorf("store: %s: bucket %q missing after migration", name, bucketMeta)
 	}
 	if err := meta.Put([]byte(keySchemaVersion), encodeU64(schemaVersion)); err != nil {
-		return fmt.Errorf("store: %s: write schema version: %w", path, err)
+		return fmt.Errorf("store: %s: write schema version: %w", name, err)
 	}
-	for _, name := range allBuckets() {
-		if tx.Bucket([]byte(name)) == nil {
-			return fmt.Errorf("store: %s: bucket %q missing at schema version %d", path, name, have)
+	for _, bucket := range allBuckets() {
+		if tx.Bucket(bucket) == nil {
+			return fmt.Errorf("store: %s: bucket %q missing at schema version %d", name, bucket, have)
 		}
 	}
 	return nil
@@ -535,13 +547,13 @@ func dueNanos(t time.Time) uint64 {
 // migrateOutboxIndex (version 4) creates the due index and blob buckets,
 // moves the attachment bytes of every pending outbox item into the blob
 // bucket (one copy per content, counted per item) and indexes the item.
-func migrateOutboxIndex(btx *bolt.Tx) error {
+func migrateOutboxIndex(ktx kv.Tx) error {
 	for _, name := range []string{bucketOutboxDue, bucketOutboxBlobs, bucketOutboxBlobRefs} {
-		if _, err := btx.CreateBucketIfNotExists([]byte(name)); err != nil {
+		if _, err := ktx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %q: %w", name, err)
 		}
 	}
-	out := btx.Bucket([]byte(bucketOutbox))
+	out := ktx.Bucket(bucketOutbox)
 	if out == nil {
 		return fmt.Errorf("bucket %q missing", bucketOutbox)
 	}
@@ -559,7 +571,7 @@ func migrateOutboxIndex(btx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	t := &tx{btx: btx}
+	t := &tx{ktx: ktx}
 	for i := range items {
 		if err := t.putItem(&items[i], nil); err != nil {
 			return err

@@ -64,7 +64,7 @@ func TestMigrationIndexesOutboxAndMovesAttachmentBytes(t *testing.T) {
 	}
 
 	db := openTest(t, path)
-	if st, _ := db.Stats(); st.SchemaVersion != schemaVersion || st.Outbox != 3 {
+	if st, _ := db.Stats(t.Context()); st.SchemaVersion != schemaVersion || st.Outbox != 3 {
 		t.Errorf("after migration: %+v", st)
 	}
 	checkIndexMatches(t, db)

@@ -14,15 +14,14 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
-// openTest opens the database at path (in a fresh t.TempDir() when path is "")
-// and closes it when the test ends.
+// openTest opens the bbolt file at path and closes it when the test ends:
+// for tests about bbolt files (fixtures, crafted old files, backups).
+// Every other test gets its store from newTestDB (backends_test.go).
 func openTest(t testing.TB, path string) *DB {
 	t.Helper()
-	if path == "" {
-		path = filepath.Join(t.TempDir(), "rfadesk.db")
-	}
 	db, err := Open(path, &Options{NoSync: true})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -58,7 +57,7 @@ func TestOpenWritesSchemaAndBuckets(t *testing.T) {
 	if db.Path() != path {
 		t.Errorf("Path() = %q, want %q", db.Path(), path)
 	}
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +114,39 @@ func writeVersion(t *testing.T, path string, version uint64) {
 	}
 }
 
+// writeOldFile writes a bbolt file at path as an older rfadesk left it:
+// every bucket of migration 1 except drop (those a later version added),
+// schema version version, and what fill writes (records in the form of
+// that version).
+func writeOldFile(t *testing.T, path string, version uint64, drop []string, fill func(kv.Tx) error) {
+	t.Helper()
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kdb := kv.NewBolt(bdb)
+	err = kdb.Update(t.Context(), func(tx kv.Tx) error {
+		if err := migrations()[0].fn(tx); err != nil {
+			return err
+		}
+		for _, name := range drop {
+			if err := kv.BoltTx(tx).DeleteBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bucketMeta).Put([]byte(keySchemaVersion), encodeU64(version)); err != nil {
+			return err
+		}
+		return fill(tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rfadesk.db")
 	newer := uint64(schemaVersion + 1)
@@ -159,7 +191,7 @@ func TestOpenMigratesVersionZeroFile(t *testing.T) {
 	}
 	bdb.Close()
 	db := openTest(t, path)
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +244,7 @@ func TestOpenLockedFile(t *testing.T) {
 }
 
 func TestCanceledContextRefused(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	ran := false
@@ -229,7 +261,7 @@ func TestCanceledContextRefused(t *testing.T) {
 }
 
 func TestViewRefusesWrites(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	view(t, db, func(tx bot.Tx) error {
 		writes := map[string]func() error{
 			"NextRFANumber":  func() error { _, err := tx.NextRFANumber(); return err },
@@ -257,7 +289,7 @@ func TestViewRefusesWrites(t *testing.T) {
 }
 
 func TestTxUnusableAfterReturn(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	var kept bot.Tx
 	update(t, db, func(tx bot.Tx) error { kept = tx; return nil })
 	if _, _, err := kept.Dedupe("x"); !errors.Is(err, errTxDone) {
@@ -269,7 +301,7 @@ func TestTxUnusableAfterReturn(t *testing.T) {
 }
 
 func TestUpdateErrorRollsBackEverything(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	boom := errors.New("boom")
 	var num uint64
 	err := db.Update(context.Background(), func(tx bot.Tx) error {
@@ -337,7 +369,7 @@ func TestUpdateErrorRollsBackEverything(t *testing.T) {
 }
 
 func TestUpdatePanicRollsBack(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	func() {
 		defer func() {
 			if recover() == nil {
@@ -361,13 +393,10 @@ func TestUpdatePanicRollsBack(t *testing.T) {
 }
 
 func TestRFANumbersIncreaseAcrossReopen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "rfadesk.db")
+	backend := newTestBackend(t)
 	var last uint64
 	for round := range 3 {
-		db, err := Open(path, &Options{NoSync: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := backend.open()
 		for range 4 {
 			update(t, db, func(tx bot.Tx) error {
 				n, err := tx.NextRFANumber()
@@ -391,7 +420,7 @@ func TestRFANumbersIncreaseAcrossReopen(t *testing.T) {
 }
 
 func TestPutRFAAdvancesAllocator(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	update(t, db, func(tx bot.Tx) error { return tx.PutRFA(&bot.RFA{Num: 41}) })
 	update(t, db, func(tx bot.Tx) error {
 		n, err := tx.NextRFANumber()
@@ -406,7 +435,7 @@ func TestPutRFAAdvancesAllocator(t *testing.T) {
 }
 
 func TestConcurrentUpdatesNeverShareANumber(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	const workers, each = 4, 25
 	nums := make(chan uint64, workers*each)
 	var wg sync.WaitGroup
@@ -443,7 +472,7 @@ func TestConcurrentUpdatesNeverShareANumber(t *testing.T) {
 		}
 		seen[n] = true
 	}
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,21 +8,21 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"rfadesk/bot"
+	"rfadesk/store/kv"
 )
 
-// tx implements bot.Tx over one bbolt transaction. Every value it returns
+// tx implements bot.Tx over one kv transaction (bbolt's or etcd's: the
+// records, indexes and migrations are the same on both). Every value it returns
 // is decoded or copied into fresh memory, so callers may keep and mutate
 // it after the transaction ends. Getters report a missing record with an
 // error wrapping bot.ErrNotFound (test with errors.Is).
 type tx struct {
-	btx  *bolt.Tx
+	ktx  kv.Tx
 	done bool // set when Update/View returns; further use is an error
 	// inRFAs counts running RFASummaries loops: PutRFA and NextRFANumber
-	// refuse while one runs, as writing a bucket under an open bbolt
-	// cursor is undefined.
+	// refuse while one runs, as writing a bucket under an open cursor
+	// is undefined (kv.Bucket.ForEach; bbolt's cursors).
 	inRFAs int
 }
 
@@ -36,11 +36,11 @@ var errRFAsBusy = errors.New("store: RFA written inside RFASummaries: write afte
 
 // bucket returns the named bucket, or an error if the transaction has
 // ended or the bucket is missing (which Open's checks rule out).
-func (t *tx) bucket(name string) (*bolt.Bucket, error) {
+func (t *tx) bucket(name string) (kv.Bucket, error) {
 	if t.done {
 		return nil, errTxDone
 	}
-	b := t.btx.Bucket([]byte(name))
+	b := t.ktx.Bucket(name)
 	if b == nil {
 		return nil, fmt.Errorf("store: bucket %q missing", name)
 	}
@@ -48,17 +48,17 @@ func (t *tx) bucket(name string) (*bolt.Bucket, error) {
 }
 
 // writable is bucket for write methods: it refuses read-only transactions.
-func (t *tx) writable(name string) (*bolt.Bucket, error) {
+func (t *tx) writable(name string) (kv.Bucket, error) {
 	if t.done {
 		return nil, errTxDone
 	}
-	if !t.btx.Writable() {
+	if !t.ktx.Writable() {
 		return nil, ErrReadOnly
 	}
 	return t.bucket(name)
 }
 
-func putJSON(b *bolt.Bucket, key []byte, v any, what string) error {
+func putJSON(b kv.Bucket, key []byte, v any, what string) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("store: encode %s: %w", what, err)
@@ -69,7 +69,7 @@ func putJSON(b *bolt.Bucket, key []byte, v any, what string) error {
 	return nil
 }
 
-func getJSON(b *bolt.Bucket, key []byte, v any, what string) (found bool, err error) {
+func getJSON(b kv.Bucket, key []byte, v any, what string) (found bool, err error) {
 	data := b.Get(key)
 	if data == nil {
 		return false, nil
@@ -358,8 +358,8 @@ func (t *tx) PutAttachment(num uint64, msg, part int, data []byte) error {
 	if err != nil {
 		return err
 	}
-	// bbolt keeps a reference to the value until commit; never nil, so an
-	// empty attachment is still found.
+	// kv.Bucket.Put keeps a reference to the value until commit; never
+	// nil, so an empty attachment is still found.
 	if err := b.Put(key, append([]byte{}, data...)); err != nil {
 		return fmt.Errorf("store: put attachment %s/%d/%d: %w", bot.FormatRef(num), msg, part, err)
 	}
@@ -379,5 +379,5 @@ func (t *tx) GetAttachment(num uint64, msg, part int) ([]byte, error) {
 	if v == nil {
 		return nil, fmt.Errorf("store: attachment %s/%d/%d: %w", bot.FormatRef(num), msg, part, bot.ErrNotFound)
 	}
-	return bytes.Clone(v), nil // v lives in the mmap only until the tx ends
+	return bytes.Clone(v), nil // v is valid only until the tx ends
 }

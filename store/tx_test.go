@@ -41,7 +41,7 @@ func sampleRFA(num uint64) *bot.RFA {
 }
 
 func TestRFARoundTrip(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	want := sampleRFA(0)
 	update(t, db, func(tx bot.Tx) error {
 		n, err := tx.NextRFANumber()
@@ -109,7 +109,7 @@ func TestRFARoundTrip(t *testing.T) {
 }
 
 func TestRFASummariesInNumberOrder(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	// 256 and 257 would sort before 2 as little-endian or decimal text.
 	nums := []uint64{257, 2, 256, 1, 3}
 	update(t, db, func(tx bot.Tx) error {
@@ -144,7 +144,7 @@ func TestRFASummariesInNumberOrder(t *testing.T) {
 }
 
 func TestDedupeAndThreads(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	update(t, db, func(tx bot.Tx) error {
 		return errors.Join(
 			tx.PutDedupe("mid:a@x", 5),
@@ -188,7 +188,7 @@ func TestDedupeAndThreads(t *testing.T) {
 }
 
 func TestOutboxOrderUpdateDelete(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	items := []*bot.OutboxItem{
 		{Kind: bot.OutboxMail, RFA: 1, Created: at(1), NextAttempt: at(1), Mail: &bot.OutgoingMail{
 			To: []bot.Address{{Email: "ann@school.example"}}, Subject: "[RFA-1] logged", Text: "Thanks",
@@ -260,14 +260,14 @@ func TestOutboxOrderUpdateDelete(t *testing.T) {
 		}
 		return nil
 	})
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil || st.Outbox != 3 {
 		t.Errorf("Stats.Outbox = %d, %v; want 3", st.Outbox, err)
 	}
 }
 
 func TestCursorRoundTrip(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	update(t, db, func(tx bot.Tx) error {
 		if c, err := tx.Cursor("INBOX"); err != nil || c != (bot.Cursor{}) {
 			t.Errorf("Cursor of a new mailbox = %+v, %v", c, err)
@@ -292,7 +292,7 @@ func TestCursorRoundTrip(t *testing.T) {
 }
 
 func TestDeadLetters(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	raw := []byte("From: x\r\n\r\n\xff\xfe not utf-8")
 	dl := &bot.DeadLetter{At: at(5), Mailbox: "INBOX", UID: 77, Key: "sha256:ab", Reason: "no From", Raw: raw}
 	update(t, db, func(tx bot.Tx) error {
@@ -321,14 +321,14 @@ func TestDeadLetters(t *testing.T) {
 		}
 		return nil
 	})
-	st, err := db.Stats()
+	st, err := db.Stats(t.Context())
 	if err != nil || st.DeadLetters != 2 {
 		t.Errorf("Stats.DeadLetters = %d, %v; want 2", st.DeadLetters, err)
 	}
 }
 
 func TestAutoReplies(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	times := []time.Time{at(1), at(2)}
 	update(t, db, func(tx bot.Tx) error {
 		if ts, err := tx.AutoReplies("ann@school.example"); err != nil || ts != nil {
@@ -355,7 +355,7 @@ func TestAutoReplies(t *testing.T) {
 }
 
 func TestAttachments(t *testing.T) {
-	db := openTest(t, "")
+	db := newTestDB(t)
 	buf := []byte("PNG-data")
 	update(t, db, func(tx bot.Tx) error {
 		if err := tx.PutAttachment(1, 0, 0, buf); err != nil {
