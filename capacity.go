@@ -47,7 +47,8 @@ type capacityDesk interface {
 type capacitySampler struct {
 	desk      capacityDesk
 	db        *store.DB
-	storePath string
+	storePath string // the bbolt file; "" on etcd
+	diskPath  string // a file on the disk gauged
 	cfg       config.Capacity
 	// healthy is the daemon's health (health.check).
 	healthy func() (bool, string)
@@ -67,7 +68,13 @@ type capacitySampler struct {
 // newCapacitySampler samples the gauges of cfg's [capacity] and the
 // daemon's health into desk.
 func newCapacitySampler(desk capacityDesk, db *store.DB, cfg *config.Config, healthy func() (bool, string), quota quotaFunc, log *slog.Logger) *capacitySampler {
-	return &capacitySampler{desk: desk, db: db, storePath: cfg.StorePath, cfg: cfg.Capacity, healthy: healthy,
+	// On etcd there is no local store file: the disk gauged is the one
+	// holding the instance's receipt log.
+	storePath, diskPath := cfg.StorePath, cfg.StorePath
+	if cfg.Store.Backend == config.BackendEtcd {
+		storePath, diskPath = "", cfg.Store.Receipts
+	}
+	return &capacitySampler{desk: desk, db: db, storePath: storePath, diskPath: diskPath, cfg: cfg.Capacity, healthy: healthy,
 		quota: quota, statfs: syscall.Statfs, now: time.Now, log: log}
 }
 
@@ -135,7 +142,7 @@ func (s *capacitySampler) sample(ctx context.Context) error {
 func (s *capacitySampler) read(ctx context.Context) ([]bot.Gauge, error) {
 	var gs []bot.Gauge
 	var errs []error
-	if s.cfg.StoreLimit > 0 {
+	if s.cfg.StoreLimit > 0 && s.storePath != "" {
 		if fi, err := os.Stat(s.storePath); err != nil {
 			errs = append(errs, err)
 		} else {
@@ -143,7 +150,7 @@ func (s *capacitySampler) read(ctx context.Context) ([]bot.Gauge, error) {
 		}
 	}
 	var fs syscall.Statfs_t
-	if err := s.statfs(filepath.Dir(s.storePath), &fs); err != nil {
+	if err := s.statfs(filepath.Dir(s.diskPath), &fs); err != nil {
 		errs = append(errs, err)
 	} else {
 		// As df counts: blocks reserved for root are neither used nor

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 const connectCheckTimeout = time.Minute
 
 // checkConnections logs in to the IMAP and SMTP servers and Discord of
-// cfg, all three at once, changing and sending nothing, and prints one
+// cfg (and the etcd cluster of an etcd store), all at once, changing and sending nothing, and prints one
 // line per service: "imap: ok ..." or, per problem, the problem's line
 // ("imap.password: ... ; check ..."), plus notes. It returns an error
 // when any problem was found.
@@ -28,8 +29,20 @@ func checkConnections(ctx context.Context, cfg *config.Config, stdout io.Writer)
 		lines    []string
 		problems int
 	}
-	var imapR, smtpR, discordR report
+	var imapR, smtpR, discordR, etcdR report
 	var wg sync.WaitGroup
+	wg.Go(func() {
+		if cfg.Store.Backend != config.BackendEtcd {
+			return
+		}
+		cli, err := newEtcdClient(ctx, cfg.Store.Etcd) // store_backend.go
+		if err != nil {
+			etcdR = report{[]string{err.Error()}, 1}
+			return
+		}
+		defer cli.Close()
+		etcdR.lines = []string{fmt.Sprintf("etcd: ok: %s answers (prefix %s)", strings.Join(cfg.Store.Etcd.Endpoints, ", "), cfg.Store.Etcd.Prefix)}
+	})
 	wg.Go(func() {
 		notes, err := mailbox.ProbeIMAP(ctx, cfg.IMAP)
 		if err != nil {
@@ -68,7 +81,7 @@ func checkConnections(ctx context.Context, cfg *config.Config, stdout io.Writer)
 	})
 	wg.Wait()
 	problems := 0
-	for _, r := range []report{imapR, smtpR, discordR} {
+	for _, r := range []report{etcdR, imapR, smtpR, discordR} {
 		for _, l := range r.lines {
 			fmt.Fprintln(stdout, l)
 		}

@@ -65,31 +65,38 @@ func warnUntrustedAuthentication(cfg *config.Config, log *slog.Logger) {
 	log.Warn("imap.authserv_id is empty: replies are trusted on the From header alone (a forged From can join an RFA); set it to your mail server's authserv-id")
 }
 
-// runDaemon wires the daemon and runs it until ctx is done. Shutdown is in
-// three phases: first intake, the web server, the chat console's gateway
-// and the deliverers stop taking work (a mail or post being sent is
-// finished and recorded); then the mail and chat deliverers send what is
-// due until nothing is or the one desk.shutdown_grace has passed
-// (flushOutboxes); then the desk goroutine stops and the store closes.
-// What is not sent stays in the outbox for the next start.
+// runDaemon wires the daemon and runs it until ctx is done. The web
+// server and the desk goroutine run for the whole life of the process;
+// intake, the deliverers, the schedulers and the Discord gateway run only
+// while this instance leads (always on bbolt; during an election term on
+// etcd: see leadership.go). Shutdown is in three phases: first intake,
+// the web server, the chat console's gateway and the deliverers stop
+// taking work (a mail or post being sent is finished and recorded); then,
+// if this instance leads, the mail and chat deliverers send what is due
+// until nothing is or the one desk.shutdown_grace has passed
+// (flushOutboxes) and the leadership is handed over; then the desk
+// goroutine stops and the store closes. What is not sent stays in the
+// outbox for the next start.
 func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	warnUntrustedAuthentication(cfg, log)
-	st, err := store.Open(cfg.StorePath, &store.Options{NoSync: o.StoreNoSync})
+	b, err := openBackend(ctx, cfg, o, log) // store_backend.go
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	// The receipt log sits beside the database, under its file lock, and
-	// closes first (defers run last in, first out).
-	receipts, err := store.OpenReceipts(store.ReceiptsPath(cfg.StorePath))
+	defer b.close()
+	st := b.st
+	// The receipt log is a local file (beside a bbolt database, under its
+	// file lock) and closes first (defers run last in, first out).
+	receipts, err := store.OpenReceipts(b.receiptsPath)
 	if err != nil {
 		return err
 	}
 	defer receipts.Close()
+	lead := &leadership{elector: b.elector, fence: b.fence, begin: b.begin, lease: b.lease, log: log.With("component", "ha")}
 
 	h := newHealth()
 	m := newMetrics(st, h.states, log.With("component", "metrics"))
@@ -158,7 +165,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		defer metricsLn.Close() // closed by web.Serve unless start-up fails first
 	}
 	handler := web.NewHandler(web.Options{
-		Desk: desk, Health: h.check, AdminToken: cfg.Web.AdminToken, Tokens: cfg.Web.Tokens,
+		Desk: desk, Health: h.check, Role: lead.role, AdminToken: cfg.Web.AdminToken, Tokens: cfg.Web.Tokens,
 		LogCall: desk.LogCall, Do: desk.Do, StatusURL: desk.StatusURL,
 		SupportEmail: cfg.Desk.Address.Email, Settings: live.web, // name, hours, contact, calendar, clocks
 		Sent: o.Sent, Logger: log.With("component", "web"),
@@ -197,20 +204,31 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 	go func() { deskDone <- desk.Run(deskCtx) }()
 	defer func() { stopDesk(); <-deskDone }()
 
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return intake.Run(gctx) })
-	g.Go(func() error { return deliverer.Run(gctx) })
-	g.Go(func() error { return desk.RunJeopardy(gctx) })
-	g.Go(func() error { return desk.RunReleaseChecks(gctx) }) // release_check.go
-	quota := func(ctx context.Context) (int64, int64, bool, error) { return mailbox.IMAPQuota(ctx, imapConfig) }
-	g.Go(newCapacitySampler(desk, st, cfg, h.check, quota, log.With("component", "capacity")).runner(gctx))
-	g.Go(func() error { return desk.RunMonthlyReports(gctx) }) // bot/report_mail.go
-	g.Go(newDependencyWatcher(desk, h.dependencies, live.dependencyGrace, log.With("component", "dependencies")).runner(gctx))
-	if console != nil {
-		g.Go(func() error { return console.Run(gctx) })
-		g.Go(func() error { return chatDeliverer.Run(gctx) })
-		chatDeliverer.Kick()
+	// The loops only the leader runs; on bbolt this instance always leads.
+	leading := func(ctx context.Context) error {
+		lg, lctx := errgroup.WithContext(ctx)
+		lg.Go(func() error { return intake.Run(lctx) })
+		lg.Go(func() error { return deliverer.Run(lctx) })
+		lg.Go(func() error { return desk.RunJeopardy(lctx) })
+		lg.Go(func() error { return desk.RunReleaseChecks(lctx) }) // release_check.go
+		quota := func(ctx context.Context) (int64, int64, bool, error) { return mailbox.IMAPQuota(ctx, imapConfig) }
+		lg.Go(newCapacitySampler(desk, st, cfg, h.check, quota, log.With("component", "capacity")).runner(lctx))
+		lg.Go(func() error { return desk.RunMonthlyReports(lctx) }) // bot/report_mail.go
+		lg.Go(newDependencyWatcher(desk, h.dependencies, live.dependencyGrace, log.With("component", "dependencies")).runner(lctx))
+		if console != nil {
+			lg.Go(func() error { return console.Run(lctx) })
+			lg.Go(func() error { return chatDeliverer.Run(lctx) })
+			chatDeliverer.Kick()
+		}
+		if lead.elector != nil { // availability counts leaderless time
+			lg.Go(func() error { return heartbeat(lctx, desk, lead.lease, log.With("component", "ha")) })
+		}
+		deliverer.Kick()
+		return lg.Wait()
 	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return lead.run(gctx, leading) })
 	if o.Reload != nil {
 		g.Go(func() error { return reloadOnSignal(gctx, o.Reload, o.ConfigPath, live, log) })
 	}
@@ -230,14 +248,23 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 			return gctx.Err()
 		})
 	}
-	deliverer.Kick()
-	log.Info("rfadesk running", "desk", cfg.Desk.Address.Email, "web", ln.Addr().String(), "store", cfg.StorePath)
+	log.Info("rfadesk running", "desk", cfg.Desk.Address.Email, "web", ln.Addr().String(), "store", st.Name())
 	if o.Ready != nil {
 		o.Ready(ln.Addr().String())
 	}
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		flushOutboxes(ctx, live.shutdownGrace(), log, deliverer, chatDeliverer)
+		if lead.isLeading() { // a standby sends nothing
+			flushOutboxes(ctx, live.shutdownGrace(), log, deliverer, chatDeliverer)
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		if lead.elector != nil && lead.isLeading() {
+			if err := desk.RecordLeading(rctx, false, lead.lease); err != nil {
+				log.Warn("last leader heartbeat not recorded", "err", err)
+			}
+		}
+		lead.resign(rctx)
+		cancel()
 		log.Info("rfadesk stopped")
 		return nil
 	}

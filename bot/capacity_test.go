@@ -179,3 +179,58 @@ func TestRecordHealthIntervals(t *testing.T) {
 		t.Errorf("down = %+v, want %+v", cs.Down, want)
 	}
 }
+
+// A replicated desk counts as down only while no instance leads: the gap
+// between the last leader's heartbeat and the next term's start becomes a
+// down interval; heartbeats within the interval, and a gap already
+// covered by an open down interval, add nothing.
+func TestRecordLeadingCountsOnlyLeaderlessGaps(t *testing.T) {
+	f := newFixtureWith(t, withCapacity)
+	ctx := context.Background()
+	beat := func(start bool) {
+		t.Helper()
+		if err := f.desk.RecordLeading(ctx, start, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	downs := func() []bot.Downtime {
+		t.Helper()
+		cs, err := f.desk.Capacity(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs.Down
+	}
+	beat(true) // the very first term: nothing before it to count
+	f.now = f.now.Add(5 * time.Second)
+	beat(false)
+	lastSeen := f.now
+	f.now = f.now.Add(4 * time.Second) // a resign and a quick takeover
+	beat(true)
+	if d := downs(); len(d) != 0 {
+		t.Fatalf("takeover within the interval recorded downtime %+v", d)
+	}
+	lastSeen = f.now
+	f.now = f.now.Add(40 * time.Second) // the leader died; nobody led
+	beat(true)
+	d := downs()
+	if len(d) != 1 || !d[0].From.Equal(lastSeen) || !d[0].To.Equal(f.now) || d[0].Component != "rfadesk" {
+		t.Fatalf("down = %+v, want one rfadesk interval %v..%v", d, lastSeen, f.now)
+	}
+	// An open down interval (rfadesk unhealthy when its leader died)
+	// already counts the gap.
+	if err := f.desk.RecordHealth(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(time.Minute)
+	beat(true)
+	if d := downs(); len(d) != 2 || !d[1].To.IsZero() {
+		t.Fatalf("gap under an open interval: down = %+v, want the open interval alone", d)
+	}
+	// A heartbeat that is not a term's start never records.
+	f.now = f.now.Add(time.Hour)
+	beat(false)
+	if d := downs(); len(d) != 2 {
+		t.Fatalf("a plain heartbeat recorded downtime: %+v", d)
+	}
+}

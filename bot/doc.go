@@ -23,7 +23,7 @@
 //	actionEvent      a staff or requester action on one RFA (Desk.Do, Escalate, ...)
 //	phoneEvent       an RFA taken by telephone (Desk.LogCall)
 //	jeopardyEvent    the scheduler's "fire what is due" and "rebuild a page"
-//	capacityEvent    a capacity gauge, a surge, a health change (capacity.go) or a dependency notice (dependency.go)
+//	capacityEvent    a capacity gauge, a surge, a health change (capacity.go), a leader heartbeat (leader_heartbeat.go) or a dependency notice (dependency.go)
 //	reloadEvent      a reloaded configuration (Desk.Reload, reload.go)
 //
 // # How side effects leave
@@ -78,6 +78,7 @@
 //	rfa.go, mail.go    the RFA record and the decoded mail
 //	capacity.go        capacity gauges against the threshold, surges, rfadesk's health history
 //	availability.go    monthly availability from downtime intervals
+//	leader_heartbeat.go the leading instance's heartbeat on a replicated desk; leaderless time as downtime
 //	dependency.go      notices while the mailbox, SMTP or Discord stay down
 //	outage.go          service notices: announcements, linked RFAs, the all-clear, inbound outage mail
 //	report*.go         the monthly service report, its renderings, mailing and export

@@ -28,11 +28,14 @@ type RateState struct {
 	// Dependency is a raised dependency notice, under RateKeyDependency
 	// keys only (dependency.go).
 	Dependency *DependencyState `json:"dependency,omitempty"`
+	// Seen is the last heartbeat of the instance leading a replicated
+	// desk, under RateKeyLeader only (leader_heartbeat.go).
+	Seen time.Time `json:"seen,omitzero"`
 }
 
 // IsZero reports whether st holds nothing (the store then deletes it).
 func (st RateState) IsZero() bool {
-	return len(st.Times) == 0 && st.RFA == 0 && st.Told.IsZero() && len(st.Items) == 0 && st.Listed == 0 && st.Capacity == nil && st.Dependency == nil
+	return len(st.Times) == 0 && st.RFA == 0 && st.Told.IsZero() && len(st.Items) == 0 && st.Listed == 0 && st.Capacity == nil && st.Dependency == nil && st.Seen.IsZero()
 }
 
 // Safeguard keys (RateState).

@@ -88,10 +88,12 @@ type Console struct {
 	s      *discordgo.Session
 	http   *http.Client
 	events chan any
-	done   chan struct{} // closed when Run returns
 	cmds   *commandSet
 
-	mu    sync.Mutex
+	mu sync.Mutex
+	// done is closed when a run of Run returns, and replaced by an open
+	// one when Run starts again (a standby that becomes leader).
+	done  chan struct{}
 	me    string // our user id, from READY
 	appID string
 	// opened maps threads this console opened to their RFA, for the
@@ -153,7 +155,10 @@ func New(cfg Config, desk Desk, opts *Options) (*Console, error) {
 	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Ready) { c.queue(e) })
 	s.AddHandler(func(_ *discordgo.Session, e *discordgo.MessageCreate) { c.queue(e) })
 	s.AddHandler(func(_ *discordgo.Session, e *discordgo.InteractionCreate) { c.queue(e) })
-	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Resumed) { c.log.Info("chat: gateway session resumed") })
+	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Resumed) {
+		c.log.Info("chat: gateway session resumed")
+		c.queue(e)
+	})
 	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Disconnect) { c.log.Info("chat: gateway disconnected") })
 	return c, nil
 }
@@ -161,9 +166,12 @@ func New(cfg Config, desk Desk, opts *Options) (*Console, error) {
 // queue hands an event to Run; it blocks while Run's queue is full and
 // drops the event once Run has returned.
 func (c *Console) queue(e any) {
+	c.mu.Lock()
+	done := c.done
+	c.mu.Unlock()
 	select {
 	case c.events <- e:
-	case <-c.done:
+	case <-done:
 	}
 }
 
@@ -178,11 +186,32 @@ func (c *Console) botID() string {
 // thread messages sent while rfadesk was down, and handles events until
 // ctx is done; then it closes the session (which takes about a second)
 // and returns ctx.Err(). discordgo reconnects and resumes the session
-// after a gateway drop. Call Run once.
+// after a gateway drop. Run may be called again after it returns (an
+// instance that leads again), never twice at once; events left from a
+// previous run are dropped, as the catch-up at READY finds what they
+// held.
 func (c *Console) Run(ctx context.Context) error {
-	defer close(c.done)
+	c.mu.Lock()
+	select {
+	case <-c.done: // a previous run ended
+		c.done = make(chan struct{})
+	default:
+	}
+	done := c.done
+	c.mu.Unlock()
+	defer close(done)
+	for drained := false; !drained; {
+		select {
+		case <-c.events:
+		default:
+			drained = true
+		}
+	}
 	wait := time.Second
 	for {
+		if err := ctx.Err(); err != nil { // stopped before the gateway opened
+			return err
+		}
 		err := c.checkGateway()
 		if err == nil {
 			err = c.s.Open()
@@ -201,7 +230,7 @@ func (c *Console) Run(ctx context.Context) error {
 		wait = min(2*wait, 5*time.Minute)
 	}
 	defer c.s.Close()
-	registered := false
+	registered, caughtUp := false, false
 	for {
 		select {
 		case <-ctx.Done():
@@ -210,6 +239,17 @@ func (c *Console) Run(ctx context.Context) error {
 			switch e := e.(type) {
 			case *discordgo.Ready:
 				c.onReady(ctx, e, &registered)
+				caughtUp = true
+			case *discordgo.Resumed:
+				// A run after an earlier one resumes the old gateway
+				// session (discordgo keeps its id) and gets no READY:
+				// catch up on what happened in between here instead.
+				// A resume within a run needs nothing: Discord
+				// replays the events missed.
+				if !caughtUp {
+					c.onResumedRun(ctx, &registered)
+					caughtUp = true
+				}
 			case *discordgo.MessageCreate:
 				c.onMessage(ctx, e)
 			case *discordgo.InteractionCreate:
@@ -259,6 +299,24 @@ func (c *Console) onReady(ctx context.Context, e *discordgo.Ready, registered *b
 	if !*registered {
 		_, err := c.s.ApplicationCommandBulkOverwrite(appID, c.cfg.GuildID, c.cmds.definitions(), discordgo.WithContext(ctx))
 		if err != nil {
+			c.log.Error("chat: registering slash commands failed; will retry at the next session", "err", err)
+		} else {
+			*registered = true
+		}
+	}
+	if err := c.catchUp(ctx); err != nil {
+		c.log.Error("chat: catching up on thread messages", "err", err)
+	}
+}
+
+// onResumedRun does for a run that resumed an earlier run's session what
+// onReady does: registers the slash commands and catches up.
+func (c *Console) onResumedRun(ctx context.Context, registered *bool) {
+	c.mu.Lock()
+	appID := c.appID
+	c.mu.Unlock()
+	if !*registered && appID != "" {
+		if _, err := c.s.ApplicationCommandBulkOverwrite(appID, c.cfg.GuildID, c.cmds.definitions(), discordgo.WithContext(ctx)); err != nil {
 			c.log.Error("chat: registering slash commands failed; will retry at the next session", "err", err)
 		} else {
 			*registered = true

@@ -66,6 +66,10 @@ type env struct {
 	manualChat bool
 	// deferAfter is the console's Options.DeferAfter (0: its default).
 	deferAfter time.Duration
+	// stopConsole ends the console's run alone (start runs it), and
+	// runConsole runs it again, as an instance that loses and wins
+	// leadership does, while the desk and deliverers go on.
+	stopConsole, runConsole func()
 }
 
 func newEnv(t *testing.T) *env {
@@ -141,7 +145,7 @@ func (e *env) start() {
 	var wg, deskWG sync.WaitGroup
 	deskWG.Add(1)
 	go func() { defer deskWG.Done(); e.desk.Run(deskCtx) }()
-	runs := []func(context.Context) error{md.Run, e.console.Run}
+	runs := []func(context.Context) error{md.Run}
 	if !e.manualChat {
 		runs = append(runs, cd.Run)
 	}
@@ -149,12 +153,23 @@ func (e *env) start() {
 		wg.Add(1)
 		go func() { defer wg.Done(); run(ctx) }()
 	}
+	var consoleWG sync.WaitGroup
+	stopConsole := func() {}
+	e.runConsole = func() {
+		cctx, cancel := context.WithCancel(ctx)
+		consoleWG.Add(1)
+		go func() { defer consoleWG.Done(); e.console.Run(cctx) }()
+		stopConsole = func() { cancel(); consoleWG.Wait() }
+	}
+	e.stopConsole = func() { stopConsole() }
+	e.runConsole()
 	stopped := false
 	e.stop = func() {
 		if !stopped {
 			stopped = true
 			cancel()
 			wg.Wait()
+			consoleWG.Wait()
 			stopDesk()
 			deskWG.Wait()
 		}

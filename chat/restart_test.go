@@ -66,3 +66,26 @@ func TestMessageInAThreadTheDeskHasNotRecordedYet(t *testing.T) {
 	e.fake.Say(rcpt.ChatThreadID, priya, "Posted the moment the thread appeared.")
 	e.wait("the reply by email", func() bool { return len(e.mails("Posted the moment the thread appeared.")) == 1 })
 }
+
+// TestConsoleLeadsAgain runs the same console a second time after its
+// first run ended, as an instance that loses its leadership term and wins
+// another does: the second run opens the gateway again and catches up on
+// what staff wrote in between, and nothing is posted twice.
+func TestConsoleLeadsAgain(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	e.newRFA(1, "b1@oakprimary.sch.uk", "Projector offline", fullReport)
+	e.wait("the acknowledgement", func() bool { return len(e.mails("Projector offline")) == 1 })
+	thread := e.rfa(1).Chat.ThreadID
+	e.stopConsole()
+
+	e.fake.AddMessage(thread, priya, "Replied while another instance led.")
+	e.runConsole()
+	e.wait("the reply made in between", func() bool { return len(e.mails("Replied while another instance led.")) == 1 })
+	if n := e.fake.Identifies() + e.fake.Resumes(); n != 2 {
+		t.Errorf("identifies + resumes = %d, want 2 (the gateway opened again)", n)
+	}
+	if n := len(e.fake.Messages(channelID)); n != 1 {
+		t.Errorf("channel has %d cards, want 1", n)
+	}
+}

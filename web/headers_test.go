@@ -61,6 +61,7 @@ func TestSecurityHeadersOnEveryRoute(t *testing.T) {
 		{pattern: "GET /{$}", method: "GET", target: "/"},
 		{pattern: "GET /healthz", method: "GET", target: "/healthz"},
 		{pattern: "GET /healthz", method: "GET", target: "/healthz", hdr: admin},
+		{pattern: "GET /healthz/leader", method: "GET", target: "/healthz/leader"},
 		{pattern: "GET /status", method: "GET", target: "/status"},
 		{pattern: "GET /static/style.css", method: "GET", target: "/static/style.css"},
 		{pattern: "GET /rfa/{ref}", method: "GET", target: "/rfa/RFA-1?t=" + tok, token: true},

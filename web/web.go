@@ -86,6 +86,11 @@ type Options struct {
 	Desk Desk
 	// Health answers GET /healthz; nil means always healthy.
 	Health HealthFunc
+	// Role, when set, is this instance's part in a replicated desk
+	// (standby.go): while it is not "leader", GET /healthz answers 503
+	// with the role, and every request but GET and HEAD answers 503 with
+	// Retry-After. nil: this instance always leads.
+	Role RoleFunc
 	// AdminToken is a bearer token for /api/*, named "admin": the same
 	// as an entry {Name: "admin", Token: AdminToken} in Tokens. "" adds
 	// none.
@@ -236,6 +241,7 @@ var styleCSS []byte
 type handler struct {
 	desk      Desk
 	health    HealthFunc
+	role      RoleFunc
 	tokens    []APIToken // named admin API tokens, none empty
 	logCall   func(ctx context.Context, c bot.PhoneCall) (*bot.RFA, error)
 	doAction  func(ctx context.Context, num uint64, a bot.StaffAction, by bot.Actor) error
@@ -285,7 +291,11 @@ type handler struct {
 //
 //	GET /                     landing page
 //	GET /healthz              "ok" (200) or "unhealthy" (503); the
-//	                          reason too with the admin bearer token
+//	                          reason too with the admin bearer token;
+//	                          "standby" or "unavailable" (503) on an
+//	                          instance that does not lead (Options.Role)
+//	GET /healthz/leader       "leader" (200), or the role (503): the
+//	                          load balancer's check
 //	GET /status               public status board: open now, next
 //	                          opening, contact, service notices; JSON
 //	                          for Accept: application/json
@@ -329,6 +339,7 @@ func NewHandler(opts Options) http.Handler {
 	h := &handler{
 		desk:        opts.Desk,
 		health:      opts.Health,
+		role:        opts.Role,
 		tokens:      apiTokens(opts.AdminToken, opts.Tokens),
 		logCall:     opts.LogCall,
 		doAction:    opts.Do,
@@ -390,6 +401,7 @@ func NewHandler(opts Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.landing)
 	mux.HandleFunc("GET /healthz", h.healthz)
+	mux.HandleFunc("GET /healthz/leader", h.leaderz) // standby.go
 	mux.HandleFunc("GET /status", h.board)
 	mux.HandleFunc("GET /rfa/{ref}", h.status)
 	mux.HandleFunc("GET /static/style.css", h.style)
@@ -439,7 +451,7 @@ func NewHandler(opts Options) http.Handler {
 	if h.sent != nil {
 		mux.HandleFunc("GET /demo/mail", h.demoMail)
 	}
-	return h.secure(h.bound(mux))
+	return h.secure(h.bound(h.standbyGate(mux)))
 }
 
 // csp allows the embedded stylesheet and forms posting to this site, and
@@ -487,6 +499,9 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	if h.roleHealth(w) {
+		return
+	}
 	ok, reason := true, ""
 	if h.health != nil {
 		ok, reason = h.health()
