@@ -114,6 +114,14 @@ func newFailoverRig(t *testing.T, o failoverOptions) *failoverRig {
 				t.Logf("instance %s, last lines of its log:\n%s", name, r.desks[name].logTail(60))
 			}
 		}
+		// RFADESK_FAILOVER_LOGS=DIR keeps every instance's whole log.
+		if dir := os.Getenv("RFADESK_FAILOVER_LOGS"); dir != "" {
+			for name, d := range r.desks {
+				if b, err := os.ReadFile(d.logPath); err == nil {
+					os.WriteFile(filepath.Join(dir, t.Name()+"-"+name+".log"), b, 0o600)
+				}
+			}
+		}
 	})
 	return r
 }
@@ -303,13 +311,20 @@ func killedBy(st *os.ProcessState, sig syscall.Signal) bool {
 	return ok && ws.Signaled() && ws.Signal() == sig
 }
 
-// logTail returns the last n lines of the instance's log, every run.
+// logTail returns the last n lines of the instance's log, every run,
+// leaving out the web server's lines about the watch's /healthz polls.
 func (d *deskInstance) logTail(n int) string {
 	b, err := os.ReadFile(d.logPath)
 	if err != nil {
 		return "(no log: " + err.Error() + ")"
 	}
-	return lastLines(string(b), n)
+	var kept []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, "path=/healthz ") {
+			kept = append(kept, line)
+		}
+	}
+	return lastLines(strings.Join(kept, "\n"), n)
 }
 
 // logLines returns the lines of the instance's log holding any of the
@@ -329,7 +344,8 @@ func (d *deskInstance) logLines(words ...string) []string {
 }
 
 // mailFeeder appends schoolMail(i), i = first, first+1, ..., to INBOX
-// over its own IMAP connection, one every interval, until stopped.
+// over its own IMAP connection, one every interval, until stopped or,
+// when last > 0, until it has appended mail last.
 type mailFeeder struct {
 	stopc chan struct{}
 	done  chan struct{}
@@ -337,7 +353,7 @@ type mailFeeder struct {
 	err   error
 }
 
-func startMailFeeder(t *testing.T, srv *dovecottest.Server, first int, every time.Duration) *mailFeeder {
+func startMailFeeder(t *testing.T, srv *dovecottest.Server, first, last int, every time.Duration) *mailFeeder {
 	t.Helper()
 	c := srv.Dial(t)
 	f := &mailFeeder{stopc: make(chan struct{}), done: make(chan struct{})}
@@ -345,7 +361,7 @@ func startMailFeeder(t *testing.T, srv *dovecottest.Server, first int, every tim
 	go func() {
 		defer close(f.done)
 		defer c.Close()
-		for i := first; ; i++ {
+		for i := first; last <= 0 || i <= last; i++ {
 			select {
 			case <-f.stopc:
 				return
@@ -364,6 +380,13 @@ func startMailFeeder(t *testing.T, srv *dovecottest.Server, first int, every tim
 func (f *mailFeeder) stop(t *testing.T) int {
 	t.Helper()
 	close(f.stopc)
+	return f.wait(t)
+}
+
+// wait waits for the feed to end (its last mail appended, or stop) and
+// returns the last mail appended.
+func (f *mailFeeder) wait(t *testing.T) int {
+	t.Helper()
 	<-f.done
 	if f.err != nil {
 		t.Fatalf("feeding mail: %v", f.err)

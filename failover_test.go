@@ -22,28 +22,34 @@ import (
 const takeoverLimit = 60 * time.Second
 
 // TestFailoverSIGKILLMidBurst SIGKILLs the leader in the middle of a
-// burst of mail, as the SMTP server accepts one of its acknowledgements
-// (before the 250 is written). The standby must take over and finish the
-// burst; the killed instance, restarted, must stand by, answering reads
-// and refusing a state-changing request with 503. At the end every
-// mail is exactly one RFA with one accepted acknowledgement (at most one
-// duplicate, for the mail in flight at the kill), the outbox is empty,
-// every mail is in Processed and no Discord card was posted twice.
+// burst of mail: as the SMTP server accepts one of its acknowledgements
+// (before the 250 is written), once it has sent ten and the store holds
+// a fifth of the burst as RFAs. The standby must take over and finish the burst; the killed
+// instance, restarted, must stand by, answering reads and refusing a
+// state-changing request with 503. At the end every mail is exactly one
+// RFA with one accepted acknowledgement (at most one duplicate, for the
+// mail in flight at the kill), the outbox is empty, every mail is in
+// Processed and no Discord card was posted twice.
 func TestFailoverSIGKILLMidBurst(t *testing.T) {
 	mails := 300
+	// The kill waits for this many acknowledgements, so that a
+	// deliverer that kept accepted mail unrecorded (in a local receipt
+	// log) would be seen sending it again after the failover.
+	killAfter := 10
 	if testing.Short() {
-		mails = 60
+		mails, killAfter = 60, 5
 	}
-	killAt := mails / 10 // the leader's acknowledgement the kill lands on
 	r := newFailoverRig(t, failoverOptions{discord: true})
 	began := time.Now()
-	appendMails(t, r.mail, 1, mails)
-	t.Logf("appended %d mails in %v", mails, time.Since(began).Round(time.Millisecond))
+	// A third of the burst waits in INBOX; the rest arrives while the
+	// leader works, so that the kill lands with mail still coming in.
+	appendMails(t, r.mail, 1, mails/3)
+	feed := startMailFeeder(t, r.mail, mails/3+1, mails, 40*time.Millisecond)
 
 	var (
-		once     sync.Once
-		accepted int
 		mu       sync.Mutex
+		accepted int
+		rfas     float64 // RFAs in the store, by the leader's /metrics, at the kill
 		victim   *deskInstance
 		killedAt time.Time
 		killed   = make(chan struct{})
@@ -51,12 +57,15 @@ func TestFailoverSIGKILLMidBurst(t *testing.T) {
 	hook := func(d *deskInstance, m demo.CapturedMail) {
 		mu.Lock()
 		defer mu.Unlock()
-		if accepted++; accepted == killAt {
-			once.Do(func() {
-				victim, killedAt = d, time.Now()
-				d.signal(syscall.SIGKILL) // before the 250 reply is written
-				close(killed)
-			})
+		accepted++
+		if victim != nil {
+			return
+		}
+		// The leader waits for this 250 while its intake goes on.
+		if n := metricSum(d.webAddr, "rfadesk_rfas"); accepted >= killAfter && n >= float64(mails/5) || n >= float64(mails) {
+			victim, killedAt, rfas = d, time.Now(), n
+			d.signal(syscall.SIGKILL) // before the 250 reply is written
+			close(killed)
 		}
 	}
 	r.onAccept.Store(&hook)
@@ -69,17 +78,23 @@ func TestFailoverSIGKILLMidBurst(t *testing.T) {
 	select {
 	case <-killed:
 	case <-time.After(3 * time.Minute):
-		t.Fatalf("the leader never sent acknowledgement %d", killAt)
+		t.Fatalf("no acknowledgement %d or later went out once the store held %d RFAs (rfadesk_rfas on the leader's /metrics)", killAfter, mails/5)
 	}
 	mu.Lock()
-	dead := victim
+	dead, ackNo := victim, accepted
 	mu.Unlock()
 	dead.sigkill(t)
 	survivor := r.other(dead)
-	// The standby serves reads from the store: how far the burst had got.
-	t.Logf("SIGKILLed leader %s at its acknowledgement %d; the store then held %v RFAs of %d",
-		dead.name, killAt, metricSum(survivor.webAddr, "rfadesk_rfas"), mails)
+	// The standby reads the store: what the dead leader had recorded.
+	stored := metricSum(survivor.webAddr, "rfadesk_rfas")
+	t.Logf("SIGKILLed leader %s as its acknowledgement %d was accepted, with %v RFAs of %d in the store (%v once it was dead)",
+		dead.name, ackNo, rfas, mails, stored)
+	if stored >= float64(mails) {
+		t.Errorf("the whole burst was recorded before the kill landed: not a kill mid-burst")
+	}
 
+	feed.wait(t)
+	t.Logf("the burst's last mail was appended %v after its first", time.Since(began).Round(time.Millisecond))
 	took := r.watch.awaitState(t, takeoverLimit, survivor.name, stateLeading)
 	t.Logf("takeover: %s leads %v after the SIGKILL of %s (lease 2s)", survivor.name, took.at.Sub(killedAt).Round(time.Millisecond), dead.name)
 
@@ -187,7 +202,7 @@ func TestFailoverRollingRestart(t *testing.T) {
 	b.start(t)
 	r.watch.awaitState(t, takeoverLimit, "b", stateStandby)
 
-	feed := startMailFeeder(t, r.mail, 1, every)
+	feed := startMailFeeder(t, r.mail, 1, 0, every)
 	progress := func(what string) { // let some mail through under the new arrangement
 		t.Helper()
 		want := int(feed.last.Load()) + 5
