@@ -120,7 +120,8 @@ func TestFailoverSIGKILLMidBurst(t *testing.T) {
 // saying "ok", the other instance must lead and process the mail that
 // arrives meanwhile; after the heal the old leader must stand by. Nothing
 // is doubled: every mail is exactly one RFA, at most one acknowledgement
-// is repeated.
+// is repeated, and the cut-off leader sends nothing it cannot record
+// beyond the mail in flight at the cut.
 func TestFailoverLeaderCutOffEtcd(t *testing.T) {
 	before, during := 60, 40
 	if testing.Short() {
@@ -183,6 +184,11 @@ func TestFailoverLeaderCutOffEtcd(t *testing.T) {
 	out := r.verify(t, before+during, 1)
 	if out.leader != "b" {
 		t.Errorf("%s leads at the end, want b (a came back and took over?)", out.leader)
+	}
+	// A leader that can no longer record what it sends must stop
+	// sending: beyond the mail in flight at the cut, a sends nothing.
+	if extra := len(a.smtp.Messages()) - cutAt; extra > 1 {
+		t.Errorf("a sent %d mails after it was cut off from etcd, at most the one in flight may go", extra)
 	}
 	r.watch.report(t)
 	logLeadership(t, r)
