@@ -102,8 +102,12 @@ func (r *failoverRig) verify(t *testing.T, n, maxDups int) failoverOutcome {
 			}
 		}
 	}
-	t.Logf("end state: %s leads; %d RFAs for %d mails; %d acknowledgements accepted (%d duplicates; sent by a: %d, b: %d mails); Processed %d; Discord cards %d (%d doubled)",
-		out.leader, total, n, out.acks, out.duplicates, out.sentBy["a"], out.sentBy["b"], processed, out.cards, out.dupCards)
+	discord := "no Discord"
+	if r.discord != nil {
+		discord = fmt.Sprintf("Discord cards %d (%d doubled)", out.cards, out.dupCards)
+	}
+	t.Logf("end state: %s leads; %d RFAs for %d mails; %d acknowledgements accepted (%d duplicates; sent by a: %d, b: %d mails); Processed %d; %s",
+		out.leader, total, n, out.acks, out.duplicates, out.sentBy["a"], out.sentBy["b"], processed, discord)
 	return out
 }
 
