@@ -120,20 +120,10 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		return err
 	}
 	defer sender.Close()
-	// The receipt log batches up to 64 accepted mails before recording
-	// them in the store, and only the process that wrote it replays it.
-	// On etcd another instance takes over after a SIGKILL without that
-	// log and would send the whole batch again, so there every delivery
-	// is recorded in the store before the next mail goes: a failover
-	// repeats at most the mail in flight.
-	var mailReceipts bot.ReceiptLog
-	if b.elector == nil {
-		mailReceipts = receipts
-	}
 	deliverer = bot.NewDeliverer(desk, bot.MailTransport(sender), &bot.DelivererOptions{
 		Logger:   log.With("component", "outbox"),
 		Health:   h.reporter("smtp", ""),
-		Receipts: mailReceipts,
+		Receipts: receipts,
 		Observe:  m.observeDelivery,
 	})
 	live := newLiveSettings(cfg, desk) // reload.go
