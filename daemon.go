@@ -124,7 +124,10 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		Logger:   log.With("component", "outbox"),
 		Health:   h.reporter("smtp", ""),
 		Receipts: receipts,
-		Observe:  m.observeDelivery,
+		// On etcd the log is this machine's only: apply each receipt
+		// at once, so a failover sends at most one mail twice.
+		ReceiptBatch: b.receiptBatch,
+		Observe:      m.observeDelivery,
 	})
 	live := newLiveSettings(cfg, desk) // reload.go
 	var console *chat.Console

@@ -9,6 +9,7 @@
 //	rfadesk check-config [-connect] -config FILE  validate a configuration file (and log in)
 //	rfadesk backup -config FILE OUT    copy the store, daemon running or not
 //	rfadesk restore -config FILE BACKUP  put a backup in place of the store
+//	rfadesk store copy -config FILE -to etcd|bbolt [-path FILE]  move the store to the other backend
 //	rfadesk demo [-listen ADDR]        the whole flow on embedded servers
 //	rfadesk sla due|between|calendar   SLA arithmetic on the desk calendar
 //	rfadesk version
@@ -62,6 +63,9 @@ Usage:
                                      -connect also logs in to IMAP, SMTP and Discord
   rfadesk backup -config FILE OUT    write a consistent copy of the store (daemon running or not)
   rfadesk restore -config FILE BACKUP  put a backup in place of the stopped daemon's store
+  rfadesk store copy -config FILE -to etcd|bbolt [-path FILE]
+                                     copy the stopped desk's store to the etcd cluster of [store],
+                                     or from etcd to a new bbolt file, and verify the copy
   rfadesk demo [-listen ADDR]        run the whole flow on embedded servers (no setup)
   rfadesk sla due|between|calendar   due times and working time on the desk calendar ("rfadesk sla -h")
   rfadesk org-link -config FILE [-trust] NAME | -list | -revoke ID
@@ -92,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdBackup(ctx, rest, stdout, stderr)
 	case "restore":
 		return cmdRestore(rest, stdout, stderr)
+	case "store":
+		return cmdStore(ctx, rest, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, rest, stdout, stderr)
 	case "sla":

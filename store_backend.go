@@ -19,8 +19,10 @@ import (
 // backend is where the desk's state lives and who may write it.
 type backend struct {
 	st *store.DB
-	// receiptsPath is the local SMTP receipt log.
+	// receiptsPath is the local SMTP receipt log; receiptBatch how many
+	// receipts it holds before they are applied (bot.DelivererOptions).
 	receiptsPath string
+	receiptBatch int
 	// elector is nil on bbolt (the one process always leads).
 	elector *ha.Elector
 	// fence hands the etcd driver the term's fence; begin brings the
@@ -66,6 +68,7 @@ func openBackend(ctx context.Context, cfg *config.Config, o daemonOptions, log *
 	return &backend{
 		st:           st,
 		receiptsPath: cfg.Store.Receipts,
+		receiptBatch: 1,
 		elector:      ha.NewElector(cli, hopts),
 		fence:        etcd.SetFence,
 		begin:        st.Migrate,

@@ -260,6 +260,13 @@ type DelivererOptions struct {
 	// result is committed to the store before the next item is sent.
 	// Give each log to one deliverer only.
 	Receipts ReceiptLog
+	// ReceiptBatch is how many receipts wait in the log before they are
+	// applied to the store (0: receiptBatch, 64). A replicated store sets
+	// 1: the log is on this machine only, so an instance that takes over
+	// after a crash cannot read it, and every accepted mail must be in
+	// the store before the next is sent for a failover to send at most
+	// one mail twice.
+	ReceiptBatch int
 	// Observe, when set, is told each delivery attempt's result once it
 	// is durable (recorded in the store, or in the receipt log): err is
 	// nil for an item the far side accepted, else the send's error
@@ -278,7 +285,7 @@ type DelivererOptions struct {
 // result durable before sending the next: a failure, or a chat
 // delivery, is committed through the desk; a mail accepted by a
 // deliverer with a receipt log gets a receipt there, and the receipts
-// are applied to the outbox in batches (at most receiptBatch, and
+// are applied to the outbox in batches (at most ReceiptBatch, and
 // whenever a pass ends), after any left by a crash were applied at
 // start. A crash between the server accepting a mail and its result
 // being durable is the only way a mail goes out twice, and then only
@@ -341,6 +348,9 @@ func NewDeliverer(desk *Desk, t Transport, opts *DelivererOptions) *Deliverer {
 	}
 	if t.Kind() != OutboxMail {
 		o.Receipts = nil
+	}
+	if o.ReceiptBatch <= 0 {
+		o.ReceiptBatch = receiptBatch
 	}
 	l := &Deliverer{desk: desk, t: t, opts: o, kick: make(chan struct{}, 1), accepted: make(map[uint64]DeliveryResult)}
 	desk.kicks.add(t.Kind(), l.Kick)
@@ -450,7 +460,7 @@ func (l *Deliverer) pass(ctx context.Context) (wait time.Duration, err error) {
 			l.opts.Health(true, "")
 			l.opts.Observe(item, nil)
 			l.opts.Logger.Debug("delivered", "kind", item.Kind, "item", item.ID, RFAAttr(item.RFA), "what", describeItem(item))
-			if len(l.pending) >= receiptBatch {
+			if len(l.pending) >= l.opts.ReceiptBatch {
 				if err := l.flush(work); err != nil {
 					return next, err
 				}

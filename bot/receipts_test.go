@@ -57,6 +57,8 @@ type receiptRig struct {
 	kick     func()
 	health   healthLog
 	changed  *changes
+	// batch is DelivererOptions.ReceiptBatch for start (0: the default).
+	batch int
 }
 
 func newReceiptRig(t *testing.T, capOpts *demo.SMTPCaptureOptions) *receiptRig {
@@ -116,7 +118,7 @@ func (g *receiptRig) start(t *testing.T, log bot.ReceiptLog) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := bot.NewDeliverer(g.desk, bot.MailTransport(sender), &bot.DelivererOptions{Receipts: &pokingLog{log, g.changed}, Health: g.health.report})
+	l := bot.NewDeliverer(g.desk, bot.MailTransport(sender), &bot.DelivererOptions{Receipts: &pokingLog{log, g.changed}, Health: g.health.report, ReceiptBatch: g.batch})
 	g.kick = l.Kick
 	runDeliverer(t, l)
 	l.Kick()
@@ -185,6 +187,25 @@ func TestReceiptsAreAppliedInBatches(t *testing.T) {
 	// where recording each result would take 150.
 	if u := g.st.updates.Load() - before; u < 3 || u > 10 {
 		t.Errorf("%d transactions recorded %d deliveries, want 3 to 10 (batches)", u, n)
+	}
+}
+
+// With ReceiptBatch 1 (a replicated store: the log is this machine's
+// only), every receipt is applied to the store before the next mail is
+// sent: one transaction per delivery.
+func TestReceiptBatchOneRecordsEachDeliveryBeforeTheNext(t *testing.T) {
+	const n = 20
+	g := newReceiptRig(t, nil)
+	g.batch = 1
+	g.ingest(t, 1, n)
+	before := g.st.updates.Load()
+	g.start(t, g.receipts)
+	if _, err := g.smtp.Wait(t.Context(), n); err != nil {
+		t.Fatal(err)
+	}
+	g.checkDelivered(t, n)
+	if u := g.st.updates.Load() - before; u < n {
+		t.Errorf("%d transactions recorded %d deliveries, want one each (%d)", u, n, n)
 	}
 }
 

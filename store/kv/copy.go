@@ -45,6 +45,13 @@ type CopyOptions struct {
 	// Progress, when set, is called after each target Update with the
 	// keys and bytes written so far.
 	Progress func(keys int, bytes int64)
+	// Live says the source may be written during the copy (an etcd store
+	// whose instances keep running): its Contents are then taken in the
+	// View the copy reads, from the same snapshot, instead of being read
+	// again afterwards, so the target is verified against what was
+	// copied. Without Live a write to the source during the copy is a
+	// mismatch.
+	Live bool
 }
 
 // BucketCount is one bucket's size in a CopyReport or Digest.
@@ -79,42 +86,52 @@ type CopyReport struct {
 // Digest reads db in one View and returns its Contents.
 func Digest(ctx context.Context, db DB) (Contents, error) {
 	var c Contents
-	h := sha256.New()
 	err := db.View(ctx, func(tx Tx) error {
-		h.Reset()
-		c = Contents{}
-		return tx.ForEachBucket(func(name string, b Bucket) error {
-			bc := BucketCount{Name: name, Sequence: b.Sequence()}
-			header := func() {
-				writeField(h, []byte(name))
-				writeField(h, binary.BigEndian.AppendUint64(nil, bc.Sequence))
-			}
-			err := b.ForEach(func(k, v []byte) error {
-				if bc.Keys == 0 {
-					header()
-				}
-				writeField(h, k)
-				writeField(h, v)
-				bc.Keys++
-				c.Bytes += int64(len(k) + len(v))
-				return ctx.Err()
-			})
-			if err != nil {
-				return err
-			}
-			if bc.Keys == 0 && bc.Sequence == 0 {
-				return nil
-			}
-			if bc.Keys == 0 {
-				header()
-			}
-			c.Buckets = append(c.Buckets, bc)
-			c.Keys += bc.Keys
-			return nil
-		})
+		var err error
+		c, err = digestTx(ctx, tx)
+		return err
 	})
 	if err != nil {
 		return Contents{}, fmt.Errorf("kv: digest: %w", err)
+	}
+	return c, nil
+}
+
+// digestTx returns the Contents tx sees.
+func digestTx(ctx context.Context, tx Tx) (Contents, error) {
+	var c Contents
+	h := sha256.New()
+	err := tx.ForEachBucket(func(name string, b Bucket) error {
+		bc := BucketCount{Name: name, Sequence: b.Sequence()}
+		header := func() {
+			writeField(h, []byte(name))
+			writeField(h, binary.BigEndian.AppendUint64(nil, bc.Sequence))
+		}
+		err := b.ForEach(func(k, v []byte) error {
+			if bc.Keys == 0 {
+				header()
+			}
+			writeField(h, k)
+			writeField(h, v)
+			bc.Keys++
+			c.Bytes += int64(len(k) + len(v))
+			return ctx.Err()
+		})
+		if err != nil {
+			return err
+		}
+		if bc.Keys == 0 && bc.Sequence == 0 {
+			return nil
+		}
+		if bc.Keys == 0 {
+			header()
+		}
+		c.Buckets = append(c.Buckets, bc)
+		c.Keys += bc.Keys
+		return nil
+	})
+	if err != nil {
+		return Contents{}, err
 	}
 	c.Digest = hex.EncodeToString(h.Sum(nil))
 	return c, nil
@@ -139,11 +156,12 @@ func writeField(h hash.Hash, b []byte) {
 // crash) is refused by the store and by a second Copy, and must be
 // removed before copying again.
 //
-// The caller must make sure nobody writes src or dst during the copy
-// (stop the daemons). Verification reads both sides again, each in a new
-// View, and compares per-bucket key counts and sequences and the Digest:
-// a source written after its snapshot was taken therefore shows up as a
-// mismatch, which is an error. The report is filled as far as Copy got.
+// Nobody may write dst during the copy, nor src unless opts.Live (then
+// src's Contents come from the snapshot copied). Verification reads dst
+// again, and src too without Live, each in a new View, and compares
+// per-bucket key counts and sequences and the Digest: without Live a
+// source written after its snapshot was taken shows up as a mismatch,
+// which is an error. The report is filled as far as Copy got.
 func Copy(ctx context.Context, dst, src DB, opts *CopyOptions) (CopyReport, error) {
 	o := CopyOptions{}
 	if opts != nil {
@@ -192,7 +210,15 @@ func Copy(ctx context.Context, dst, src DB, opts *CopyOptions) (CopyReport, erro
 		}
 		if marker != nil {
 			w.put(o.MarkerBucket, []byte(o.MarkerKey), marker)
-			return w.flush()
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+		if o.Live { // the snapshot just copied
+			var err error
+			if rep.Source, err = digestTx(ctx, tx); err != nil {
+				return fmt.Errorf("verifying the source: %w", err)
+			}
 		}
 		return nil
 	})
@@ -203,8 +229,10 @@ func Copy(ctx context.Context, dst, src DB, opts *CopyOptions) (CopyReport, erro
 	case err != nil:
 		return rep, fmt.Errorf("kv: copy stopped after %d keys in %d batches; the target holds a partial copy, marked as such: remove it before copying again: %w", w.keys, w.batches, err)
 	}
-	if rep.Source, err = Digest(ctx, src); err != nil {
-		return rep, fmt.Errorf("kv: copy done, verifying the source: %w", err)
+	if !o.Live {
+		if rep.Source, err = Digest(ctx, src); err != nil {
+			return rep, fmt.Errorf("kv: copy done, verifying the source: %w", err)
+		}
 	}
 	if rep.Target, err = Digest(ctx, dst); err != nil {
 		return rep, fmt.Errorf("kv: copy done, verifying the target: %w", err)

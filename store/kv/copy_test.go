@@ -320,3 +320,43 @@ func TestCopyDetectsASourceWrittenDuringTheCopy(t *testing.T) {
 		t.Errorf("copy of a source written meanwhile: %v", err)
 	}
 }
+
+// With Live, a source written during the copy (an etcd store whose
+// instances keep running) is copied and verified as of the snapshot the
+// copy read: the write after it is neither copied nor a mismatch.
+func TestCopyLiveVerifiesAgainstTheSnapshot(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src, dst := openBolt(t, filepath.Join(dir, "src.db")), openBolt(t, filepath.Join(dir, "dst.db"))
+	fillSource(t, src)
+	before, err := kv.Digest(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrote := false
+	rep, err := kv.Copy(ctx, dst, src, &kv.CopyOptions{Live: true, Progress: func(int, int64) {
+		if wrote {
+			return
+		}
+		wrote = true
+		err := src.Update(ctx, func(tx kv.Tx) error {
+			return tx.Bucket("rfas").Put(u64(1201), []byte(`{"number":1201}`))
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}})
+	if err != nil {
+		t.Fatalf("live copy: %v", err)
+	}
+	if !wrote {
+		t.Fatal("nothing was written during the copy: the test proves nothing")
+	}
+	if rep.Source.Digest != before.Digest || rep.Target.Digest != before.Digest {
+		t.Errorf("live copy digests: source %s target %s, want the snapshot's %s", rep.Source.Digest, rep.Target.Digest, before.Digest)
+	}
+	after, _ := kv.Digest(ctx, src)
+	if after.Digest == before.Digest {
+		t.Error("the write during the copy did not reach the source")
+	}
+}

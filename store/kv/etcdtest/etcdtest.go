@@ -21,6 +21,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 // RequireEnv names the environment variable that turns a missing etcd
@@ -145,7 +146,7 @@ func (c *Cluster) Endpoint(i int) string { return c.members[i].clientURL }
 // Client returns a client of the whole cluster, closed in t.Cleanup.
 func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatalf("etcdtest: client: %v", err)
 	}
@@ -225,7 +226,7 @@ func (c *Cluster) launch(m *member) error {
 func (c *Cluster) waitReady(limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for _, m := range c.members {
-		cli, err := clientv3.New(clientv3.Config{Endpoints: []string{m.clientURL}, DialTimeout: time.Second})
+		cli, err := clientv3.New(clientv3.Config{Endpoints: []string{m.clientURL}, DialTimeout: time.Second, Logger: zap.NewNop()})
 		if err != nil {
 			return err
 		}
