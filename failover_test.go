@@ -198,10 +198,10 @@ func TestFailoverLeaderCutOffEtcd(t *testing.T) {
 // with SIGTERM while mail keeps arriving: a (leading) stops, b leads, a
 // starts again and stands by, b stops, a leads, b starts again. Each
 // stop flushes the outbox and resigns, so nothing is lost and nothing is
-// sent twice; the leaderless gaps are measured.
+// sent twice, by mail or to Discord; the leaderless gaps are measured.
 func TestFailoverRollingRestart(t *testing.T) {
 	every := 100 * time.Millisecond
-	r := newFailoverRig(t, failoverOptions{})
+	r := newFailoverRig(t, failoverOptions{discord: true})
 	a, b := r.desks["a"], r.desks["b"]
 	a.start(t)
 	r.watch.awaitState(t, takeoverLimit, "a", stateLeading)
