@@ -29,10 +29,12 @@ func (p *SLAPolicy) MonthReportDue(now time.Time) (Month, time.Time) {
 // Managers): the HTML report as the body, the CSV attached. It does
 // nothing and returns false when there are no managers or the report of
 // month (or a later one) was mailed already; the check and the enqueue
-// are one transaction.
+// are one transaction, run on the desk goroutine (the managers, the
+// desk's name and the templates are what a reload last set).
 func (d *Desk) MailMonthReport(ctx context.Context, month Month) (bool, error) {
-	if len(d.cfg.Managers) == 0 {
-		return false, nil
+	var managers bool
+	if err := d.run(ctx, func(context.Context) error { managers = len(d.cfg.Managers) > 0; return nil }); err != nil || !managers {
+		return false, err
 	}
 	rep, err := d.MonthReport(ctx, month)
 	if err != nil {
@@ -47,25 +49,27 @@ func (d *Desk) MailMonthReport(ctx context.Context, month Month) (bool, error) {
 	}
 	from, _ := month.Bounds(d.SLA().Calendar.Location())
 	sent := false
-	err = d.store.Update(ctx, func(tx Tx) error {
-		st, err := tx.RateState(RateKeyMonthReport)
-		if err != nil {
-			return err
-		}
-		if !st.Told.IsZero() && !st.Told.Before(from) {
-			return nil
-		}
-		v := monthReportView{Desk: d.cfg.Name, Month: month.String(), Logged: rep.All.Logged, Breaches: len(rep.All.Breaches)}
-		name := "rfadesk-report-" + month.String() + ".csv"
-		if _, err := d.enqueueMail(tx, 0, &OutgoingMail{
-			To: d.cfg.Managers, Subject: d.subject("monthly_report", v), Text: d.render("monthly_report.txt.tmpl", v), HTML: html.String(),
-			Auto: true, Purpose: "monthly report",
-			Attachments: []Attachment{{Name: name, ContentType: "text/csv", Size: int64(csv.Len()), Data: csv.Bytes(), Stored: true}},
-		}); err != nil {
-			return err
-		}
-		st.Told, sent = from, true
-		return tx.PutRateState(RateKeyMonthReport, st)
+	err = d.run(ctx, func(ctx context.Context) error {
+		return d.store.Update(ctx, func(tx Tx) error {
+			st, err := tx.RateState(RateKeyMonthReport)
+			if err != nil {
+				return err
+			}
+			if !st.Told.IsZero() && !st.Told.Before(from) || len(d.cfg.Managers) == 0 {
+				return nil
+			}
+			v := monthReportView{Desk: d.cfg.Name, Month: month.String(), Logged: rep.All.Logged, Breaches: len(rep.All.Breaches)}
+			name := "rfadesk-report-" + month.String() + ".csv"
+			if _, err := d.enqueueMail(tx, 0, &OutgoingMail{
+				To: d.cfg.Managers, Subject: d.subject("monthly_report", v), Text: d.render("monthly_report.txt.tmpl", v), HTML: html.String(),
+				Auto: true, Purpose: "monthly report",
+				Attachments: []Attachment{{Name: name, ContentType: "text/csv", Size: int64(csv.Len()), Data: csv.Bytes(), Stored: true}},
+			}); err != nil {
+				return err
+			}
+			st.Told, sent = from, true
+			return tx.PutRateState(RateKeyMonthReport, st)
+		})
 	})
 	return sent, err
 }
@@ -78,19 +82,25 @@ func (d *Desk) MailMonthReport(ctx context.Context, month Month) (bool, error) {
 // mailed. It returns when ctx ends. A failure is logged and retried an
 // hour later.
 func (d *Desk) RunMonthlyReports(ctx context.Context) error {
-	if len(d.cfg.Managers) == 0 {
-		return nil
-	}
 	first, _ := d.SLA().MonthReportDue(d.now())
 	from, _ := first.Bounds(d.SLA().Calendar.Location())
-	err := d.store.Update(ctx, func(tx Tx) error {
-		st, err := tx.RateState(RateKeyMonthReport)
-		if err != nil || !st.Told.IsZero() {
-			return err
+	managers := false
+	err := d.run(ctx, func(ctx context.Context) error {
+		if managers = len(d.cfg.Managers) > 0; !managers {
+			return nil
 		}
-		st.Told = from
-		return tx.PutRateState(RateKeyMonthReport, st)
+		return d.store.Update(ctx, func(tx Tx) error {
+			st, err := tx.RateState(RateKeyMonthReport)
+			if err != nil || !st.Told.IsZero() {
+				return err
+			}
+			st.Told = from
+			return tx.PutRateState(RateKeyMonthReport, st)
+		})
 	})
+	if err == nil && !managers {
+		return nil
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
