@@ -15,7 +15,8 @@ import (
 // logged, never asserted: the limits given to the waits only turn a hang
 // into a failure. The rig is in failover_helpers_test.go, the /healthz
 // watch in failover_watch_test.go, the end-state checks in
-// failover_verify_test.go.
+// failover_verify_test.go; escalation points across a failover are
+// tested in failover_escalation_test.go.
 
 // takeoverLimit is how long a standby may take to lead before the test
 // calls it a hang (the goal is the lease plus 5 s; measured).

@@ -58,7 +58,7 @@ func (r *failoverRig) verify(t *testing.T, n, maxDups int) failoverOutcome {
 		t.Errorf("the store holds %d RFAs for %d mails", total, n)
 	}
 
-	acks := ackIDsByRequest(r.messages())
+	acks := ackIDsByRequest(r.toRequesters())
 	for i := 1; i <= n; i++ {
 		ids := acks[crashLoopMessageID(i)]
 		out.acks += len(ids)
