@@ -86,6 +86,10 @@ func openBackend(ctx context.Context, cfg *config.Config, o daemonOptions, log *
 func newEtcdClient(ctx context.Context, e config.Etcd) (*clientv3.Client, error) {
 	ccfg := e.ClientConfig(context.WithoutCancel(ctx))
 	ccfg.Logger = zap.NewNop()
+	// Notice a connection etcd stopped answering (a partition) without
+	// waiting for TCP: ping every 5 s (the least etcd's server accepts
+	// by default) and give up after 2 s without an answer.
+	ccfg.DialKeepAliveTime, ccfg.DialKeepAliveTimeout = 5*time.Second, 2*time.Second
 	cli, err := clientv3.New(ccfg)
 	if err != nil {
 		return nil, fmt.Errorf("store.endpoints: cannot reach etcd at %v: %w", e.Endpoints, err)

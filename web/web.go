@@ -471,7 +471,12 @@ func (h *handler) secure(next http.Handler) http.Handler {
 		start := time.Now()
 		next.ServeHTTP(sw, r)
 		lvl := slog.LevelDebug
-		if sw.code >= 500 {
+		// A 503 that is an answer, not a fault, stays at Debug: a
+		// health check saying "standby" or "unhealthy" (the health
+		// reports log the cause once), or a standby's refusal with
+		// Retry-After, which a load balancer polls or a client retries.
+		deliberate := strings.HasPrefix(r.URL.Path, "/healthz") || sw.Header().Get("Retry-After") != ""
+		if sw.code >= 500 && !deliberate {
 			lvl = slog.LevelWarn
 		}
 		h.log.Log(r.Context(), lvl, "web: request", "method", r.Method, "path", r.URL.Path,

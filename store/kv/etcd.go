@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -68,6 +69,11 @@ type EtcdOptions struct {
 	// RequireFence makes every commit that writes anything fail with
 	// ErrNotLeader while no Fence is set.
 	RequireFence bool
+	// RequestTimeout bounds each request to etcd (one read, one Txn),
+	// so that a transaction on a connection etcd no longer answers (a
+	// partition) fails instead of hanging; default 5s. A long View is
+	// many requests and is not bounded as a whole.
+	RequestTimeout time.Duration
 }
 
 // Defaults of EtcdOptions.
@@ -77,6 +83,8 @@ const (
 	DefaultEtcdInlineMax = 64 << 10
 	DefaultEtcdChunkSize = 512 << 10
 	DefaultEtcdMaxTxnOps = 8192
+	// DefaultEtcdRequestTimeout is EtcdOptions.RequestTimeout's default.
+	DefaultEtcdRequestTimeout = 5 * time.Second
 )
 
 // requestBudget is the size the driver keeps every etcd request under,
@@ -109,6 +117,9 @@ func (o *EtcdOptions) withDefaults() (EtcdOptions, error) {
 	}
 	if r.MaxTxnOps == 0 {
 		r.MaxTxnOps = DefaultEtcdMaxTxnOps
+	}
+	if r.RequestTimeout <= 0 {
+		r.RequestTimeout = DefaultEtcdRequestTimeout
 	}
 	var errs []error
 	if !strings.HasSuffix(r.Prefix, "/") {
@@ -237,4 +248,9 @@ func (e *Etcd) Close() error {
 	e.mu.Unlock()
 	e.running.Wait()
 	return nil
+}
+
+// request returns ctx bounded by the request timeout, for one request.
+func (e *Etcd) request(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, e.opts.RequestTimeout)
 }

@@ -206,7 +206,9 @@ func (e *Etcd) send(ctx context.Context, fence Fence, p *commitPlan) error {
 	}
 	notLeader := fmt.Errorf("%w (fence %q at revision %d is gone)", ErrNotLeader, fence.Key, fence.Rev)
 	for i, ops := range p.chunkTxns {
-		resp, err := e.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+		rctx, cancel := e.request(ctx)
+		resp, err := e.cli.Txn(rctx).If(cmps...).Then(ops...).Commit()
+		cancel()
 		if err != nil {
 			e.dropChunks(ctx, p)
 			return fmt.Errorf("kv: commit not applied: writing the chunks of large values: %w", err)
@@ -218,7 +220,9 @@ func (e *Etcd) send(ctx context.Context, fence Fence, p *commitPlan) error {
 			return notLeader
 		}
 	}
-	resp, err := e.cli.Txn(ctx).If(cmps...).Then(p.main...).Commit()
+	rctx, cancel := e.request(ctx)
+	resp, err := e.cli.Txn(rctx).If(cmps...).Then(p.main...).Commit()
+	cancel()
 	switch {
 	case err != nil && refusedBeforeApplying(err):
 		e.dropChunks(ctx, p)

@@ -63,9 +63,11 @@ func (tx *etcdTx) get(key string, opts ...clientv3.OpOption) *clientv3.GetRespon
 	if tx.rev != 0 {
 		opts = append(opts, clientv3.WithRev(tx.rev))
 	}
-	resp, err := tx.db.cli.Get(tx.ctx, key, append(opts, serializableAfterFirst(tx.rev)...)...)
+	ctx, cancel := tx.db.request(tx.ctx)
+	defer cancel()
+	resp, err := tx.db.cli.Get(ctx, key, append(opts, serializableAfterFirst(tx.rev)...)...)
 	if tx.rev != 0 && errors.Is(err, rpctypes.ErrFutureRev) {
-		resp, err = tx.db.cli.Get(tx.ctx, key, opts...)
+		resp, err = tx.db.cli.Get(ctx, key, opts...)
 	}
 	if err != nil {
 		tx.fail(fmt.Errorf("kv: etcd read: %w", err))
