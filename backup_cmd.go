@@ -48,6 +48,9 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("%w\nbackup: fix the configuration first", err)
 	}
+	if cfg.Store.Backend == config.BackendEtcd {
+		return fmt.Errorf("backup: the desk's store is on etcd: back it up with rfadesk store copy -config %s -to bbolt -path %s (one consistent snapshot; the instances may keep running)", *path, out)
+	}
 	if sameFile(out, cfg.StorePath) || sameFile(out, store.ReceiptsPath(cfg.StorePath)) {
 		return fmt.Errorf("backup: %s is the live store (desk.store): write the backup elsewhere", out)
 	}

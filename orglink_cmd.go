@@ -93,6 +93,9 @@ func cmdOrgLink(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return daemonErr
 		}
 	}
+	if cfg.Store.Backend == config.BackendEtcd {
+		return fmt.Errorf("org-link: %v\norg-link: on etcd the command goes through the instance that leads: start one, or check web.listen and web.admin_token", daemonErr)
+	}
 	db, err := store.Open(cfg.StorePath, &store.Options{Timeout: backupLockWait})
 	if err != nil {
 		return fmt.Errorf("org-link: %v; and opening the store failed: %w\norg-link: if a daemon runs, check web.listen and web.admin_token", daemonErr, err)

@@ -34,6 +34,9 @@ func cmdRestore(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w\nrestore: fix the configuration first", err)
 	}
+	if cfg.Store.Backend == config.BackendEtcd {
+		return fmt.Errorf("restore: the desk's store is on etcd: restore a bbolt backup into an empty prefix with rfadesk store copy (README, \"Running two instances\")")
+	}
 	target := cfg.StorePath
 	if sameFile(backup, target) {
 		return fmt.Errorf("restore: %s is the live store (desk.store) itself", backup)
