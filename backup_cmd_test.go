@@ -114,6 +114,19 @@ type adminDaemon struct {
 // and runs the daemon until the test ends.
 func startAdminDaemon(t *testing.T, prepare func(storePath string)) adminDaemon {
 	t.Helper()
+	d, ln := newAdminDaemon(t)
+	if prepare != nil {
+		prepare(d.storePath)
+	}
+	startTestDaemon(t, d.cfgPath, ln)
+	return d
+}
+
+// newAdminDaemon starts the mail servers and writes the admin config of
+// a daemon in a fresh directory, and returns it with the listener its
+// web side is to serve on; the daemon is not started.
+func newAdminDaemon(t *testing.T) (adminDaemon, net.Listener) {
+	t.Helper()
 	imapSrv, err := demo.StartIMAP(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -128,11 +141,7 @@ func startAdminDaemon(t *testing.T, prepare func(storePath string)) adminDaemon 
 	ln := listen(t)
 	d := adminDaemon{cfgPath: filepath.Join(dir, "live.toml"), storePath: filepath.Join(dir, "live.db"), webAddr: ln.Addr().String(), imap: imapSrv, smtp: smtpSrv}
 	writeAdminConfig(t, d.cfgPath, d.storePath, imapSrv.Addr(), imapSrv.Username(), imapSrv.Password(), smtpSrv.Addr(), ln.Addr().String())
-	if prepare != nil {
-		prepare(d.storePath)
-	}
-	startTestDaemon(t, d.cfgPath, ln)
-	return d
+	return d, ln
 }
 
 func listen(t *testing.T) net.Listener {

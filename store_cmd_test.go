@@ -15,7 +15,6 @@ import (
 
 	"rfadesk/bot"
 	"rfadesk/config"
-	"rfadesk/demo"
 	"rfadesk/store"
 	"rfadesk/store/kv"
 	"rfadesk/store/kv/etcdtest"
@@ -176,20 +175,8 @@ func (d *stoppableDaemon) stop(t *testing.T) {
 // startAdminDaemonStoppable is startAdminDaemon with a stop method.
 func startAdminDaemonStoppable(t *testing.T) *stoppableDaemon {
 	t.Helper()
-	imapSrv, err := demo.StartIMAP(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { imapSrv.Close() })
-	smtpSrv, err := demo.StartSMTPCapture(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { smtpSrv.Close() })
-	dir := t.TempDir()
-	ln := listen(t)
-	d := &stoppableDaemon{adminDaemon: adminDaemon{cfgPath: filepath.Join(dir, "live.toml"), storePath: filepath.Join(dir, "live.db"), webAddr: ln.Addr().String(), imap: imapSrv, smtp: smtpSrv}}
-	writeAdminConfig(t, d.cfgPath, d.storePath, imapSrv.Addr(), imapSrv.Username(), imapSrv.Password(), smtpSrv.Addr(), ln.Addr().String())
+	ad, ln := newAdminDaemon(t)
+	d := &stoppableDaemon{adminDaemon: ad}
 	cfg, err := config.Load(d.cfgPath, noEnv)
 	if err != nil {
 		t.Fatal(err)
