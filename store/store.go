@@ -110,22 +110,20 @@ func Open(path string, opts *Options) (*DB, error) {
 // On success the DB owns kdb: Close closes it. On failure kdb is left
 // open, for the caller to close.
 func OpenOn(ctx context.Context, kdb kv.DB, name string) (*DB, error) {
-	var migErr error
-	err := kdb.Update(ctx, func(tx kv.Tx) error {
-		migErr = migrate(tx, name)
-		return migErr
-	})
-	switch {
-	case err != nil && migErr != nil:
-		return nil, err // names the store; a *SchemaError as is
-	case err != nil:
-		return nil, fmt.Errorf("store: open %s: %w", name, err)
+	db := newDB(kdb, name)
+	if err := db.migrate(ctx, "open"); err != nil {
+		return nil, err
 	}
+	return db, nil
+}
+
+// newDB is the DB over kdb named name, without any I/O.
+func newDB(kdb kv.DB, name string) *DB {
 	db := &DB{name: name, kv: kdb}
 	if b, ok := kdb.(*kv.Bolt); ok {
 		db.bolt = b.Raw()
 	}
-	return db, nil
+	return db
 }
 
 // Attach opens the store kept in kdb without writing to it, for an
@@ -147,18 +145,19 @@ func Attach(ctx context.Context, kdb kv.DB, name string) (*DB, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", name, err)
 	}
-	db := &DB{name: name, kv: kdb}
-	if b, ok := kdb.(*kv.Bolt); ok {
-		db.bolt = b.Raw()
-	}
-	return db, nil
+	return newDB(kdb, name), nil
 }
 
 // Migrate brings the store's layout to the current schema version in one
 // Update, as OpenOn does; on a current store it only rewrites the
 // version. It fails with a *SchemaError for a store a newer rfadesk
 // wrote in the meantime.
-func (db *DB) Migrate(ctx context.Context) error {
+func (db *DB) Migrate(ctx context.Context) error { return db.migrate(ctx, "migrate") }
+
+// migrate runs the migrations in one Update. A migration's own error
+// (it names the store; a *SchemaError) is returned as is, any other is
+// wrapped with op and the store's name.
+func (db *DB) migrate(ctx context.Context, op string) error {
 	var migErr error
 	err := db.kv.Update(ctx, func(tx kv.Tx) error {
 		migErr = migrate(tx, db.name)
@@ -168,7 +167,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 	case err != nil && migErr != nil:
 		return err
 	case err != nil:
-		return fmt.Errorf("store: migrate %s: %w", db.name, err)
+		return fmt.Errorf("store: %s %s: %w", op, db.name, err)
 	}
 	return nil
 }
