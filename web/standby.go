@@ -43,7 +43,8 @@ func (h *handler) standbyGate(next http.Handler) http.Handler {
 
 // roleHealth answers /healthz for an instance that does not lead: 503
 // with the role as the whole body, so a load balancer routes to the
-// leader. ok is false when it answered.
+// leader. It reports whether it answered (false on the leader, and on a
+// desk that is not replicated: the caller answers).
 func (h *handler) roleHealth(w http.ResponseWriter) (answered bool) {
 	if h.role == nil {
 		return false
