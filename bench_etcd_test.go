@@ -1,20 +1,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"rfadesk/config"
-	"rfadesk/demo"
 	"rfadesk/ha"
 	"rfadesk/mailbox/dovecottest"
 	"rfadesk/store/kv/etcdtest"
@@ -91,66 +86,20 @@ func BenchmarkStoreBackends(b *testing.B) {
 	b.ReportMetric(graceful.Seconds()*1000, "takeover-ms")
 }
 
-// takeoverTime starts two instances on the cluster (unreachable mail
-// servers: only leadership is measured), stops the leader gracefully and
-// times until the other leads.
+// takeoverTime starts two instances on the cluster (startEtcdInstance:
+// unreachable mail servers, only leadership is measured), stops the
+// leader gracefully and times until the other leads.
 func takeoverTime(b *testing.B, c *etcdtest.Cluster) time.Duration {
 	prefix := fmt.Sprintf("/bench-takeover-%d/", time.Now().UnixNano())
-	smtp, err := demo.StartSMTPCapture(nil)
-	if err != nil {
-		b.Fatal(err)
+	leads := func(in *etcdInstance) func() bool {
+		return func() bool { code, _ := in.get(b, "/healthz/leader"); return code == http.StatusOK }
 	}
-	b.Cleanup(func() { smtp.Close() })
-	type inst struct {
-		url  string
-		stop func()
-	}
-	start := func(name string) inst {
-		dir := b.TempDir()
-		cfgPath := filepath.Join(dir, "rfadesk.toml")
-		writeLoopbackConfig(b, cfgPath, filepath.Join(dir, "rfadesk.db"), "127.0.0.1:1", "u", "p", smtp.Addr())
-		cfg, err := config.Load(cfgPath, func(string) string { return "" })
-		if err != nil {
-			b.Fatal(err)
-		}
-		onEtcd(c, prefix, name, dir, 5*time.Second)(cfg)
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() {
-			done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(io.Discard, slog.LevelInfo), Listener: ln})
-		}()
-		var once sync.Once
-		stop := func() { once.Do(func() { cancel(); <-done }) }
-		b.Cleanup(stop)
-		return inst{"http://" + ln.Addr().String(), stop}
-	}
-	leads := func(in inst) bool {
-		res, err := http.Get(in.url + "/healthz/leader")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == http.StatusOK
-	}
-	waitLead := func(in inst) {
-		deadline := time.Now().Add(time.Minute)
-		for !leads(in) {
-			if time.Now().After(deadline) {
-				b.Fatal("no takeover within a minute")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	first := start("first")
-	waitLead(first)
-	second := start("second")
+	first := startEtcdInstance(b, c, prefix, "first", io.Discard)
+	waitUntil(b, "the first instance to lead", leads(first))
+	second := startEtcdInstance(b, c, prefix, "second", io.Discard)
 	time.Sleep(500 * time.Millisecond) // the second campaigns
 	t0 := time.Now()
 	first.stop()
-	waitLead(second)
+	waitUntil(b, "the second instance to lead", leads(second))
 	return time.Since(t0)
 }

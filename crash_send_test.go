@@ -223,7 +223,7 @@ func apiPost(t *testing.T, addr, token, path, body string) int {
 
 // waitUntil polls cond until it holds; the deadline only turns a hang
 // into a readable failure.
-func waitUntil(t *testing.T, what string, cond func() bool) {
+func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {

@@ -23,9 +23,10 @@ type etcdInstance struct {
 }
 
 // startEtcdInstance runs a daemon named name on the etcd cluster c under
-// prefix, with unreachable mail servers (this test is about the store
-// and the leadership, not mail), until stop or the test's end.
-func startEtcdInstance(t *testing.T, c *etcdtest.Cluster, prefix, name string) *etcdInstance {
+// prefix, with a 2 s lease and unreachable mail servers (only the store
+// and the leadership are in play), logging to logs, until stop or the
+// test's end.
+func startEtcdInstance(t testing.TB, c *etcdtest.Cluster, prefix, name string, logs io.Writer) *etcdInstance {
 	t.Helper()
 	dir := t.TempDir()
 	eps := `"` + strings.Join(c.Endpoints(), `", "`) + `"`
@@ -46,7 +47,7 @@ name = %q
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(t.Output(), slog.LevelInfo).With("instance", name), Listener: ln})
+		done <- runDaemon(ctx, cfg, daemonOptions{Logger: newLogger(logs, slog.LevelInfo).With("instance", name), Listener: ln})
 	}()
 	stopped := false
 	in := &etcdInstance{name: name, url: "http://" + ln.Addr().String()}
@@ -65,7 +66,7 @@ name = %q
 }
 
 // get returns the status and body of GET path.
-func (in *etcdInstance) get(t *testing.T, path string) (int, string) {
+func (in *etcdInstance) get(t testing.TB, path string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), "GET", in.url+path, nil)
 	req.Header.Set("Authorization", "Bearer etcd-test-admin-token")
@@ -118,8 +119,8 @@ func leaderOf(t *testing.T, a, b *etcdInstance) (leader, standby *etcdInstance) 
 func TestTwoInstancesOnEtcd(t *testing.T) {
 	c := etcdtest.Start(t, nil)
 	prefix := fmt.Sprintf("/two-instances-%d/", time.Now().UnixNano())
-	a := startEtcdInstance(t, c, prefix, "a")
-	b := startEtcdInstance(t, c, prefix, "b")
+	a := startEtcdInstance(t, c, prefix, "a", t.Output())
+	b := startEtcdInstance(t, c, prefix, "b", t.Output())
 	leader, standby := leaderOf(t, a, b)
 	t.Logf("%s leads, %s stands by", leader.name, standby.name)
 

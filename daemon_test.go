@@ -87,7 +87,7 @@ func TestHealthzNamesTheSettingWhenTheMailboxIsUnreachable(t *testing.T) {
 // unreachableConfig loads a config whose mail servers nobody listens on
 // (the daemon keeps retrying them), for tests of the web side; extra is
 // TOML appended to the file.
-func unreachableConfig(t *testing.T, extra string) *config.Config {
+func unreachableConfig(t testing.TB, extra string) *config.Config {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rfadesk.toml")
