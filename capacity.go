@@ -50,7 +50,8 @@ type capacitySampler struct {
 	storePath string // the bbolt file; "" on etcd
 	diskPath  string // a file on the disk gauged
 	cfg       config.Capacity
-	// healthy is the daemon's health (health.check).
+	// healthy is the daemon's health as availability counts it
+	// (health.settled).
 	healthy func() (bool, string)
 	// statfs reads the file system holding a path (syscall.Statfs).
 	statfs func(path string, st *syscall.Statfs_t) error

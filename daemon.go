@@ -215,7 +215,7 @@ func runDaemon(ctx context.Context, cfg *config.Config, o daemonOptions) error {
 		lg.Go(func() error { return desk.RunJeopardy(lctx) })
 		lg.Go(func() error { return desk.RunReleaseChecks(lctx) }) // release_check.go
 		quota := func(ctx context.Context) (int64, int64, bool, error) { return mailbox.IMAPQuota(ctx, imapConfig) }
-		lg.Go(newCapacitySampler(desk, st, cfg, h.check, quota, log.With("component", "capacity")).runner(lctx))
+		lg.Go(newCapacitySampler(desk, st, cfg, h.settled, quota, log.With("component", "capacity")).runner(lctx))
 		lg.Go(func() error { return desk.RunMonthlyReports(lctx) }) // bot/report_mail.go
 		lg.Go(newDependencyWatcher(desk, h.dependencies, live.dependencyGrace, log.With("component", "dependencies")).runner(lctx))
 		if console != nil {

@@ -98,6 +98,18 @@ func TestFailoverSIGKILLMidBurst(t *testing.T) {
 	t.Logf("the burst's last mail was appended %v after its first", time.Since(began).Round(time.Millisecond))
 	took := r.watch.awaitState(t, takeoverLimit, survivor.name, stateLeading)
 	t.Logf("takeover: %s leads %v after the SIGKILL of %s (lease 2s)", survivor.name, took.at.Sub(killedAt).Round(time.Millisecond), dead.name)
+	// Availability counts the desk as down only while no instance led:
+	// from the dead leader's last heartbeat (at most a lease before the
+	// kill) to the new term's start.
+	var down time.Duration
+	waitWithin(t, takeoverLimit, "the leaderless time to be recorded as rfadesk downtime", func() bool {
+		down = rfadeskDowntime(survivor.webAddr)
+		return down > 0
+	})
+	t.Logf("availability: rfadesk down %v this month", down.Round(time.Millisecond))
+	if most := took.at.Sub(killedAt) + 2*time.Second + time.Second; down > most {
+		t.Errorf("rfadesk downtime %v is more than the leaderless time plus a heartbeat interval (%v)", down, most)
+	}
 
 	dead.start(t)
 	r.watch.awaitState(t, takeoverLimit, dead.name, stateStandby)

@@ -274,3 +274,28 @@ func checkStandbyWeb(t *testing.T, d *deskInstance) {
 			d.name, res.StatusCode, res.Header.Get("Retry-After"), b)
 	}
 }
+
+// rfadeskDowntime reads the instance's GET /api/availability: rfadesk's
+// own downtime this month, or -1 when it cannot be read.
+func rfadeskDowntime(addr string) time.Duration {
+	req, err := http.NewRequest("GET", "http://"+addr+"/api/availability", nil)
+	if err != nil {
+		return -1
+	}
+	req.Header.Set("Authorization", "Bearer "+failoverToken)
+	client := http.Client{Timeout: 5 * time.Second}
+	res, err := client.Do(req)
+	if err != nil {
+		return -1
+	}
+	defer res.Body.Close()
+	var av struct {
+		Rfadesk struct {
+			Down time.Duration `json:"down"`
+		} `json:"rfadesk"`
+	}
+	if res.StatusCode != http.StatusOK || json.NewDecoder(res.Body).Decode(&av) != nil {
+		return -1
+	}
+	return av.Rfadesk.Down
+}
