@@ -51,7 +51,7 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if cfg.Store.Backend == config.BackendEtcd {
 		return fmt.Errorf("backup: the desk's store is on etcd: back it up with rfadesk store copy -config %s -to bbolt -path %s (one consistent snapshot; the instances may keep running)", *path, out)
 	}
-	if sameFile(out, cfg.StorePath) || sameFile(out, store.ReceiptsPath(cfg.StorePath)) {
+	if sameFile(out, cfg.Store.Path) || sameFile(out, store.ReceiptsPath(cfg.Store.Path)) {
 		return fmt.Errorf("backup: %s is the live store (desk.store): write the backup elsewhere", out)
 	}
 	b, err := newBackupFile(out)
@@ -73,15 +73,15 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err := b.reset(); err != nil {
 			return err
 		}
-		err := backupFromFile(cfg.StorePath, b)
+		err := backupFromFile(cfg.Store.Path, b)
 		if errors.Is(err, store.ErrLocked) {
 			return fmt.Errorf("backup: %s is held by a running daemon, and it gave no backup at %s: %v: check web.listen and web.admin_token, or stop the daemon",
-				cfg.StorePath, daemonURL, daemonErr)
+				cfg.Store.Path, daemonURL, daemonErr)
 		}
 		if err != nil {
-			return fmt.Errorf("backup: no daemon gave a backup (%v), and copying %s failed: %w", daemonErr, cfg.StorePath, err)
+			return fmt.Errorf("backup: no daemon gave a backup (%v), and copying %s failed: %w", daemonErr, cfg.Store.Path, err)
 		}
-		from = "the store file " + cfg.StorePath + " (no daemon answered: " + daemonErr.Error() + ")"
+		from = "the store file " + cfg.Store.Path + " (no daemon answered: " + daemonErr.Error() + ")"
 	}
 	info, err := b.commit()
 	if err != nil {

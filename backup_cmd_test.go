@@ -55,7 +55,7 @@ func startTestDaemon(t *testing.T, cfgPath string, ln net.Listener) {
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("daemon on %s: %v", cfg.StorePath, err)
+			t.Errorf("daemon on %s: %v", cfg.Store.Path, err)
 		}
 	})
 }

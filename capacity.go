@@ -71,7 +71,7 @@ type capacitySampler struct {
 func newCapacitySampler(desk capacityDesk, db *store.DB, cfg *config.Config, healthy func() (bool, string), quota quotaFunc, log *slog.Logger) *capacitySampler {
 	// On etcd there is no local store file: the disk gauged is the one
 	// holding the instance's receipt log.
-	storePath, diskPath := cfg.StorePath, cfg.StorePath
+	storePath, diskPath := cfg.Store.Path, cfg.Store.Path
 	if cfg.Store.Backend == config.BackendEtcd {
 		storePath, diskPath = "", cfg.Store.Receipts
 	}

@@ -39,7 +39,7 @@ func newSamplerEnv(t *testing.T, capCfg config.Capacity, statfs func(string, *sy
 	go func() { desk.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	e := &samplerEnv{desk: desk, up: true}
-	cfg := &config.Config{StorePath: path, Capacity: capCfg}
+	cfg := &config.Config{Store: config.Store{Path: path}, Capacity: capCfg}
 	e.s = newCapacitySampler(desk, db, cfg, func() (bool, string) { return e.up, "" }, nil, slog.New(slog.NewTextHandler(t.Output(), nil)))
 	if statfs != nil {
 		e.s.statfs = statfs

@@ -30,7 +30,7 @@ func TestParentClearanceReachesEveryChildOnceAcrossSIGKILL(t *testing.T) {
 		apiAction(t, webAddr, token, 1, `{"action": "clear", "resolution": "The MIS service is fixed."}`)
 	}}.run(t)
 
-	db, err := store.Open(cfg.StorePath, nil)
+	db, err := store.Open(cfg.Store.Path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

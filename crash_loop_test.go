@@ -153,7 +153,7 @@ func TestCrashLoopBurst(t *testing.T) {
 		t.Errorf("%d duplicate acknowledgements after %d kills: at most one per kill is allowed", dups, kills)
 	}
 
-	db, err := store.Open(cfg.StorePath, nil)
+	db, err := store.Open(cfg.Store.Path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestCrashLoopBurst(t *testing.T) {
 	if st.RFAs != mails || st.Outbox != 0 {
 		t.Errorf("store: %d RFAs (want exactly %d), %d outbox items left (want 0)", st.RFAs, mails, st.Outbox)
 	}
-	checkBolt(t, cfg.StorePath)
+	checkBolt(t, cfg.Store.Path)
 	inbox, processed := countMailboxes(t, mailServer{addr: srv.Addr(), user: srv.User(), pass: srv.Password()})
 	if inbox != 0 || processed != uint32(mails) {
 		t.Errorf("mailbox: %d left in INBOX, %d in Processed; want 0 and %d", inbox, processed, mails)

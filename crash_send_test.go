@@ -134,7 +134,7 @@ func (k killMidSend) run(t *testing.T) *config.Config {
 	if sent > k.n+1 {
 		t.Errorf("%d mails sent for %d requesters: more than the one in flight at the kill was repeated", sent, k.n)
 	}
-	db, err := store.Open(cfg.StorePath, nil)
+	db, err := store.Open(cfg.Store.Path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

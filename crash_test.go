@@ -216,7 +216,7 @@ func TestCrashAnywhereLosesNothingAndDoublesNothing(t *testing.T) {
 				}
 				t.Logf("%s: %d acknowledgements for %d mails (%d duplicates)", p.point, len(smtp.Messages()), mails, dups)
 
-				db, err := store.Open(cfg.StorePath, nil)
+				db, err := store.Open(cfg.Store.Path, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -25,7 +25,7 @@ func TestDaemonWarnsOnceWithoutAuthservID(t *testing.T) {
 		cfg.Parse.AuthServID = id
 		// A store in a directory that does not exist stops the daemon
 		// right after its start-up checks.
-		cfg.StorePath = filepath.Join(t.TempDir(), "missing", "desk.db")
+		cfg.Store.Path = filepath.Join(t.TempDir(), "missing", "desk.db")
 		var logs bytes.Buffer
 		err = runDaemon(context.Background(), cfg, daemonOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil)), StoreNoSync: true})
 		if err == nil {

@@ -21,7 +21,7 @@ import (
 // a daemon, so that its acknowledgement waits in the outbox.
 func queueAck(t *testing.T, cfg *config.Config) {
 	t.Helper()
-	st, err := store.Open(cfg.StorePath, &store.Options{NoSync: true})
+	st, err := store.Open(cfg.Store.Path, &store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestShutdownUnreachableSMTPKeepsMail(t *testing.T) {
 
 func outboxLen(t *testing.T, cfg *config.Config) int {
 	t.Helper()
-	st, err := store.Open(cfg.StorePath, &store.Options{NoSync: true})
+	st, err := store.Open(cfg.Store.Path, &store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"rfadesk/demo"
 	"rfadesk/mailbox"
 	"rfadesk/netaddr"
+	"rfadesk/store"
 	"rfadesk/web"
 )
 
@@ -67,7 +68,7 @@ captures what rfadesk sends, and the store in %s.
   Status pages: follow the link in any acknowledgement.
 
 More example emails arrive over IMAP IDLE in a few seconds. Press Ctrl-C to stop.
-`, env.cfg.StorePath, base, base, base, base, demoAdminToken, base)
+`, env.cfg.Store.Path, base, base, base, base, demoAdminToken, base)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -154,7 +155,7 @@ func startDemo(listen, storePath string) (*demoEnv, error) {
 				{Name: "Hollyfield School", Domains: []string{"hollyfield.sch.uk"}},
 			},
 		},
-		StorePath: storePath,
+		Store: config.Store{Backend: config.BackendBolt, Path: storePath, Receipts: store.ReceiptsPath(storePath)},
 		IMAP: mailbox.IMAPConfig{
 			Address: env.imap.Addr(), Security: mailbox.SecurityNone, Username: "support@rfadesk.test", Password: "demo",
 			Mailbox: "INBOX", Processed: "Processed", Failed: "Failed", PollInterval: 30 * time.Second,

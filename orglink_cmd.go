@@ -96,7 +96,7 @@ func cmdOrgLink(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if cfg.Store.Backend == config.BackendEtcd {
 		return fmt.Errorf("org-link: %v\norg-link: on etcd the command goes through the instance that leads: start one, or check web.listen and web.admin_token", daemonErr)
 	}
-	db, err := store.Open(cfg.StorePath, &store.Options{Timeout: backupLockWait})
+	db, err := store.Open(cfg.Store.Path, &store.Options{Timeout: backupLockWait})
 	if err != nil {
 		return fmt.Errorf("org-link: %v; and opening the store failed: %w\norg-link: if a daemon runs, check web.listen and web.admin_token", daemonErr, err)
 	}

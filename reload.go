@@ -134,7 +134,7 @@ type restartSetting struct {
 // read once at start. Everything else is reloadable.
 func restartSettings() []restartSetting {
 	return []restartSetting{
-		{"desk.store", func(c *config.Config) any { return c.StorePath }},
+		{"desk.store", func(c *config.Config) any { return c.Store.Path }},
 		{"desk.address", func(c *config.Config) any { return c.Desk.Address.Email }},
 		{"desk.base_url", func(c *config.Config) any { return c.Desk.BaseURL }},
 		{"desk.components", func(c *config.Config) any { return c.Components }},

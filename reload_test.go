@@ -319,7 +319,7 @@ func TestLiveSettingsReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(cfg.StorePath, &store.Options{NoSync: true})
+	st, err := store.Open(cfg.Store.Path, &store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func viaDaemonOrStore(ctx context.Context, cfg *config.Config, name, method, pat
 	if cfg.Store.Backend == config.BackendEtcd {
 		return fmt.Errorf("%s: %v\n%s: on etcd the command goes through a running instance (any of them answers it): start one, or check web.listen and web.admin_token", name, daemonErr, name)
 	}
-	db, err := store.Open(cfg.StorePath, &store.Options{Timeout: backupLockWait})
+	db, err := store.Open(cfg.Store.Path, &store.Options{Timeout: backupLockWait})
 	if err != nil {
 		return fmt.Errorf("%s: %v; and opening the store failed: %w\n%s: if a daemon runs, check web.listen and web.admin_token", name, daemonErr, err, name)
 	}

@@ -37,7 +37,7 @@ func cmdRestore(args []string, stdout, stderr io.Writer) error {
 	if cfg.Store.Backend == config.BackendEtcd {
 		return fmt.Errorf("restore: the desk's store is on etcd: restore a bbolt backup into an empty prefix with rfadesk store copy (README, \"Running two instances\")")
 	}
-	target := cfg.StorePath
+	target := cfg.Store.Path
 	if sameFile(backup, target) {
 		return fmt.Errorf("restore: %s is the live store (desk.store) itself", backup)
 	}

@@ -15,7 +15,7 @@ import (
 // outboxKinds counts the items in the outbox of the store at cfg, by kind.
 func outboxKinds(t *testing.T, cfg *config.Config) map[bot.OutboxKind]int {
 	t.Helper()
-	st, err := store.Open(cfg.StorePath, &store.Options{NoSync: true})
+	st, err := store.Open(cfg.Store.Path, &store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}

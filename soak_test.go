@@ -346,7 +346,7 @@ func TestSoakStaysFlat(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledgements sent again under the same Message-ID after a cut", resent)
-	db, err := store.Open(cfg.StorePath, nil)
+	db, err := store.Open(cfg.Store.Path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,13 +41,13 @@ type backend struct {
 // writes nothing before.
 func openBackend(ctx context.Context, cfg *config.Config, o daemonOptions, log *slog.Logger) (*backend, error) {
 	if cfg.Store.Backend != config.BackendEtcd {
-		st, err := store.Open(cfg.StorePath, &store.Options{NoSync: o.StoreNoSync})
+		st, err := store.Open(cfg.Store.Path, &store.Options{NoSync: o.StoreNoSync})
 		if err != nil {
 			return nil, err
 		}
 		return &backend{
 			st:           st,
-			receiptsPath: store.ReceiptsPath(cfg.StorePath),
+			receiptsPath: store.ReceiptsPath(cfg.Store.Path),
 			fence:        func(kv.Fence) {},
 			begin:        func(context.Context) error { return nil },
 			close:        st.Close,

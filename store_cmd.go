@@ -77,7 +77,7 @@ func cmdStoreCopy(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	if cfg.Store.Backend == config.BackendBolt {
-		if _, err := os.Stat(cfg.StorePath); err != nil {
+		if _, err := os.Stat(cfg.Store.Path); err != nil {
 			return fmt.Errorf("store copy: the store file: %w", err)
 		}
 	}
@@ -176,9 +176,9 @@ func cmdStoreCopy(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // binary's schema and held under its lock: refused while a daemon holds
 // it, or while its receipt log holds deliveries the store lacks.
 func openBoltSource(cfg *config.Config) (*store.DB, error) {
-	db, err := store.Open(cfg.StorePath, &store.Options{Timeout: backupLockWait})
+	db, err := store.Open(cfg.Store.Path, &store.Options{Timeout: backupLockWait})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("store copy: %s is held by a running daemon: stop it first (systemctl stop rfadesk)", cfg.StorePath)
+		return nil, fmt.Errorf("store copy: %s is held by a running daemon: stop it first (systemctl stop rfadesk)", cfg.Store.Path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store copy: %w", err)

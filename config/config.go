@@ -46,9 +46,6 @@ type Config struct {
 	// from [calendar], [sla] and [escalation]; Desk.Chat is Discord.Enabled,
 	// and Desk.SLA.OnDutyRole defaults to discord.on_duty_role_id.
 	Desk bot.DeskConfig
-	// StorePath is Store.Path, the bbolt file, for the code that knows
-	// only bbolt; "" when the backend is etcd and no file is named.
-	StorePath string
 	// Store is the [store] section (and desk.store): the backend and how
 	// to reach it (store.go).
 	Store Store
@@ -341,7 +338,6 @@ func validate(raw *rawConfig, getenv func(string) string, now time.Time) (*Confi
 	}
 	c := &Config{}
 	c.Store, errs = validateStore(raw.Store, raw.Desk.Store, getenv, errs)
-	c.StorePath = c.Store.Path
 	c.HA, errs = validateHA(raw.HA, c.Store.Backend, c.Store.Etcd.Prefix, os.Hostname, errs)
 	errs = validateDesk(raw, &c.Desk, errs)
 	c.Components, errs = validateComponents(raw.Desk.Components, errs)
