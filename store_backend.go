@@ -96,7 +96,9 @@ func newEtcdClient(ctx context.Context, e config.Etcd) (*clientv3.Client, error)
 	}
 	sctx, cancel := context.WithTimeout(ctx, e.DialTimeout)
 	defer cancel()
-	if _, err := cli.Get(sctx, "rfadesk-ping", clientv3.WithCountOnly()); err != nil {
+	// One key inside the prefix: a login granted only the desk's prefix
+	// (etcd's RBAC) may read it.
+	if _, err := cli.Get(sctx, e.Prefix, clientv3.WithCountOnly()); err != nil {
 		cli.Close()
 		return nil, fmt.Errorf("store.endpoints: etcd at %v does not answer (check the endpoints, store.username and the password): %w", e.Endpoints, err)
 	}
