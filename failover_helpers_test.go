@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,7 +78,7 @@ func newFailoverRig(t *testing.T, o failoverOptions) *failoverRig {
 	}
 	prefix := fmt.Sprintf("/rfadesk-%s-%d/", regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "-"), time.Now().UnixNano())
 	for _, name := range []string{"a", "b"} {
-		d := &deskInstance{name: name, dir: t.TempDir(), webAddr: freeAddr(t)}
+		d := &deskInstance{name: name, dir: t.TempDir()}
 		d.cfgPath = filepath.Join(d.dir, "rfadesk.toml")
 		d.logPath = filepath.Join(d.dir, "daemon.log")
 		smtp, err := demo.StartSMTPCapture(&demo.SMTPCaptureOptions{OnAccept: func(m demo.CapturedMail) {
@@ -103,8 +104,17 @@ func newFailoverRig(t *testing.T, o failoverOptions) *failoverRig {
 				endpoints = append(endpoints, "http://"+p.Addr())
 			}
 		}
-		r.writeConfig(d, prefix, endpoints, o.extraTOML)
+		d.etcdEndpoints = endpoints
 		r.desks[name] = d
+	}
+	// The web ports are picked last, both at once: a port picked and
+	// closed earlier could be handed to a listener made after it (a
+	// fault proxy, an SMTP capture) before the daemon binds it.
+	addrs := freeAddrs(t, 2)
+	for i, name := range []string{"a", "b"} {
+		d := r.desks[name]
+		d.webAddr = addrs[i]
+		r.writeConfig(d, prefix, d.etcdEndpoints, o.extraTOML)
 	}
 	r.watch = startLeaderWatch(r.desks)
 	t.Cleanup(func() {
@@ -215,6 +225,7 @@ func (r *failoverRig) acknowledged(n int) int {
 // log file.
 type deskInstance struct {
 	name, dir, cfgPath, logPath, webAddr string
+	etcdEndpoints                        []string // its [store] endpoints (direct, or its fault proxies)
 	smtp                                 *demo.SMTPCapture
 
 	mu     sync.Mutex
@@ -431,4 +442,20 @@ func waitWithin(t *testing.T, limit time.Duration, what string, cond func() bool
 			t.Fatalf("timed out after %v waiting for %s", limit, what)
 		}
 	}
+}
+
+// freeAddrs returns n distinct free loopback addresses, holding each
+// port until all are picked.
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var addrs []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
+	}
+	return addrs
 }
