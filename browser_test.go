@@ -83,14 +83,27 @@ func text(t *testing.T, ctx context.Context, css string) string {
 }
 
 // waitText waits (up to ten seconds) until the text of css holds want,
-// and returns the text it last read.
+// and returns the text it last read. A read that fails because the page
+// is still navigating (a form's redirect destroys the document being
+// read: "Cannot find context with specified id") is tried again; one
+// that never succeeds fails the test.
 func waitText(t *testing.T, ctx context.Context, css, want string) string {
 	t.Helper()
 	var got string
+	var err error
+	read := false
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if got = text(t, ctx, css); strings.Contains(got, want) {
+		var s string
+		if s, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css))); err != nil {
+			continue
+		}
+		got, read = s, true
+		if strings.Contains(got, want) {
 			break
 		}
+	}
+	if !read {
+		t.Fatalf("text of %s: %v", css, err)
 	}
 	return got
 }
